@@ -1,0 +1,327 @@
+//! Scoring: weighted criteria, the price formula, committee aggregation, thresholds and the
+//! tie-break chain. Exact fixed-point arithmetic (see [`crate::numbers`]).
+//!
+//! Per lot, over the valid (opened, not disqualified) bids:
+//! - `price` criterion: lowest price ÷ bid price × 100;
+//! - `bid_ratio` criterion: the bid's figure ÷ the highest figure × 100;
+//! - `evaluators` criterion: the mean (or trimmed mean) of the active members' scores;
+//! - total: Σ score × weight, each product rounded to 0.0001 (comprehensive method), or the
+//!   price score (lowest-price method).
+//!
+//! Ranking: total descending (comprehensive) or price ascending (lowest price), then the
+//! definition's tie-break chain, then the bidder id as a last, deterministic resort.
+
+use crate::definition::{Aggregation, CriterionSource, Method, TieBreak, Workflow};
+use crate::model::{ActorId, BidKey, Member, Tender};
+use crate::numbers::{Money, SCALE, Score};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// A ranked candidate for award.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Lot.
+    pub lot: String,
+    /// Bidder.
+    pub bidder: ActorId,
+    /// Rank within the lot (1 = best).
+    pub rank: u32,
+    /// Total score.
+    pub total: Score,
+    /// Price.
+    pub price: Money,
+}
+
+/// One bid's line in the evaluation report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportRow {
+    /// Lot.
+    pub lot: String,
+    /// Bidder.
+    pub bidder: ActorId,
+    /// Price.
+    pub price: Money,
+    /// Score per criterion (aggregated or computed).
+    pub criteria: BTreeMap<String, Score>,
+    /// Weighted total.
+    pub total: Score,
+    /// Whether it reaches the minimum total and was not disqualified.
+    pub qualifies: bool,
+    /// Rank within the lot among valid bids.
+    pub rank: Option<u32>,
+    /// Why it was rejected, if it was.
+    pub disqualified: Option<String>,
+}
+
+/// One evaluator's sheet in the score table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetRow {
+    /// Evaluator.
+    pub evaluator: ActorId,
+    /// Lot.
+    pub lot: String,
+    /// Bidder.
+    pub bidder: ActorId,
+    /// Scores.
+    pub scores: BTreeMap<String, Score>,
+}
+
+/// The evaluation report (评标报告).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvaluationReport {
+    /// Method.
+    pub method: Method,
+    /// Members whose scores count.
+    pub members: Vec<Member>,
+    /// Members who withdrew: evaluator, bidder concerned, reason.
+    pub recused: Vec<(ActorId, ActorId, String)>,
+    /// The seed of the random draw, for the audit trail.
+    pub draw_seed: u64,
+    /// Every member's scores.
+    pub score_table: Vec<SheetRow>,
+    /// Rows in lot order, ranked.
+    pub rows: Vec<ReportRow>,
+    /// The threshold applied.
+    pub min_total: Option<Score>,
+}
+
+impl EvaluationReport {
+    /// The top `per_lot` qualifying bids of each lot, in rank order.
+    pub fn candidates(&self, per_lot: u32) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        let mut taken: BTreeMap<&str, u32> = BTreeMap::new();
+        for row in &self.rows {
+            let (Some(rank), true) = (row.rank, row.qualifies) else {
+                continue;
+            };
+            let n = taken.entry(row.lot.as_str()).or_default();
+            if *n < per_lot {
+                *n += 1;
+                out.push(Candidate {
+                    lot: row.lot.clone(),
+                    bidder: row.bidder.clone(),
+                    rank,
+                    total: row.total,
+                    price: row.price,
+                });
+            }
+        }
+        out
+    }
+
+    /// The row of a bid.
+    pub fn row(&self, key: &BidKey) -> Option<&ReportRow> {
+        self.rows
+            .iter()
+            .find(|r| r.lot == key.lot && r.bidder == key.bidder)
+    }
+}
+
+/// Reads a number at `pointer` in a bid as fixed point (× 10 000).
+pub(crate) fn figure(content: &Value, pointer: &str) -> Option<i64> {
+    content
+        .pointer(pointer)
+        .and_then(Score::from_json)
+        .map(Score::raw)
+}
+
+/// A deterministic, well-mixed draw number for `bidder` under `seed` (splitmix64 of FNV-1a).
+pub fn draw(seed: u64, bidder: &ActorId) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bidder.as_str().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut z = seed ^ h;
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Computes the report from the tender's opened bids and the members' scores.
+pub fn evaluate(wf: &Workflow, t: &Tender, draw_seed: u64) -> EvaluationReport {
+    let ev = &wf.definition().evaluation;
+    let members: Vec<Member> = t.active_members().cloned().collect();
+    let mut rows = Vec::new();
+    let mut lots: BTreeMap<&str, Vec<(&BidKey, &crate::model::Bid)>> = BTreeMap::new();
+    for (key, bid) in &t.bids {
+        if t.disqualified.contains_key(key) {
+            continue;
+        }
+        lots.entry(key.lot.as_str()).or_default().push((key, bid));
+    }
+    for (lot, bids) in &lots {
+        let lowest = bids.iter().map(|(_, b)| b.price.minor()).min().unwrap_or(0);
+        let mut lot_rows: Vec<(ReportRow, i64 /* received */)> = Vec::new();
+        for (key, bid) in bids {
+            let mut criteria = BTreeMap::new();
+            let mut total = Score::default();
+            let price_score = Score::ratio(lowest, bid.price.minor());
+            for c in &ev.criteria {
+                let score = match &c.source {
+                    CriterionSource::Price => price_score,
+                    CriterionSource::BidRatio { field } => {
+                        let highest = bids
+                            .iter()
+                            .filter_map(|(_, b)| figure(&b.content, field))
+                            .max()
+                            .unwrap_or(0);
+                        Score::ratio(figure(&bid.content, field).unwrap_or(0), highest)
+                    }
+                    CriterionSource::Evaluators => {
+                        let sheets: Vec<Score> = members
+                            .iter()
+                            .filter_map(|m| t.scores.get(&(m.id.clone(), (*key).clone())))
+                            .filter_map(|s| s.get(&c.id).copied())
+                            .collect();
+                        match ev.aggregation {
+                            Aggregation::Mean => Score::mean(&sheets),
+                            Aggregation::TrimmedMean => Score::trimmed_mean(&sheets),
+                        }
+                    }
+                };
+                total = total.plus(score.weighted(c.weight));
+                criteria.insert(c.id.clone(), score);
+            }
+            if ev.method == Method::LowestPrice {
+                total = price_score;
+            }
+            let qualifies =
+                ev.method == Method::LowestPrice || ev.min_total.is_none_or(|m| total >= m);
+            lot_rows.push((
+                ReportRow {
+                    lot: (*lot).to_owned(),
+                    bidder: key.bidder.clone(),
+                    price: bid.price,
+                    criteria,
+                    total,
+                    qualifies,
+                    rank: None,
+                    disqualified: None,
+                },
+                bid.received_at.unix_millis(),
+            ));
+        }
+        lot_rows.sort_by(|(a, ra), (b, rb)| compare(wf, a, *ra, b, *rb, draw_seed));
+        for (i, (row, _)) in lot_rows.iter_mut().enumerate() {
+            row.rank = Some(i as u32 + 1);
+        }
+        rows.extend(lot_rows.into_iter().map(|(r, _)| r));
+    }
+    for (key, reason) in &t.disqualified {
+        if let Some(bid) = t.bids.get(key) {
+            rows.push(ReportRow {
+                lot: key.lot.clone(),
+                bidder: key.bidder.clone(),
+                price: bid.price,
+                criteria: BTreeMap::new(),
+                total: Score::default(),
+                qualifies: false,
+                rank: None,
+                disqualified: Some(reason.clone()),
+            });
+        }
+    }
+    let score_table = t
+        .scores
+        .iter()
+        .filter(|((e, _), _)| members.iter().any(|m| &m.id == e))
+        .map(|((e, k), s)| SheetRow {
+            evaluator: e.clone(),
+            lot: k.lot.clone(),
+            bidder: k.bidder.clone(),
+            scores: s.clone(),
+        })
+        .collect();
+    EvaluationReport {
+        method: ev.method,
+        members,
+        recused: t
+            .recused
+            .iter()
+            .map(|(e, (b, r))| (e.clone(), b.clone(), r.clone()))
+            .collect(),
+        draw_seed,
+        score_table,
+        rows,
+        min_total: ev.min_total,
+    }
+}
+
+fn compare(wf: &Workflow, a: &ReportRow, ra: i64, b: &ReportRow, rb: i64, seed: u64) -> Ordering {
+    let ev = &wf.definition().evaluation;
+    let primary = match ev.method {
+        Method::Comprehensive => b.total.cmp(&a.total),
+        Method::LowestPrice => a.price.cmp(&b.price),
+    };
+    let mut ord = primary;
+    for tb in &ev.tie_break {
+        if ord != Ordering::Equal {
+            return ord;
+        }
+        ord = match tb {
+            TieBreak::Total => b.total.cmp(&a.total),
+            TieBreak::Price => a.price.cmp(&b.price),
+            TieBreak::Criterion { criterion } => {
+                let get = |r: &ReportRow| r.criteria.get(criterion).copied().unwrap_or_default();
+                get(b).cmp(&get(a))
+            }
+            TieBreak::ReceivedAt => ra.cmp(&rb),
+            TieBreak::Random => draw(seed, &a.bidder).cmp(&draw(seed, &b.bidder)),
+        };
+    }
+    ord.then_with(|| a.bidder.cmp(&b.bidder))
+}
+
+/// Checks a score sheet's `scores` object: every evaluator criterion present, 0–100, at most
+/// four decimals. Returns the scores or a list of problems.
+pub(crate) fn read_sheet(
+    wf: &Workflow,
+    sheet: &Value,
+) -> Result<BTreeMap<String, Score>, Vec<String>> {
+    let ev = &wf.definition().evaluation;
+    let mut out = BTreeMap::new();
+    let mut problems = Vec::new();
+    let scores = sheet.get("scores").and_then(Value::as_object);
+    let Some(scores) = scores else {
+        return Err(vec![
+            "/scores: expected an object of criterion scores".into(),
+        ]);
+    };
+    for c in ev
+        .criteria
+        .iter()
+        .filter(|c| matches!(c.source, CriterionSource::Evaluators))
+    {
+        match scores.get(&c.id).map(|v| (v, Score::from_json(v))) {
+            None => problems.push(format!("/scores/{}: missing; expected a score 0–100", c.id)),
+            Some((v, None)) => problems.push(format!(
+                "/scores/{}: found {v}; expected a number 0–100 with at most 4 decimals",
+                c.id
+            )),
+            Some((v, Some(s))) if s.raw() < 0 || s.raw() > 100 * SCALE => {
+                problems.push(format!("/scores/{}: found {v}; expected 0–100", c.id));
+            }
+            Some((_, Some(s))) => {
+                out.insert(c.id.clone(), s);
+            }
+        }
+    }
+    for k in scores.keys() {
+        let known = ev
+            .criteria
+            .iter()
+            .any(|c| &c.id == k && matches!(c.source, CriterionSource::Evaluators));
+        if !known {
+            problems.push(format!("/scores/{k}: not a criterion scored by evaluators"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}

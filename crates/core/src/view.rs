@@ -1,0 +1,123 @@
+//! What each actor may see of a tender.
+//!
+//! - Before opening nobody, staff included, sees a bid's content: only its receipt (bidder,
+//!   time, commitment). A bidder sees its own bids' content, never another's before opening.
+//! - After opening the opening record is public to all parties; staff, evaluators and
+//!   inspectors see the bids' content, a bidder still only its own.
+//! - Scores: until the report is final an evaluator sees only its own sheets; nobody else sees
+//!   any. After that, staff, inspectors and evaluators see the report; a bidder sees its own
+//!   row, and its rank and score only if the definition discloses them.
+//! - The committee's names stay secret from bidders until the award is proposed.
+
+use crate::definition::Workflow;
+use crate::model::{Actor, Tender};
+use serde_json::{Value, json};
+
+/// Which of the four kinds of party an actor is, by role id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Party {
+    Staff,
+    Bidder,
+    Evaluator,
+    Inspector,
+    Other,
+}
+
+fn party(role: &str) -> Party {
+    match role {
+        "staff" | "admin" => Party::Staff,
+        "bidder" => Party::Bidder,
+        "evaluator" => Party::Evaluator,
+        "inspector" => Party::Inspector,
+        _ => Party::Other,
+    }
+}
+
+/// The tender as `actor` may see it.
+pub fn view(wf: &Workflow, t: &Tender, actor: &Actor) -> Value {
+    let p = party(&actor.role);
+    let opened = t.opened();
+    let officials = matches!(p, Party::Staff | Party::Evaluator | Party::Inspector);
+    let bids: Vec<Value> = t
+        .bids
+        .iter()
+        .filter(|(k, _)| p != Party::Bidder || k.bidder == actor.id || opened)
+        .filter(|_| p != Party::Other)
+        .map(|(k, b)| {
+            let own = k.bidder == actor.id;
+            let content = if own || (opened && officials) {
+                Some(b.content.as_ref().clone())
+            } else {
+                None
+            };
+            json!({
+                "lot": k.lot, "bidder": k.bidder, "receipt": b.receipt,
+                "receivedAt": b.received_at, "commitment": b.commitment,
+                "content": content,
+            })
+        })
+        .collect();
+    let final_report = t.report.is_some();
+    let scores: Vec<Value> = t
+        .scores
+        .iter()
+        .filter(|((e, _), _)| {
+            (*e == actor.id && p == Party::Evaluator) || (final_report && officials)
+        })
+        .map(|((e, k), s)| json!({ "evaluator": e, "lot": k.lot, "bidder": k.bidder, "scores": s }))
+        .collect();
+    let report = match (&t.report, p) {
+        (Some(r), Party::Staff | Party::Evaluator | Party::Inspector) => {
+            serde_json::to_value(r.as_ref()).unwrap_or(Value::Null)
+        }
+        (Some(r), Party::Bidder) if t.proposed.is_some() => {
+            let disclose = wf.definition().evaluation.disclose_scores_to_bidders;
+            let rows: Vec<Value> = r
+                .rows
+                .iter()
+                .filter(|row| row.bidder == actor.id)
+                .map(|row| {
+                    if disclose {
+                        json!({ "lot": row.lot, "rank": row.rank, "total": row.total, "qualifies": row.qualifies })
+                    } else {
+                        json!({ "lot": row.lot, "qualifies": row.qualifies })
+                    }
+                })
+                .collect();
+            json!({ "ownRows": rows })
+        }
+        _ => Value::Null,
+    };
+    let committee_visible = officials || t.proposed.is_some();
+    let oversight_visible = matches!(p, Party::Staff | Party::Inspector);
+    let objections: Vec<&crate::model::Objection> = t
+        .objections
+        .iter()
+        .filter(|o| oversight_visible || o.by == actor.id)
+        .collect();
+    json!({
+        "id": t.id,
+        "definition": { "id": t.definition_id, "version": t.definition_version },
+        "state": t.state,
+        "seq": t.seq,
+        "halted": t.halted(),
+        "announcement": t.announcement,
+        "channels": t.channels,
+        "deadline": t.deadline,
+        "lots": t.lots,
+        "bids": bids,
+        "opening": if p == Party::Other { None } else { t.opening.as_deref() },
+        "committee": if committee_visible { Some(&t.committee) } else { None },
+        "scores": scores,
+        "report": report,
+        "proposed": t.proposed,
+        "publicityEnds": t.publicity_ends,
+        "awarded": t.awarded,
+        "signoffs": t.signoffs,
+        "observations": if oversight_visible { Some(&t.observations) } else { None },
+        "objections": objections,
+        "irregularities": if oversight_visible { Some(&t.irregularities) } else { None },
+        "cancellation": t.cancellation,
+        "failure": t.failure,
+    })
+}
