@@ -30,6 +30,7 @@ pub enum RulePack {
     /// PRC Government Procurement Law, its regulation and MOF Order 87.
     PrcGovProcurement,
     /// EU Directive 2014/24/EU, open procedure.
+    #[serde(rename = "eu-2014-24")]
     Eu201424,
     /// No statute applies; the organisation adopts tender rules by reference.
     Adopted,

@@ -1,1 +1,3 @@
 //! Integration tests of tenderflow-core.
+
+mod definitions;
