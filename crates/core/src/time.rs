@@ -15,6 +15,9 @@ use std::fmt;
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
+    /// 1970-01-01T00:00:00Z.
+    pub const EPOCH: Self = Self(DateTime::<Utc>::UNIX_EPOCH);
+
     /// Parses an RFC 3339 timestamp such as `2026-03-01T09:00:00+08:00`.
     pub fn parse(s: &str) -> Option<Self> {
         DateTime::parse_from_rfc3339(s)

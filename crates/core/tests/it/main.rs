@@ -1,3 +1,5 @@
 //! Integration tests of tenderflow-core.
 
 mod definitions;
+mod seed;
+mod support;
