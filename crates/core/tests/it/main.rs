@@ -1,5 +1,6 @@
 //! Integration tests of tenderflow-core.
 
+mod commands;
 mod definitions;
 mod seed;
 mod support;
