@@ -44,7 +44,7 @@ pub fn view(wf: &Workflow, t: &Tender, actor: &Actor) -> Value {
         .filter(|(k, _)| p != Party::Bidder || k.bidder == actor.id || opened)
         .filter(|_| p != Party::Other)
         .map(|(k, b)| {
-            let own = k.bidder == actor.id;
+            let own = p == Party::Bidder && k.bidder == actor.id;
             let content = if own || (opened && officials) {
                 Some(b.content.as_ref().clone())
             } else {

@@ -2,5 +2,6 @@
 
 mod commands;
 mod definitions;
+mod properties;
 mod seed;
 mod support;
