@@ -18,7 +18,7 @@ pub fn write_canonical(v: &Value, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                out.extend_from_slice(Value::String(k.clone()).to_string().as_bytes());
+                write_leaf(&mut *out, k.as_str());
                 out.push(b':');
                 write_canonical(&map[k], out);
             }
@@ -34,13 +34,43 @@ pub fn write_canonical(v: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        other => out.extend_from_slice(other.to_string().as_bytes()),
+        other => write_leaf(out, other),
     }
+}
+
+fn write_leaf<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
+    // Writing a string or number into a Vec cannot fail.
+    let _ = serde_json::to_writer(out, v);
+}
+
+/// Looks up a JSON Pointer (RFC 6901) without allocating unless a token is escaped
+/// (`serde_json::Value::pointer` allocates for every token).
+pub fn pointer<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
+    if pointer.is_empty() {
+        return Some(v);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    let mut node = v;
+    for token in rest.split('/') {
+        let owned;
+        let token = if token.contains('~') {
+            owned = token.replace("~1", "/").replace("~0", "~");
+            owned.as_str()
+        } else {
+            token
+        };
+        node = match node {
+            Value::Object(map) => map.get(token)?,
+            Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
 }
 
 /// The canonical bytes of `v`.
 pub fn canonical_bytes(v: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(256);
     write_canonical(v, &mut out);
     out
 }
@@ -54,6 +84,24 @@ pub fn sha256_hex(v: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn pointer_matches_serde_json() {
+        let v = json!({"a": {"b/c": [1, {"d~e": 2}]}, "": 3});
+        for p in [
+            "",
+            "/a",
+            "/a/b~1c",
+            "/a/b~1c/1/d~0e",
+            "/a/b~1c/0",
+            "/",
+            "/x",
+            "/a/b~1c/9",
+            "a",
+        ] {
+            assert_eq!(pointer(&v, p), v.pointer(p), "{p}");
+        }
+    }
 
     #[test]
     fn key_order_does_not_change_the_commitment() {

@@ -212,7 +212,7 @@ fn create(cx: &mut Ctx<'_>, tender_id: &str) -> R<()> {
         ));
     }
     let init = &cx.wf.definition().initial;
-    if !init.roles.contains(&cx.actor.role) {
+    if !has_role(&init.roles, &cx.actor.role) {
         return Err(wrong_role(&cx.actor.role, "create a tender", &init.roles));
     }
     if tender_id.is_empty() || tender_id.len() > 64 || tender_id.chars().any(char::is_control) {
@@ -232,6 +232,10 @@ fn create(cx: &mut Ctx<'_>, tender_id: &str) -> R<()> {
         state: init.state.clone(),
     });
     Ok(())
+}
+
+fn has_role(list: &[String], role: &str) -> bool {
+    list.iter().any(|r| r == role)
 }
 
 fn wrong_role(role: &str, what: &str, allowed: &[String]) -> Rejection {
@@ -263,7 +267,7 @@ fn find<'a>(cx: &Ctx<'a>, name: CommandName) -> R<&'a Transition> {
         )
         .with(json!({ "state": cx.t.state, "allowed": allowed })));
     };
-    if !tr.roles.contains(&cx.actor.role) {
+    if !has_role(&tr.roles, &cx.actor.role) {
         return Err(wrong_role(
             &cx.actor.role,
             &format!("`{name}` in state `{}`", cx.t.state),
@@ -342,6 +346,9 @@ fn check_form(wf: &Workflow, form: &str, value: &Value) -> R<()> {
             format!("form `{form}` is not declared"),
         ));
     };
+    if v.is_valid(value) {
+        return Ok(());
+    }
     let errors: Vec<Value> = v
         .iter_errors(value)
         .map(|e| json!({ "pointer": e.instance_path().to_string(), "message": e.to_string() }))
@@ -372,13 +379,15 @@ fn required_text(text: &str, what: &str) -> R<()> {
     }
 }
 
-fn lot_of(t: &Tender, lot: Option<&String>) -> R<String> {
+fn lot_of(t: &Tender, lot: Option<&String>) -> R<Arc<str>> {
     match lot {
-        Some(l) if t.lots.iter().any(|x| &x.id == l) => Ok(l.clone()),
-        Some(l) => Err(Rejection::new(
-            C::UnknownLot,
-            format!("the tender has no lot `{l}`"),
-        )),
+        Some(l) => match t.lots.iter().find(|x| *x.id == **l) {
+            Some(x) => Ok(x.id.clone()),
+            None => Err(Rejection::new(
+                C::UnknownLot,
+                format!("the tender has no lot `{l}`"),
+            )),
+        },
         None if t.lots.len() == 1 => Ok(t.lots[0].id.clone()),
         None => Err(Rejection::new(
             C::UnknownLot,
@@ -527,7 +536,7 @@ fn run(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> R<()> {
                     ),
                 ));
             }
-            if !g.signers.contains(&cx.actor.role) {
+            if !has_role(&g.signers, &cx.actor.role) {
                 return Err(wrong_role(
                     &cx.actor.role,
                     &format!("sign gate `{gate}`"),
@@ -547,14 +556,14 @@ fn run(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> R<()> {
             }
             cx.emit(EventBody::SignedOff {
                 gate: gate.clone(),
-                content: Arc::new(content.clone()),
+                content: content.clone(),
             });
         }
         CommandBody::RecordObservation { content } => {
             let stage = cx.t.state.clone();
             cx.emit(EventBody::ObservationRecorded {
                 stage,
-                content: Arc::new(content.clone()),
+                content: content.clone(),
             });
         }
         CommandBody::RaiseIrregularity { content } => {
@@ -563,7 +572,7 @@ fn run(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> R<()> {
             cx.emit(EventBody::IrregularityRaised {
                 id,
                 stage,
-                content: Arc::new(content.clone()),
+                content: content.clone(),
             });
         }
         CommandBody::ResolveIrregularity {
@@ -605,7 +614,7 @@ fn run(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> R<()> {
 #[allow(clippy::too_many_arguments)]
 fn publish(
     cx: &mut Ctx<'_>,
-    announcement: &Value,
+    announcement: &Arc<Value>,
     channels: &[String],
     deadline: Timestamp,
     lots: &[Lot],
@@ -647,7 +656,7 @@ fn publish(
     } else {
         lots.to_vec()
     };
-    let ids: BTreeSet<&str> = lots.iter().map(|l| l.id.as_str()).collect();
+    let ids: BTreeSet<&str> = lots.iter().map(|l| &*l.id).collect();
     if ids.len() != lots.len() || ids.iter().any(|i| i.is_empty()) {
         return Err(Rejection::new(
             C::InvalidInput,
@@ -679,7 +688,7 @@ fn publish(
         }
     }
     cx.emit(EventBody::AnnouncementPublished {
-        announcement: Arc::new(announcement.clone()),
+        announcement: announcement.clone(),
         content_sha256: sha256_hex(announcement),
         channels: channels.to_vec(),
         deadline,
@@ -771,7 +780,7 @@ fn amend(
     Ok(())
 }
 
-fn submit(cx: &mut Ctx<'_>, lot: Option<&String>, content: &Value, replace: bool) -> R<()> {
+fn submit(cx: &mut Ctx<'_>, lot: Option<&String>, content: &Arc<Value>, replace: bool) -> R<()> {
     before_deadline(cx)?;
     let key = BidKey {
         lot: lot_of(cx.t, lot)?,
@@ -793,8 +802,7 @@ fn submit(cx: &mut Ctx<'_>, lot: Option<&String>, content: &Value, replace: bool
         _ => {}
     }
     let field = &cx.wf.definition().evaluation.price_field;
-    let price = content
-        .pointer(field)
+    let price = crate::canonical::pointer(content, field)
         .and_then(Value::as_i64)
         .filter(|p| *p > 0)
         .and_then(Money::from_minor)
@@ -806,7 +814,7 @@ fn submit(cx: &mut Ctx<'_>, lot: Option<&String>, content: &Value, replace: bool
         })?;
     let receipt = cx.t.receipts + 1;
     let commitment = sha256_hex(content);
-    let content = Arc::new(content.clone());
+    let content = content.clone();
     cx.emit(if replace {
         EventBody::BidReplaced {
             key,
@@ -828,12 +836,12 @@ fn submit(cx: &mut Ctx<'_>, lot: Option<&String>, content: &Value, replace: bool
 }
 
 fn per_lot_counts(t: &Tender, valid_only: bool) -> BTreeMap<&str, u32> {
-    let mut counts: BTreeMap<&str, u32> = t.lots.iter().map(|l| (l.id.as_str(), 0)).collect();
+    let mut counts: BTreeMap<&str, u32> = t.lots.iter().map(|l| (&*l.id, 0)).collect();
     for key in t.bids.keys() {
         if valid_only && t.disqualified.contains_key(key) {
             continue;
         }
-        *counts.entry(key.lot.as_str()).or_default() += 1;
+        *counts.entry(&*key.lot).or_default() += 1;
     }
     counts
 }
@@ -896,22 +904,25 @@ fn open(cx: &mut Ctx<'_>, tr: &Transition) -> R<()> {
             _ => None,
         })
         .collect();
-    let mut entries: Vec<OpeningEntry> =
-        cx.t.bids
-            .iter()
-            .map(|(key, bid)| OpeningEntry {
-                receipt: bid.receipt,
-                lot: key.lot.clone(),
-                bidder: key.bidder.clone(),
-                received_at: bid.received_at,
-                commitment: bid.commitment.clone(),
-                price: bid.price,
-                read_out: ratio_fields
-                    .iter()
-                    .filter_map(|f| bid.content.pointer(f).map(|v| ((*f).clone(), v.clone())))
-                    .collect(),
-            })
-            .collect();
+    let mut entries: Vec<OpeningEntry> = cx
+        .t
+        .bids
+        .iter()
+        .map(|(key, bid)| OpeningEntry {
+            receipt: bid.receipt,
+            lot: key.lot.clone(),
+            bidder: key.bidder.clone(),
+            received_at: bid.received_at,
+            commitment: bid.commitment.clone(),
+            price: bid.price,
+            read_out: ratio_fields
+                .iter()
+                .filter_map(|f| {
+                    crate::canonical::pointer(&bid.content, f).map(|v| ((*f).clone(), v.clone()))
+                })
+                .collect(),
+        })
+        .collect();
     entries.sort_by_key(|e| e.receipt);
     let record = OpeningRecord {
         opened_at: cx.now,
@@ -1005,7 +1016,7 @@ fn score(
     cx: &mut Ctx<'_>,
     lot: Option<&String>,
     bidder: &crate::model::ActorId,
-    sheet: &Value,
+    sheet: &Arc<Value>,
 ) -> R<()> {
     member(cx)?;
     let key = BidKey {
@@ -1035,7 +1046,7 @@ fn score(
         evaluator: cx.actor.id.clone(),
         key,
         scores,
-        sheet: Arc::new(sheet.clone()),
+        sheet: sheet.clone(),
     });
     Ok(())
 }
@@ -1136,7 +1147,7 @@ fn propose(cx: &mut Ctx<'_>, tr: &Transition) -> R<()> {
     Ok(())
 }
 
-fn objection(cx: &mut Ctx<'_>, content: &Value) -> R<()> {
+fn objection(cx: &mut Ctx<'_>, content: &Arc<Value>) -> R<()> {
     let d = cx.wf.definition();
     if let Some(ends) = cx.t.publicity_ends.filter(|_| cx.t.proposed.is_some()) {
         if cx.now >= ends {
@@ -1171,7 +1182,7 @@ fn objection(cx: &mut Ctx<'_>, content: &Value) -> R<()> {
     cx.emit(EventBody::ObjectionRaised {
         id: cx.t.objections.len() as u32 + 1,
         stage: cx.t.state.clone(),
-        content: Arc::new(content.clone()),
+        content: content.clone(),
         answer_due,
     });
     Ok(())
@@ -1193,7 +1204,7 @@ pub fn next_timer(wf: &Workflow, t: &Tender) -> Option<(TimerName, Timestamp)> {
 }
 
 fn advance_time(cx: &mut Ctx<'_>) -> R<()> {
-    if cx.actor.role != SYSTEM_ROLE {
+    if &*cx.actor.role != SYSTEM_ROLE {
         return Err(Rejection::new(
             C::WrongRole,
             "only the system clock advances time",

@@ -371,8 +371,8 @@ pub enum CriterionSource {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Criterion {
-    /// Criterion id.
-    pub id: String,
+    /// Criterion id (shared, not copied, into every score map).
+    pub id: std::sync::Arc<str>,
     /// Display name.
     pub title: Localized,
     /// Weight in [0, 1]; all weights sum to 1.
@@ -625,6 +625,8 @@ pub struct Workflow {
     pub(crate) forms: HashMap<String, jsonschema::Validator>,
     pub(crate) terminal: HashMap<String, Option<Outcome>>,
     pub(crate) sha256: String,
+    /// Transition index by (state, command), with `*` expanded, for `decide`'s hot path.
+    pub(crate) by_command: HashMap<String, HashMap<CommandName, usize>>,
 }
 
 impl fmt::Debug for Workflow {
@@ -665,6 +667,12 @@ impl Workflow {
             .iter()
             .filter(move |t| t.from.iter().any(|f| f == state || (f == "*" && !terminal)))
     }
+    /// The transition for `command` in `state`, if the definition has one.
+    pub fn transition(&self, state: &str, command: CommandName) -> Option<&Transition> {
+        let i = *self.by_command.get(state)?.get(&command)?;
+        self.def.transitions.get(i)
+    }
+
     /// The gate with this id.
     pub fn gate(&self, id: &str) -> Option<&Gate> {
         self.def.gates.iter().find(|g| g.id == id)

@@ -13,14 +13,14 @@ use std::sync::Arc;
 /// Who acts: a person or organisation id and the role they act in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct ActorId(String);
+pub struct ActorId(Arc<str>);
 
 impl ActorId {
     /// Parses an id: 1–128 characters, no control characters or surrounding spaces.
     pub fn parse(s: &str) -> Option<Self> {
         let ok =
             !s.is_empty() && s.len() <= 128 && s.trim() == s && !s.chars().any(char::is_control);
-        ok.then(|| Self(s.to_owned()))
+        ok.then(|| Self(Arc::from(s)))
     }
     /// The id as text.
     pub fn as_str(&self) -> &str {
@@ -34,6 +34,9 @@ impl fmt::Display for ActorId {
     }
 }
 
+/// One evaluator's scores for one bid, by criterion; shared between state, events and report.
+pub type Sheet = Arc<BTreeMap<Arc<str>, Score>>;
+
 /// The role the engine's own timers act in.
 pub const SYSTEM_ROLE: &str = "system";
 
@@ -43,7 +46,7 @@ pub struct Actor {
     /// Who.
     pub id: ActorId,
     /// In which role.
-    pub role: String,
+    pub role: Arc<str>,
 }
 
 impl Actor {
@@ -51,7 +54,7 @@ impl Actor {
     pub fn new(id: &str, role: &str) -> Option<Self> {
         Some(Self {
             id: ActorId::parse(id)?,
-            role: role.to_owned(),
+            role: Arc::from(role),
         })
     }
     /// The engine's clock, which fires timers.
@@ -67,7 +70,7 @@ impl Actor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lot {
     /// Lot id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Title.
     pub title: String,
 }
@@ -97,7 +100,7 @@ pub enum CommandBody {
     /// Publish the announcement on its channels.
     Publish {
         /// Announcement content (validated against the transition's form).
-        announcement: Value,
+        announcement: Arc<Value>,
         /// Channels it is published on (identical content on each).
         channels: Vec<String>,
         /// Bid deadline (and opening time).
@@ -128,7 +131,7 @@ pub enum CommandBody {
         #[serde(default)]
         lot: Option<String>,
         /// The bid (validated against the bid form).
-        content: Value,
+        content: Arc<Value>,
     },
     /// Replace one's bid.
     ReplaceBid {
@@ -136,7 +139,7 @@ pub enum CommandBody {
         #[serde(default)]
         lot: Option<String>,
         /// The new bid.
-        content: Value,
+        content: Arc<Value>,
     },
     /// Withdraw one's bid.
     WithdrawBid {
@@ -178,7 +181,7 @@ pub enum CommandBody {
         /// Bidder scored.
         bidder: ActorId,
         /// The sheet: `{"scores": {criterion: 0–100}, …}` (validated against the form).
-        sheet: Value,
+        sheet: Arc<Value>,
     },
     /// Finalize the report; `draw_seed` decides random tie-breaks and is recorded.
     FinalizeEvaluation {
@@ -192,7 +195,7 @@ pub enum CommandBody {
     /// Raise an objection.
     RaiseObjection {
         /// The objection (validated against the form).
-        content: Value,
+        content: Arc<Value>,
     },
     /// Answer an objection.
     AnswerObjection {
@@ -208,17 +211,17 @@ pub enum CommandBody {
         /// Gate id.
         gate: String,
         /// The sign-off form.
-        content: Value,
+        content: Arc<Value>,
     },
     /// Record an observation.
     RecordObservation {
         /// The observation form.
-        content: Value,
+        content: Arc<Value>,
     },
     /// Raise an irregularity; the procedure halts.
     RaiseIrregularity {
         /// The irregularity form.
-        content: Value,
+        content: Arc<Value>,
     },
     /// Resolve an irregularity.
     ResolveIrregularity {
@@ -281,7 +284,7 @@ pub struct Command {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct BidKey {
     /// Lot.
-    pub lot: String,
+    pub lot: Arc<str>,
     /// Bidder.
     pub bidder: ActorId,
 }
@@ -292,7 +295,7 @@ pub struct OpeningEntry {
     /// Receipt number.
     pub receipt: u32,
     /// Lot.
-    pub lot: String,
+    pub lot: Arc<str>,
     /// Bidder.
     pub bidder: ActorId,
     /// When it was received.
@@ -432,7 +435,7 @@ pub enum EventBody {
         /// Which bid.
         key: BidKey,
         /// Scores by criterion.
-        scores: BTreeMap<String, Score>,
+        scores: Sheet,
         /// The sheet as submitted.
         sheet: Arc<Value>,
     },
@@ -649,8 +652,9 @@ pub struct Irregularity {
     pub resolution: Option<(String, Timestamp)>,
 }
 
-/// The state of one tender: everything `apply` has folded from its events.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The state of one tender: everything `apply` has folded from its events. It is not
+/// serialised: the events are the record, and [`crate::view`] is its JSON form.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tender {
     /// Tender id (empty before creation).
     pub id: String,
@@ -697,7 +701,7 @@ pub struct Tender {
     /// Rejected bids and why.
     pub disqualified: BTreeMap<BidKey, String>,
     /// Scores by evaluator and bid.
-    pub scores: BTreeMap<(ActorId, BidKey), BTreeMap<String, Score>>,
+    pub scores: BTreeMap<(ActorId, BidKey), Sheet>,
     /// Evaluation report.
     pub report: Option<Arc<EvaluationReport>>,
     /// Proposed winners.

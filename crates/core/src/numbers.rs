@@ -23,30 +23,18 @@ fn parse_fixed(v: &serde_json::Number) -> Option<i64> {
     if let Some(i) = v.as_i64() {
         return i.checked_mul(SCALE);
     }
-    // Go through the shortest decimal text so 0.35 is exactly 3500, not 3499.9999.
-    let text = v.to_string();
-    let (neg, text) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.as_str()),
-    };
-    if text.contains(['e', 'E']) {
+    // A float: accept it when it is within rounding noise of a multiple of 0.0001 (0.35 is
+    // 3499.9999999999995 / 10 000 in binary). IEEE arithmetic makes this the same everywhere.
+    let f = v.as_f64()?;
+    if !f.is_finite() || f.abs() > 9.0e14 {
         return None;
     }
-    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
-    if frac.len() > 4 || int.is_empty() {
+    let scaled = f * SCALE as f64;
+    let rounded = scaled.round();
+    if (scaled - rounded).abs() > 1e-6 * rounded.abs().max(1.0) {
         return None;
     }
-    let int: i64 = int.parse().ok()?;
-    let mut frac_val: i64 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().ok()?
-    };
-    for _ in frac.len()..4 {
-        frac_val *= 10;
-    }
-    let val = int.checked_mul(SCALE)?.checked_add(frac_val)?;
-    Some(if neg { -val } else { val })
+    Some(rounded as i64)
 }
 
 fn fmt_fixed(v: i64, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -185,7 +185,7 @@ pub fn score_sheet(wf: &Workflow, quality: i64, rng: &mut Rng) -> Value {
     for c in &wf.definition().evaluation.criteria {
         if matches!(c.source, CriterionSource::Evaluators) {
             let tenths = (quality * 10 + rng.range(-80, 80)).clamp(400, 1000);
-            scores.insert(c.id.clone(), json!(tenths as f64 / 10.0));
+            scores.insert(c.id.to_string(), json!(tenths as f64 / 10.0));
         }
     }
     json!({ "scores": scores, "comment": "Scored against the published criteria." })
@@ -230,7 +230,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
                 "summary": "Recruitment of partner organisations to run public-benefit services in workers' venues.",
                 "eligibility": "Registered organisations with a record in arts, sports or public-benefit activities.",
                 "contact": "Workers' service centre, recruitment team"
-            }),
+            }).into(),
             channels: CHANNELS.iter().map(|c| (*c).to_owned()).collect(),
             deadline,
             lots: Vec::new(),
@@ -246,7 +246,10 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
         push(
             published.plus_seconds(offset),
             &actor(&bidder_id(i), "bidder"),
-            CommandBody::SubmitBid { lot: None, content },
+            CommandBody::SubmitBid {
+                lot: None,
+                content: content.into(),
+            },
         );
     }
     push(deadline, &Actor::system(), CommandBody::AdvanceTime);
@@ -257,7 +260,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             &inspector,
             CommandBody::SignOff {
                 gate: "opening".into(),
-                content: signoff("opening"),
+                content: signoff("opening").into(),
             },
         );
     }
@@ -288,7 +291,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
                 CommandBody::SubmitScores {
                     lot: None,
                     bidder,
-                    sheet,
+                    sheet: sheet.into(),
                 },
             );
             at = at.plus_seconds(60);
@@ -306,7 +309,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             &inspector,
             CommandBody::SignOff {
                 gate: "evaluation_report".into(),
-                content: signoff("evaluation"),
+                content: signoff("evaluation").into(),
             },
         );
     }
@@ -325,7 +328,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             &inspector,
             CommandBody::SignOff {
                 gate: "award".into(),
-                content: signoff("award"),
+                content: signoff("award").into(),
             },
         );
     }

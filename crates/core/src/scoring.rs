@@ -18,12 +18,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A ranked candidate for award.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
     /// Lot.
-    pub lot: String,
+    pub lot: Arc<str>,
     /// Bidder.
     pub bidder: ActorId,
     /// Rank within the lot (1 = best).
@@ -38,13 +39,13 @@ pub struct Candidate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportRow {
     /// Lot.
-    pub lot: String,
+    pub lot: Arc<str>,
     /// Bidder.
     pub bidder: ActorId,
     /// Price.
     pub price: Money,
     /// Score per criterion (aggregated or computed).
-    pub criteria: BTreeMap<String, Score>,
+    pub criteria: BTreeMap<Arc<str>, Score>,
     /// Weighted total.
     pub total: Score,
     /// Whether it reaches the minimum total and was not disqualified.
@@ -61,11 +62,11 @@ pub struct SheetRow {
     /// Evaluator.
     pub evaluator: ActorId,
     /// Lot.
-    pub lot: String,
+    pub lot: Arc<str>,
     /// Bidder.
     pub bidder: ActorId,
     /// Scores.
-    pub scores: BTreeMap<String, Score>,
+    pub scores: crate::model::Sheet,
 }
 
 /// The evaluation report (评标报告).
@@ -96,7 +97,7 @@ impl EvaluationReport {
             let (Some(rank), true) = (row.rank, row.qualifies) else {
                 continue;
             };
-            let n = taken.entry(row.lot.as_str()).or_default();
+            let n = taken.entry(&*row.lot).or_default();
             if *n < per_lot {
                 *n += 1;
                 out.push(Candidate {
@@ -121,8 +122,7 @@ impl EvaluationReport {
 
 /// Reads a number at `pointer` in a bid as fixed point (× 10 000).
 pub(crate) fn figure(content: &Value, pointer: &str) -> Option<i64> {
-    content
-        .pointer(pointer)
+    crate::canonical::pointer(content, pointer)
         .and_then(Score::from_json)
         .map(Score::raw)
 }
@@ -141,22 +141,66 @@ pub fn draw(seed: u64, bidder: &ActorId) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A valid bid of a lot with the active members' sheets for it.
+type LotEntry<'a> = (&'a BidKey, &'a crate::model::Bid, &'a [&'a BTreeMap<Arc<str>, Score>]);
+
 /// Computes the report from the tender's opened bids and the members' scores.
 pub fn evaluate(wf: &Workflow, t: &Tender, draw_seed: u64) -> EvaluationReport {
     let ev = &wf.definition().evaluation;
     let members: Vec<Member> = t.active_members().cloned().collect();
     let mut rows = Vec::new();
-    let mut lots: BTreeMap<&str, Vec<(&BidKey, &crate::model::Bid)>> = BTreeMap::new();
-    for (key, bid) in &t.bids {
-        if t.disqualified.contains_key(key) {
+    let valid: Vec<(&BidKey, &crate::model::Bid)> = t
+        .bids
+        .iter()
+        .filter(|(k, _)| !t.disqualified.contains_key(*k))
+        .collect();
+    // Each valid bid's sheets from active members. `scores` is ordered by evaluator, then bid,
+    // in the same order as `valid`, so one merge walk per evaluator finds them.
+    let mut sheets: Vec<Vec<&BTreeMap<Arc<str>, Score>>> = vec![Vec::new(); valid.len()];
+    let mut current: Option<(&ActorId, bool)> = None;
+    let mut pos = 0;
+    for ((evaluator, key), sheet) in &t.scores {
+        if current.is_none_or(|(e, _)| e != evaluator) {
+            current = Some((evaluator, members.iter().any(|m| &m.id == evaluator)));
+            pos = 0;
+        }
+        if current.is_some_and(|(_, active)| !active) {
             continue;
         }
-        lots.entry(key.lot.as_str()).or_default().push((key, bid));
+        while pos < valid.len() && valid[pos].0 < key {
+            pos += 1;
+        }
+        if pos < valid.len() && valid[pos].0 == key {
+            sheets[pos].push(sheet);
+        }
     }
-    for (lot, bids) in &lots {
-        let lowest = bids.iter().map(|(_, b)| b.price.minor()).min().unwrap_or(0);
+    let mut lots: BTreeMap<&str, Vec<LotEntry<'_>>> = BTreeMap::new();
+    for ((key, bid), s) in valid.iter().zip(&sheets) {
+        lots.entry(&*key.lot).or_default().push((key, bid, s));
+    }
+    for bids in lots.values() {
+        let lowest = bids
+            .iter()
+            .map(|(_, b, _)| b.price.minor())
+            .min()
+            .unwrap_or(0);
+        let highest: BTreeMap<&str, i64> = ev
+            .criteria
+            .iter()
+            .filter_map(|c| match &c.source {
+                CriterionSource::BidRatio { field } => Some(field.as_str()),
+                _ => None,
+            })
+            .map(|field| {
+                let max = bids
+                    .iter()
+                    .filter_map(|(_, b, _)| figure(&b.content, field))
+                    .max();
+                (field, max.unwrap_or(0))
+            })
+            .collect();
         let mut lot_rows: Vec<(ReportRow, i64 /* received */)> = Vec::new();
-        for (key, bid) in bids {
+        for (key, bid, bid_sheets) in bids {
             let mut criteria = BTreeMap::new();
             let mut total = Score::default();
             let price_score = Score::ratio(lowest, bid.price.minor());
@@ -164,17 +208,12 @@ pub fn evaluate(wf: &Workflow, t: &Tender, draw_seed: u64) -> EvaluationReport {
                 let score = match &c.source {
                     CriterionSource::Price => price_score,
                     CriterionSource::BidRatio { field } => {
-                        let highest = bids
-                            .iter()
-                            .filter_map(|(_, b)| figure(&b.content, field))
-                            .max()
-                            .unwrap_or(0);
-                        Score::ratio(figure(&bid.content, field).unwrap_or(0), highest)
+                        let top = highest.get(field.as_str()).copied().unwrap_or(0);
+                        Score::ratio(figure(&bid.content, field).unwrap_or(0), top)
                     }
                     CriterionSource::Evaluators => {
-                        let sheets: Vec<Score> = members
+                        let sheets: Vec<Score> = bid_sheets
                             .iter()
-                            .filter_map(|m| t.scores.get(&(m.id.clone(), (*key).clone())))
                             .filter_map(|s| s.get(&c.id).copied())
                             .collect();
                         match ev.aggregation {
@@ -193,7 +232,7 @@ pub fn evaluate(wf: &Workflow, t: &Tender, draw_seed: u64) -> EvaluationReport {
                 ev.method == Method::LowestPrice || ev.min_total.is_none_or(|m| total >= m);
             lot_rows.push((
                 ReportRow {
-                    lot: (*lot).to_owned(),
+                    lot: bids[0].0.lot.clone(),
                     bidder: key.bidder.clone(),
                     price: bid.price,
                     criteria,
@@ -266,7 +305,12 @@ fn compare(wf: &Workflow, a: &ReportRow, ra: i64, b: &ReportRow, rb: i64, seed: 
             TieBreak::Total => b.total.cmp(&a.total),
             TieBreak::Price => a.price.cmp(&b.price),
             TieBreak::Criterion { criterion } => {
-                let get = |r: &ReportRow| r.criteria.get(criterion).copied().unwrap_or_default();
+                let get = |r: &ReportRow| {
+                    r.criteria
+                        .get(criterion.as_str())
+                        .copied()
+                        .unwrap_or_default()
+                };
                 get(b).cmp(&get(a))
             }
             TieBreak::ReceivedAt => ra.cmp(&rb),
@@ -278,10 +322,7 @@ fn compare(wf: &Workflow, a: &ReportRow, ra: i64, b: &ReportRow, rb: i64, seed: 
 
 /// Checks a score sheet's `scores` object: every evaluator criterion present, 0–100, at most
 /// four decimals. Returns the scores or a list of problems.
-pub(crate) fn read_sheet(
-    wf: &Workflow,
-    sheet: &Value,
-) -> Result<BTreeMap<String, Score>, Vec<String>> {
+pub(crate) fn read_sheet(wf: &Workflow, sheet: &Value) -> Result<crate::model::Sheet, Vec<String>> {
     let ev = &wf.definition().evaluation;
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
@@ -296,7 +337,7 @@ pub(crate) fn read_sheet(
         .iter()
         .filter(|c| matches!(c.source, CriterionSource::Evaluators))
     {
-        match scores.get(&c.id).map(|v| (v, Score::from_json(v))) {
+        match scores.get(&*c.id).map(|v| (v, Score::from_json(v))) {
             None => problems.push(format!("/scores/{}: missing; expected a score 0–100", c.id)),
             Some((v, None)) => problems.push(format!(
                 "/scores/{}: found {v}; expected a number 0–100 with at most 4 decimals",
@@ -314,13 +355,13 @@ pub(crate) fn read_sheet(
         let known = ev
             .criteria
             .iter()
-            .any(|c| &c.id == k && matches!(c.source, CriterionSource::Evaluators));
+            .any(|c| *c.id == **k && matches!(c.source, CriterionSource::Evaluators));
         if !known {
             problems.push(format!("/scores/{k}: not a criterion scored by evaluators"));
         }
     }
     if problems.is_empty() {
-        Ok(out)
+        Ok(Arc::new(out))
     } else {
         Err(problems)
     }

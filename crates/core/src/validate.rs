@@ -197,7 +197,22 @@ pub fn load(file: &str, bytes: &[u8]) -> Result<Workflow, DefinitionErrors> {
         .filter(|s| s.terminal)
         .map(|s| (s.id.clone(), s.outcome))
         .collect();
+    let mut by_command: HashMap<String, HashMap<crate::definition::CommandName, usize>> =
+        HashMap::new();
+    for state in def.states.iter().filter(|s| !s.terminal) {
+        for (i, t) in def.transitions.iter().enumerate() {
+            let applies = t.from.iter().any(|f| f == "*" || *f == state.id);
+            if let (true, Some(c)) = (applies, t.command) {
+                by_command
+                    .entry(state.id.clone())
+                    .or_default()
+                    .entry(c)
+                    .or_insert(i);
+            }
+        }
+    }
     Ok(Workflow {
+        by_command,
         def,
         forms,
         terminal,
@@ -246,7 +261,7 @@ fn check(def: &Definition, r: &mut Report<'_>) -> HashMap<String, jsonschema::Va
     let criteria = check_unique(
         r,
         "/evaluation/criteria",
-        def.evaluation.criteria.iter().map(|x| x.id.as_str()),
+        def.evaluation.criteria.iter().map(|x| &*x.id),
     );
     let terminal: HashSet<&str> = def
         .states

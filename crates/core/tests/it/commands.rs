@@ -80,7 +80,7 @@ fn sample(name: CommandName, role: &str, run: &Run) -> Command {
     let later = now(run).plus_seconds(40 * 86_400);
     let body = match name {
         CommandName::Publish => CommandBody::Publish {
-            announcement: json!({"title": "t", "summary": "s"}),
+            announcement: json!({"title": "t", "summary": "s"}).into(),
             channels: vec!["union-website".into()],
             deadline: later,
             lots: vec![],
@@ -94,11 +94,11 @@ fn sample(name: CommandName, role: &str, run: &Run) -> Command {
         },
         CommandName::SubmitBid => CommandBody::SubmitBid {
             lot: None,
-            content: good_bid(),
+            content: good_bid().into(),
         },
         CommandName::ReplaceBid => CommandBody::ReplaceBid {
             lot: None,
-            content: good_bid(),
+            content: good_bid().into(),
         },
         CommandName::WithdrawBid => CommandBody::WithdrawBid { lot: None },
         CommandName::CloseSubmission => CommandBody::CloseSubmission,
@@ -118,13 +118,13 @@ fn sample(name: CommandName, role: &str, run: &Run) -> Command {
         CommandName::SubmitScores => CommandBody::SubmitScores {
             lot: None,
             bidder: aid(&bidder_id(0)),
-            sheet: json!({"scores": {"service_plan": 80, "capability": 70}}),
+            sheet: json!({"scores": {"service_plan": 80, "capability": 70}}).into(),
         },
         CommandName::FinalizeEvaluation => CommandBody::FinalizeEvaluation { draw_seed: 7 },
         CommandName::ProposeAward => CommandBody::ProposeAward,
         CommandName::Award => CommandBody::Award,
         CommandName::RaiseObjection => CommandBody::RaiseObjection {
-            content: json!({"subject": "s", "grounds": "g"}),
+            content: json!({"subject": "s", "grounds": "g"}).into(),
         },
         CommandName::AnswerObjection => CommandBody::AnswerObjection {
             objection: 1,
@@ -133,13 +133,13 @@ fn sample(name: CommandName, role: &str, run: &Run) -> Command {
         },
         CommandName::SignOff => CommandBody::SignOff {
             gate: "opening".into(),
-            content: json!({"statement": "ok"}),
+            content: json!({"statement": "ok"}).into(),
         },
         CommandName::RecordObservation => CommandBody::RecordObservation {
-            content: json!({"text": "seen"}),
+            content: json!({"text": "seen"}).into(),
         },
         CommandName::RaiseIrregularity => CommandBody::RaiseIrregularity {
-            content: json!({"text": "seal broken"}),
+            content: json!({"text": "seal broken"}).into(),
         },
         CommandName::ResolveIrregularity => CommandBody::ResolveIrregularity {
             irregularity: 1,
@@ -226,7 +226,7 @@ fn business_rules_table() {
                 "bidder",
                 CommandBody::SubmitBid {
                     lot: None,
-                    content: good_bid(),
+                    content: good_bid().into(),
                 },
             ),
             when: When::Soon,
@@ -240,7 +240,7 @@ fn business_rules_table() {
                 "bidder",
                 CommandBody::SubmitBid {
                     lot: None,
-                    content: good_bid(),
+                    content: good_bid().into(),
                 },
             ),
             when: When::AtDeadline,
@@ -254,7 +254,7 @@ fn business_rules_table() {
                 "bidder",
                 CommandBody::SubmitBid {
                     lot: None,
-                    content: json!({"organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 10, "feeMinor": 100}),
+                    content: json!({"organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 10, "feeMinor": 100}).into(),
                 },
             ),
             when: When::Soon,
@@ -272,7 +272,7 @@ fn business_rules_table() {
                         let mut b = good_bid();
                         b["extra"] = json!(1);
                         b
-                    },
+                    }.into(),
                 },
             ),
             when: When::Soon,
@@ -286,7 +286,7 @@ fn business_rules_table() {
                 "bidder",
                 CommandBody::SubmitBid {
                     lot: Some("9".into()),
-                    content: good_bid(),
+                    content: good_bid().into(),
                 },
             ),
             when: When::Soon,
@@ -300,7 +300,7 @@ fn business_rules_table() {
                 "bidder",
                 CommandBody::SubmitBid {
                     lot: None,
-                    content: good_bid(),
+                    content: good_bid().into(),
                 },
             ),
             when: When::BeforeDeadline(3600),
@@ -314,7 +314,7 @@ fn business_rules_table() {
                 "bidder",
                 CommandBody::ReplaceBid {
                     lot: None,
-                    content: good_bid(),
+                    content: good_bid().into(),
                 },
             ),
             when: When::Soon,
@@ -351,7 +351,7 @@ fn business_rules_table() {
                 &bidder(0),
                 "bidder",
                 CommandBody::RaiseObjection {
-                    content: json!({"subject": "s", "grounds": "g"}),
+                    content: json!({"subject": "s", "grounds": "g"}).into(),
                 },
             ),
             when: When::BeforeDeadline(5 * 86_400),
@@ -364,7 +364,7 @@ fn business_rules_table() {
                 &bidder(0),
                 "bidder",
                 CommandBody::RaiseObjection {
-                    content: json!({"subject": "s", "grounds": "g"}),
+                    content: json!({"subject": "s", "grounds": "g"}).into(),
                 },
             ),
             when: When::Soon,
@@ -400,7 +400,7 @@ fn business_rules_table() {
                 "inspector",
                 CommandBody::SignOff {
                     gate: "award".into(),
-                    content: json!({"statement": "x"}),
+                    content: json!({"statement": "x"}).into(),
                 },
             ),
             when: When::Soon,
@@ -414,7 +414,7 @@ fn business_rules_table() {
                 "inspector",
                 CommandBody::SignOff {
                     gate: "nope".into(),
-                    content: json!({"statement": "x"}),
+                    content: json!({"statement": "x"}).into(),
                 },
             ),
             when: When::Soon,
@@ -428,7 +428,7 @@ fn business_rules_table() {
                 "inspector",
                 CommandBody::SignOff {
                     gate: "opening".into(),
-                    content: json!({}),
+                    content: json!({}).into(),
                 },
             ),
             when: When::Soon,
@@ -496,7 +496,7 @@ fn business_rules_table() {
                 CommandBody::SubmitScores {
                     lot: None,
                     bidder: aid(&bidder(0)),
-                    sheet: json!({"scores": {"service_plan": 1, "capability": 1}}),
+                    sheet: json!({"scores": {"service_plan": 1, "capability": 1}}).into(),
                 },
             ),
             when: When::Soon,
@@ -511,7 +511,7 @@ fn business_rules_table() {
                 CommandBody::SubmitScores {
                     lot: None,
                     bidder: aid(&bidder(0)),
-                    sheet: json!({"scores": {"service_plan": 101, "capability": 1}}),
+                    sheet: json!({"scores": {"service_plan": 101, "capability": 1}}).into(),
                 },
             ),
             when: When::Soon,
@@ -526,7 +526,7 @@ fn business_rules_table() {
                 CommandBody::SubmitScores {
                     lot: None,
                     bidder: aid("nobody"),
-                    sheet: json!({"scores": {"service_plan": 1, "capability": 1}}),
+                    sheet: json!({"scores": {"service_plan": 1, "capability": 1}}).into(),
                 },
             ),
             when: When::Soon,
@@ -604,7 +604,7 @@ fn business_rules_table() {
                 STAFF,
                 "staff",
                 CommandBody::Publish {
-                    announcement: json!({"title": "t", "summary": "s"}),
+                    announcement: json!({"title": "t", "summary": "s"}).into(),
                     channels: vec!["web".into()],
                     deadline: Timestamp::parse("2026-01-10T00:00:00Z").expect("ts"),
                     lots: vec![],
@@ -622,7 +622,7 @@ fn business_rules_table() {
                 STAFF,
                 "staff",
                 CommandBody::Publish {
-                    announcement: json!({"title": "t", "summary": "s"}),
+                    announcement: json!({"title": "t", "summary": "s"}).into(),
                     channels: vec![],
                     deadline: Timestamp::parse("2026-03-10T00:00:00Z").expect("ts"),
                     lots: vec![],
@@ -723,7 +723,7 @@ fn a_late_clarification_moves_the_deadline_by_the_rule() {
             "bidder",
             CommandBody::SubmitBid {
                 lot: None,
-                content: good_bid(),
+                content: good_bid().into(),
             },
         ),
         deadline,
@@ -760,7 +760,7 @@ fn an_irregularity_halts_everything_but_oversight_until_resolved() {
             INSPECTOR,
             "inspector",
             CommandBody::RaiseIrregularity {
-                content: json!({"text": "seal damaged", "severity": "serious"}),
+                content: json!({"text": "seal damaged", "severity": "serious"}).into(),
             },
         ),
         t,
@@ -774,7 +774,7 @@ fn an_irregularity_halts_everything_but_oversight_until_resolved() {
             INSPECTOR,
             "inspector",
             CommandBody::RecordObservation {
-                content: json!({"text": "checked the seals again"}),
+                content: json!({"text": "checked the seals again"}).into(),
             },
         ),
         t,
@@ -817,7 +817,7 @@ fn an_objection_during_publicity_suspends_the_award_until_answered() {
             loser.as_str(),
             "bidder",
             CommandBody::RaiseObjection {
-                content: json!({"subject": "scores", "grounds": "plan undervalued"}),
+                content: json!({"subject": "scores", "grounds": "plan undervalued"}).into(),
             },
         ),
         t,
@@ -851,7 +851,7 @@ fn an_objection_during_publicity_suspends_the_award_until_answered() {
         loser.as_str(),
         "bidder",
         CommandBody::RaiseObjection {
-            content: json!({"subject": "s", "grounds": "g"}),
+            content: json!({"subject": "s", "grounds": "g"}).into(),
         },
     );
     assert_eq!(
@@ -885,7 +885,7 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
         CommandBody::SubmitScores {
             lot: None,
             bidder: aid(&bidder_id(0)),
-            sheet,
+            sheet: sheet.into(),
         },
     );
     assert_eq!(
@@ -948,7 +948,7 @@ fn bid_security_above_two_percent_is_refused_under_the_bidding_law() {
             STAFF,
             "staff",
             CommandBody::Publish {
-                announcement: json!({"title": "Road works", "summary": "Resurfacing"}),
+                announcement: json!({"title": "Road works", "summary": "Resurfacing"}).into(),
                 channels: vec!["national-platform".into()],
                 deadline: t0.plus_seconds(25 * 86_400),
                 lots: vec![],
@@ -974,7 +974,7 @@ fn replacing_a_bid_issues_a_new_receipt_and_commitment() {
             "bidder",
             CommandBody::SubmitBid {
                 lot: None,
-                content: good_bid(),
+                content: good_bid().into(),
             },
         ),
         t,
@@ -995,7 +995,7 @@ fn replacing_a_bid_issues_a_new_receipt_and_commitment() {
             "bidder",
             CommandBody::ReplaceBid {
                 lot: None,
-                content: changed.clone(),
+                content: changed.clone().into(),
             },
         ),
         t,

@@ -37,7 +37,7 @@ fn pool(wf: &Workflow) -> Vec<Step> {
             &late,
             CommandBody::SubmitBid {
                 lot: None,
-                content: bid.clone(),
+                content: bid.clone().into(),
             },
         ),
         extra(
@@ -45,7 +45,7 @@ fn pool(wf: &Workflow) -> Vec<Step> {
             &late,
             CommandBody::SubmitBid {
                 lot: None,
-                content: bid.clone(),
+                content: bid.clone().into(),
             },
         ),
         extra(
@@ -53,7 +53,7 @@ fn pool(wf: &Workflow) -> Vec<Step> {
             &late,
             CommandBody::ReplaceBid {
                 lot: None,
-                content: bid,
+                content: bid.into(),
             },
         ),
         extra(t0, &late, CommandBody::WithdrawBid { lot: None }),
@@ -68,7 +68,7 @@ fn pool(wf: &Workflow) -> Vec<Step> {
             t0,
             &inspector,
             CommandBody::RaiseIrregularity {
-                content: json!({"text": "x"}),
+                content: json!({"text": "x"}).into(),
             },
         ),
         extra(
@@ -83,7 +83,7 @@ fn pool(wf: &Workflow) -> Vec<Step> {
             t0,
             &late,
             CommandBody::RaiseObjection {
-                content: json!({"subject": "s", "grounds": "g"}),
+                content: json!({"subject": "s", "grounds": "g"}).into(),
             },
         ),
         extra(
@@ -110,7 +110,7 @@ fn pool(wf: &Workflow) -> Vec<Step> {
             &inspector,
             CommandBody::SignOff {
                 gate: "award".into(),
-                content: json!({"statement": "s"}),
+                content: json!({"statement": "s"}).into(),
             },
         ),
         extra(t0, &staff, CommandBody::FinalizeEvaluation { draw_seed: 5 }),
@@ -248,7 +248,7 @@ proptest! {
                              "freeOrDiscountedShare": share, "feeMinor": fee});
         let valid = (20..=100).contains(&share) && fee >= 1 && !plan.is_empty() && area < 3;
         let bidder = Actor::new("o", "bidder").expect("actor");
-        let result = run.exec(&Command { actor: bidder, body: CommandBody::SubmitBid { lot: None, content } }, steps[1].at);
+        let result = run.exec(&Command { actor: bidder, body: CommandBody::SubmitBid { lot: None, content: content.into() } }, steps[1].at);
         match result {
             Ok(_) => prop_assert!(valid),
             Err(r) => {
