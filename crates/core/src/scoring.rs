@@ -142,7 +142,11 @@ pub fn draw(seed: u64, bidder: &ActorId) -> u64 {
 }
 
 /// A valid bid of a lot with the active members' sheets for it.
-type LotEntry<'a> = (&'a BidKey, &'a crate::model::Bid, &'a [&'a BTreeMap<Arc<str>, Score>]);
+type LotEntry<'a> = (
+    &'a BidKey,
+    &'a crate::model::Bid,
+    &'a [&'a BTreeMap<Arc<str>, Score>],
+);
 
 /// Computes the report from the tender's opened bids and the members' scores.
 pub fn evaluate(wf: &Workflow, t: &Tender, draw_seed: u64) -> EvaluationReport {
