@@ -30,6 +30,11 @@ impl Timestamp {
         Utc.timestamp_opt(secs, 0).single().map(Self)
     }
 
+    /// The instant `ms` milliseconds after the Unix epoch.
+    pub fn from_unix_millis(ms: i64) -> Option<Self> {
+        DateTime::<Utc>::from_timestamp_millis(ms).map(Self)
+    }
+
     /// Seconds since the Unix epoch.
     pub fn unix(self) -> i64 {
         self.0.timestamp()

@@ -1,0 +1,241 @@
+//! The hash-chained event record: how an event becomes a row, and how rows are verified.
+//!
+//! hash = SHA-256(previous hash (hex text) ‖ canonical JSON of
+//! `{tender, seq, command, actor: {id, role}, at, payload}`), with the payload as stored (bid
+//! contents sealed), so verification needs no key. The first event's previous hash is 64 zeros.
+
+use crate::StoreError;
+use crate::crypto;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tenderflow_core::canonical::canonical_bytes;
+use tenderflow_core::{Actor, Event, Timestamp};
+
+/// The previous hash of a tender's first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRow {
+    /// Tender.
+    pub tender_id: String,
+    /// Position in the tender's history, from 1.
+    pub seq: i64,
+    /// The command that caused it.
+    pub command_id: String,
+    /// Actor id.
+    pub actor_id: String,
+    /// Actor role.
+    pub actor_role: String,
+    /// Time, ms since the epoch.
+    pub at_ms: i64,
+    /// Event type.
+    pub kind: String,
+    /// JSON payload as stored (bid contents sealed).
+    pub payload: String,
+    /// Hash of the previous event.
+    pub prev_hash: String,
+    /// This event's hash.
+    pub hash: String,
+}
+
+/// Computes the hash of a row from its fields and its predecessor's hash.
+pub fn row_hash(row: &EventRow) -> Result<String, StoreError> {
+    let payload: Value = serde_json::from_str(&row.payload).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "event {} of {}: payload is not JSON: {e}",
+            row.seq, row.tender_id
+        ))
+    })?;
+    let record = json!({
+        "tender": row.tender_id,
+        "seq": row.seq,
+        "command": row.command_id,
+        "actor": { "id": row.actor_id, "role": row.actor_role },
+        "at": row.at_ms,
+        "payload": payload,
+    });
+    let mut h = Sha256::new();
+    h.update(row.prev_hash.as_bytes());
+    h.update(canonical_bytes(&record));
+    Ok(hex::encode(h.finalize()))
+}
+
+fn sealed_aad(tender: &str, seq: i64) -> Vec<u8> {
+    format!("{tender}/{seq}").into_bytes()
+}
+
+/// Turns an event into its row, sealing bid contents with `data_key`.
+pub fn encode(
+    tender_id: &str,
+    seq: i64,
+    command_id: &str,
+    event: &Event,
+    prev_hash: &str,
+    data_key: Option<&[u8; 32]>,
+) -> Result<EventRow, StoreError> {
+    let mut payload =
+        serde_json::to_value(&event.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let kind = payload
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_owned();
+    if kind == "bid_submitted" || kind == "bid_replaced" {
+        // Everything but the type is sealed: who bid in which lot, the price, the content.
+        let key =
+            data_key.ok_or_else(|| StoreError::Crypto("no data key for a sealed bid".into()))?;
+        if let Some(obj) = payload.as_object_mut() {
+            obj.remove("type");
+        }
+        let sealed =
+            crypto::seal_with(key, &sealed_aad(tender_id, seq), &canonical_bytes(&payload))?;
+        payload = json!({ "type": kind, "sealed": sealed });
+    }
+    let mut row = EventRow {
+        tender_id: tender_id.to_owned(),
+        seq,
+        command_id: command_id.to_owned(),
+        actor_id: event.actor.id.as_str().to_owned(),
+        actor_role: event.actor.role.to_string(),
+        at_ms: event.at.unix_millis(),
+        kind,
+        payload: serde_json::to_string(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        prev_hash: prev_hash.to_owned(),
+        hash: String::new(),
+    };
+    row.hash = row_hash(&row)?;
+    Ok(row)
+}
+
+/// Turns a row back into an event, opening sealed bids with `data_key`.
+pub fn decode(row: &EventRow, data_key: Option<&[u8; 32]>) -> Result<Event, StoreError> {
+    let corrupt = |what: String| {
+        StoreError::Corrupt(format!("event {} of {}: {what}", row.seq, row.tender_id))
+    };
+    let mut payload: Value =
+        serde_json::from_str(&row.payload).map_err(|e| corrupt(e.to_string()))?;
+    if let Some(sealed) = payload
+        .get("sealed")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    {
+        let key = data_key.ok_or_else(|| corrupt("a sealed bid but no data key".into()))?;
+        let plain = crypto::open_with(key, &sealed_aad(&row.tender_id, row.seq), &sealed)?;
+        let mut opened: Value =
+            serde_json::from_slice(&plain).map_err(|e| corrupt(e.to_string()))?;
+        if let Some(obj) = opened.as_object_mut() {
+            obj.insert("type".into(), Value::String(row.kind.clone()));
+        }
+        payload = opened;
+    }
+    let body = serde_json::from_value(payload).map_err(|e| corrupt(e.to_string()))?;
+    let actor = Actor::new(&row.actor_id, &row.actor_role)
+        .ok_or_else(|| corrupt("invalid actor id".into()))?;
+    let at = Timestamp::from_unix_millis(row.at_ms)
+        .ok_or_else(|| corrupt("time out of range".into()))?;
+    Ok(Event { at, actor, body })
+}
+
+/// What verification found wrong with one tender's chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum ChainProblem {
+    /// An event's content no longer matches its hash: it was edited.
+    Altered {
+        /// Its sequence number.
+        seq: i64,
+    },
+    /// A sequence number is missing: the event was deleted.
+    Missing {
+        /// The missing number.
+        seq: i64,
+    },
+    /// An event's link to its predecessor is broken: events were inserted, deleted and
+    /// renumbered, or reordered.
+    Broken {
+        /// The first event whose previous hash does not match.
+        seq: i64,
+    },
+    /// Events beyond the head the tender recorded: inserted after the fact.
+    Inserted {
+        /// The first unexpected sequence number.
+        seq: i64,
+    },
+    /// An intact event found at another position: events were reordered.
+    Reordered {
+        /// Where it is now.
+        seq: i64,
+        /// Where it was written.
+        written_at: i64,
+    },
+    /// Fewer events than the tender recorded: the last ones were deleted.
+    Truncated {
+        /// The head the tender recorded.
+        expected: i64,
+        /// The last event found.
+        found: i64,
+    },
+    /// The head hash the tender recorded differs from the chain's last hash.
+    HeadMismatch {
+        /// The last event.
+        seq: i64,
+    },
+}
+
+/// Checks one tender's rows (ordered by seq) against the head its projection recorded.
+/// Returns the first problem, or `None` when the chain is intact.
+pub fn verify_rows(rows: &[EventRow], head_seq: i64, head_hash: &str) -> Option<ChainProblem> {
+    let mut prev = GENESIS.to_owned();
+    let mut expected_seq = 1;
+    for row in rows {
+        if row.seq > head_seq {
+            return Some(ChainProblem::Inserted { seq: row.seq });
+        }
+        if row.seq != expected_seq {
+            return Some(if row.seq > expected_seq {
+                ChainProblem::Missing { seq: expected_seq }
+            } else {
+                ChainProblem::Broken { seq: row.seq }
+            });
+        }
+        match row_hash(row) {
+            Ok(h) if h == row.hash => {}
+            _ => {
+                // Intact content at another position means it was moved, not edited.
+                let limit = head_seq.max(rows.len() as i64);
+                let moved = (1..=limit).filter(|s| *s != row.seq).find(|s| {
+                    let probe = EventRow {
+                        seq: *s,
+                        ..row.clone()
+                    };
+                    row_hash(&probe).is_ok_and(|h| h == row.hash)
+                });
+                return Some(match moved {
+                    Some(written_at) => ChainProblem::Reordered {
+                        seq: row.seq,
+                        written_at,
+                    },
+                    None => ChainProblem::Altered { seq: row.seq },
+                });
+            }
+        }
+        if row.prev_hash != prev {
+            return Some(ChainProblem::Broken { seq: row.seq });
+        }
+        prev.clone_from(&row.hash);
+        expected_seq += 1;
+    }
+    let last = expected_seq - 1;
+    if last < head_seq {
+        return Some(ChainProblem::Truncated {
+            expected: head_seq,
+            found: last,
+        });
+    }
+    if prev != head_hash {
+        return Some(ChainProblem::HeadMismatch { seq: last });
+    }
+    None
+}

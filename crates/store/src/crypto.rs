@@ -1,0 +1,161 @@
+//! Envelope encryption of sealed bids: a random AES-256-GCM data key per tender, wrapped by a
+//! master key that never enters the database.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use std::fmt;
+use std::path::Path;
+
+use crate::StoreError;
+
+/// The key that wraps every tender's data key. Keep it out of the database: a key file with
+/// mode 0600 in the data directory, or `TENDERFLOW_MASTER_KEY` (64 hex digits).
+#[derive(Clone)]
+pub struct MasterKey([u8; 32]);
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey(…)")
+    }
+}
+
+fn random<const N: usize>() -> Result<[u8; N], StoreError> {
+    let mut b = [0u8; N];
+    getrandom::getrandom(&mut b).map_err(|e| StoreError::Crypto(format!("no randomness: {e}")))?;
+    Ok(b)
+}
+
+impl MasterKey {
+    /// A key from 64 hex digits.
+    pub fn from_hex(hex_text: &str) -> Result<Self, StoreError> {
+        let bytes = hex::decode(hex_text.trim())
+            .map_err(|e| StoreError::Crypto(format!("master key is not hex: {e}")))?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| {
+            StoreError::Crypto("master key must be 32 bytes (64 hex digits)".into())
+        })?;
+        Ok(Self(arr))
+    }
+
+    /// A fresh random key.
+    pub fn generate() -> Result<Self, StoreError> {
+        Ok(Self(random()?))
+    }
+
+    /// Reads the key file at `path`, creating it (mode 0600) with a fresh key if missing.
+    pub fn load_or_create(path: &Path) -> Result<Self, StoreError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_hex(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = Self::generate()?;
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
+                }
+                write_private(path, hex::encode(key.0).as_bytes())?;
+                Ok(key)
+            }
+            Err(e) => Err(StoreError::Io(format!("{}: {e}", path.display()))),
+        }
+    }
+
+    pub(crate) fn wrap(&self, tender: &str, data_key: &[u8; 32]) -> Result<String, StoreError> {
+        seal_with(&self.0, tender.as_bytes(), data_key)
+    }
+
+    pub(crate) fn unwrap(&self, tender: &str, wrapped: &str) -> Result<[u8; 32], StoreError> {
+        let plain = open_with(&self.0, tender.as_bytes(), wrapped)?;
+        plain
+            .try_into()
+            .map_err(|_| StoreError::Crypto("wrapped key has the wrong length".into()))
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    std::fs::write(path, bytes).map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))
+}
+
+/// A fresh data key.
+pub(crate) fn new_data_key() -> Result<[u8; 32], StoreError> {
+    random()
+}
+
+/// Encrypts `plain` under `key`, binding it to `aad`; base64 of nonce ‖ ciphertext.
+pub(crate) fn seal_with(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<String, StoreError> {
+    let cipher = Aes256Gcm::new(key.into());
+    let nonce_bytes: [u8; 12] = random()?;
+    let ct = cipher
+        .encrypt(Nonce::from_slice(&nonce_bytes), Payload { msg: plain, aad })
+        .map_err(|_| StoreError::Crypto("encryption failed".into()))?;
+    let mut out = nonce_bytes.to_vec();
+    out.extend_from_slice(&ct);
+    Ok(B64.encode(out))
+}
+
+/// Reverses [`seal_with`]; fails if the ciphertext, key or `aad` differ.
+pub(crate) fn open_with(key: &[u8; 32], aad: &[u8], sealed: &str) -> Result<Vec<u8>, StoreError> {
+    let bytes = B64
+        .decode(sealed)
+        .map_err(|e| StoreError::Crypto(format!("sealed value is not base64: {e}")))?;
+    if bytes.len() < 12 + 16 {
+        return Err(StoreError::Crypto("sealed value is too short".into()));
+    }
+    let (nonce, ct) = bytes.split_at(12);
+    Aes256Gcm::new(key.into())
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
+        .map_err(|_| {
+            StoreError::Crypto("sealed value does not decrypt (altered, or another key)".into())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_round_trips_and_binds_its_context() {
+        let key = new_data_key().expect("key");
+        let sealed = seal_with(&key, b"T-1/3", b"{\"price\":1}").expect("seal");
+        assert_eq!(
+            open_with(&key, b"T-1/3", &sealed).expect("open"),
+            b"{\"price\":1}"
+        );
+        assert!(
+            open_with(&key, b"T-1/4", &sealed).is_err(),
+            "moved ciphertext is refused"
+        );
+        let other = new_data_key().expect("key");
+        assert!(open_with(&other, b"T-1/3", &sealed).is_err());
+    }
+
+    #[test]
+    fn master_key_wraps_data_keys() {
+        let master = MasterKey::generate().expect("master");
+        let dk = new_data_key().expect("dk");
+        let wrapped = master.wrap("T-9", &dk).expect("wrap");
+        assert_eq!(master.unwrap("T-9", &wrapped).expect("unwrap"), dk);
+        assert!(
+            MasterKey::generate()
+                .expect("m")
+                .unwrap("T-9", &wrapped)
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,1194 @@
+//! Tenderflow's persistence on sea-orm: an append-only, hash-chained event log per tender,
+//! a projection of each tender's state, sealed (encrypted) bids, durable timers and a
+//! transactional outbox. SQLite is the embedded default; PostgreSQL serves many processes.
+//!
+//! One transaction per command: the events, the projection, the timer and the outbox rows
+//! commit together or not at all. Commands carry ids; repeating one returns the first result.
+
+pub mod chain;
+pub mod crypto;
+
+use chain::{ChainProblem, EventRow};
+use crypto::MasterKey;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, QueryResult, SqlErr, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait, Value as SqlValue,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use tenderflow_core::effects::Recipient;
+use tenderflow_core::{Command, CommandBody, Event, Rejection, Tender, Timestamp, Workflow};
+use tenderflow_migrations::{Migrator, MigratorTrait};
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The engine refused the command (a business rule); nothing was written.
+    #[error("{0}")]
+    Rejected(Rejection),
+    /// Another writer appended first (stale sequence); retry with fresh state.
+    #[error("conflict: tender `{0}` changed concurrently")]
+    Conflict(String),
+    /// No such tender, workflow or row.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A workflow definition is invalid, or clashes with a registered one.
+    #[error("invalid workflow: {0}")]
+    InvalidWorkflow(String),
+    /// Encryption or keys.
+    #[error("crypto: {0}")]
+    Crypto(String),
+    /// Stored data that cannot be read back (tampering or a bug).
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// Files.
+    #[error("I/O: {0}")]
+    Io(String),
+    /// The database.
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+type R<T> = Result<T, StoreError>;
+
+/// A registered workflow version.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkflowRecord {
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// Definition id.
+    pub definition_id: String,
+    /// Version.
+    pub version: String,
+    /// File name it was registered from.
+    pub file_name: String,
+}
+
+/// What executing a command did.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    /// The tender.
+    pub tender_id: String,
+    /// The events appended (or, for a repeated command id, appended the first time).
+    pub events: Vec<(i64, Event)>,
+    /// Whether the command id had been seen: nothing new was appended.
+    pub repeated: bool,
+    /// The tender's state afterwards.
+    pub state: String,
+    /// Outbox rows queued.
+    pub queued_messages: usize,
+}
+
+/// A timer that fell due and was claimed by this worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTimer {
+    /// Tender.
+    pub tender_id: String,
+    /// Timer kind.
+    pub kind: String,
+    /// Due time, ms.
+    pub due_ms: i64,
+}
+
+/// A message waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxRow {
+    /// Row id (stable: the Message-ID derives from it).
+    pub id: i64,
+    /// Tender.
+    pub tender_id: String,
+    /// The event that caused it.
+    pub event_seq: i64,
+    /// Message kind.
+    pub message: String,
+    /// Recipient account id.
+    pub recipient_id: String,
+    /// pending, sent or dead.
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: i32,
+    /// The last error (the server's reply for dead letters).
+    pub last_error: Option<String>,
+}
+
+/// A person or organisation that can act and receive mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// Account id (the actor id in commands).
+    pub id: String,
+    /// Role.
+    pub role: String,
+    /// Display name.
+    pub display_name: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// `zh-CN` or `en`.
+    pub locale: String,
+}
+
+/// Verification result of one tender.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// Tender.
+    pub tender_id: String,
+    /// Events checked.
+    pub events: i64,
+    /// The first problem, if any.
+    pub problem: Option<ChainProblem>,
+}
+
+#[derive(Clone)]
+struct Cached {
+    seq: i64,
+    hash: String,
+    tender: Tender,
+}
+
+/// The store. Cheap to share behind an `Arc`.
+pub struct Store {
+    db: DatabaseConnection,
+    backend: DbBackend,
+    master: MasterKey,
+    workflows: RwLock<HashMap<String, Arc<Workflow>>>,
+    cache: tokio::sync::Mutex<HashMap<String, Cached>>,
+    /// SQLite has one writer: commands queue here instead of failing with SQLITE_BUSY.
+    write_gate: Option<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+fn get<T: sea_orm::TryGetable>(row: &QueryResult, col: &str) -> R<T> {
+    row.try_get::<T>("", col).map_err(StoreError::Db)
+}
+
+impl Store {
+    /// Connects, applies SQLite's durability settings, and brings the schema up to date.
+    ///
+    /// SQLite URLs (`sqlite://path?mode=rwc`) get WAL, `synchronous=FULL` (an acknowledged
+    /// command survives a power cut) and a busy timeout.
+    pub async fn connect(url: &str, master: MasterKey) -> R<Self> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false);
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite {
+            opts.max_connections(1).min_connections(1);
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                    .busy_timeout(std::time::Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        } else {
+            opts.max_connections(32);
+        }
+        let db = Database::connect(opts).await?;
+        let backend = db.get_database_backend();
+        Migrator::up(&db, None).await?;
+        Ok(Self {
+            db,
+            backend,
+            master,
+            workflows: RwLock::new(HashMap::new()),
+            cache: tokio::sync::Mutex::new(HashMap::new()),
+            write_gate: sqlite.then(|| tokio::sync::Mutex::new(())),
+        })
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so a
+    /// second process waits for the busy timeout instead of failing on lock upgrade.
+    async fn begin_write(&self) -> R<DatabaseTransaction> {
+        let opts = TransactionOptions {
+            sqlite_transaction_mode: (self.backend == DbBackend::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(self.db.begin_with_options(opts).await?)
+    }
+
+    /// The database connection (for tests and administration).
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
+    /// A statement with `?` placeholders, rewritten to `$n` for PostgreSQL.
+    pub fn stmt(&self, sql: &str, values: Vec<SqlValue>) -> Statement {
+        let sql = if self.backend == DbBackend::Postgres {
+            let mut out = String::with_capacity(sql.len() + 8);
+            let mut n = 0;
+            for ch in sql.chars() {
+                if ch == '?' {
+                    n += 1;
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push(ch);
+                }
+            }
+            out
+        } else {
+            sql.to_owned()
+        };
+        Statement::from_sql_and_values(self.backend, sql, values)
+    }
+
+    // ---- workflows ------------------------------------------------------------------------
+
+    /// Validates and registers a definition. Identical content again is a no-op; different
+    /// content under a registered id and version is refused.
+    pub async fn register_workflow(&self, file_name: &str, bytes: &[u8]) -> R<WorkflowRecord> {
+        let wf = tenderflow_core::load(file_name, bytes)
+            .map_err(|e| StoreError::InvalidWorkflow(e.to_string()))?;
+        let d = wf.definition();
+        let record = WorkflowRecord {
+            sha256: wf.sha256().to_owned(),
+            definition_id: d.id.clone(),
+            version: d.version.clone(),
+            file_name: file_name.to_owned(),
+        };
+        let existing = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT sha256 FROM workflows WHERE definition_id = ? AND version = ?",
+                vec![d.id.clone().into(), d.version.clone().into()],
+            ))
+            .await?;
+        if let Some(row) = existing {
+            let sha: String = get(&row, "sha256")?;
+            if sha == record.sha256 {
+                return Ok(record);
+            }
+            return Err(StoreError::InvalidWorkflow(format!(
+                "{} {} is already registered with other content (sha256 {sha}); give the new content a new version",
+                d.id, d.version
+            )));
+        }
+        let content = String::from_utf8(bytes.to_vec())
+            .map_err(|e| StoreError::InvalidWorkflow(e.to_string()))?;
+        let insert = self.db.execute_raw(self.stmt(
+            "INSERT INTO workflows (sha256, definition_id, version, file_name, content, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            vec![
+                record.sha256.clone().into(),
+                record.definition_id.clone().into(),
+                record.version.clone().into(),
+                file_name.into(),
+                content.into(),
+                now_ms().into(),
+            ],
+        ));
+        match insert.await {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.cache_workflow(Arc::new(wf));
+        Ok(record)
+    }
+
+    fn cache_workflow(&self, wf: Arc<Workflow>) {
+        if let Ok(mut map) = self.workflows.write() {
+            map.insert(wf.sha256().to_owned(), wf);
+        }
+    }
+
+    /// Registered workflows, newest first.
+    pub async fn workflows(&self) -> R<Vec<WorkflowRecord>> {
+        let rows = self
+            .db
+            .query_all_raw(self.stmt(
+                "SELECT sha256, definition_id, version, file_name FROM workflows ORDER BY created_ms DESC, definition_id",
+                vec![],
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(WorkflowRecord {
+                    sha256: get(r, "sha256")?,
+                    definition_id: get(r, "definition_id")?,
+                    version: get(r, "version")?,
+                    file_name: get(r, "file_name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The workflow with this SHA-256, or the newest version of this definition id.
+    pub async fn workflow(&self, sha_or_id: &str) -> R<Arc<Workflow>> {
+        if let Some(wf) = self
+            .workflows
+            .read()
+            .ok()
+            .and_then(|m| m.get(sha_or_id).cloned())
+        {
+            return Ok(wf);
+        }
+        let row = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT file_name, content FROM workflows WHERE sha256 = ? OR definition_id = ? ORDER BY created_ms DESC",
+                vec![sha_or_id.into(), sha_or_id.into()],
+            ))
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("workflow `{sha_or_id}`")))?;
+        let file: String = get(&row, "file_name")?;
+        let content: String = get(&row, "content")?;
+        let wf = Arc::new(
+            tenderflow_core::load(&file, content.as_bytes())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        );
+        self.cache_workflow(wf.clone());
+        Ok(wf)
+    }
+
+    // ---- accounts -------------------------------------------------------------------------
+
+    /// Creates an account and returns its API token (only its SHA-256 is stored).
+    pub async fn create_account(&self, account: &Account) -> R<String> {
+        let mut raw = [0u8; 32];
+        getrandom::getrandom(&mut raw).map_err(|e| StoreError::Crypto(e.to_string()))?;
+        let token = format!("tf_{}", hex::encode(raw));
+        self.db
+            .execute_raw(self.stmt(
+                "INSERT INTO accounts (id, role, display_name, email, locale, token_hash, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    account.id.clone().into(),
+                    account.role.clone().into(),
+                    account.display_name.clone().into(),
+                    account.email.clone().into(),
+                    account.locale.clone().into(),
+                    token_hash(&token).into(),
+                    now_ms().into(),
+                ],
+            ))
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict(format!("account `{}` already exists", account.id))
+                } else {
+                    e.into()
+                }
+            })?;
+        Ok(token)
+    }
+
+    /// The account a token belongs to.
+    pub async fn authenticate(&self, token: &str) -> R<Option<Account>> {
+        let row = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT id, role, display_name, email, locale FROM accounts WHERE token_hash = ?",
+                vec![token_hash(token).into()],
+            ))
+            .await?;
+        row.map(|r| account_from(&r)).transpose()
+    }
+
+    /// An account by id.
+    pub async fn account(&self, id: &str) -> R<Option<Account>> {
+        let row = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT id, role, display_name, email, locale FROM accounts WHERE id = ?",
+                vec![id.into()],
+            ))
+            .await?;
+        row.map(|r| account_from(&r)).transpose()
+    }
+
+    // ---- commands -------------------------------------------------------------------------
+
+    /// Creates a tender from a registered workflow (by SHA-256 or id) with a `create_draft`
+    /// command.
+    pub async fn create_tender(
+        &self,
+        workflow: &str,
+        command_id: &str,
+        command: &Command,
+        now: Timestamp,
+    ) -> R<Executed> {
+        let CommandBody::CreateDraft { tender_id } = &command.body else {
+            return Err(StoreError::Rejected(Rejection::new(
+                tenderflow_core::RejectionCode::InvalidInput,
+                "a tender is created with a create_draft command",
+            )));
+        };
+        let wf = self.workflow(workflow).await?;
+        self.run(tender_id, Some(wf), command_id, command, now)
+            .await
+    }
+
+    /// Executes a command on an existing tender: decide, then append the events, update the
+    /// projection, set the timer and queue the messages in one transaction. Retries a few
+    /// times when another writer got there first, so an update is never lost.
+    pub async fn execute(
+        &self,
+        tender_id: &str,
+        command_id: &str,
+        command: &Command,
+        now: Timestamp,
+    ) -> R<Executed> {
+        self.run(tender_id, None, command_id, command, now).await
+    }
+
+    async fn run(
+        &self,
+        tender_id: &str,
+        create: Option<Arc<Workflow>>,
+        command_id: &str,
+        command: &Command,
+        now: Timestamp,
+    ) -> R<Executed> {
+        let mut attempt = 0;
+        loop {
+            let _gate = match &self.write_gate {
+                Some(g) => Some(g.lock().await),
+                None => None,
+            };
+            if let Some(done) = self.repeated(command_id).await? {
+                return Ok(done);
+            }
+            match self
+                .try_run(tender_id, create.clone(), command_id, command, now)
+                .await
+            {
+                Err(StoreError::Conflict(_)) if attempt < 8 => {
+                    attempt += 1;
+                    self.cache.lock().await.remove(tender_id);
+                    tokio::time::sleep(std::time::Duration::from_millis(2 << attempt.min(6))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn repeated(&self, command_id: &str) -> R<Option<Executed>> {
+        let Some(row) = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT tender_id, first_seq, last_seq FROM commands WHERE command_id = ?",
+                vec![command_id.into()],
+            ))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let tender_id: String = get(&row, "tender_id")?;
+        let first: i64 = get(&row, "first_seq")?;
+        let last: i64 = get(&row, "last_seq")?;
+        let events = self.events_between(&tender_id, first, last).await?;
+        let state = self
+            .tender_row(&tender_id)
+            .await?
+            .map(|t| t.state)
+            .unwrap_or_default();
+        Ok(Some(Executed {
+            tender_id,
+            events,
+            repeated: true,
+            state,
+            queued_messages: 0,
+        }))
+    }
+
+    async fn try_run(
+        &self,
+        tender_id: &str,
+        create: Option<Arc<Workflow>>,
+        command_id: &str,
+        command: &Command,
+        now: Timestamp,
+    ) -> R<Executed> {
+        // Load the workflow before the transaction: SQLite has a single connection.
+        if create.is_none() {
+            if let Some(h) = self.tender_row(tender_id).await? {
+                self.workflow(&h.workflow_sha256).await?;
+            }
+        }
+        let txn = self.begin_write().await?;
+        let head = self.tender_row_in(&txn, tender_id).await?;
+        let (wf, tender, seq, hash) = match (&create, head) {
+            (Some(wf), None) => (wf.clone(), Tender::default(), 0, chain::GENESIS.to_owned()),
+            (Some(_), Some(_)) => {
+                return Err(StoreError::Rejected(Rejection::new(
+                    tenderflow_core::RejectionCode::AlreadyExists,
+                    format!("tender `{tender_id}` already exists"),
+                )));
+            }
+            (None, None) => return Err(StoreError::NotFound(format!("tender `{tender_id}`"))),
+            (None, Some(h)) => {
+                let wf = self.workflow(&h.workflow_sha256).await?;
+                let tender = self.state_at(&txn, tender_id, h.seq, &h.last_hash).await?;
+                (wf, tender, h.seq, h.last_hash)
+            }
+        };
+        let events =
+            tenderflow_core::decide(&wf, &tender, command, now).map_err(StoreError::Rejected)?;
+        let mut after = tender;
+        for e in &events {
+            after = tenderflow_core::apply(after, e);
+        }
+        let needs_key = events.iter().any(|e| {
+            matches!(
+                e.body,
+                tenderflow_core::EventBody::BidSubmitted { .. }
+                    | tenderflow_core::EventBody::BidReplaced { .. }
+            )
+        });
+        let key = if needs_key {
+            Some(self.data_key(&txn, tender_id).await?)
+        } else {
+            None
+        };
+
+        let mut prev = hash.clone();
+        let mut appended = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            let row = chain::encode(
+                tender_id,
+                seq + 1 + i as i64,
+                command_id,
+                e,
+                &prev,
+                key.as_ref(),
+            )?;
+            prev.clone_from(&row.hash);
+            self.insert_event(&txn, &row).await?;
+            appended.push((row.seq, e.clone()));
+        }
+        let new_seq = seq + events.len() as i64;
+        let deadline = after.deadline.map(Timestamp::unix_millis);
+        if create.is_some() {
+            txn.execute_raw(self.stmt(
+                "INSERT INTO tenders (tender_id, workflow_sha256, state, seq, last_hash, deadline_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                vec![tender_id.into(), wf.sha256().into(), after.state.clone().into(), new_seq.into(), prev.clone().into(), deadline.into(), now.unix_millis().into()],
+            ))
+            .await
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(tender_id.into()) } else { e.into() })?;
+        } else {
+            let res = txn
+                .execute_raw(self.stmt(
+                    "UPDATE tenders SET state = ?, seq = ?, last_hash = ?, deadline_ms = ?, updated_ms = ? WHERE tender_id = ? AND seq = ?",
+                    vec![after.state.clone().into(), new_seq.into(), prev.clone().into(), deadline.into(), now.unix_millis().into(), tender_id.into(), seq.into()],
+                ))
+                .await?;
+            if res.rows_affected() != 1 {
+                return Err(StoreError::Conflict(tender_id.into()));
+            }
+        }
+        let recorded = txn
+            .execute_raw(self.stmt(
+                "INSERT INTO commands (command_id, tender_id, first_seq, last_seq, created_ms) VALUES (?, ?, ?, ?, ?)",
+                vec![command_id.into(), tender_id.into(), (seq + 1).into(), new_seq.into(), now_ms().into()],
+            ))
+            .await;
+        if let Err(e) = recorded {
+            return Err(if is_unique_violation(&e) {
+                StoreError::Conflict(tender_id.into())
+            } else {
+                e.into()
+            });
+        }
+        // The timer of the new state replaces the old one.
+        txn.execute_raw(self.stmt(
+            "DELETE FROM timers WHERE tender_id = ?",
+            vec![tender_id.into()],
+        ))
+        .await?;
+        if let Some((kind, due)) = tenderflow_core::next_timer(&wf, &after) {
+            txn.execute_raw(self.stmt(
+                "INSERT INTO timers (tender_id, kind, due_ms) VALUES (?, ?, ?)",
+                vec![
+                    tender_id.into(),
+                    kind.as_str().into(),
+                    due.unix_millis().into(),
+                ],
+            ))
+            .await?;
+        }
+        let queued = self
+            .queue(&txn, tender_id, seq, &wf, &after, &events)
+            .await?;
+        txn.commit().await?;
+        self.cache.lock().await.insert(
+            tender_id.to_owned(),
+            Cached {
+                seq: new_seq,
+                hash: prev,
+                tender: after.clone(),
+            },
+        );
+        Ok(Executed {
+            tender_id: tender_id.to_owned(),
+            events: appended,
+            repeated: false,
+            state: after.state,
+            queued_messages: queued,
+        })
+    }
+
+    async fn insert_event(&self, txn: &DatabaseTransaction, row: &EventRow) -> R<()> {
+        txn.execute_raw(self.stmt(
+            "INSERT INTO events (tender_id, seq, command_id, actor_id, actor_role, at_ms, kind, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                row.tender_id.clone().into(),
+                row.seq.into(),
+                row.command_id.clone().into(),
+                row.actor_id.clone().into(),
+                row.actor_role.clone().into(),
+                row.at_ms.into(),
+                row.kind.clone().into(),
+                row.payload.clone().into(),
+                row.prev_hash.clone().into(),
+                row.hash.clone().into(),
+            ],
+        ))
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(row.tender_id.clone()) } else { e.into() })?;
+        Ok(())
+    }
+
+    /// Appends already-decided events at `expected_seq` (the optimistic-concurrency primitive
+    /// under `execute`): fails with [`StoreError::Conflict`] when the tender has moved on.
+    pub async fn append(
+        &self,
+        tender_id: &str,
+        expected_seq: i64,
+        command_id: &str,
+        events: &[Event],
+    ) -> R<i64> {
+        let txn = self.begin_write().await?;
+        let head = self
+            .tender_row_in(&txn, tender_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("tender `{tender_id}`")))?;
+        if head.seq != expected_seq {
+            return Err(StoreError::Conflict(tender_id.into()));
+        }
+        let key = self.data_key(&txn, tender_id).await?;
+        let mut prev = head.last_hash;
+        for (i, e) in events.iter().enumerate() {
+            let row = chain::encode(
+                tender_id,
+                expected_seq + 1 + i as i64,
+                command_id,
+                e,
+                &prev,
+                Some(&key),
+            )?;
+            prev.clone_from(&row.hash);
+            self.insert_event(&txn, &row).await?;
+        }
+        let new_seq = expected_seq + events.len() as i64;
+        let res = txn
+            .execute_raw(self.stmt(
+                "UPDATE tenders SET seq = ?, last_hash = ? WHERE tender_id = ? AND seq = ?",
+                vec![
+                    new_seq.into(),
+                    prev.into(),
+                    tender_id.into(),
+                    expected_seq.into(),
+                ],
+            ))
+            .await?;
+        if res.rows_affected() != 1 {
+            return Err(StoreError::Conflict(tender_id.into()));
+        }
+        txn.commit().await?;
+        self.cache.lock().await.remove(tender_id);
+        Ok(new_seq)
+    }
+
+    async fn data_key(&self, txn: &DatabaseTransaction, tender_id: &str) -> R<[u8; 32]> {
+        let row = txn
+            .query_one_raw(self.stmt(
+                "SELECT wrapped_key FROM tender_keys WHERE tender_id = ?",
+                vec![tender_id.into()],
+            ))
+            .await?;
+        if let Some(row) = row {
+            let wrapped: String = get(&row, "wrapped_key")?;
+            return self.master.unwrap(tender_id, &wrapped);
+        }
+        let key = crypto::new_data_key()?;
+        txn.execute_raw(self.stmt(
+            "INSERT INTO tender_keys (tender_id, wrapped_key) VALUES (?, ?)",
+            vec![tender_id.into(), self.master.wrap(tender_id, &key)?.into()],
+        ))
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(tender_id.into())
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(key)
+    }
+
+    async fn data_key_ro<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tender_id: &str,
+    ) -> R<Option<[u8; 32]>> {
+        let row = conn
+            .query_one_raw(self.stmt(
+                "SELECT wrapped_key FROM tender_keys WHERE tender_id = ?",
+                vec![tender_id.into()],
+            ))
+            .await?;
+        match row {
+            Some(r) => Ok(Some(
+                self.master
+                    .unwrap(tender_id, &get::<String>(&r, "wrapped_key")?)?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    async fn state_at(
+        &self,
+        txn: &DatabaseTransaction,
+        tender_id: &str,
+        seq: i64,
+        hash: &str,
+    ) -> R<Tender> {
+        if let Some(c) = self.cache.lock().await.get(tender_id) {
+            if c.seq == seq && c.hash == hash {
+                return Ok(c.tender.clone());
+            }
+        }
+        let key = self.data_key_ro(txn, tender_id).await?;
+        let rows = self.rows_in(txn, tender_id, 1, seq).await?;
+        let mut t = Tender::default();
+        for row in &rows {
+            t = tenderflow_core::apply(t, &chain::decode(row, key.as_ref())?);
+        }
+        Ok(t)
+    }
+
+    async fn queue(
+        &self,
+        txn: &DatabaseTransaction,
+        tender_id: &str,
+        seq: i64,
+        wf: &Workflow,
+        after: &Tender,
+        events: &[Event],
+    ) -> R<usize> {
+        let mut n = 0;
+        for note in tenderflow_core::notifications(wf, after, events) {
+            let recipients: Vec<String> = match &note.recipient {
+                Recipient::Actor(id) => vec![id.as_str().to_owned()],
+                Recipient::Role(role) => txn
+                    .query_all_raw(self.stmt(
+                        "SELECT id FROM accounts WHERE role = ? ORDER BY id",
+                        vec![role.clone().into()],
+                    ))
+                    .await?
+                    .iter()
+                    .map(|r| get::<String>(r, "id"))
+                    .collect::<R<_>>()?,
+            };
+            for to in recipients {
+                txn.execute_raw(self.stmt(
+                    "INSERT INTO outbox (tender_id, event_seq, message, recipient_kind, recipient_id, status, attempts, next_attempt_ms, created_ms) VALUES (?, ?, ?, 'account', ?, 'pending', 0, ?, ?)",
+                    vec![tender_id.into(), (seq + 1 + note.event_index as i64).into(), note.message.as_str().into(), to.into(), now_ms().into(), now_ms().into()],
+                ))
+                .await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    // ---- reads ----------------------------------------------------------------------------
+
+    async fn tender_row_in<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tender_id: &str,
+    ) -> R<Option<TenderRow>> {
+        let row = conn
+            .query_one_raw(self.stmt(
+                "SELECT tender_id, workflow_sha256, state, seq, last_hash, deadline_ms FROM tenders WHERE tender_id = ?",
+                vec![tender_id.into()],
+            ))
+            .await?;
+        row.map(|r| TenderRow::from(&r)).transpose()
+    }
+
+    async fn tender_row(&self, tender_id: &str) -> R<Option<TenderRow>> {
+        self.tender_row_in(&self.db, tender_id).await
+    }
+
+    /// The projection row of every tender.
+    pub async fn tenders(&self) -> R<Vec<TenderRow>> {
+        let rows = self
+            .db
+            .query_all_raw(self.stmt(
+                "SELECT tender_id, workflow_sha256, state, seq, last_hash, deadline_ms FROM tenders ORDER BY tender_id",
+                vec![],
+            ))
+            .await?;
+        rows.iter().map(TenderRow::from).collect()
+    }
+
+    /// The tender's workflow and current state (replayed from its events, bids decrypted).
+    pub async fn load(&self, tender_id: &str) -> R<(Arc<Workflow>, Tender)> {
+        let head = self
+            .tender_row(tender_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("tender `{tender_id}`")))?;
+        let wf = self.workflow(&head.workflow_sha256).await?;
+        if let Some(c) = self.cache.lock().await.get(tender_id) {
+            if c.seq == head.seq && c.hash == head.last_hash {
+                return Ok((wf, c.tender.clone()));
+            }
+        }
+        let events = self.events_between(tender_id, 1, head.seq).await?;
+        let t = tenderflow_core::replay(events.iter().map(|(_, e)| e));
+        Ok((wf, t))
+    }
+
+    async fn rows_in<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tender_id: &str,
+        first: i64,
+        last: i64,
+    ) -> R<Vec<EventRow>> {
+        let rows = conn
+            .query_all_raw(self.stmt(
+                "SELECT tender_id, seq, command_id, actor_id, actor_role, at_ms, kind, payload, prev_hash, hash FROM events WHERE tender_id = ? AND seq >= ? AND seq <= ? ORDER BY seq",
+                vec![tender_id.into(), first.into(), last.into()],
+            ))
+            .await?;
+        rows.iter().map(event_row).collect()
+    }
+
+    /// The stored rows of a tender's events (payloads as stored: bids sealed).
+    pub async fn event_rows(&self, tender_id: &str) -> R<Vec<EventRow>> {
+        self.rows_in(&self.db, tender_id, 1, i64::MAX).await
+    }
+
+    /// Events `first..=last` of a tender, decrypted.
+    pub async fn events_between(
+        &self,
+        tender_id: &str,
+        first: i64,
+        last: i64,
+    ) -> R<Vec<(i64, Event)>> {
+        let key = self.data_key_ro(&self.db, tender_id).await?;
+        let rows = self.rows_in(&self.db, tender_id, first, last).await?;
+        rows.iter()
+            .map(|r| Ok((r.seq, chain::decode(r, key.as_ref())?)))
+            .collect()
+    }
+
+    /// Recomputes every chain (or one tender's) and names the first problem of each.
+    pub async fn verify(&self, tender_id: Option<&str>) -> R<Vec<AuditReport>> {
+        let heads = match tender_id {
+            Some(id) => vec![
+                self.tender_row(id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("tender `{id}`")))?,
+            ],
+            None => self.tenders().await?,
+        };
+        let mut out = Vec::with_capacity(heads.len());
+        for h in heads {
+            let rows = self.event_rows(&h.tender_id).await?;
+            out.push(AuditReport {
+                tender_id: h.tender_id.clone(),
+                events: rows.len() as i64,
+                problem: chain::verify_rows(&rows, h.seq, &h.last_hash),
+            });
+        }
+        Ok(out)
+    }
+
+    // ---- timers ---------------------------------------------------------------------------
+
+    /// Claims up to `limit` due timers for `worker` for `lease_ms`. With PostgreSQL several
+    /// processes may call this at once: `FOR UPDATE SKIP LOCKED` hands each timer to one.
+    pub async fn claim_due_timers(
+        &self,
+        now: Timestamp,
+        worker: &str,
+        lease_ms: i64,
+        limit: i64,
+    ) -> R<Vec<DueTimer>> {
+        let now_ms = now.unix_millis();
+        let lock = if self.backend == DbBackend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE timers SET claimed_by = ?, claimed_until_ms = ? WHERE tender_id IN (SELECT tender_id FROM timers WHERE due_ms <= ? AND (claimed_until_ms IS NULL OR claimed_until_ms < ?) ORDER BY due_ms LIMIT ?{lock}) RETURNING tender_id, kind, due_ms"
+        );
+        let _gate = match &self.write_gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
+        let rows = self
+            .db
+            .query_all_raw(self.stmt(
+                &sql,
+                vec![
+                    worker.into(),
+                    (now_ms + lease_ms).into(),
+                    now_ms.into(),
+                    now_ms.into(),
+                    limit.into(),
+                ],
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DueTimer {
+                    tender_id: get(r, "tender_id")?,
+                    kind: get(r, "kind")?,
+                    due_ms: get(r, "due_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Fires every due timer once: claims it and executes `advance_time` with a command id
+    /// derived from the timer, so a timer fired by two workers still appends once.
+    pub async fn fire_due_timers(&self, now: Timestamp, worker: &str) -> R<Vec<Executed>> {
+        let mut fired = Vec::new();
+        for t in self.claim_due_timers(now, worker, 30_000, 100).await? {
+            let command = Command {
+                actor: tenderflow_core::Actor::system(),
+                body: CommandBody::AdvanceTime,
+            };
+            let id = format!("timer:{}:{}:{}", t.tender_id, t.kind, t.due_ms);
+            match self.execute(&t.tender_id, &id, &command, now).await {
+                Ok(done) => fired.push(done),
+                Err(StoreError::Rejected(r)) => {
+                    // Halted, suspended or moved: release the claim so it is tried again later.
+                    tracing::debug!(tender = %t.tender_id, code = %r.code, "timer not fired");
+                    self.db
+                        .execute_raw(self.stmt(
+                            "UPDATE timers SET claimed_by = NULL, claimed_until_ms = ? WHERE tender_id = ? AND claimed_by = ?",
+                            vec![(now.unix_millis() + 1000).into(), t.tender_id.clone().into(), worker.into()],
+                        ))
+                        .await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(fired)
+    }
+
+    /// The earliest pending timer.
+    pub async fn next_due(&self) -> R<Option<i64>> {
+        let row = self
+            .db
+            .query_one_raw(self.stmt("SELECT MIN(due_ms) AS due FROM timers", vec![]))
+            .await?;
+        Ok(match row {
+            Some(r) => r
+                .try_get::<Option<i64>>("", "due")
+                .map_err(StoreError::Db)?,
+            None => None,
+        })
+    }
+
+    // ---- outbox ---------------------------------------------------------------------------
+
+    /// Claims up to `limit` messages due for delivery.
+    pub async fn claim_outbox(
+        &self,
+        now_ms: i64,
+        worker: &str,
+        lease_ms: i64,
+        limit: i64,
+    ) -> R<Vec<OutboxRow>> {
+        let lock = if self.backend == DbBackend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = ?, claimed_until_ms = ?, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? AND (claimed_until_ms IS NULL OR claimed_until_ms < ?) ORDER BY id LIMIT ?{lock}) RETURNING id, tender_id, event_seq, message, recipient_id, status, attempts, last_error"
+        );
+        let _gate = match &self.write_gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
+        let rows = self
+            .db
+            .query_all_raw(self.stmt(
+                &sql,
+                vec![
+                    worker.into(),
+                    (now_ms + lease_ms).into(),
+                    now_ms.into(),
+                    now_ms.into(),
+                    limit.into(),
+                ],
+            ))
+            .await?;
+        let mut out: Vec<OutboxRow> = rows.iter().map(outbox_row).collect::<R<_>>()?;
+        out.sort_by_key(|r| r.id);
+        Ok(out)
+    }
+
+    /// Marks a claimed message sent.
+    pub async fn mark_sent(&self, id: i64, worker: &str) -> R<()> {
+        self.outbox_update("UPDATE outbox SET status = 'sent', sent_ms = ?, last_error = NULL WHERE id = ? AND claimed_by = ?", vec![now_ms().into(), id.into(), worker.into()]).await
+    }
+
+    /// Schedules another attempt at `next_ms` after a transient failure.
+    pub async fn mark_retry(&self, id: i64, worker: &str, next_ms: i64, error: &str) -> R<()> {
+        self.outbox_update(
+            "UPDATE outbox SET next_attempt_ms = ?, last_error = ?, claimed_by = NULL, claimed_until_ms = NULL WHERE id = ? AND claimed_by = ?",
+            vec![next_ms.into(), error.into(), id.into(), worker.into()],
+        )
+        .await
+    }
+
+    /// Makes a message a dead letter after a permanent failure, keeping the server's reply.
+    pub async fn mark_dead(&self, id: i64, worker: &str, error: &str) -> R<()> {
+        self.outbox_update(
+            "UPDATE outbox SET status = 'dead', last_error = ?, claimed_by = NULL, claimed_until_ms = NULL WHERE id = ? AND claimed_by = ?",
+            vec![error.into(), id.into(), worker.into()],
+        )
+        .await
+    }
+
+    /// Puts a dead letter back in the queue.
+    pub async fn resend(&self, id: i64) -> R<bool> {
+        let _gate = match &self.write_gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
+        let res = self
+            .db
+            .execute_raw(self.stmt(
+                "UPDATE outbox SET status = 'pending', next_attempt_ms = ?, claimed_by = NULL, claimed_until_ms = NULL WHERE id = ? AND status = 'dead'",
+                vec![now_ms().into(), id.into()],
+            ))
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    async fn outbox_update(&self, sql: &str, values: Vec<SqlValue>) -> R<()> {
+        let _gate = match &self.write_gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
+        self.db.execute_raw(self.stmt(sql, values)).await?;
+        Ok(())
+    }
+
+    /// Outbox rows with a status (`pending`, `sent`, `dead`), or all.
+    pub async fn outbox(&self, status: Option<&str>) -> R<Vec<OutboxRow>> {
+        let rows = match status {
+            Some(s) => self.db.query_all_raw(self.stmt("SELECT id, tender_id, event_seq, message, recipient_id, status, attempts, last_error FROM outbox WHERE status = ? ORDER BY id", vec![s.into()])).await?,
+            None => self.db.query_all_raw(self.stmt("SELECT id, tender_id, event_seq, message, recipient_id, status, attempts, last_error FROM outbox ORDER BY id", vec![])).await?,
+        };
+        rows.iter().map(outbox_row).collect()
+    }
+}
+
+/// A tender's projection row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenderRow {
+    /// Tender id.
+    pub tender_id: String,
+    /// The workflow version it pins.
+    pub workflow_sha256: String,
+    /// Current state.
+    pub state: String,
+    /// Events so far.
+    pub seq: i64,
+    /// Hash of the last event.
+    pub last_hash: String,
+    /// Bid deadline, ms.
+    pub deadline_ms: Option<i64>,
+}
+
+impl TenderRow {
+    fn from(r: &QueryResult) -> R<Self> {
+        Ok(Self {
+            tender_id: get(r, "tender_id")?,
+            workflow_sha256: get(r, "workflow_sha256")?,
+            state: get(r, "state")?,
+            seq: get(r, "seq")?,
+            last_hash: get(r, "last_hash")?,
+            deadline_ms: get(r, "deadline_ms")?,
+        })
+    }
+}
+
+fn event_row(r: &QueryResult) -> R<EventRow> {
+    Ok(EventRow {
+        tender_id: get(r, "tender_id")?,
+        seq: get(r, "seq")?,
+        command_id: get(r, "command_id")?,
+        actor_id: get(r, "actor_id")?,
+        actor_role: get(r, "actor_role")?,
+        at_ms: get(r, "at_ms")?,
+        kind: get(r, "kind")?,
+        payload: get(r, "payload")?,
+        prev_hash: get(r, "prev_hash")?,
+        hash: get(r, "hash")?,
+    })
+}
+
+fn outbox_row(r: &QueryResult) -> R<OutboxRow> {
+    Ok(OutboxRow {
+        id: get(r, "id")?,
+        tender_id: get(r, "tender_id")?,
+        event_seq: get(r, "event_seq")?,
+        message: get(r, "message")?,
+        recipient_id: get(r, "recipient_id")?,
+        status: get(r, "status")?,
+        attempts: get(r, "attempts")?,
+        last_error: get(r, "last_error")?,
+    })
+}
+
+fn account_from(r: &QueryResult) -> R<Account> {
+    Ok(Account {
+        id: get(r, "id")?,
+        role: get(r, "role")?,
+        display_name: get(r, "display_name")?,
+        email: get(r, "email")?,
+        locale: get(r, "locale")?,
+    })
+}
+
+/// SHA-256 (hex) of an API token, the form in which tokens are stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

@@ -1,0 +1,599 @@
+//! The store's guarantees: one transaction per command, idempotency, optimistic concurrency,
+//! tamper evidence, sealed bids, durable timers, the outbox.
+
+use crate::support::{TestDb, all, workflow_bytes};
+use sea_orm::ConnectionTrait;
+use std::collections::BTreeMap;
+use tenderflow_core::scenario::{self, Params};
+use tenderflow_core::{Actor, Command, CommandBody, EventBody, Timestamp};
+use tenderflow_store::chain::ChainProblem;
+use tenderflow_store::{Account, Store, StoreError};
+
+async fn accounts(store: &Store, params: &Params) {
+    let mut all = vec![
+        (scenario::STAFF.to_owned(), "staff"),
+        (scenario::INSPECTOR.to_owned(), "inspector"),
+    ];
+    all.extend((0..params.bidders).map(|i| (scenario::bidder_id(i), "bidder")));
+    all.extend((0..params.evaluators).map(|i| (scenario::evaluator_id(i), "evaluator")));
+    for (id, role) in all {
+        let a = Account {
+            id: id.clone(),
+            role: role.into(),
+            display_name: id.clone(),
+            email: Some(format!("{id}@example.org")),
+            locale: "zh-CN".into(),
+        };
+        store.create_account(&a).await.expect("account");
+    }
+}
+
+/// Plays the seed script through the store; timers fire through `fire_due_timers`.
+async fn play(db: &TestDb, params: &Params) -> String {
+    let store = &db.store;
+    let rec = store
+        .register_workflow(
+            "partner-recruitment.json",
+            &workflow_bytes("partner-recruitment"),
+        )
+        .await
+        .expect("register");
+    let wf = store.workflow(&rec.sha256).await.expect("wf");
+    let steps = scenario::script(&wf, params);
+    let CommandBody::CreateDraft { tender_id } = &steps[0].command.body else {
+        panic!()
+    };
+    let tender_id = tender_id.clone();
+    store
+        .create_tender(&rec.sha256, "cmd-0", &steps[0].command, steps[0].at)
+        .await
+        .expect("create");
+    for (i, s) in steps.iter().enumerate().skip(1) {
+        if matches!(s.command.body, CommandBody::AdvanceTime) {
+            let fired = store
+                .fire_due_timers(s.at, "worker-a")
+                .await
+                .expect("timers");
+            assert_eq!(fired.len(), 1, "[{}] step {i}: one timer fires", db.name);
+            continue;
+        }
+        store
+            .execute(&tender_id, &format!("cmd-{i}"), &s.command, s.at)
+            .await
+            .unwrap_or_else(|e| panic!("[{}] step {i} {:?}: {e}", db.name, s.command.body.name()));
+    }
+    tender_id
+}
+
+#[tokio::test]
+async fn the_seed_case_runs_through_the_store_and_verifies() {
+    for db in all().await {
+        let params = Params::default();
+        accounts(&db.store, &params).await;
+        let tender = play(&db, &params).await;
+        let (_, t) = db.store.load(&tender).await.expect("load");
+        assert_eq!(t.state, "awarded", "[{}]", db.name);
+        assert_eq!(t.bids.len(), 18);
+        assert_eq!(t.awarded.as_ref().map(Vec::len), Some(7));
+
+        // Reading back from the database alone (a fresh store, no cache) gives the same state.
+        let other = db.reopen().await;
+        let (_, again) = other.load(&tender).await.expect("reload");
+        assert_eq!(again, t, "[{}]", db.name);
+
+        let reports = db.store.verify(None).await.expect("verify");
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].problem, None, "[{}] {:?}", db.name, reports[0]);
+
+        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+        for row in db.store.outbox(Some("pending")).await.expect("outbox") {
+            *kinds.entry(row.message).or_default() += 1;
+        }
+        assert_eq!(kinds["bid_receipt"], 18, "[{}] {kinds:?}", db.name);
+        assert_eq!(kinds["award_notice"], 7);
+        assert_eq!(kinds["regret_notice"], 11);
+        assert_eq!(
+            kinds["announcement"],
+            18 + 1,
+            "every registered bidder and the inspector"
+        );
+    }
+}
+
+fn bid(org: &str, fee: i64) -> serde_json::Value {
+    serde_json::json!({"organisation": org, "serviceArea": "sports_events", "servicePlan": "Weekly events for workers",
+                       "freeOrDiscountedShare": 30, "feeMinor": fee})
+}
+
+/// A published tender with no bids; returns its id and the publish time.
+async fn published(store: &Store, id: &str) -> (String, Timestamp) {
+    let rec = store
+        .register_workflow(
+            "partner-recruitment.json",
+            &workflow_bytes("partner-recruitment"),
+        )
+        .await
+        .expect("register");
+    let wf = store.workflow(&rec.sha256).await.expect("wf");
+    let params = Params {
+        bidders: 0,
+        seed: 5,
+        ..Params::default()
+    };
+    let steps = scenario::script(&wf, &params);
+    let create = Command {
+        actor: steps[0].command.actor.clone(),
+        body: CommandBody::CreateDraft {
+            tender_id: id.into(),
+        },
+    };
+    store
+        .create_tender(&rec.sha256, &format!("{id}-create"), &create, steps[0].at)
+        .await
+        .expect("create");
+    store
+        .execute(id, &format!("{id}-publish"), &steps[1].command, steps[1].at)
+        .await
+        .expect("publish");
+    (id.to_owned(), steps[1].at)
+}
+
+fn submit(org: &str, fee: i64) -> Command {
+    Command {
+        actor: Actor::new(org, "bidder").expect("actor"),
+        body: CommandBody::SubmitBid {
+            lot: None,
+            content: bid(org, fee).into(),
+        },
+    }
+}
+
+#[tokio::test]
+async fn a_repeated_command_id_appends_nothing_and_returns_the_first_result() {
+    for db in all().await {
+        let (t, at) = published(&db.store, "T-idem").await;
+        let first = db
+            .store
+            .execute(&t, "bid-1", &submit("org-a", 1000), at.plus_seconds(60))
+            .await
+            .expect("bid");
+        assert!(!first.repeated);
+        let again = db
+            .store
+            .execute(&t, "bid-1", &submit("org-a", 1000), at.plus_seconds(120))
+            .await
+            .expect("repeat");
+        assert!(again.repeated, "[{}]", db.name);
+        assert_eq!(again.events, first.events);
+        assert_eq!(
+            db.store.event_rows(&t).await.expect("rows").len(),
+            5,
+            "[{}] create 2 + publish 2 + bid 1",
+            db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn of_two_concurrent_appends_at_one_sequence_exactly_one_wins() {
+    for db in all().await {
+        let (t, at) = published(&db.store, "T-race").await;
+        let (_, tender) = db.store.load(&t).await.expect("load");
+        let seq = tender.seq as i64;
+        let event = |org: &str| tenderflow_core::Event {
+            at: at.plus_seconds(60),
+            actor: Actor::new(org, "bidder").expect("actor"),
+            body: EventBody::BidWithdrawn {
+                key: tenderflow_core::model::BidKey {
+                    lot: "1".into(),
+                    bidder: tenderflow_core::ActorId::parse(org).expect("id"),
+                },
+            },
+        };
+        let a = db.store.clone();
+        let b = db.reopen().await;
+        let (ea, eb) = (vec![event("org-a")], vec![event("org-b")]);
+        let t2 = t.clone();
+        let ha = tokio::spawn(async move { a.append(&t2, seq, "race-a", &ea).await });
+        let t3 = t.clone();
+        let hb = tokio::spawn(async move { b.append(&t3, seq, "race-b", &eb).await });
+        let (ra, rb) = (ha.await.expect("join"), hb.await.expect("join"));
+        let wins = [&ra, &rb].iter().filter(|r| r.is_ok()).count();
+        assert_eq!(wins, 1, "[{}] {ra:?} {rb:?}", db.name);
+        let loser = if ra.is_ok() { rb } else { ra };
+        assert!(
+            matches!(loser, Err(StoreError::Conflict(_))),
+            "[{}] {loser:?}",
+            db.name
+        );
+        assert_eq!(
+            db.store.verify(Some(&t)).await.expect("verify")[0].problem,
+            None
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_bids_from_many_clients_are_all_kept() {
+    for db in all().await {
+        let (t, at) = published(&db.store, "T-rush").await;
+        let mut handles = Vec::new();
+        for i in 0..24 {
+            // Half through another store instance, as another server process would.
+            let store = if i % 2 == 0 {
+                db.store.clone()
+            } else {
+                db.reopen().await
+            };
+            let t = t.clone();
+            handles.push(tokio::spawn(async move {
+                let org = format!("org-{i:02}");
+                // One clock: `now` is the server's time when the command arrives.
+                store
+                    .execute(
+                        &t,
+                        &format!("bid-{i}"),
+                        &submit(&org, 1000 + i),
+                        at.plus_seconds(60),
+                    )
+                    .await
+            }));
+        }
+        for h in handles {
+            h.await.expect("join").expect("every bid lands");
+        }
+        let (_, tender) = db.reopen().await.load(&t).await.expect("load");
+        assert_eq!(tender.bids.len(), 24, "[{}]", db.name);
+        assert_eq!(
+            db.store.verify(Some(&t)).await.expect("verify")[0].problem,
+            None
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_command_writes_nothing() {
+    for db in all().await {
+        let (t, at) = published(&db.store, "T-reject").await;
+        let before = db.store.event_rows(&t).await.expect("rows");
+        let late = db
+            .store
+            .execute(
+                &t,
+                "late",
+                &submit("org-z", 10),
+                at.plus_seconds(90 * 86_400),
+            )
+            .await;
+        match late {
+            Err(StoreError::Rejected(r)) => assert_eq!(r.code.as_str(), "late_bid"),
+            other => panic!("[{}] {other:?}", db.name),
+        }
+        assert_eq!(db.store.event_rows(&t).await.expect("rows"), before);
+        assert!(
+            db.store
+                .outbox(None)
+                .await
+                .expect("outbox")
+                .iter()
+                .all(|r| r.message != "bid_receipt")
+        );
+        // The command id of a rejected command stays free.
+        db.store
+            .execute(&t, "late", &submit("org-z", 10), at.plus_seconds(60))
+            .await
+            .expect("now in time");
+    }
+}
+
+#[tokio::test]
+async fn sealed_bids_are_unreadable_at_rest_and_open_to_their_commitment() {
+    for db in all().await {
+        let (t, at) = published(&db.store, "T-seal").await;
+        let done = db
+            .store
+            .execute(
+                &t,
+                "bid-s",
+                &submit("Secret Arts Troupe", 4_321_000),
+                at.plus_seconds(60),
+            )
+            .await
+            .expect("bid");
+        let rows = db
+            .store
+            .connection()
+            .query_all_raw(db.store.stmt(
+                "SELECT payload FROM events WHERE tender_id = ?",
+                vec![t.clone().into()],
+            ))
+            .await
+            .expect("raw");
+        let dump: String = rows
+            .iter()
+            .map(|r| r.try_get::<String>("", "payload").expect("payload"))
+            .collect();
+        assert!(
+            !dump.contains("Secret Arts Troupe") && !dump.contains("4321000"),
+            "[{}] plaintext at rest",
+            db.name
+        );
+        assert!(dump.contains("\"sealed\""));
+        let (
+            _,
+            EventBody::BidSubmitted {
+                content,
+                commitment,
+                ..
+            },
+        ) = (&done.events[0].0, &done.events[0].1.body)
+        else {
+            panic!("{:?}", done.events)
+        };
+        assert_eq!(
+            *commitment,
+            tenderflow_core::canonical::sha256_hex(&bid("Secret Arts Troupe", 4_321_000))
+        );
+        let (_, tender) = db.reopen().await.load(&t).await.expect("load");
+        let stored = tender.bids.values().next().expect("bid");
+        assert_eq!(
+            tenderflow_core::canonical::sha256_hex(&stored.content),
+            stored.commitment
+        );
+        assert_eq!(stored.content, *content);
+        // Without the master key the bids cannot be read.
+        let stranger = Store::connect(
+            &db.url,
+            tenderflow_store::crypto::MasterKey::generate().expect("k"),
+        )
+        .await
+        .expect("connect");
+        assert!(
+            matches!(stranger.load(&t).await, Err(StoreError::Crypto(_))),
+            "[{}]",
+            db.name
+        );
+    }
+}
+
+async fn raw(db: &TestDb, sql: &str) {
+    db.store
+        .connection()
+        .execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+#[tokio::test]
+async fn tampering_is_detected_and_located() {
+    for db in all().await {
+        for (name, sql, expect) in [
+            (
+                "edit",
+                "UPDATE events SET payload = replace(payload, 'union-website', 'other-site') WHERE tender_id = 'T-tamper' AND seq = 3",
+                ChainProblem::Altered { seq: 3 },
+            ),
+            (
+                "delete",
+                "DELETE FROM events WHERE tender_id = 'T-tamper' AND seq = 5",
+                ChainProblem::Missing { seq: 5 },
+            ),
+            (
+                "truncate",
+                "DELETE FROM events WHERE tender_id = 'T-tamper' AND seq = 7",
+                ChainProblem::Truncated {
+                    expected: 7,
+                    found: 6,
+                },
+            ),
+            (
+                "insert",
+                "INSERT INTO events (tender_id, seq, command_id, actor_id, actor_role, at_ms, kind, payload, prev_hash, hash) SELECT tender_id, 8, command_id, actor_id, actor_role, at_ms, kind, payload, hash, hash FROM events WHERE tender_id = 'T-tamper' AND seq = 7",
+                ChainProblem::Inserted { seq: 8 },
+            ),
+            (
+                "reorder",
+                "UPDATE events SET seq = CASE seq WHEN 5 THEN 6 ELSE 5 END WHERE tender_id = 'T-tamper' AND seq IN (5, 6)",
+                ChainProblem::Reordered {
+                    seq: 5,
+                    written_at: 6,
+                },
+            ),
+        ] {
+            raw(&db, "DELETE FROM events WHERE tender_id = 'T-tamper'").await;
+            raw(&db, "DELETE FROM tenders WHERE tender_id = 'T-tamper'").await;
+            raw(&db, "DELETE FROM commands WHERE tender_id = 'T-tamper'").await;
+            let (t, at) = published(&db.store, "T-tamper").await;
+            for i in 0..3 {
+                db.store
+                    .execute(
+                        &t,
+                        &format!("tamper-{name}-{i}"),
+                        &submit(&format!("org-{i}"), 100 + i),
+                        at.plus_seconds(60 + i),
+                    )
+                    .await
+                    .expect("bid");
+            }
+            assert_eq!(
+                db.store.verify(Some(&t)).await.expect("verify")[0].problem,
+                None
+            );
+            if name == "reorder" {
+                // Swapping two unique keys takes a detour through free values.
+                raw(
+                    &db,
+                    "UPDATE events SET seq = -seq WHERE tender_id = 'T-tamper' AND seq IN (5, 6)",
+                )
+                .await;
+                raw(&db, "UPDATE events SET seq = CASE seq WHEN -5 THEN 6 ELSE 5 END WHERE tender_id = 'T-tamper' AND seq IN (-5, -6)").await;
+            } else {
+                raw(&db, sql).await;
+            }
+            let report = db.store.verify(Some(&t)).await.expect("verify");
+            assert_eq!(report[0].problem, Some(expect), "[{}] {name}", db.name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn deadlines_fire_once_even_with_two_workers() {
+    for db in all().await {
+        let (t, at) = published(&db.store, "T-timer").await;
+        for i in 0..3 {
+            db.store
+                .execute(
+                    &t,
+                    &format!("tb-{i}"),
+                    &submit(&format!("org-{i}"), 100 + i),
+                    at.plus_seconds(60 + i),
+                )
+                .await
+                .expect("bid");
+        }
+        let deadline = db
+            .store
+            .load(&t)
+            .await
+            .expect("load")
+            .1
+            .deadline
+            .expect("deadline");
+        assert!(
+            db.store
+                .fire_due_timers(deadline.plus_seconds(-1), "w1")
+                .await
+                .expect("early")
+                .is_empty()
+        );
+        let other = db.reopen().await;
+        let (a, b) = tokio::join!(
+            db.store.fire_due_timers(deadline, "w1"),
+            other.fire_due_timers(deadline, "w2")
+        );
+        let fired = a.expect("w1").len() + b.expect("w2").len();
+        assert_eq!(fired, 1, "[{}]", db.name);
+        let (_, tender) = db.store.load(&t).await.expect("load");
+        assert_eq!(tender.state, "submission_closed");
+        let closes = db
+            .store
+            .event_rows(&t)
+            .await
+            .expect("rows")
+            .iter()
+            .filter(|r| r.kind == "submission_closed")
+            .count();
+        assert_eq!(closes, 1);
+        assert!(
+            db.store
+                .fire_due_timers(deadline.plus_seconds(3600), "w1")
+                .await
+                .expect("again")
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn workflows_are_immutable_versions() {
+    for db in all().await {
+        let bytes = workflow_bytes("open-tender-prc");
+        let a = db
+            .store
+            .register_workflow("open-tender-prc.json", &bytes)
+            .await
+            .expect("register");
+        let b = db
+            .store
+            .register_workflow("open-tender-prc.json", &bytes)
+            .await
+            .expect("again");
+        assert_eq!(a.sha256, b.sha256);
+        assert_eq!(db.store.workflows().await.expect("list").len(), 1);
+        let mut changed: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        changed["title"]["en"] = "Changed".into();
+        let err = db
+            .store
+            .register_workflow("x.json", &serde_json::to_vec(&changed).expect("ser"))
+            .await
+            .expect_err("clash");
+        assert!(matches!(err, StoreError::InvalidWorkflow(_)), "{err}");
+        changed["version"] = "1.0.1".into();
+        db.store
+            .register_workflow("x.json", &serde_json::to_vec(&changed).expect("ser"))
+            .await
+            .expect("new version");
+        let bad = db
+            .store
+            .register_workflow("bad.json", b"{}")
+            .await
+            .expect_err("invalid");
+        assert!(bad.to_string().contains("schema_violation"), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_claims_retries_and_dead_letters() {
+    for db in all().await {
+        let params = Params {
+            bidders: 2,
+            ..Params::default()
+        };
+        accounts(&db.store, &params).await;
+        let (t, at) = published(&db.store, "T-outbox").await;
+        db.store
+            .execute(
+                &t,
+                "ob-1",
+                &submit(&scenario::bidder_id(0), 100),
+                at.plus_seconds(60),
+            )
+            .await
+            .expect("bid");
+        let now = tenderflow_core::Timestamp::EPOCH.unix_millis() + 4_102_444_800_000; // far future
+        let claimed = db
+            .store
+            .claim_outbox(now, "w1", 60_000, 100)
+            .await
+            .expect("claim");
+        assert!(!claimed.is_empty());
+        assert!(
+            db.store
+                .claim_outbox(now, "w2", 60_000, 100)
+                .await
+                .expect("claim")
+                .is_empty(),
+            "claimed rows are leased"
+        );
+        let (first, rest) = claimed.split_first().expect("one");
+        db.store
+            .mark_dead(first.id, "w1", "550 5.1.1 mailbox unavailable")
+            .await
+            .expect("dead");
+        db.store
+            .mark_retry(rest[0].id, "w1", now + 1000, "451 try later")
+            .await
+            .expect("retry");
+        for r in &rest[1..] {
+            db.store.mark_sent(r.id, "w1").await.expect("sent");
+        }
+        let dead = db.store.outbox(Some("dead")).await.expect("dead");
+        assert_eq!(dead.len(), 1);
+        assert_eq!(
+            dead[0].last_error.as_deref(),
+            Some("550 5.1.1 mailbox unavailable")
+        );
+        let again = db
+            .store
+            .claim_outbox(now + 1000, "w2", 60_000, 100)
+            .await
+            .expect("claim");
+        assert_eq!(
+            again.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![rest[0].id]
+        );
+        assert_eq!(again[0].attempts, 2);
+        assert!(db.store.resend(first.id).await.expect("resend"));
+        assert_eq!(db.store.outbox(Some("dead")).await.expect("dead").len(), 0);
+    }
+}

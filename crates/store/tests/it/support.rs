@@ -1,0 +1,135 @@
+//! Test databases: an SQLite file per test always, and a PostgreSQL database per test when
+//! `TENDERFLOW_TEST_POSTGRES_URL` is set (`TENDERFLOW_TEST_REQUIRE_SERVICES=1` makes its
+//! absence a failure).
+
+use sea_orm::{ConnectionTrait, Database};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tenderflow_store::Store;
+use tenderflow_store::crypto::MasterKey;
+
+pub struct TestDb {
+    pub name: &'static str,
+    pub url: String,
+    pub store: Arc<Store>,
+    pub master: MasterKey,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Postgres { admin_url: String, db: String },
+}
+
+impl TestDb {
+    /// A second store on the same database (another process, as far as caching goes).
+    pub async fn reopen(&self) -> Arc<Store> {
+        Arc::new(
+            Store::connect(&self.url, self.master.clone())
+                .await
+                .expect("reopen"),
+        )
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { admin_url, db } => {
+                let (admin_url, db) = (admin_url.clone(), db.clone());
+                // Drop runs inside the test's runtime: use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("rt");
+                    rt.block_on(async {
+                        if let Ok(conn) = Database::connect(&admin_url).await {
+                            let _ = conn
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+                                ))
+                                .await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub fn require_services() -> bool {
+    std::env::var("TENDERFLOW_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = std::env::temp_dir().join(format!("tenderflow-store-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
+    let master = MasterKey::generate().expect("key");
+    let store = Arc::new(
+        Store::connect(&url, master.clone())
+            .await
+            .expect("sqlite store"),
+    );
+    TestDb {
+        name: "sqlite",
+        url,
+        store,
+        master,
+        cleanup: Cleanup::Dir(dir),
+    }
+}
+
+pub async fn postgres() -> Option<TestDb> {
+    let Ok(admin_url) = std::env::var("TENDERFLOW_TEST_POSTGRES_URL") else {
+        assert!(
+            !require_services(),
+            "TENDERFLOW_TEST_POSTGRES_URL is required in CI"
+        );
+        println!("skipped PostgreSQL: TENDERFLOW_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let db = format!("tf_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&admin_url)
+        .await
+        .expect("connect to PostgreSQL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {db}"))
+        .await
+        .expect("create database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    let url = format!("{base}/{db}");
+    let master = MasterKey::generate().expect("key");
+    let store = Arc::new(
+        Store::connect(&url, master.clone())
+            .await
+            .expect("postgres store"),
+    );
+    Some(TestDb {
+        name: "postgres",
+        url,
+        store,
+        master,
+        cleanup: Cleanup::Postgres { admin_url, db },
+    })
+}
+
+/// SQLite, and PostgreSQL when available.
+pub async fn all() -> Vec<TestDb> {
+    let mut v = vec![sqlite().await];
+    v.extend(postgres().await);
+    v
+}
+
+pub fn workflow_bytes(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../workflows/{name}.json"));
+    std::fs::read(path).expect("definition")
+}

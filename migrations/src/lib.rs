@@ -1,0 +1,19 @@
+//! Tenderflow's schema as sea-orm migrations; the same set runs on SQLite and PostgreSQL.
+//!
+//! Times are integer milliseconds since the Unix epoch (UTC) and JSON is text, so that every
+//! backend stores the same bytes and the hash chain verifies anywhere.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_init;
+
+/// The migrator `tenderflow migrate` and server start run.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_init::Migration)]
+    }
+}
