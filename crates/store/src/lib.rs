@@ -7,6 +7,7 @@
 
 pub mod chain;
 pub mod crypto;
+pub mod group;
 
 use chain::{ChainProblem, EventRow};
 use crypto::MasterKey;
@@ -141,6 +142,32 @@ pub struct AuditReport {
     pub problem: Option<ChainProblem>,
 }
 
+/// One command of a batch.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Tender.
+    pub tender_id: String,
+    /// For `create_draft`: the workflow (SHA-256 or id) the new tender pins.
+    pub create: Option<String>,
+    /// Idempotency key.
+    pub command_id: String,
+    /// The command.
+    pub command: Command,
+    /// The time it is executed at.
+    pub now: Timestamp,
+}
+
+/// A tender touched by a batch, with the state the batch has built so far.
+struct Pending {
+    wf: Arc<Workflow>,
+    tender: Tender,
+    base_timer: Option<(tenderflow_core::definition::TimerName, Timestamp)>,
+    base_seq: i64,
+    seq: i64,
+    hash: String,
+    created: bool,
+}
+
 #[derive(Clone)]
 struct Cached {
     seq: i64,
@@ -154,6 +181,10 @@ pub struct Store {
     backend: DbBackend,
     master: MasterKey,
     workflows: RwLock<HashMap<String, Arc<Workflow>>>,
+    /// Unwrapped data keys (a key is only cached after its row committed or was read).
+    keys: RwLock<HashMap<String, [u8; 32]>>,
+    /// The workflow each tender pins (it never changes).
+    tender_workflows: RwLock<HashMap<String, String>>,
     cache: tokio::sync::Mutex<HashMap<String, Cached>>,
     /// SQLite has one writer: commands queue here instead of failing with SQLITE_BUSY.
     write_gate: Option<tokio::sync::Mutex<()>>,
@@ -210,6 +241,8 @@ impl Store {
             backend,
             master,
             workflows: RwLock::new(HashMap::new()),
+            tender_workflows: RwLock::new(HashMap::new()),
+            keys: RwLock::new(HashMap::new()),
             cache: tokio::sync::Mutex::new(HashMap::new()),
             write_gate: sqlite.then(|| tokio::sync::Mutex::new(())),
         })
@@ -469,14 +502,15 @@ impl Store {
                 Some(g) => Some(g.lock().await),
                 None => None,
             };
-            if let Some(done) = self.repeated(command_id).await? {
-                return Ok(done);
-            }
             match self
                 .try_run(tender_id, create.clone(), command_id, command, now)
                 .await
             {
                 Err(StoreError::Conflict(_)) if attempt < 8 => {
+                    // The command id may have been seen: then answer with the first result.
+                    if let Some(done) = self.repeated(command_id).await? {
+                        return Ok(done);
+                    }
                     attempt += 1;
                     self.cache.lock().await.remove(tender_id);
                     tokio::time::sleep(std::time::Duration::from_millis(2 << attempt.min(6))).await;
@@ -523,35 +557,215 @@ impl Store {
         command: &Command,
         now: Timestamp,
     ) -> R<Executed> {
-        // Load the workflow before the transaction: SQLite has a single connection.
-        if create.is_none() {
-            if let Some(h) = self.tender_row(tender_id).await? {
-                self.workflow(&h.workflow_sha256).await?;
+        let request = Request {
+            tender_id: tender_id.to_owned(),
+            create: create.map(|wf| wf.sha256().to_owned()),
+            command_id: command_id.to_owned(),
+            command: command.clone(),
+            now,
+        };
+        let mut results = self.try_batch(std::slice::from_ref(&request)).await?;
+        results
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::NotFound(tender_id.into())))
+    }
+
+    /// Executes several commands in one transaction (group commit): each is decided against
+    /// the state the ones before it left, a rejected one writes nothing, and none is
+    /// acknowledged before the single commit. A conflict with another writer fails the whole
+    /// batch, which is then retried.
+    pub async fn execute_batch(&self, requests: &[Request]) -> R<Vec<R<Executed>>> {
+        for r in requests {
+            if let Some(sha) = &r.create {
+                self.workflow(sha).await?;
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            let _gate = match &self.write_gate {
+                Some(g) => Some(g.lock().await),
+                None => None,
+            };
+            match self.try_batch(requests).await {
+                Err(StoreError::Conflict(t)) if attempt < 8 => {
+                    attempt += 1;
+                    self.cache.lock().await.remove(&t);
+                    tokio::time::sleep(std::time::Duration::from_millis(2 << attempt.min(6))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_batch(&self, requests: &[Request]) -> R<Vec<R<Executed>>> {
+        // Load workflows before the transaction: SQLite has a single connection.
+        for r in requests.iter().filter(|r| r.create.is_none()) {
+            let known = self
+                .tender_workflows
+                .read()
+                .ok()
+                .and_then(|m| m.get(&r.tender_id).cloned());
+            let sha = match known {
+                Some(sha) => Some(sha),
+                None => self
+                    .tender_row(&r.tender_id)
+                    .await?
+                    .map(|h| h.workflow_sha256),
+            };
+            if let Some(sha) = sha {
+                let wf = self.workflow(&sha).await?;
+                if let Ok(mut m) = self.tender_workflows.write() {
+                    m.insert(r.tender_id.clone(), wf.sha256().to_owned());
+                }
             }
         }
         let txn = self.begin_write().await?;
-        let head = self.tender_row_in(&txn, tender_id).await?;
-        let (wf, tender, seq, hash) = match (&create, head) {
-            (Some(wf), None) => (wf.clone(), Tender::default(), 0, chain::GENESIS.to_owned()),
-            (Some(_), Some(_)) => {
-                return Err(StoreError::Rejected(Rejection::new(
-                    tenderflow_core::RejectionCode::AlreadyExists,
-                    format!("tender `{tender_id}` already exists"),
-                )));
+        let mut open: HashMap<String, Pending> = HashMap::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut results = Vec::with_capacity(requests.len());
+        for r in requests {
+            if !seen.insert(&r.command_id) {
+                results.push(Err(StoreError::Conflict(format!(
+                    "command id `{}` twice in one batch",
+                    r.command_id
+                ))));
+                continue;
             }
-            (None, None) => return Err(StoreError::NotFound(format!("tender `{tender_id}`"))),
-            (None, Some(h)) => {
-                let wf = self.workflow(&h.workflow_sha256).await?;
-                let tender = self.state_at(&txn, tender_id, h.seq, &h.last_hash).await?;
-                (wf, tender, h.seq, h.last_hash)
+            results.push(self.step(&txn, &mut open, r).await?);
+        }
+        for (tender_id, p) in &open {
+            if p.seq == p.base_seq {
+                continue;
+            }
+            let deadline = p.tender.deadline.map(Timestamp::unix_millis);
+            let updated = p.tender.last_at.map_or(0, Timestamp::unix_millis);
+            if p.created {
+                txn.execute_raw(self.stmt(
+                    "INSERT INTO tenders (tender_id, workflow_sha256, state, seq, last_hash, deadline_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    vec![tender_id.clone().into(), p.wf.sha256().into(), p.tender.state.clone().into(), p.seq.into(), p.hash.clone().into(), deadline.into(), updated.into()],
+                ))
+                .await
+                .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(tender_id.clone()) } else { e.into() })?;
+            } else {
+                let res = txn
+                    .execute_raw(self.stmt(
+                        "UPDATE tenders SET state = ?, seq = ?, last_hash = ?, deadline_ms = ?, updated_ms = ? WHERE tender_id = ? AND seq = ?",
+                        vec![p.tender.state.clone().into(), p.seq.into(), p.hash.clone().into(), deadline.into(), updated.into(), tender_id.clone().into(), p.base_seq.into()],
+                    ))
+                    .await?;
+                if res.rows_affected() != 1 {
+                    return Err(StoreError::Conflict(tender_id.clone()));
+                }
+            }
+            // The timer of the new state replaces the old one (most commands leave it alone).
+            let timer = tenderflow_core::next_timer(&p.wf, &p.tender);
+            if timer == p.base_timer && !p.created {
+                continue;
+            }
+            txn.execute_raw(self.stmt(
+                "DELETE FROM timers WHERE tender_id = ?",
+                vec![tender_id.clone().into()],
+            ))
+            .await?;
+            if let Some((kind, due)) = timer {
+                txn.execute_raw(self.stmt(
+                    "INSERT INTO timers (tender_id, kind, due_ms) VALUES (?, ?, ?)",
+                    vec![
+                        tender_id.clone().into(),
+                        kind.as_str().into(),
+                        due.unix_millis().into(),
+                    ],
+                ))
+                .await?;
+            }
+        }
+        txn.commit().await?;
+        let mut cache = self.cache.lock().await;
+        for (tender_id, p) in open {
+            cache.insert(
+                tender_id,
+                Cached {
+                    seq: p.seq,
+                    hash: p.hash,
+                    tender: p.tender,
+                },
+            );
+        }
+        Ok(results)
+    }
+
+    /// Decides one command inside a batch and writes its events, command record and outbox
+    /// rows; the projection and timer are written once per tender at the end of the batch.
+    async fn step(
+        &self,
+        txn: &DatabaseTransaction,
+        open: &mut HashMap<String, Pending>,
+        r: &Request,
+    ) -> R<R<Executed>> {
+        // A command id seen before fails the `commands` insert below (unique key): the batch
+        // rolls back and the caller answers with the first result.
+        if !open.contains_key(&r.tender_id) {
+            let head = self.lock_tender(txn, &r.tender_id).await?;
+            let pending = match (&r.create, head) {
+                (Some(sha), None) => Pending {
+                    wf: self.workflow(sha).await?,
+                    tender: Tender::default(),
+                    base_timer: None,
+                    base_seq: 0,
+                    seq: 0,
+                    hash: chain::GENESIS.to_owned(),
+                    created: true,
+                },
+                (Some(_), Some(_)) => {
+                    return Ok(Err(StoreError::Rejected(Rejection::new(
+                        tenderflow_core::RejectionCode::AlreadyExists,
+                        format!("tender `{}` already exists", r.tender_id),
+                    ))));
+                }
+                (None, None) => {
+                    return Ok(Err(StoreError::NotFound(format!(
+                        "tender `{}`",
+                        r.tender_id
+                    ))));
+                }
+                (None, Some(h)) => {
+                    let wf = self.workflow(&h.workflow_sha256).await?;
+                    let tender = self
+                        .state_at(txn, &r.tender_id, h.seq, &h.last_hash)
+                        .await?;
+                    Pending {
+                        base_timer: tenderflow_core::next_timer(&wf, &tender),
+                        wf,
+                        tender,
+                        base_seq: h.seq,
+                        seq: h.seq,
+                        hash: h.last_hash,
+                        created: false,
+                    }
+                }
+            };
+            open.insert(r.tender_id.clone(), pending);
+        }
+        let Some(p) = open.get_mut(&r.tender_id) else {
+            return Err(StoreError::NotFound(r.tender_id.clone()));
+        };
+        let events = match tenderflow_core::decide(&p.wf, &p.tender, &r.command, r.now) {
+            Ok(events) => events,
+            Err(rejection) => {
+                // A repeated command is often refused by the state it itself made (a second
+                // identical bid): if its id is known, answer with the first result instead.
+                let seen = txn
+                    .query_one_raw(self.stmt(
+                        "SELECT tender_id FROM commands WHERE command_id = ?",
+                        vec![r.command_id.clone().into()],
+                    ))
+                    .await?;
+                if seen.is_some() {
+                    return Err(StoreError::Conflict(r.tender_id.clone()));
+                }
+                return Ok(Err(StoreError::Rejected(rejection)));
             }
         };
-        let events =
-            tenderflow_core::decide(&wf, &tender, command, now).map_err(StoreError::Rejected)?;
-        let mut after = tender;
-        for e in &events {
-            after = tenderflow_core::apply(after, e);
-        }
         let needs_key = events.iter().any(|e| {
             matches!(
                 e.body,
@@ -560,95 +774,43 @@ impl Store {
             )
         });
         let key = if needs_key {
-            Some(self.data_key(&txn, tender_id).await?)
+            Some(self.data_key(txn, &r.tender_id).await?)
         } else {
             None
         };
-
-        let mut prev = hash.clone();
+        let first = p.seq + 1;
         let mut appended = Vec::with_capacity(events.len());
-        for (i, e) in events.iter().enumerate() {
+        for e in &events {
             let row = chain::encode(
-                tender_id,
-                seq + 1 + i as i64,
-                command_id,
+                &r.tender_id,
+                p.seq + 1,
+                &r.command_id,
                 e,
-                &prev,
+                &p.hash,
                 key.as_ref(),
             )?;
-            prev.clone_from(&row.hash);
-            self.insert_event(&txn, &row).await?;
-            appended.push((row.seq, e.clone()));
+            self.insert_event(txn, &row).await?;
+            p.seq = row.seq;
+            p.hash = row.hash;
+            p.tender = tenderflow_core::apply(std::mem::take(&mut p.tender), e);
+            appended.push((p.seq, e.clone()));
         }
-        let new_seq = seq + events.len() as i64;
-        let deadline = after.deadline.map(Timestamp::unix_millis);
-        if create.is_some() {
-            txn.execute_raw(self.stmt(
-                "INSERT INTO tenders (tender_id, workflow_sha256, state, seq, last_hash, deadline_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                vec![tender_id.into(), wf.sha256().into(), after.state.clone().into(), new_seq.into(), prev.clone().into(), deadline.into(), now.unix_millis().into()],
-            ))
-            .await
-            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(tender_id.into()) } else { e.into() })?;
-        } else {
-            let res = txn
-                .execute_raw(self.stmt(
-                    "UPDATE tenders SET state = ?, seq = ?, last_hash = ?, deadline_ms = ?, updated_ms = ? WHERE tender_id = ? AND seq = ?",
-                    vec![after.state.clone().into(), new_seq.into(), prev.clone().into(), deadline.into(), now.unix_millis().into(), tender_id.into(), seq.into()],
-                ))
-                .await?;
-            if res.rows_affected() != 1 {
-                return Err(StoreError::Conflict(tender_id.into()));
-            }
-        }
-        let recorded = txn
-            .execute_raw(self.stmt(
-                "INSERT INTO commands (command_id, tender_id, first_seq, last_seq, created_ms) VALUES (?, ?, ?, ?, ?)",
-                vec![command_id.into(), tender_id.into(), (seq + 1).into(), new_seq.into(), now_ms().into()],
-            ))
-            .await;
-        if let Err(e) = recorded {
-            return Err(if is_unique_violation(&e) {
-                StoreError::Conflict(tender_id.into())
-            } else {
-                e.into()
-            });
-        }
-        // The timer of the new state replaces the old one.
         txn.execute_raw(self.stmt(
-            "DELETE FROM timers WHERE tender_id = ?",
-            vec![tender_id.into()],
+            "INSERT INTO commands (command_id, tender_id, first_seq, last_seq, created_ms) VALUES (?, ?, ?, ?, ?)",
+            vec![r.command_id.clone().into(), r.tender_id.clone().into(), first.into(), p.seq.into(), now_ms().into()],
         ))
-        .await?;
-        if let Some((kind, due)) = tenderflow_core::next_timer(&wf, &after) {
-            txn.execute_raw(self.stmt(
-                "INSERT INTO timers (tender_id, kind, due_ms) VALUES (?, ?, ?)",
-                vec![
-                    tender_id.into(),
-                    kind.as_str().into(),
-                    due.unix_millis().into(),
-                ],
-            ))
-            .await?;
-        }
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(r.tender_id.clone()) } else { e.into() })?;
         let queued = self
-            .queue(&txn, tender_id, seq, &wf, &after, &events)
+            .queue(txn, &r.tender_id, first - 1, &p.wf, &p.tender, &events)
             .await?;
-        txn.commit().await?;
-        self.cache.lock().await.insert(
-            tender_id.to_owned(),
-            Cached {
-                seq: new_seq,
-                hash: prev,
-                tender: after.clone(),
-            },
-        );
-        Ok(Executed {
-            tender_id: tender_id.to_owned(),
+        Ok(Ok(Executed {
+            tender_id: r.tender_id.clone(),
             events: appended,
             repeated: false,
-            state: after.state,
+            state: p.tender.state.clone(),
             queued_messages: queued,
-        })
+        }))
     }
 
     async fn insert_event(&self, txn: &DatabaseTransaction, row: &EventRow) -> R<()> {
@@ -724,6 +886,14 @@ impl Store {
     }
 
     async fn data_key(&self, txn: &DatabaseTransaction, tender_id: &str) -> R<[u8; 32]> {
+        if let Some(k) = self
+            .keys
+            .read()
+            .ok()
+            .and_then(|m| m.get(tender_id).copied())
+        {
+            return Ok(k);
+        }
         let row = txn
             .query_one_raw(self.stmt(
                 "SELECT wrapped_key FROM tender_keys WHERE tender_id = ?",
@@ -732,7 +902,11 @@ impl Store {
             .await?;
         if let Some(row) = row {
             let wrapped: String = get(&row, "wrapped_key")?;
-            return self.master.unwrap(tender_id, &wrapped);
+            let key = self.master.unwrap(tender_id, &wrapped)?;
+            if let Ok(mut m) = self.keys.write() {
+                m.insert(tender_id.to_owned(), key);
+            }
+            return Ok(key);
         }
         let key = crypto::new_data_key()?;
         txn.execute_raw(self.stmt(
@@ -827,6 +1001,20 @@ impl Store {
     }
 
     // ---- reads ----------------------------------------------------------------------------
+
+    /// The tender's row, locked for this transaction on PostgreSQL so that concurrent
+    /// writers of one tender queue instead of failing and retrying. (SQLite's IMMEDIATE
+    /// transactions already serialise writers.)
+    async fn lock_tender(&self, txn: &DatabaseTransaction, tender_id: &str) -> R<Option<TenderRow>> {
+        let lock = if self.backend == DbBackend::Postgres { " FOR UPDATE" } else { "" };
+        let row = txn
+            .query_one_raw(self.stmt(
+                &format!("SELECT tender_id, workflow_sha256, state, seq, last_hash, deadline_ms FROM tenders WHERE tender_id = ?{lock}"),
+                vec![tender_id.into()],
+            ))
+            .await?;
+        row.map(|r| TenderRow::from(&r)).transpose()
+    }
 
     async fn tender_row_in<C: ConnectionTrait>(
         &self,

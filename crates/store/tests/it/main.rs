@@ -1,4 +1,5 @@
 //! Integration tests of tenderflow-store, on SQLite and on PostgreSQL.
 
+mod crash;
 mod store;
 mod support;

@@ -13,6 +13,7 @@ pub struct TestDb {
     pub url: String,
     pub store: Arc<Store>,
     pub master: MasterKey,
+    pub master_hex: String,
     cleanup: Cleanup,
 }
 
@@ -62,6 +63,12 @@ impl Drop for TestDb {
     }
 }
 
+fn key() -> (MasterKey, String) {
+    let hex_key =
+        uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
+    (MasterKey::from_hex(&hex_key).expect("key"), hex_key)
+}
+
 pub fn require_services() -> bool {
     std::env::var("TENDERFLOW_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
 }
@@ -70,7 +77,7 @@ pub async fn sqlite() -> TestDb {
     let dir = std::env::temp_dir().join(format!("tenderflow-store-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("dir");
     let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
-    let master = MasterKey::generate().expect("key");
+    let (master, master_hex) = key();
     let store = Arc::new(
         Store::connect(&url, master.clone())
             .await
@@ -81,6 +88,7 @@ pub async fn sqlite() -> TestDb {
         url,
         store,
         master,
+        master_hex,
         cleanup: Cleanup::Dir(dir),
     }
 }
@@ -106,7 +114,7 @@ pub async fn postgres() -> Option<TestDb> {
         .rsplit_once('/')
         .map_or(admin_url.as_str(), |(b, _)| b);
     let url = format!("{base}/{db}");
-    let master = MasterKey::generate().expect("key");
+    let (master, master_hex) = key();
     let store = Arc::new(
         Store::connect(&url, master.clone())
             .await
@@ -117,6 +125,7 @@ pub async fn postgres() -> Option<TestDb> {
         url,
         store,
         master,
+        master_hex,
         cleanup: Cleanup::Postgres { admin_url, db },
     })
 }
