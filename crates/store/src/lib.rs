@@ -1005,8 +1005,16 @@ impl Store {
     /// The tender's row, locked for this transaction on PostgreSQL so that concurrent
     /// writers of one tender queue instead of failing and retrying. (SQLite's IMMEDIATE
     /// transactions already serialise writers.)
-    async fn lock_tender(&self, txn: &DatabaseTransaction, tender_id: &str) -> R<Option<TenderRow>> {
-        let lock = if self.backend == DbBackend::Postgres { " FOR UPDATE" } else { "" };
+    async fn lock_tender(
+        &self,
+        txn: &DatabaseTransaction,
+        tender_id: &str,
+    ) -> R<Option<TenderRow>> {
+        let lock = if self.backend == DbBackend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
         let row = txn
             .query_one_raw(self.stmt(
                 &format!("SELECT tender_id, workflow_sha256, state, seq, last_hash, deadline_ms FROM tenders WHERE tender_id = ?{lock}"),

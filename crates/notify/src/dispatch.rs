@@ -1,0 +1,308 @@
+//! The dispatcher: claims due outbox rows, renders and sends them, and records the outcome.
+
+use crate::NotifyError;
+use crate::render::{Renderer, context};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tenderflow_core::definition::MessageKind;
+use tenderflow_store::{OutboxRow, Store};
+
+/// Where messages go.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// `.eml` files in a directory (the embedded default).
+    File(AsyncFileTransport<Tokio1Executor>, PathBuf),
+    /// An SMTP server, through a connection pool.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Transport {
+    /// `.eml` files in `dir` (created if missing).
+    pub fn file(dir: impl Into<PathBuf>) -> Result<Self, NotifyError> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| NotifyError::Transport(format!("{}: {e}", dir.display())))?;
+        Ok(Self::File(
+            AsyncFileTransport::<Tokio1Executor>::new(&dir),
+            dir,
+        ))
+    }
+
+    /// An SMTP server from a URL: `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://host:465`, or `smtp://127.0.0.1:2525` (plain, for a local relay).
+    pub fn smtp(url: &str, pool_size: u32, timeout: Duration) -> Result<Self, NotifyError> {
+        let t = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| NotifyError::Transport(format!("{url}: {e}")))?
+            .timeout(Some(timeout))
+            .pool_config(PoolConfig::new().max_size(pool_size.max(1)))
+            .build();
+        Ok(Self::Smtp(t))
+    }
+
+    async fn send(&self, msg: Message) -> Result<(), Failure> {
+        match self {
+            Self::File(t, _) => t
+                .send(msg)
+                .await
+                .map(|_| ())
+                .map_err(|e| Failure::Transient(e.to_string())),
+            Self::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    Failure::Permanent(e.to_string())
+                } else {
+                    Failure::Transient(e.to_string())
+                }
+            }),
+        }
+    }
+}
+
+enum Failure {
+    Transient(String),
+    Permanent(String),
+}
+
+/// Backoff for transient failures: `base × 2^(attempts-1)`, capped, ±20 % jitter.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// First delay.
+    pub base: Duration,
+    /// Longest delay.
+    pub max: Duration,
+    /// Attempts before a transient failure becomes a dead letter.
+    pub max_attempts: i32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(2),
+            max: Duration::from_secs(600),
+            max_attempts: 50,
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn delay_ms(&self, attempts: i32) -> i64 {
+        let exp = (attempts.max(1) - 1).min(20) as u32;
+        let raw = self
+            .base
+            .as_millis()
+            .saturating_mul(1u128 << exp)
+            .min(self.max.as_millis()) as i64;
+        let mut b = [0u8; 2];
+        let jitter = if getrandom::getrandom(&mut b).is_ok() {
+            i64::from(u16::from_le_bytes(b))
+        } else {
+            32_768
+        };
+        // ±20 %: spreads retries of many messages after an outage.
+        raw + raw * (jitter - 32_768) / 163_840
+    }
+}
+
+/// What one dispatch round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Delivered.
+    pub sent: usize,
+    /// Failed transiently; scheduled again.
+    pub retried: usize,
+    /// Failed permanently; now dead letters.
+    pub dead: usize,
+}
+
+/// Delivers the outbox.
+#[derive(Debug)]
+pub struct Dispatcher {
+    store: Arc<Store>,
+    renderer: Renderer,
+    transport: Transport,
+    from: Mailbox,
+    domain: String,
+    worker: String,
+    retry: RetryPolicy,
+    concurrency: usize,
+}
+
+impl Dispatcher {
+    /// A dispatcher sending as `from` (e.g. `招募工作组 <recruitment@union.example>`).
+    pub fn new(
+        store: Arc<Store>,
+        transport: Transport,
+        from: &str,
+        worker: &str,
+    ) -> Result<Self, NotifyError> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| NotifyError::Message(format!("from address `{from}`: {e}")))?;
+        let domain = from.email.domain().to_owned();
+        Ok(Self {
+            store,
+            renderer: Renderer::new(),
+            transport,
+            from,
+            domain,
+            worker: worker.to_owned(),
+            retry: RetryPolicy::default(),
+            concurrency: 8,
+        })
+    }
+
+    /// Sets the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets how many messages are sent at once.
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// The Message-ID of an outbox row: stable across retries.
+    pub fn message_id(&self, outbox_id: i64) -> String {
+        format!("<tenderflow-outbox-{outbox_id}@{}>", self.domain)
+    }
+
+    /// Builds the message of one outbox row.
+    pub async fn build(&self, row: &OutboxRow) -> Result<Message, NotifyError> {
+        let account = self
+            .store
+            .account(&row.recipient_id)
+            .await?
+            .ok_or_else(|| NotifyError::Message(format!("no account `{}`", row.recipient_id)))?;
+        let email = account.email.clone().ok_or_else(|| {
+            NotifyError::Message(format!("account `{}` has no email address", account.id))
+        })?;
+        let to = Mailbox::new(
+            Some(account.display_name.clone()),
+            email
+                .parse()
+                .map_err(|e| NotifyError::Message(format!("`{email}`: {e}")))?,
+        );
+        let (wf, tender) = self.store.load(&row.tender_id).await?;
+        let (_, event) = self
+            .store
+            .events_between(&row.tender_id, row.event_seq, row.event_seq)
+            .await?
+            .pop()
+            .ok_or_else(|| {
+                NotifyError::Message(format!(
+                    "event {} of {} is missing",
+                    row.event_seq, row.tender_id
+                ))
+            })?;
+        let kind = MessageKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == row.message)
+            .ok_or_else(|| {
+                NotifyError::Template(format!("unknown message kind `{}`", row.message))
+            })?;
+        let rendered = self.renderer.render(
+            kind,
+            &account.locale,
+            &context(&wf, &tender, &event, &account),
+        )?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(rendered.subject)
+            .message_id(Some(self.message_id(row.id)))
+            .multipart(MultiPart::alternative_plain_html(
+                rendered.text,
+                rendered.html,
+            ))
+            .map_err(|e| NotifyError::Message(e.to_string()))
+    }
+
+    /// Claims and delivers the messages due at `now_ms`; returns what happened.
+    pub async fn dispatch_due(&self, now_ms: i64) -> Result<Stats, NotifyError> {
+        let mut stats = Stats::default();
+        let rows = self
+            .store
+            .claim_outbox(now_ms, &self.worker, 120_000, 500)
+            .await?;
+        // Bounded concurrency: batches of `concurrency` sends in flight.
+        for chunk in rows.chunks(self.concurrency) {
+            let results =
+                futures_util::future::join_all(chunk.iter().map(|row| self.deliver(row))).await;
+            for (row, result) in chunk.iter().zip(results) {
+                match result {
+                    Ok(()) => {
+                        self.store.mark_sent(row.id, &self.worker).await?;
+                        stats.sent += 1;
+                    }
+                    Err(Failure::Transient(e)) if row.attempts < self.retry.max_attempts => {
+                        tracing::warn!(outbox = row.id, attempt = row.attempts, error = %e, "delivery failed; will retry");
+                        self.store
+                            .mark_retry(
+                                row.id,
+                                &self.worker,
+                                now_ms + self.retry.delay_ms(row.attempts),
+                                &e,
+                            )
+                            .await?;
+                        stats.retried += 1;
+                    }
+                    Err(Failure::Transient(e) | Failure::Permanent(e)) => {
+                        tracing::error!(outbox = row.id, error = %e, "delivery failed permanently; dead letter");
+                        self.store.mark_dead(row.id, &self.worker, &e).await?;
+                        stats.dead += 1;
+                    }
+                }
+            }
+        }
+        Ok(stats)
+    }
+
+    async fn deliver(&self, row: &OutboxRow) -> Result<(), Failure> {
+        let msg = match self.build(row).await {
+            Ok(m) => m,
+            // A message that cannot be built will not build next time either.
+            Err(NotifyError::Store(e)) => return Err(Failure::Transient(e.to_string())),
+            Err(e) => return Err(Failure::Permanent(e.to_string())),
+        };
+        self.transport.send(msg).await
+    }
+
+    /// Runs until `shutdown` resolves: delivers what is due, then waits a little.
+    pub async fn run(
+        &self,
+        shutdown: impl std::future::Future<Output = ()>,
+        clock: impl Fn() -> i64,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.dispatch_due(clock()).await {
+                Ok(s) if s.sent + s.retried + s.dead > 0 => tracing::info!(
+                    sent = s.sent,
+                    retried = s.retried,
+                    dead = s.dead,
+                    "outbox dispatched"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "outbox dispatch failed"),
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+        }
+    }
+
+    /// Counts of `.eml` files by message kind, for the file transport (the demo's summary).
+    pub fn file_dir(&self) -> Option<&std::path::Path> {
+        match &self.transport {
+            Transport::File(_, dir) => Some(dir),
+            Transport::Smtp(_) => None,
+        }
+    }
+}

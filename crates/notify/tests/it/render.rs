@@ -1,0 +1,239 @@
+//! Snapshot tests: every message kind in both languages, rendered from real events of the
+//! seed case (and of side branches for amendments, objections, irregularities, cancellation
+//! and failure).
+
+use crate::support::workflow_bytes;
+use serde_json::json;
+use std::collections::BTreeMap;
+use tenderflow_core::definition::MessageKind;
+use tenderflow_core::scenario::{self, INSPECTOR, Params, STAFF};
+use tenderflow_core::{
+    Actor, Command, CommandBody, Event, Tender, Timestamp, Workflow, apply, decide, notifications,
+};
+use tenderflow_notify::{Renderer, context};
+use tenderflow_store::Account;
+
+struct Play {
+    wf: Workflow,
+    t: Tender,
+    /// For each message kind, the first (state after, event) that sends it.
+    first: BTreeMap<MessageKind, (Tender, Event)>,
+}
+
+impl Play {
+    fn exec(&mut self, actor: (&str, &str), body: CommandBody, now: Timestamp) {
+        let cmd = Command {
+            actor: Actor::new(actor.0, actor.1).expect("actor"),
+            body,
+        };
+        let events = decide(&self.wf, &self.t, &cmd, now).unwrap_or_else(|r| panic!("{r}"));
+        for e in &events {
+            self.t = apply(std::mem::take(&mut self.t), e);
+        }
+        for n in notifications(&self.wf, &self.t, &events) {
+            self.first
+                .entry(n.message)
+                .or_insert_with(|| (self.t.clone(), events[n.event_index].clone()));
+        }
+    }
+    fn steps(&mut self, steps: &[scenario::Step]) {
+        for s in steps {
+            let a = (
+                s.command.actor.id.as_str().to_owned(),
+                s.command.actor.role.to_string(),
+            );
+            self.exec((&a.0, &a.1), s.command.body.clone(), s.at);
+        }
+    }
+}
+
+fn all_kinds() -> BTreeMap<MessageKind, (Tender, Event)> {
+    let wf = tenderflow_core::load(
+        "partner-recruitment.json",
+        &workflow_bytes("partner-recruitment"),
+    )
+    .expect("wf");
+    let steps = scenario::script(&wf, &Params::default());
+    let mut main = Play {
+        wf,
+        t: Tender::default(),
+        first: BTreeMap::new(),
+    };
+    main.steps(&steps[..2]);
+    let t0 = steps[1].at.plus_seconds(3600);
+    main.exec(
+        (STAFF, "staff"),
+        CommandBody::Amend {
+            text: "The venue is the Workers' Cultural Palace, hall B.".into(),
+            affects_bids: true,
+            new_deadline: None,
+        },
+        t0,
+    );
+    main.exec(
+        ("org-01", "bidder"),
+        CommandBody::RaiseObjection {
+            content: json!({"subject": "Eligibility rule 3", "grounds": "Too narrow"}).into(),
+        },
+        t0,
+    );
+    main.exec(
+        (STAFF, "staff"),
+        CommandBody::AnswerObjection {
+            objection: 1,
+            answer: "Rule 3 follows the recruitment documents.".into(),
+            upheld: false,
+        },
+        t0,
+    );
+    main.exec(
+        (INSPECTOR, "inspector"),
+        CommandBody::RaiseIrregularity {
+            content: json!({"text": "The newspaper notice omits the deadline."}).into(),
+        },
+        t0,
+    );
+    main.exec(
+        (INSPECTOR, "inspector"),
+        CommandBody::ResolveIrregularity {
+            irregularity: 1,
+            resolution: "Corrected notice printed.".into(),
+        },
+        t0,
+    );
+    main.steps(&steps[2..]);
+    // Withdraw and cancel on a fresh tender.
+    let wf2 = tenderflow_core::load(
+        "partner-recruitment.json",
+        &workflow_bytes("partner-recruitment"),
+    )
+    .expect("wf");
+    let mut side = Play {
+        wf: wf2,
+        t: Tender::default(),
+        first: BTreeMap::new(),
+    };
+    side.steps(&steps[..3]);
+    side.exec(
+        ("org-01", "bidder"),
+        CommandBody::WithdrawBid { lot: None },
+        steps[2].at,
+    );
+    side.exec(
+        (STAFF, "staff"),
+        CommandBody::Cancel {
+            reason: "The venue is closed for repairs.".into(),
+        },
+        steps[2].at,
+    );
+    // Too few bids.
+    let wf3 = tenderflow_core::load(
+        "partner-recruitment.json",
+        &workflow_bytes("partner-recruitment"),
+    )
+    .expect("wf");
+    let few = scenario::script(
+        &wf3,
+        &Params {
+            bidders: 2,
+            ..Params::default()
+        },
+    );
+    let mut failed = Play {
+        wf: wf3,
+        t: Tender::default(),
+        first: BTreeMap::new(),
+    };
+    failed.steps(
+        &few[..few
+            .iter()
+            .position(|s| matches!(s.command.body, CommandBody::OpenBids))
+            .expect("open")
+            + 1],
+    );
+    let mut first = main.first;
+    for (k, v) in side.first.into_iter().chain(failed.first) {
+        first.entry(k).or_insert(v);
+    }
+    first
+}
+
+fn account(locale: &str) -> Account {
+    let name = if locale == "en" {
+        "Partner organisation 03"
+    } else {
+        "合作单位三号"
+    };
+    Account {
+        id: "org-03".into(),
+        role: "bidder".into(),
+        display_name: name.into(),
+        email: Some("org-03@example.org".into()),
+        locale: locale.into(),
+    }
+}
+
+#[test]
+fn every_message_kind_renders_in_both_languages() {
+    let wf = tenderflow_core::load(
+        "partner-recruitment.json",
+        &workflow_bytes("partner-recruitment"),
+    )
+    .expect("wf");
+    let renderer = Renderer::new();
+    let first = all_kinds();
+    let missing: Vec<&str> = MessageKind::ALL
+        .iter()
+        .filter(|k| !first.contains_key(k))
+        .map(|k| k.as_str())
+        .collect();
+    assert!(missing.is_empty(), "no event sent {missing:?}");
+    for (kind, (tender, event)) in &first {
+        for locale in ["zh-CN", "en"] {
+            let r = renderer
+                .render(
+                    *kind,
+                    locale,
+                    &context(&wf, tender, event, &account(locale)),
+                )
+                .unwrap_or_else(|e| panic!("{kind} {locale}: {e}"));
+            assert_eq!(r.locale, locale);
+            let zh = r
+                .subject
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            assert_eq!(zh, locale == "zh-CN", "{kind} {locale}: {}", r.subject);
+            assert!(r.html.contains(&format!("lang=\"{locale}\"")));
+            insta::assert_snapshot!(
+                format!("{kind}-{locale}"),
+                format!("Subject: {}\n\n{}", r.subject, r.text)
+            );
+        }
+    }
+}
+
+#[test]
+fn html_escapes_what_users_wrote() {
+    let wf = tenderflow_core::load(
+        "partner-recruitment.json",
+        &workflow_bytes("partner-recruitment"),
+    )
+    .expect("wf");
+    let first = all_kinds();
+    let (tender, event) = &first[&MessageKind::Cancellation];
+    let mut ctx = context(&wf, tender, event, &account("en"));
+    ctx["reason"] = json!("<script>alert(1)</script> & more");
+    let r = Renderer::new()
+        .render(MessageKind::Cancellation, "en", &ctx)
+        .expect("render");
+    assert!(
+        r.html
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"),
+        "{}",
+        r.html
+    );
+    assert!(
+        r.text.contains("<script>"),
+        "plain text keeps the text as written"
+    );
+}
