@@ -1,0 +1,236 @@
+//! Administration commands: migrate, accounts, audit, tenders, outbox, the worker loop.
+
+use crate::config::Config;
+use clap::Subcommand;
+use std::process::ExitCode;
+use tenderflow_store::Account;
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCmd {
+    /// Create an account and print its API token (shown once; only its hash is stored).
+    Create {
+        /// Account id (the actor id in commands).
+        #[arg(long)]
+        id: String,
+        /// Role: staff, bidder, evaluator, inspector or admin.
+        #[arg(long, value_parser = ["staff", "bidder", "evaluator", "inspector", "admin"])]
+        role: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Email address for notifications.
+        #[arg(long)]
+        email: Option<String>,
+        /// Language of the mail it receives.
+        #[arg(long, default_value = "zh-CN", value_parser = ["zh-CN", "en"])]
+        locale: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Recompute every hash chain (or one tender's) and name the first altered, deleted,
+    /// inserted or reordered event. Exits non-zero if any chain is broken.
+    Verify {
+        /// Only this tender.
+        tender: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenderCmd {
+    /// List tenders with their state.
+    List,
+    /// Show a tender as staff see it (JSON).
+    Show {
+        /// Tender id.
+        tender: String,
+    },
+    /// Print a tender's event log (bids decrypted only after opening).
+    Events {
+        /// Tender id.
+        tender: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCmd {
+    /// List outbox messages.
+    List {
+        /// pending, sent or dead.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Queue a dead letter again.
+    Resend {
+        /// Outbox id.
+        id: i64,
+    },
+}
+
+pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    // Connecting applies every pending migration.
+    config.store().await?;
+    println!(
+        "database {} is up to date",
+        crate::config::redact(&config.database_url())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn account(config: &Config, cmd: AccountCmd) -> anyhow::Result<ExitCode> {
+    let AccountCmd::Create {
+        id,
+        role,
+        name,
+        email,
+        locale,
+    } = cmd;
+    let store = config.store().await?;
+    let token = store
+        .create_account(&Account {
+            id: id.clone(),
+            role,
+            display_name: name,
+            email,
+            locale,
+        })
+        .await?;
+    println!("account {id} created; API token (shown once):\n{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn audit(config: &Config, cmd: AuditCmd) -> anyhow::Result<ExitCode> {
+    let AuditCmd::Verify { tender } = cmd;
+    let store = config.store().await?;
+    let reports = store.verify(tender.as_deref()).await?;
+    let mut broken = 0;
+    for r in &reports {
+        match &r.problem {
+            None => println!("{}: {} events, chain intact", r.tender_id, r.events),
+            Some(p) => {
+                broken += 1;
+                println!("{}: BROKEN: {}", r.tender_id, serde_json::to_string(p)?);
+            }
+        }
+    }
+    println!("{} tender(s) checked, {broken} broken", reports.len());
+    Ok(if broken == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode> {
+    let store = config.store().await?;
+    match cmd {
+        TenderCmd::List => {
+            println!("{:<20} {:<20} {:>6}  workflow", "tender", "state", "events");
+            for t in store.tenders().await? {
+                println!(
+                    "{:<20} {:<20} {:>6}  {}",
+                    t.tender_id,
+                    t.state,
+                    t.seq,
+                    &t.workflow_sha256[..12]
+                );
+            }
+        }
+        TenderCmd::Show { tender } => {
+            let (wf, t) = store.load(&tender).await?;
+            let staff = tenderflow_core::Actor::new("admin", "staff")
+                .ok_or_else(|| anyhow::anyhow!("actor"))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&tenderflow_core::view(&wf, &t, &staff))?
+            );
+        }
+        TenderCmd::Events { tender } => {
+            let (_, t) = store.load(&tender).await?;
+            for row in store.event_rows(&tender).await? {
+                // Sealed bids stay sealed in this listing until the tender is opened.
+                let payload = if row.payload.contains("\"sealed\"") && !t.opened() {
+                    "{\"sealed\": \"…\"}".to_owned()
+                } else {
+                    row.payload.clone()
+                };
+                println!(
+                    "{:>4} {} {:<22} {}/{} {}",
+                    row.seq, row.at_ms, row.kind, row.actor_role, row.actor_id, payload
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn outbox(config: &Config, cmd: OutboxCmd) -> anyhow::Result<ExitCode> {
+    let store = config.store().await?;
+    match cmd {
+        OutboxCmd::List { status } => {
+            for r in store.outbox(status.as_deref()).await? {
+                println!(
+                    "{:>6} {:<8} {:<24} {:<14} tender {} event {} attempts {} {}",
+                    r.id,
+                    r.status,
+                    r.message,
+                    r.recipient_id,
+                    r.tender_id,
+                    r.event_seq,
+                    r.attempts,
+                    r.last_error.unwrap_or_default()
+                );
+            }
+        }
+        OutboxCmd::Resend { id } => {
+            if store.resend(id).await? {
+                println!("message {id} queued again");
+            } else {
+                anyhow::bail!("message {id} is not a dead letter");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Fires due timers and delivers the outbox until Ctrl-C.
+pub async fn worker(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = config.store().await?;
+    let name = format!("worker-{}", std::process::id());
+    let dispatcher = tenderflow_notify::Dispatcher::new(
+        store.clone(),
+        config.transport()?,
+        &config.mail_from,
+        &name,
+    )?;
+    let timers = {
+        let store = store.clone();
+        let name = name.clone();
+        async move {
+            loop {
+                let now = tenderflow_core::Timestamp::from_unix_millis(now_ms())
+                    .unwrap_or(tenderflow_core::Timestamp::EPOCH);
+                match store.fire_due_timers(now, &name).await {
+                    Ok(f) if !f.is_empty() => tracing::info!(fired = f.len(), "timers fired"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "timers"),
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+        }
+    };
+    println!("worker {name}: firing timers and delivering mail; Ctrl-C stops");
+    tokio::select! {
+        () = timers => {}
+        () = dispatcher.run(async { let _ = tokio::signal::ctrl_c().await; }, now_ms) => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}

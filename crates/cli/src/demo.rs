@@ -1,0 +1,629 @@
+//! `tenderflow demo`: the seed case end to end — a union's workers' service centre recruits
+//! partner organisations under a discipline inspector's eyes — on an embedded SQLite database,
+//! with a simulated clock that jumps over the deadlines and email written as .eml files.
+
+use crate::config::{Config, sqlite_url};
+use crate::workflow::SHIPPED;
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tenderflow_core::definition::CriterionSource;
+use tenderflow_core::scenario::{self, Params};
+use tenderflow_core::{CommandBody, EventBody, Timestamp};
+use tenderflow_notify::render::local_time;
+use tenderflow_notify::{Dispatcher, Transport};
+use tenderflow_store::{Account, Store};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of bidders.
+    #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u32).range(1..=500))]
+    bidders: u32,
+    /// Number of partners to select (changes the definition's winners per lot).
+    #[arg(long)]
+    winners: Option<u32>,
+    /// Number of evaluators on the committee.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=99))]
+    evaluators: u32,
+    /// Workflow: a shipped one (partner-recruitment, open-tender-prc, gov-procurement-prc,
+    /// open-procedure-eu) or a definition file.
+    #[arg(long, default_value = "partner-recruitment")]
+    workflow: String,
+    /// Seed of the generated bids and scores.
+    #[arg(long, default_value_t = 2021)]
+    seed: u64,
+    /// Where to keep the demo's database and mail (default: a new directory under the data
+    /// directory). Must be empty or not exist.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+/// Partner organisations for the seed case (names are illustrative).
+const ORGS: &[(&str, &str)] = &[
+    ("之江星光艺术团", "Zhijiang Starlight Arts Troupe"),
+    ("钱塘体育赛事服务中心", "Qiantang Sports Events Centre"),
+    ("西子公益活动策划社", "Xizi Public-Benefit Planning"),
+    ("浙东民乐团", "East Zhejiang Folk Orchestra"),
+    ("运河健身俱乐部", "Grand Canal Fitness Club"),
+    ("湖畔读书会", "Lakeside Reading Society"),
+    ("江南戏曲传习社", "Jiangnan Opera Workshop"),
+    ("青山户外运动协会", "Green Hills Outdoor Association"),
+    ("新安职工合唱团", "Xin'an Workers' Choir"),
+    ("瓯江文化传播公司", "Oujiang Culture Media"),
+    ("天目山志愿服务队", "Tianmu Volunteer Corps"),
+    ("百川篮球训练营", "Baichuan Basketball Camp"),
+    ("明州舞蹈工作室", "Mingzhou Dance Studio"),
+    ("富春江龙舟俱乐部", "Fuchun River Dragon Boat Club"),
+    ("乐活社区服务社", "Lohas Community Services"),
+    ("东海书画院", "East Sea Painting Academy"),
+    ("越韵茶艺社", "Yueyun Tea Arts"),
+    ("启航公益基金会", "Qihang Public-Benefit Foundation"),
+];
+
+fn org(i: u32) -> (String, String) {
+    let (zh, en) = ORGS[i as usize % ORGS.len()];
+    let round = i as usize / ORGS.len();
+    if round == 0 {
+        (zh.to_owned(), en.to_owned())
+    } else {
+        (format!("{zh}{}", round + 1), format!("{en} {}", round + 1))
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn section(title: &str) {
+    println!("\n== {title}");
+}
+
+pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => config.data_dir.join(format!("demo-{}", now_ms())),
+    };
+    if dir.exists()
+        && std::fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        bail!(
+            "{} is not empty; give --dir a new or empty directory",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let master = tenderflow_store::crypto::MasterKey::load_or_create(&dir.join("master.key"))?;
+    let store =
+        Arc::new(Store::connect(&sqlite_url(&dir.join("tenderflow.sqlite")), master).await?);
+    let mail_dir = dir.join("mail");
+    let dispatcher = Dispatcher::new(
+        store.clone(),
+        Transport::file(&mail_dir)?,
+        "浙江省职工服务中心招募工作组 <recruitment@union.example>",
+        "demo",
+    )?;
+
+    // The definition, possibly with another number of winners.
+    let (name, bytes) = match SHIPPED
+        .iter()
+        .find(|(n, _)| n.trim_end_matches(".json") == args.workflow)
+    {
+        Some((n, b)) => ((*n).to_owned(), b.to_vec()),
+        None => {
+            let b = std::fs::read(&args.workflow)
+                .with_context(|| format!("reading workflow {}", args.workflow))?;
+            (args.workflow.clone(), b)
+        }
+    };
+    let bytes = match args.winners {
+        Some(w) => {
+            let mut v: Value = serde_json::from_slice(&bytes).context("definition is not JSON")?;
+            v["award"]["winnersPerLot"] = w.into();
+            v["id"] = format!("{}-top{w}", v["id"].as_str().unwrap_or("demo")).into();
+            serde_json::to_vec_pretty(&v)?
+        }
+        None => bytes,
+    };
+    let rec = store
+        .register_workflow(&name, &bytes)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let wf = store.workflow(&rec.sha256).await?;
+    let d = wf.definition();
+    let params = Params {
+        bidders: args.bidders,
+        evaluators: args.evaluators,
+        seed: args.seed,
+        ..Params::default()
+    };
+    let committee = &d.evaluation.committee;
+    if args.evaluators < committee.min_members || (committee.odd && args.evaluators % 2 == 0) {
+        bail!(
+            "{} requires a committee of at least {} members{}; --evaluators {} does not fit",
+            d.id,
+            committee.min_members,
+            if committee.odd { ", an odd number" } else { "" },
+            args.evaluators
+        );
+    }
+
+    println!("Tenderflow demo: {} / {}", d.title.zh_cn, d.title.en);
+    println!(
+        "  definition {} {} (rule pack {:?}, sha256 {}…)",
+        d.id,
+        d.version,
+        d.rule_pack,
+        &rec.sha256[..16]
+    );
+    println!(
+        "  {} bidders, {} evaluators, {} to select; data in {}",
+        args.bidders,
+        args.evaluators,
+        d.award.winners_per_lot,
+        dir.display()
+    );
+
+    // People.
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut people = vec![
+        (
+            scenario::STAFF.to_owned(),
+            "staff",
+            "张明（招募工作组）".to_owned(),
+            "zh-CN",
+        ),
+        (
+            scenario::INSPECTOR.to_owned(),
+            "inspector",
+            "李华（机关纪委）".to_owned(),
+            "zh-CN",
+        ),
+    ];
+    for i in 0..args.bidders {
+        let (zh, en) = org(i);
+        let locale = if i % 3 == 2 { "en" } else { "zh-CN" };
+        people.push((
+            scenario::bidder_id(i),
+            "bidder",
+            if locale == "en" { en } else { zh },
+            locale,
+        ));
+    }
+    for e in 0..args.evaluators {
+        people.push((
+            scenario::evaluator_id(e),
+            "evaluator",
+            format!("评审专家 {}", e + 1),
+            "zh-CN",
+        ));
+    }
+    for (id, role, display, locale) in &people {
+        let email = Some(format!("{id}@example.org"));
+        store
+            .create_account(&Account {
+                id: id.clone(),
+                role: (*role).into(),
+                display_name: display.clone(),
+                email,
+                locale: (*locale).into(),
+            })
+            .await?;
+        names.insert(id.clone(), display.clone());
+    }
+
+    let steps = scenario::script(&wf, &params);
+    let CommandBody::CreateDraft { tender_id } = &steps[0].command.body else {
+        bail!("the script starts with a draft")
+    };
+    let tender = tender_id.clone();
+    let time = |t: Timestamp| local_time(&wf, t);
+    let mut scored = 0usize;
+    let sheets = (args.bidders * args.evaluators) as usize;
+    let mut mail_sent = 0usize;
+    for (i, step) in steps.iter().enumerate() {
+        let cid = format!("demo/{i}");
+        let done = match &step.command.body {
+            CommandBody::CreateDraft { .. } => {
+                store
+                    .create_tender(&rec.sha256, &cid, &step.command, step.at)
+                    .await
+            }
+            CommandBody::AdvanceTime => {
+                // The simulated clock jumps to the deadline; the timer loop fires what is due.
+                let fired = store.fire_due_timers(step.at, "demo").await?;
+                match fired.into_iter().next() {
+                    Some(f) => Ok(f),
+                    None => bail!("no timer fell due at {}", time(step.at)),
+                }
+            }
+            _ => store.execute(&tender, &cid, &step.command, step.at).await,
+        };
+        let done = match done {
+            Ok(d) => d,
+            Err(tenderflow_store::StoreError::Rejected(r)) => {
+                // The script follows the rules; a refusal means the options do not fit the
+                // definition. Stop and say why rather than carry on.
+                bail!(
+                    "step {i} ({}) was refused: {} [{}]",
+                    step.command.body.name().map_or("command", |n| n.as_str()),
+                    r.message,
+                    r.code
+                );
+            }
+            Err(e) => return Err(e.into()),
+        };
+        mail_sent += dispatcher.dispatch_due(now_ms()).await?.sent;
+        for (_, ev) in &done.events {
+            describe(&wf, &store, &tender, ev, &names, &mut scored, sheets).await?;
+        }
+        if matches!(done.state.as_str(), "unsuccessful" | "cancelled") {
+            break;
+        }
+    }
+    while dispatcher.dispatch_due(now_ms()).await?.sent > 0 {}
+
+    // The result.
+    let (_, t) = store.load(&tender).await?;
+    if let Some(report) = &t.report {
+        section("Evaluation table");
+        print_table(&wf, &t, report, &names);
+    }
+    if let Some(winners) = &t.awarded {
+        section(&format!(
+            "Selected partners ({} of {})",
+            winners.len(),
+            t.bids.len()
+        ));
+        for w in winners {
+            let share = t
+                .bids
+                .iter()
+                .find(|(k, _)| k.bidder == w.bidder)
+                .and_then(|(_, b)| share_of(&wf, &b.content));
+            println!(
+                "  {}. {} total {:>8}  free/discounted places {}",
+                w.rank,
+                pad(
+                    names
+                        .get(w.bidder.as_str())
+                        .map_or(w.bidder.as_str(), String::as_str),
+                    34
+                ),
+                w.total.to_string(),
+                share.map_or("-".into(), |s| format!("{s} %"))
+            );
+        }
+    }
+    section("Inspector sign-offs");
+    for s in &t.signoffs {
+        let statement = s
+            .content
+            .get("statement")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        println!(
+            "  {:<18} signed by {} at {}: {}",
+            s.gate,
+            names
+                .get(s.by.as_str())
+                .map_or(s.by.as_str(), String::as_str),
+            time(s.at),
+            statement
+        );
+    }
+    section("Audit");
+    let reports = store.verify(Some(&tender)).await?;
+    for r in &reports {
+        match &r.problem {
+            None => println!(
+                "  hash chain of {}: {} events, verified intact",
+                r.tender_id, r.events
+            ),
+            Some(p) => println!(
+                "  hash chain of {}: BROKEN {}",
+                r.tender_id,
+                serde_json::to_string(p)?
+            ),
+        }
+    }
+    section("Email");
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for r in store.outbox(Some("sent")).await? {
+        *kinds.entry(r.message).or_default() += 1;
+    }
+    for (k, n) in &kinds {
+        println!("  {k:<26} {n:>4}");
+    }
+    let files = std::fs::read_dir(&mail_dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .count()
+        })
+        .unwrap_or(0);
+    println!(
+        "  {mail_sent} messages sent; {files} .eml files in {}",
+        mail_dir.display()
+    );
+    println!(
+        "\nDone in {:.1} s: the procedure ended in state `{}`.",
+        started.elapsed().as_secs_f64(),
+        t.state
+    );
+    println!(
+        "Look around: tenderflow --data-dir {} tender show {tender}   |   audit verify",
+        dir.display()
+    );
+    Ok(if reports.iter().all(|r| r.problem.is_none()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn share_of(wf: &tenderflow_core::Workflow, content: &Value) -> Option<String> {
+    wf.definition()
+        .evaluation
+        .criteria
+        .iter()
+        .find_map(|c| match &c.source {
+            CriterionSource::BidRatio { field } => content.pointer(field).map(|v| v.to_string()),
+            _ => None,
+        })
+}
+
+async fn describe(
+    wf: &tenderflow_core::Workflow,
+    store: &Store,
+    tender: &str,
+    ev: &tenderflow_core::Event,
+    names: &BTreeMap<String, String>,
+    scored: &mut usize,
+    sheets: usize,
+) -> anyhow::Result<()> {
+    let time = |t: Timestamp| local_time(wf, t);
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    match &ev.body {
+        EventBody::DraftCreated { tender_id, .. } => {
+            section("Announcement");
+            println!(
+                "  draft {tender_id} created by {}",
+                name(ev.actor.id.as_str())
+            );
+        }
+        EventBody::AnnouncementPublished {
+            announcement,
+            channels,
+            deadline,
+            content_sha256,
+            ..
+        } => {
+            println!(
+                "  published {}: {}",
+                time(ev.at),
+                announcement
+                    .get("title")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            );
+            println!(
+                "  the same text (sha256 {}…) on {} channels:",
+                &content_sha256[..16],
+                channels.len()
+            );
+            for c in channels {
+                println!("    - {c}");
+            }
+            println!("  bid deadline and opening: {}", time(*deadline));
+            section("Bids received (sealed: only receipts are visible)");
+        }
+        EventBody::BidSubmitted {
+            key,
+            receipt,
+            commitment,
+            ..
+        } => {
+            // Sealed: the receipt shows who, when and the commitment, never the content.
+            println!(
+                "  [{receipt:>3}] {}  {} commitment {}…",
+                time(ev.at),
+                pad(&name(key.bidder.as_str()), 34),
+                &commitment[..16]
+            );
+        }
+        EventBody::SubmissionClosed { bids, deadline } => {
+            println!(
+                "  ⏰ {} the deadline passes: submission closed with {bids} bids",
+                time(*deadline)
+            );
+        }
+        EventBody::SignedOff { gate, .. } => {
+            println!(
+                "  ✔ inspector {} signs off `{gate}` at {}",
+                name(ev.actor.id.as_str()),
+                time(ev.at)
+            );
+        }
+        EventBody::BidsOpened { record } => {
+            section("Opening record (开标记录)");
+            println!(
+                "  opened {} by {}",
+                time(record.opened_at),
+                name(record.opened_by.as_str())
+            );
+            for e in &record.entries {
+                let extra: Vec<String> = e.read_out.values().map(|v| format!("{v} %")).collect();
+                println!(
+                    "  {:>3}. {} price {:>12}  {:<8} received {}",
+                    e.receipt,
+                    pad(&name(e.bidder.as_str()), 34),
+                    e.price.to_string(),
+                    extra.join(" "),
+                    time(e.received_at)
+                );
+            }
+            // Every commitment matches the opened content.
+            let (_, t) = store.load(tender).await?;
+            let ok = t
+                .bids
+                .values()
+                .all(|b| tenderflow_core::canonical::sha256_hex(&b.content) == b.commitment);
+            println!(
+                "  every opened bid matches its receipt's commitment: {}",
+                if ok { "yes" } else { "NO" }
+            );
+        }
+        EventBody::CommitteeAppointed { members } => {
+            section("Evaluation");
+            println!(
+                "  committee of {} appointed (names kept from bidders until the result)",
+                members.len()
+            );
+        }
+        EventBody::ScoresSubmitted { .. } => {
+            *scored += 1;
+            use std::io::IsTerminal;
+            if std::io::stdout().is_terminal() {
+                print!("\r  score sheets submitted: {scored}/{sheets}");
+                let _ = std::io::stdout().flush();
+                if *scored == sheets {
+                    println!();
+                }
+            } else if *scored == sheets || *scored % 30 == 0 {
+                println!("  score sheets submitted: {scored}/{sheets}");
+            }
+        }
+        EventBody::EvaluationFinalized { report } => {
+            println!(
+                "  report final at {}: {} rows, random draw seed {}",
+                time(ev.at),
+                report.rows.len(),
+                report.draw_seed
+            );
+        }
+        EventBody::AwardProposed {
+            winners,
+            publicity_ends,
+        } => {
+            section("Award");
+            println!(
+                "  {} candidates proposed; publicity until {}",
+                winners.len(),
+                time(*publicity_ends)
+            );
+        }
+        EventBody::PublicityEnded => {
+            println!("  ⏰ {} publicity over, no objection pending", time(ev.at))
+        }
+        EventBody::Awarded { winners } => {
+            println!("  awarded at {} to {} partners", time(ev.at), winners.len())
+        }
+        EventBody::ProcedureFailed { reason, .. } => {
+            println!("  ✖ procedure unsuccessful: {reason}")
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn print_table(
+    wf: &tenderflow_core::Workflow,
+    t: &tenderflow_core::Tender,
+    report: &tenderflow_core::scoring::EvaluationReport,
+    names: &BTreeMap<String, String>,
+) {
+    let criteria = &wf.definition().evaluation.criteria;
+    let mut header = format!("  {:>4}  {:<34}", "rank", "bidder");
+    for c in criteria {
+        header.push_str(&format!(" {:>13}", short(&c.id)));
+    }
+    header.push_str(&format!(" {:>9} {:>8}", "total", "places %"));
+    println!("{header}");
+    for row in &report.rows {
+        let mut line = format!(
+            "  {:>4}  {}",
+            row.rank.map_or("-".into(), |r| r.to_string()),
+            pad(
+                names
+                    .get(row.bidder.as_str())
+                    .map_or(row.bidder.as_str(), String::as_str),
+                34
+            )
+        );
+        for c in criteria {
+            line.push_str(&format!(
+                " {:>13}",
+                row.criteria
+                    .get(&c.id)
+                    .map_or("-".into(), ToString::to_string)
+            ));
+        }
+        let mark = if t
+            .awarded
+            .as_ref()
+            .is_some_and(|w| w.iter().any(|c| c.bidder == row.bidder))
+        {
+            "  selected"
+        } else if !row.qualifies {
+            "  below minimum"
+        } else {
+            ""
+        };
+        let share = t
+            .bids
+            .iter()
+            .find(|(k, _)| k.bidder == row.bidder && k.lot == row.lot)
+            .and_then(|(_, b)| share_of(wf, &b.content))
+            .unwrap_or_else(|| "-".into());
+        line.push_str(&format!(" {:>9} {share:>8}{mark}", row.total.to_string()));
+        println!("{line}");
+    }
+    let weights: Vec<String> = criteria
+        .iter()
+        .map(|c| format!("{} × {}", c.id, c.weight))
+        .collect();
+    println!("  total = {}", weights.join(" + "));
+    if let Some(min) = report.min_total {
+        println!(
+            "  minimum total {min}; {} evaluators; scores are means of their sheets (4 decimals, half away from zero)",
+            report.members.len()
+        );
+    }
+}
+
+/// Display width in a terminal: CJK characters take two columns.
+fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let c = c as u32;
+            let wide = (0x1100..=0x115F).contains(&c)
+                || (0x2E80..=0xA4CF).contains(&c)
+                || (0xAC00..=0xD7A3).contains(&c)
+                || (0xF900..=0xFAFF).contains(&c)
+                || (0xFE30..=0xFE4F).contains(&c)
+                || (0xFF00..=0xFF60).contains(&c)
+                || (0xFFE0..=0xFFE6).contains(&c);
+            if wide { 2 } else { 1 }
+        })
+        .sum()
+}
+
+/// `s` padded with spaces to `w` display columns.
+fn pad(s: &str, w: usize) -> String {
+    format!("{s}{}", " ".repeat(w.saturating_sub(width(s))))
+}
+
+fn short(id: &str) -> String {
+    id.chars().take(12).collect()
+}

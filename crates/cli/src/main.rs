@@ -1,0 +1,79 @@
+//! The `tenderflow` binary: a thin shell over the core, the store and the mailer.
+
+mod admin;
+mod config;
+mod demo;
+mod workflow;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Tenderflow: open procurement and partner recruitment from declarative workflow definitions.
+#[derive(Debug, Parser)]
+#[command(name = "tenderflow", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    config: config::Config,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the seed case (a union recruits 7 partners out of 18 bidders) end to end on an
+    /// embedded SQLite database, with a simulated clock and email written as .eml files.
+    Demo(demo::DemoArgs),
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Validate, list, show or draw workflow definitions.
+    #[command(subcommand)]
+    Workflow(workflow::WorkflowCmd),
+    /// Manage accounts and their API tokens.
+    #[command(subcommand)]
+    Account(admin::AccountCmd),
+    /// Verify the tamper-evident event log.
+    #[command(subcommand)]
+    Audit(admin::AuditCmd),
+    /// Inspect tenders.
+    #[command(subcommand)]
+    Tender(admin::TenderCmd),
+    /// Inspect the mail outbox and re-send dead letters.
+    #[command(subcommand)]
+    Outbox(admin::OutboxCmd),
+    /// Deliver due timers and the outbox until stopped (Ctrl-C).
+    Worker,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    config::init_logging(&cli.config);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Cmd::Demo(args) => demo::run(&cli.config, args).await,
+            Cmd::Migrate => admin::migrate(&cli.config).await,
+            Cmd::Workflow(cmd) => workflow::run(&cli.config, cmd).await,
+            Cmd::Account(cmd) => admin::account(&cli.config, cmd).await,
+            Cmd::Audit(cmd) => admin::audit(&cli.config, cmd).await,
+            Cmd::Tender(cmd) => admin::tender(&cli.config, cmd).await,
+            Cmd::Outbox(cmd) => admin::outbox(&cli.config, cmd).await,
+            Cmd::Worker => admin::worker(&cli.config).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
