@@ -3,6 +3,7 @@
 mod admin;
 mod config;
 mod demo;
+mod serve;
 mod workflow;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +43,8 @@ enum Cmd {
     Outbox(admin::OutboxCmd),
     /// Deliver due timers and the outbox until stopped (Ctrl-C).
     Worker,
+    /// Serve the HTTP API, fire deadlines and deliver mail until stopped (Ctrl-C).
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
             Cmd::Tender(cmd) => admin::tender(&cli.config, cmd).await,
             Cmd::Outbox(cmd) => admin::outbox(&cli.config, cmd).await,
             Cmd::Worker => admin::worker(&cli.config).await,
+            Cmd::Serve(args) => serve::run(&cli.config, args).await,
         }
     });
     match result {

@@ -1,0 +1,98 @@
+//! One error type for every handler: `{"error": {"code", "message", "details"}}` with the
+//! right status. Internal errors are logged and hidden.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tenderflow_core::RejectionCode;
+use tenderflow_store::StoreError;
+
+/// An error answered to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// Structured details.
+    pub details: Value,
+}
+
+impl ApiError {
+    /// An error with a status, code and message.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+    /// 401.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send `Authorization: Bearer <token>` with a valid API token",
+        )
+    }
+    /// 403.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    /// 404.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+    /// 400.
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Rejected(r) => {
+                let status = match r.code {
+                    RejectionCode::WrongRole => StatusCode::FORBIDDEN,
+                    RejectionCode::NotCreated => StatusCode::NOT_FOUND,
+                    RejectionCode::AlreadyExists => StatusCode::CONFLICT,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                Self {
+                    status,
+                    code: r.code.as_str().to_owned(),
+                    message: r.message,
+                    details: r.details,
+                }
+            }
+            StoreError::Conflict(t) => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("tender `{t}` changed concurrently; retry"),
+            ),
+            StoreError::NotFound(what) => Self::not_found(format!("no {what}")),
+            StoreError::InvalidWorkflow(m) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_workflow", m)
+            }
+            other => {
+                tracing::error!(error = %other, "internal error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "an internal error occurred; it has been logged",
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Tenderflow's HTTP API: JSON over the engine for staff, bidders, evaluators and inspectors.
+//!
+//! `app(state)` builds the router, so tests call it without a socket and `tenderflow serve`
+//! binds it. Every request is authenticated with `Authorization: Bearer <token>`; the core's
+//! definition decides who may issue which command, and the routes here decide who may read
+//! what (see `docs/ARCHITECTURE.md`).
+
+mod error;
+mod openapi;
+mod routes;
+
+pub use error::ApiError;
+pub use routes::app;
+
+use std::sync::{Arc, Mutex};
+use tenderflow_core::Timestamp;
+use tenderflow_store::Store;
+
+/// Where "now" comes from. The server uses the system clock; tests and the demo use a clock
+/// they set.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current time.
+    fn now(&self) -> Timestamp;
+}
+
+/// The operating system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Timestamp::from_unix_millis(ms).unwrap_or(Timestamp::EPOCH)
+    }
+}
+
+/// A clock set by hand (`POST /admin/clock` when the server runs with `--manual-clock`).
+#[derive(Debug)]
+pub struct ManualClock(Mutex<Timestamp>);
+
+impl ManualClock {
+    /// A clock showing `t`.
+    pub fn new(t: Timestamp) -> Self {
+        Self(Mutex::new(t))
+    }
+    /// Moves the clock; it never goes back.
+    pub fn set(&self, t: Timestamp) -> Timestamp {
+        let mut now = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if t > *now {
+            *now = t;
+        }
+        *now
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<Store>,
+    /// The clock commands are decided at.
+    pub clock: Arc<dyn Clock>,
+    /// The settable clock, when the server runs with one.
+    pub manual_clock: Option<Arc<ManualClock>>,
+}
+
+impl AppState {
+    /// State with the system clock.
+    pub fn new(store: Arc<Store>) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            manual_clock: None,
+        }
+    }
+
+    /// State with a clock set by hand.
+    pub fn with_manual_clock(store: Arc<Store>, start: Timestamp) -> Self {
+        let clock = Arc::new(ManualClock::new(start));
+        Self {
+            store,
+            clock: clock.clone(),
+            manual_clock: Some(clock),
+        }
+    }
+}
+
+/// Largest request body accepted (a bid with its attachments' metadata; files go elsewhere).
+pub const MAX_BODY: usize = 1024 * 1024;

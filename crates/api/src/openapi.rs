@@ -1,0 +1,68 @@
+//! The OpenAPI 3.1 document, built from the same table that builds the router, so the two
+//! cannot drift apart.
+
+use serde_json::{Map, Value, json};
+
+/// One documented operation.
+#[derive(Debug, Clone)]
+pub struct Op {
+    /// HTTP method, lower case.
+    pub method: &'static str,
+    /// Path in OpenAPI form (`/tenders/{id}`).
+    pub path: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// Who may call it.
+    pub roles: &'static str,
+    /// Whether it takes a JSON body.
+    pub body: bool,
+}
+
+pub fn document(ops: &[Op]) -> Value {
+    let mut paths = Map::new();
+    for op in ops {
+        let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
+        let params: Vec<Value> = op
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+            .collect();
+        let mut operation = json!({
+            "summary": op.summary,
+            "description": format!("Roles: {}.", op.roles),
+            "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}', '-'], "_")),
+            "parameters": params,
+            "responses": {
+                "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } },
+                "400": { "$ref": "#/components/responses/Error" },
+                "401": { "$ref": "#/components/responses/Error" },
+                "403": { "$ref": "#/components/responses/Error" },
+                "404": { "$ref": "#/components/responses/Error" },
+                "409": { "$ref": "#/components/responses/Error" },
+                "413": { "$ref": "#/components/responses/Error" },
+                "422": { "$ref": "#/components/responses/Error" }
+            }
+        });
+        if op.body {
+            operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
+        }
+        if op.path != "/health" && op.path != "/openapi.json" {
+            operation["security"] = json!([{ "bearer": [] }]);
+        }
+        entry[op.method] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Tenderflow API", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "Open procurement and partner recruitment. Commands are the core's command JSON (tag `command`); business refusals are 422 (403 for a wrong role) with the core's stable code." },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "responses": { "Error": { "description": "An error", "content": { "application/json": { "schema": {
+                "type": "object", "required": ["error"],
+                "properties": { "error": { "type": "object", "required": ["code", "message"],
+                    "properties": { "code": { "type": "string" }, "message": { "type": "string" }, "details": {} } } } } } } } }
+        }
+    })
+}

@@ -1,0 +1,888 @@
+//! Routes and handlers.
+
+use crate::error::ApiError;
+use crate::openapi::{Op, document};
+use crate::{AppState, MAX_BODY};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{MethodRouter, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tenderflow_core::{Actor, CommandBody, EventBody, Tender, Timestamp, Workflow};
+use tenderflow_store::{Account, Executed};
+
+type R<T> = Result<T, ApiError>;
+
+/// The authenticated caller.
+pub struct Caller {
+    account: Account,
+    actor: Actor,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> R<Self> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(ApiError::unauthorized)?;
+        let account = state
+            .store
+            .authenticate(token.trim())
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        let actor = Actor::new(&account.id, &account.role).ok_or_else(ApiError::unauthorized)?;
+        Ok(Self { account, actor })
+    }
+}
+
+/// A JSON body whose rejections use our error format: 400 for malformed JSON, unknown fields
+/// or wrong types, 413 for an oversized body, 415 without a JSON content type.
+pub struct Body<T>(T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> R<Self> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                Err(ApiError::bad_request("malformed_json", e.body_text()))
+            }
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(ApiError::bad_request("invalid_body", e.body_text()))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send Content-Type: application/json",
+            )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the body exceeds {MAX_BODY} bytes"),
+            )),
+            Err(e) => Err(ApiError::bad_request("invalid_body", e.body_text())),
+        }
+    }
+}
+
+fn require(caller: &Caller, roles: &[&str]) -> R<()> {
+    if roles.contains(&caller.account.role.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "role `{}` may not do this; allowed: {}",
+            caller.account.role,
+            roles.join(", ")
+        )))
+    }
+}
+
+struct Table {
+    router: Router<AppState>,
+    ops: Vec<Op>,
+}
+
+impl Table {
+    fn add(
+        mut self,
+        path: &'static str,
+        ops: &[(&'static str, &'static str, &'static str, bool)],
+        route: MethodRouter<AppState>,
+    ) -> Self {
+        let axum_path = path;
+        self.router = self.router.route(axum_path, route);
+        for (method, summary, roles, body) in ops {
+            self.ops.push(Op {
+                method,
+                path,
+                summary,
+                roles,
+                body: *body,
+            });
+        }
+        self
+    }
+}
+
+/// The router with every route, the OpenAPI document at `/openapi.json`, and JSON errors for
+/// unknown routes.
+pub fn app(state: AppState) -> Router {
+    use axum::routing::{delete, post, put};
+    const ALL: &str = "staff, bidder, evaluator, inspector, admin";
+    let t = Table {
+        router: Router::new(),
+        ops: Vec::new(),
+    }
+    .add(
+        "/health",
+        &[("get", "Liveness", "anyone", false)],
+        get(health),
+    )
+    .add(
+        "/me",
+        &[("get", "The caller's account", ALL, false)],
+        get(me),
+    )
+    .add(
+        "/workflows",
+        &[
+            ("get", "List registered workflow definitions", ALL, false),
+            (
+                "post",
+                "Register a definition version",
+                "staff, admin",
+                true,
+            ),
+        ],
+        get(list_workflows).post(register_workflow),
+    )
+    .add(
+        "/workflows/{id}",
+        &[("get", "A definition by id or SHA-256", ALL, false)],
+        get(get_workflow),
+    )
+    .add(
+        "/tenders",
+        &[
+            ("get", "List tenders (`?state=`)", ALL, false),
+            ("post", "Create a tender from a definition", "staff", true),
+        ],
+        get(list_tenders).post(create_tender),
+    )
+    .add(
+        "/tenders/{id}",
+        &[("get", "A tender as the caller may see it", ALL, false)],
+        get(get_tender),
+    )
+    .add(
+        "/tenders/{id}/events",
+        &[(
+            "get",
+            "The audit trail (sealed bids stay sealed)",
+            "staff, inspector, admin",
+            false,
+        )],
+        get(events),
+    )
+    .add(
+        "/tenders/{id}/timeline",
+        &[("get", "What happened when", ALL, false)],
+        get(timeline),
+    )
+    .add(
+        "/tenders/{id}/commands",
+        &[(
+            "post",
+            "Any command of the core (publish, amend, open_bids, …)",
+            ALL,
+            true,
+        )],
+        post(command),
+    )
+    .add(
+        "/tenders/{id}/bids",
+        &[
+            ("post", "Submit a sealed bid", "bidder", true),
+            ("put", "Replace one's bid", "bidder", true),
+            ("delete", "Withdraw one's bid (`?lot=`)", "bidder", false),
+        ],
+        post(submit_bid)
+            .merge(put(replace_bid))
+            .merge(delete(withdraw_bid)),
+    )
+    .add(
+        "/tenders/{id}/bids/receipt",
+        &[("get", "The caller's bid receipts", "bidder", false)],
+        get(receipts),
+    )
+    .add(
+        "/tenders/{id}/scores",
+        &[("post", "Submit a score sheet", "evaluator", true)],
+        post(scores),
+    )
+    .add(
+        "/tenders/{id}/signoffs",
+        &[("post", "Sign off a gate", "inspector", true)],
+        post(signoff),
+    )
+    .add(
+        "/tenders/{id}/observations",
+        &[("post", "Record an observation", "inspector", true)],
+        post(observation),
+    )
+    .add(
+        "/tenders/{id}/irregularities",
+        &[("post", "Raise an irregularity (halts)", "inspector", true)],
+        post(irregularity),
+    )
+    .add(
+        "/tenders/{id}/objections",
+        &[("post", "Raise an objection", "bidder", true)],
+        post(objection),
+    )
+    .add(
+        "/tenders/{id}/opening-record",
+        &[("get", "The opening record", ALL, false)],
+        get(opening_record),
+    )
+    .add(
+        "/tenders/{id}/report",
+        &[(
+            "get",
+            "The evaluation report, as the caller may see it",
+            ALL,
+            false,
+        )],
+        get(report),
+    )
+    .add(
+        "/outbox",
+        &[(
+            "get",
+            "Outbox messages (`?status=dead`)",
+            "staff, admin",
+            false,
+        )],
+        get(outbox),
+    )
+    .add(
+        "/outbox/{id}/resend",
+        &[("post", "Queue a dead letter again", "staff, admin", false)],
+        post(resend),
+    )
+    .add(
+        "/audit/verify",
+        &[(
+            "get",
+            "Verify hash chains (`?tender=`)",
+            "staff, inspector, admin",
+            false,
+        )],
+        get(audit),
+    )
+    .add(
+        "/admin/clock",
+        &[(
+            "post",
+            "Set the manual clock (servers started with --manual-clock)",
+            "admin",
+            true,
+        )],
+        post(set_clock),
+    );
+    let mut ops = t.ops;
+    ops.push(Op {
+        method: "get",
+        path: "/openapi.json",
+        summary: "This document",
+        roles: "anyone",
+        body: false,
+    });
+    let doc = Arc::new(document(&ops));
+    t.router
+        .route(
+            "/openapi.json",
+            get(move || async move { Json((*doc).clone()) }),
+        )
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_route",
+                "no such route; see /openapi.json",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn me(caller: Caller) -> Json<Value> {
+    Json(
+        json!({ "id": caller.account.id, "role": caller.account.role, "name": caller.account.display_name, "locale": caller.account.locale }),
+    )
+}
+
+async fn list_workflows(State(s): State<AppState>, _caller: Caller) -> R<Json<Value>> {
+    Ok(Json(json!({ "workflows": s.store.workflows().await? })))
+}
+
+async fn register_workflow(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(def): Body<Value>,
+) -> R<(StatusCode, Json<Value>)> {
+    require(&caller, &["staff", "admin"])?;
+    let bytes = serde_json::to_vec_pretty(&def)
+        .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
+    let name = format!(
+        "{}.json",
+        def.get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("definition")
+    );
+    let rec = s.store.register_workflow(&name, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(json!(rec))))
+}
+
+async fn get_workflow(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> R<Json<Value>> {
+    let wf = s.store.workflow(&id).await?;
+    Ok(Json(
+        json!({ "sha256": wf.sha256(), "definition": wf.definition() }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateTender {
+    workflow: String,
+    tender_id: String,
+}
+
+fn command_id(caller: &Caller, headers: &HeaderMap) -> R<String> {
+    match headers.get("idempotency-key") {
+        Some(v) => {
+            let key = v.to_str().map_err(|_| {
+                ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be ASCII")
+            })?;
+            if key.is_empty() || key.len() > 64 {
+                return Err(ApiError::bad_request(
+                    "invalid_idempotency_key",
+                    "Idempotency-Key must be 1–64 characters",
+                ));
+            }
+            Ok(format!("{}:{key}", caller.actor.id))
+        }
+        None => Ok(uuid::Uuid::new_v4().to_string()),
+    }
+}
+
+fn executed(e: &Executed) -> Value {
+    let events: Vec<Value> = e
+        .events
+        .iter()
+        .map(|(seq, ev)| json!({ "seq": seq, "type": ev.body.name().map_or("state_entered", |n| n.as_str()), "at": ev.at }))
+        .collect();
+    json!({ "tender": e.tender_id, "state": e.state, "repeated": e.repeated, "events": events })
+}
+
+async fn create_tender(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Body(b): Body<CreateTender>,
+) -> R<(StatusCode, Json<Value>)> {
+    let cmd = tenderflow_core::Command {
+        actor: caller.actor.clone(),
+        body: CommandBody::CreateDraft {
+            tender_id: b.tender_id,
+        },
+    };
+    let done = s
+        .store
+        .create_tender(
+            &b.workflow,
+            &command_id(&caller, &headers)?,
+            &cmd,
+            s.clock.now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(executed(&done))))
+}
+
+/// Loads a tender the caller may read: evaluators only where they sit on the committee,
+/// bidders only once it is published.
+async fn readable(s: &AppState, caller: &Caller, id: &str) -> R<(Arc<Workflow>, Tender)> {
+    let (wf, t) = s.store.load(id).await?;
+    match caller.account.role.as_str() {
+        "evaluator" if !t.committee.iter().any(|m| m.id == caller.actor.id) => Err(
+            ApiError::forbidden("only members of this tender's committee may read it"),
+        ),
+        "bidder" if t.announcement.is_none() => {
+            Err(ApiError::not_found(format!("no tender `{id}`")))
+        }
+        _ => Ok((wf, t)),
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    state: Option<String>,
+}
+
+async fn list_tenders(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> R<Json<Value>> {
+    let mut out = Vec::new();
+    for row in s.store.tenders().await? {
+        if q.state.as_ref().is_some_and(|st| *st != row.state) {
+            continue;
+        }
+        if readable(&s, &caller, &row.tender_id).await.is_ok() {
+            out.push(json!({ "id": row.tender_id, "state": row.state, "events": row.seq, "deadline": row.deadline_ms.and_then(Timestamp::from_unix_millis) }));
+        }
+    }
+    Ok(Json(json!({ "tenders": out })))
+}
+
+async fn get_tender(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> R<Json<Value>> {
+    let (wf, t) = readable(&s, &caller, &id).await?;
+    Ok(Json(tenderflow_core::view(&wf, &t, &caller.actor)))
+}
+
+async fn events(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> R<Json<Value>> {
+    require(&caller, &["staff", "inspector", "admin"])?;
+    let rows = s.store.event_rows(&id).await?;
+    if rows.is_empty() {
+        return Err(ApiError::not_found(format!("no tender `{id}`")));
+    }
+    let events: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let payload: Value = serde_json::from_str(&r.payload).unwrap_or(Value::Null);
+            json!({ "seq": r.seq, "at": Timestamp::from_unix_millis(r.at_ms), "actor": { "id": r.actor_id, "role": r.actor_role },
+                    "command": r.command_id, "payload": payload, "prevHash": r.prev_hash, "hash": r.hash })
+        })
+        .collect();
+    Ok(Json(json!({ "tender": id, "events": events })))
+}
+
+async fn timeline(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> R<Json<Value>> {
+    readable(&s, &caller, &id).await?;
+    let rows = s.store.event_rows(&id).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({ "seq": r.seq, "at": Timestamp::from_unix_millis(r.at_ms), "type": r.kind, "actorRole": r.actor_role }))
+        .collect();
+    Ok(Json(json!({ "tender": id, "timeline": items })))
+}
+
+async fn run(
+    s: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: &str,
+    body: CommandBody,
+) -> R<Executed> {
+    if matches!(
+        body,
+        CommandBody::CreateDraft { .. } | CommandBody::AdvanceTime
+    ) {
+        return Err(ApiError::bad_request(
+            "invalid_command",
+            "create tenders with POST /tenders; timers fire by themselves",
+        ));
+    }
+    // `If-Match: <seq>`: the client's view of the tender must be current (optimistic
+    // concurrency for people editing from a stale page).
+    if let Some(v) = headers.get(axum::http::header::IF_MATCH) {
+        let want: i64 = v
+            .to_str()
+            .ok()
+            .map(|t| t.trim_matches('"'))
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_if_match",
+                    "If-Match is the tender's event sequence number",
+                )
+            })?;
+        let (_, t) = s.store.load(id).await?;
+        if t.seq as i64 != want {
+            let mut e = ApiError::new(
+                StatusCode::CONFLICT,
+                "stale_sequence",
+                format!("the tender is at sequence {}, not {want}; reload it", t.seq),
+            );
+            e.details = json!({ "current": t.seq, "expected": want });
+            return Err(e);
+        }
+    }
+    let cmd = tenderflow_core::Command {
+        actor: caller.actor.clone(),
+        body,
+    };
+    Ok(s.store
+        .execute(id, &command_id(caller, headers)?, &cmd, s.clock.now())
+        .await?)
+}
+
+async fn command(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(body): Body<CommandBody>,
+) -> R<Json<Value>> {
+    Ok(Json(executed(
+        &run(&s, &caller, &headers, &id, body).await?,
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BidBody {
+    #[serde(default)]
+    lot: Option<String>,
+    content: Value,
+}
+
+fn receipt(done: &Executed) -> Value {
+    let mut out = executed(done);
+    for (_, ev) in &done.events {
+        if let EventBody::BidSubmitted {
+            key,
+            receipt,
+            commitment,
+            ..
+        }
+        | EventBody::BidReplaced {
+            key,
+            receipt,
+            commitment,
+            ..
+        } = &ev.body
+        {
+            out["receipt"] = json!({ "number": receipt, "lot": &*key.lot, "commitment": commitment, "receivedAt": ev.at });
+        }
+    }
+    out
+}
+
+async fn submit_bid(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(b): Body<BidBody>,
+) -> R<(StatusCode, Json<Value>)> {
+    let done = run(
+        &s,
+        &caller,
+        &headers,
+        &id,
+        CommandBody::SubmitBid {
+            lot: b.lot,
+            content: b.content.into(),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(receipt(&done))))
+}
+
+async fn replace_bid(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(b): Body<BidBody>,
+) -> R<Json<Value>> {
+    let done = run(
+        &s,
+        &caller,
+        &headers,
+        &id,
+        CommandBody::ReplaceBid {
+            lot: b.lot,
+            content: b.content.into(),
+        },
+    )
+    .await?;
+    Ok(Json(receipt(&done)))
+}
+
+async fn withdraw_bid(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R<Json<Value>> {
+    let done = run(
+        &s,
+        &caller,
+        &headers,
+        &id,
+        CommandBody::WithdrawBid {
+            lot: q.get("lot").cloned(),
+        },
+    )
+    .await?;
+    Ok(Json(executed(&done)))
+}
+
+async fn receipts(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> R<Json<Value>> {
+    require(&caller, &["bidder"])?;
+    let (_, t) = readable(&s, &caller, &id).await?;
+    let own: Vec<Value> = t
+        .bids
+        .iter()
+        .filter(|(k, _)| k.bidder == caller.actor.id)
+        .map(|(k, b)| json!({ "lot": &*k.lot, "number": b.receipt, "commitment": b.commitment, "receivedAt": b.received_at }))
+        .collect();
+    Ok(Json(json!({ "tender": id, "receipts": own })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScoreBody {
+    #[serde(default)]
+    lot: Option<String>,
+    bidder: String,
+    sheet: Value,
+}
+
+async fn scores(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(b): Body<ScoreBody>,
+) -> R<Json<Value>> {
+    let bidder = tenderflow_core::ActorId::parse(&b.bidder)
+        .ok_or_else(|| ApiError::bad_request("invalid_body", "bidder: not a valid id"))?;
+    let done = run(
+        &s,
+        &caller,
+        &headers,
+        &id,
+        CommandBody::SubmitScores {
+            lot: b.lot,
+            bidder,
+            sheet: b.sheet.into(),
+        },
+    )
+    .await?;
+    Ok(Json(executed(&done)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignBody {
+    gate: String,
+    content: Value,
+}
+
+async fn signoff(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(b): Body<SignBody>,
+) -> R<Json<Value>> {
+    let done = run(
+        &s,
+        &caller,
+        &headers,
+        &id,
+        CommandBody::SignOff {
+            gate: b.gate,
+            content: b.content.into(),
+        },
+    )
+    .await?;
+    Ok(Json(executed(&done)))
+}
+
+async fn observation(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(content): Body<Value>,
+) -> R<Json<Value>> {
+    Ok(Json(executed(
+        &run(
+            &s,
+            &caller,
+            &headers,
+            &id,
+            CommandBody::RecordObservation {
+                content: content.into(),
+            },
+        )
+        .await?,
+    )))
+}
+
+async fn irregularity(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(content): Body<Value>,
+) -> R<Json<Value>> {
+    Ok(Json(executed(
+        &run(
+            &s,
+            &caller,
+            &headers,
+            &id,
+            CommandBody::RaiseIrregularity {
+                content: content.into(),
+            },
+        )
+        .await?,
+    )))
+}
+
+async fn objection(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(content): Body<Value>,
+) -> R<Json<Value>> {
+    Ok(Json(executed(
+        &run(
+            &s,
+            &caller,
+            &headers,
+            &id,
+            CommandBody::RaiseObjection {
+                content: content.into(),
+            },
+        )
+        .await?,
+    )))
+}
+
+async fn opening_record(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> R<Json<Value>> {
+    let (_, t) = readable(&s, &caller, &id).await?;
+    let record = t.opening.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "not_opened",
+            "the bids have not been opened",
+        )
+    })?;
+    Ok(Json(json!(record)))
+}
+
+async fn report(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> R<Json<Value>> {
+    let (wf, t) = readable(&s, &caller, &id).await?;
+    let view = tenderflow_core::view(&wf, &t, &caller.actor);
+    match view.get("report") {
+        Some(r) if !r.is_null() => Ok(Json(r.clone())),
+        _ => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_final",
+            "the evaluation report is not final or not yet visible to you",
+        )),
+    }
+}
+
+async fn outbox(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> R<Json<Value>> {
+    require(&caller, &["staff", "admin"])?;
+    let status = q.get("status").map(String::as_str);
+    if status.is_some_and(|st| !["pending", "sent", "dead"].contains(&st)) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "status is pending, sent or dead",
+        ));
+    }
+    Ok(Json(json!({ "messages": s.store.outbox(status).await? })))
+}
+
+async fn resend(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> R<Json<Value>> {
+    require(&caller, &["staff", "admin"])?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid_path", "the outbox id is a number"))?;
+    if s.store.resend(id).await? {
+        Ok(Json(json!({ "id": id, "status": "pending" })))
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_dead",
+            format!("message {id} is not a dead letter"),
+        ))
+    }
+}
+
+async fn audit(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> R<Json<Value>> {
+    require(&caller, &["staff", "inspector", "admin"])?;
+    let reports = s.store.verify(q.get("tender").map(String::as_str)).await?;
+    let intact = reports.iter().all(|r| r.problem.is_none());
+    Ok(Json(json!({ "intact": intact, "tenders": reports })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockBody {
+    now: Timestamp,
+}
+
+async fn set_clock(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(b): Body<ClockBody>,
+) -> R<Json<Value>> {
+    require(&caller, &["admin"])?;
+    let clock = s.manual_clock.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "system_clock",
+            "this server runs on the system clock",
+        )
+    })?;
+    let now = clock.set(b.now);
+    // Deadlines that passed with the jump fire now, to the second of the new time.
+    let fired = s.store.fire_due_timers(now, "clock").await?;
+    Ok(Json(json!({ "now": now, "timersFired": fired.len() })))
+}

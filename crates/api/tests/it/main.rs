@@ -1,0 +1,3 @@
+//! Integration tests of tenderflow-api, in process (the router without a socket).
+
+mod api;
