@@ -77,6 +77,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The settable clock, when the server runs with one.
     pub manual_clock: Option<Arc<ManualClock>>,
+    /// How OCDS identifiers are formed and who publishes.
+    pub ocds: Arc<tenderflow_core::ocds::Options>,
 }
 
 impl AppState {
@@ -86,6 +88,7 @@ impl AppState {
             store,
             clock: Arc::new(SystemClock),
             manual_clock: None,
+            ocds: Arc::default(),
         }
     }
 
@@ -96,6 +99,7 @@ impl AppState {
             store,
             clock: clock.clone(),
             manual_clock: Some(clock),
+            ocds: Arc::default(),
         }
     }
 }

@@ -47,7 +47,7 @@ pub fn document(ops: &[Op]) -> Value {
         if op.body {
             operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
         }
-        if op.path != "/health" && op.path != "/openapi.json" {
+        if op.roles != "anyone" {
             operation["security"] = json!([{ "bearer": [] }]);
         }
         entry[op.method] = operation;

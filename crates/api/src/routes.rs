@@ -272,6 +272,26 @@ pub fn app(state: AppState) -> Router {
         get(audit),
     )
     .add(
+        "/ocds/releases",
+        &[(
+            "get",
+            "OCDS release package of every public event (`?page=&per_page=`); public",
+            "anyone",
+            false,
+        )],
+        get(ocds_releases),
+    )
+    .add(
+        "/ocds/records/{ocid}",
+        &[(
+            "get",
+            "OCDS record with its compiled release; public",
+            "anyone",
+            false,
+        )],
+        get(ocds_record),
+    )
+    .add(
         "/admin/clock",
         &[(
             "post",
@@ -885,4 +905,73 @@ async fn set_clock(
     // Deadlines that passed with the jump fire now, to the second of the new time.
     let fired = s.store.fire_due_timers(now, "clock").await?;
     Ok(Json(json!({ "now": now, "timersFired": fired.len() })))
+}
+
+async fn all_releases(s: &AppState) -> R<Vec<Value>> {
+    let mut out = Vec::new();
+    for row in s.store.tenders().await? {
+        let (wf, _) = s.store.load(&row.tender_id).await?;
+        let events = s.store.events_between(&row.tender_id, 1, row.seq).await?;
+        out.extend(tenderflow_core::ocds::releases(&wf, &events, &s.ocds));
+    }
+    Ok(out)
+}
+
+async fn ocds_releases(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R<Json<Value>> {
+    let page: usize = q
+        .get("page")
+        .map_or(Ok(1), |p| p.parse())
+        .map_err(|_| ApiError::bad_request("invalid_query", "page is a number from 1"))?;
+    let per: usize = q
+        .get("per_page")
+        .map_or(Ok(100), |p| p.parse())
+        .map_err(|_| ApiError::bad_request("invalid_query", "per_page is a number"))?;
+    if page == 0 || per == 0 || per > 1000 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "page ≥ 1 and 1 ≤ per_page ≤ 1000",
+        ));
+    }
+    let mut releases = all_releases(&s).await?;
+    releases.sort_by(|a, b| {
+        a["date"]
+            .as_str()
+            .cmp(&b["date"].as_str())
+            .then(a["id"].as_str().cmp(&b["id"].as_str()))
+    });
+    let total = releases.len();
+    let slice: Vec<Value> = releases
+        .into_iter()
+        .skip((page - 1) * per)
+        .take(per)
+        .collect();
+    let mut pkg = tenderflow_core::ocds::package(slice, &s.ocds, s.clock.now());
+    pkg["links"] = json!({ "next": if page * per < total { Some(format!("/ocds/releases?page={}&per_page={per}", page + 1)) } else { None } });
+    Ok(Json(pkg))
+}
+
+async fn ocds_record(State(s): State<AppState>, Path(ocid): Path<String>) -> R<Json<Value>> {
+    let prefix = format!("{}-", s.ocds.ocid_prefix);
+    let tender = ocid
+        .strip_prefix(&prefix)
+        .ok_or_else(|| ApiError::not_found(format!("no record `{ocid}`")))?;
+    let (wf, _) = s.store.load(tender).await?;
+    let events = s.store.events_between(tender, 1, i64::MAX).await?;
+    let releases = tenderflow_core::ocds::releases(&wf, &events, &s.ocds);
+    if releases.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "no public release of `{ocid}` yet"
+        )));
+    }
+    Ok(Json(json!({
+        "uri": format!("{}/records/{ocid}.json", s.ocds.uri),
+        "version": "1.1",
+        "extensions": [tenderflow_core::ocds::BID_EXTENSION, tenderflow_core::ocds::LOTS_EXTENSION],
+        "publishedDate": s.clock.now(),
+        "publisher": { "name": s.ocds.publisher },
+        "records": [tenderflow_core::ocds::record(releases)],
+    })))
 }

@@ -234,3 +234,86 @@ pub async fn worker(config: &Config) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCmd {
+    /// Write an OCDS 1.1 release package: one release per public event.
+    Ocds {
+        /// Only this tender.
+        #[arg(long)]
+        tender: Option<String>,
+        /// Only releases at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// OCID prefix (registered with the Open Contracting Partnership).
+        #[arg(long, env = "TENDERFLOW_OCID_PREFIX", default_value = "ocds-tndrfl")]
+        ocid_prefix: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+pub async fn export(config: &Config, cmd: ExportCmd) -> anyhow::Result<ExitCode> {
+    let ExportCmd::Ocds {
+        tender,
+        since,
+        ocid_prefix,
+        out,
+    } = cmd;
+    let since = match since {
+        Some(s) => Some(
+            tenderflow_core::Timestamp::parse(&s)
+                .ok_or_else(|| anyhow::anyhow!("--since {s}: expected RFC 3339"))?,
+        ),
+        None => None,
+    };
+    let store = config.store().await?;
+    let opts = tenderflow_core::ocds::Options {
+        ocid_prefix,
+        ..Default::default()
+    };
+    let ids: Vec<String> = match tender {
+        Some(t) => vec![t],
+        None => store
+            .tenders()
+            .await?
+            .into_iter()
+            .map(|t| t.tender_id)
+            .collect(),
+    };
+    let mut releases = Vec::new();
+    for id in &ids {
+        let (wf, _) = store.load(id).await?;
+        let events = store.events_between(id, 1, i64::MAX).await?;
+        releases.extend(
+            tenderflow_core::ocds::releases(&wf, &events, &opts)
+                .into_iter()
+                .filter(|r| {
+                    since.is_none_or(|s| {
+                        r["date"]
+                            .as_str()
+                            .and_then(tenderflow_core::Timestamp::parse)
+                            .is_some_and(|d| d >= s)
+                    })
+                }),
+        );
+    }
+    let published = tenderflow_core::Timestamp::from_unix_millis(now_ms())
+        .unwrap_or(tenderflow_core::Timestamp::EPOCH);
+    let n = releases.len();
+    let pkg = tenderflow_core::ocds::package(releases, &opts, published);
+    let text = serde_json::to_string_pretty(&pkg)?;
+    match out {
+        Some(path) => {
+            std::fs::write(&path, text)?;
+            eprintln!(
+                "{n} releases of {} tender(s) written to {}",
+                ids.len(),
+                path.display()
+            );
+        }
+        None => println!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

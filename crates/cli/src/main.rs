@@ -43,6 +43,9 @@ enum Cmd {
     Outbox(admin::OutboxCmd),
     /// Deliver due timers and the outbox until stopped (Ctrl-C).
     Worker,
+    /// Export open contracting data.
+    #[command(subcommand)]
+    Export(admin::ExportCmd),
     /// Serve the HTTP API, fire deadlines and deliver mail until stopped (Ctrl-C).
     Serve(serve::ServeArgs),
 }
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
             Cmd::Outbox(cmd) => admin::outbox(&cli.config, cmd).await,
             Cmd::Worker => admin::worker(&cli.config).await,
             Cmd::Serve(args) => serve::run(&cli.config, args).await,
+            Cmd::Export(cmd) => admin::export(&cli.config, cmd).await,
         }
     });
     match result {

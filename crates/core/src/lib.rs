@@ -16,6 +16,7 @@ pub mod definition;
 pub mod effects;
 pub mod model;
 pub mod numbers;
+pub mod ocds;
 pub mod scenario;
 pub mod scoring;
 pub mod time;

@@ -233,6 +233,28 @@ async fn the_seed_case_runs_over_http() {
         .await;
     assert_eq!(audit["intact"], true);
     // A loser sees its own rank, never the others' rows.
+    // Open contracting data, public.
+    let (s, pkg) = e
+        .call(None, Method::GET, "/ocds/releases?per_page=2", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{pkg}");
+    assert_eq!(pkg["releases"].as_array().map(Vec::len), Some(2));
+    assert!(pkg["links"]["next"].is_string());
+    let (s, rec) = e
+        .call(None, Method::GET, "/ocds/records/ocds-tndrfl-T-2021", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{rec}");
+    let compiled = &rec["records"][0]["compiledRelease"];
+    assert_eq!(
+        compiled["bids"]["details"].as_array().map(Vec::len),
+        Some(18)
+    );
+    assert_eq!(
+        compiled["awards"]
+            .as_array()
+            .map(|a| a.iter().filter(|x| x["status"] == "active").count()),
+        Some(7)
+    );
     let loser = scenario::bidder_id(16);
     let (_, v) = e
         .call(Some(&loser), Method::GET, "/tenders/T-2021/report", None)

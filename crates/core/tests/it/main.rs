@@ -2,6 +2,7 @@
 
 mod commands;
 mod definitions;
+mod ocds;
 mod properties;
 mod seed;
 mod support;

@@ -1,0 +1,343 @@
+//! Open Contracting Data Standard 1.1 export: one release per public event, a release
+//! package, and a record with its compiled release. Pure: events in, JSON out.
+//!
+//! Nothing is published before it is public under the procedure: bids (the bids extension)
+//! appear from the opening on, candidates from the award proposal, and evaluators' scores
+//! never. Codes come from the OCDS 1.1.5 codelists and the extensions' codelists.
+
+use crate::definition::{Method, Workflow};
+use crate::model::{Event, EventBody, Tender, apply};
+use serde_json::{Map, Value, json};
+
+/// The bids extension (v1.1.5).
+pub const BID_EXTENSION: &str = "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json";
+/// The lots extension (v1.1.5).
+pub const LOTS_EXTENSION: &str = "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/v1.1.5/extension.json";
+
+/// Who publishes, and how identifiers are formed.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// OCID prefix registered with the Open Contracting Partnership (e.g. `ocds-tf0001`).
+    pub ocid_prefix: String,
+    /// ISO 4217 currency of prices (minor units are divided by 100).
+    pub currency: String,
+    /// The buyer (procuring entity): id and name.
+    pub buyer: (String, String),
+    /// The publisher's name.
+    pub publisher: String,
+    /// Base URI of published packages.
+    pub uri: String,
+    /// `goods`, `works` or `services`.
+    pub category: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            ocid_prefix: "ocds-tndrfl".into(),
+            currency: "CNY".into(),
+            buyer: (
+                "CN-ZJ-FTU-WSC".into(),
+                "浙江省职工服务中心 Zhejiang Workers' Service Centre".into(),
+            ),
+            publisher: "Tenderflow".into(),
+            uri: "https://tenderflow.example/ocds".into(),
+            category: "services".into(),
+        }
+    }
+}
+
+/// The OCID of a tender.
+pub fn ocid(opts: &Options, tender_id: &str) -> String {
+    format!("{}-{tender_id}", opts.ocid_prefix)
+}
+
+fn amount(minor: i64) -> Value {
+    // OCDS amounts are JSON numbers; minor units are exact below 2^53.
+    json!(minor as f64 / 100.0)
+}
+
+fn org_name(t: &Tender, bidder: &crate::model::ActorId) -> String {
+    t.bids
+        .iter()
+        .find(|(k, _)| &k.bidder == bidder)
+        .and_then(|(_, b)| {
+            b.content
+                .get("organisation")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| bidder.to_string())
+}
+
+fn party_id(bidder: &crate::model::ActorId) -> String {
+    format!("TF-{bidder}")
+}
+
+/// The releases of a tender's public events, from its whole history `(seq, event)`.
+pub fn releases(wf: &Workflow, events: &[(i64, Event)], opts: &Options) -> Vec<Value> {
+    let mut t = Tender::default();
+    let mut out = Vec::new();
+    let mut amendments: Vec<Value> = Vec::new();
+    let mut award_start = None;
+    for (i, (seq, e)) in events.iter().enumerate() {
+        t = apply(t, e);
+        if matches!(e.body, EventBody::AwardProposed { .. }) {
+            award_start = Some(e.at);
+        }
+        let tags: &[&str] = match &e.body {
+            EventBody::AnnouncementPublished { .. } => &["tender"],
+            EventBody::AmendmentPublished {
+                number,
+                text,
+                deadline_before,
+                deadline_after,
+                ..
+            } => {
+                amendments.push(json!({
+                    "id": number.to_string(),
+                    "date": e.at,
+                    "description": text,
+                    "rationale": if deadline_after > deadline_before { format!("Bid deadline moved from {deadline_before} to {deadline_after}.") } else { "Clarification.".to_owned() },
+                }));
+                &["tenderAmendment"]
+            }
+            EventBody::BidsOpened { .. }
+            | EventBody::Cancelled { .. }
+            | EventBody::ProcedureFailed { .. } => &["tenderUpdate"],
+            EventBody::AwardProposed { .. } | EventBody::Awarded { .. } => &["award"],
+            _ => continue,
+        };
+        // The state change a command makes follows its event: publish the state it leads to.
+        let mut after = t.clone();
+        for (_, next) in events[i + 1..]
+            .iter()
+            .take_while(|(_, n)| matches!(n.body, EventBody::StateEntered { .. }))
+        {
+            after = apply(after, next);
+        }
+        out.push(release(
+            wf,
+            &after,
+            &At {
+                seq: *seq,
+                event: e,
+                tags,
+                amendments: &amendments,
+                award_start,
+            },
+            opts,
+        ));
+    }
+    out
+}
+
+/// What one release is built from.
+struct At<'a> {
+    seq: i64,
+    event: &'a Event,
+    tags: &'a [&'a str],
+    amendments: &'a [Value],
+    award_start: Option<crate::time::Timestamp>,
+}
+
+fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
+    let (seq, e, tags, amendments, award_start) =
+        (at.seq, at.event, at.tags, at.amendments, at.award_start);
+    let ocid = ocid(opts, &t.id);
+    let (buyer_id, buyer_name) = &opts.buyer;
+    let mut parties =
+        vec![json!({ "id": buyer_id, "name": buyer_name, "roles": ["buyer", "procuringEntity"] })];
+    let winners: Vec<&crate::scoring::Candidate> = t.awarded.iter().flatten().collect();
+    if t.opened() {
+        let mut seen = std::collections::BTreeSet::new();
+        for k in t.bids.keys() {
+            if seen.insert(k.bidder.clone()) {
+                let mut roles = vec!["tenderer"];
+                if winners.iter().any(|w| w.bidder == k.bidder) {
+                    roles.push("supplier");
+                }
+                parties.push(json!({ "id": party_id(&k.bidder), "name": org_name(t, &k.bidder), "roles": roles }));
+            }
+        }
+    }
+    let ann = t.announcement.as_deref();
+    let text = |k: &str| {
+        ann.and_then(|a| a.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let status = match t.state.as_str() {
+        s if wf.is_terminal(s) => match wf.outcome(s) {
+            Some(crate::definition::Outcome::Awarded) => "complete",
+            Some(crate::definition::Outcome::Cancelled) => "cancelled",
+            _ => "unsuccessful",
+        },
+        _ => "active",
+    };
+    let d = wf.definition();
+    let mut tender = json!({
+        "id": t.id,
+        "title": text("title"),
+        "description": text("summary"),
+        "status": status,
+        "procuringEntity": { "id": buyer_id, "name": buyer_name },
+        "procurementMethod": "open",
+        "procurementMethodDetails": d.title.en,
+        "mainProcurementCategory": opts.category,
+        "awardCriteria": if d.evaluation.method == Method::LowestPrice { "priceOnly" } else { "ratedCriteria" },
+        "submissionMethod": ["electronicSubmission"],
+        "tenderPeriod": { "startDate": t.published_at, "endDate": t.deadline },
+    });
+    if !amendments.is_empty() {
+        tender["amendments"] = json!(amendments);
+    }
+    if t.opened() {
+        tender["numberOfTenderers"] = json!(
+            t.bids
+                .keys()
+                .map(|k| &k.bidder)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        );
+    }
+    if let Some(start) = award_start {
+        // From the proposal (start of publicity) to the award, or to the end of publicity.
+        let end = if t.awarded.is_some() {
+            Some(e.at)
+        } else {
+            t.publicity_ends
+        };
+        tender["awardPeriod"] = json!({ "startDate": start, "endDate": end });
+    }
+    if t.lots.len() > 1 {
+        tender["lots"] = json!(
+            t.lots
+                .iter()
+                .map(|l| json!({ "id": &*l.id, "title": l.title, "status": status }))
+                .collect::<Vec<_>>()
+        );
+    }
+    let mut r = json!({
+        "ocid": ocid,
+        "id": format!("{ocid}-{seq:04}"),
+        "date": e.at,
+        "tag": tags,
+        "initiationType": "tender",
+        "language": "zh",
+        "parties": parties,
+        "buyer": { "id": buyer_id, "name": buyer_name },
+        "tender": tender,
+    });
+    if t.opened() {
+        let multi = t.lots.len() > 1;
+        let details: Vec<Value> = t
+            .bids
+            .iter()
+            .map(|(k, b)| {
+                let mut d = json!({
+                    "id": format!("{}-bid-{}", t.id, b.receipt),
+                    "date": b.received_at,
+                    "status": if t.disqualified.contains_key(k) { "disqualified" } else { "valid" },
+                    "tenderers": [{ "id": party_id(&k.bidder), "name": org_name(t, &k.bidder) }],
+                    "value": { "amount": amount(b.price.minor()), "currency": opts.currency },
+                });
+                if multi {
+                    d["relatedLots"] = json!([&*k.lot]);
+                }
+                d
+            })
+            .collect();
+        r["bids"] = json!({ "details": details });
+    }
+    let awarded = t.awarded.is_some();
+    if let Some(candidates) = t.awarded.as_ref().or(t.proposed.as_ref()) {
+        let awards: Vec<Value> = candidates
+            .iter()
+            .map(|c| {
+                let mut a = json!({
+                    "id": format!("{}-award-{}-{}", t.id, &*c.lot, c.rank),
+                    "title": format!("Rank {} in lot {}", c.rank, &*c.lot),
+                    "status": if awarded { "active" } else { "pending" },
+                    "date": e.at,
+                    "value": { "amount": amount(c.price.minor()), "currency": opts.currency },
+                    "suppliers": [{ "id": party_id(&c.bidder), "name": org_name(t, &c.bidder) }],
+                });
+                if t.lots.len() > 1 {
+                    a["relatedLots"] = json!([&*c.lot]);
+                }
+                a
+            })
+            .collect();
+        r["awards"] = json!(awards);
+    }
+    r
+}
+
+/// A release package of `releases`.
+pub fn package(releases: Vec<Value>, opts: &Options, published: crate::time::Timestamp) -> Value {
+    json!({
+        "uri": format!("{}/releases/{}.json", opts.uri, published.unix()),
+        "version": "1.1",
+        "extensions": [BID_EXTENSION, LOTS_EXTENSION],
+        "publishedDate": published,
+        "publisher": { "name": opts.publisher },
+        "releases": releases,
+    })
+}
+
+/// Merges releases into a compiled release (OCDS merge: objects merge, arrays of objects
+/// with `id` merge by id, other values are replaced by later releases).
+pub fn compile(releases: &[Value]) -> Value {
+    let mut out = Value::Object(Map::new());
+    for r in releases {
+        merge(&mut out, r);
+    }
+    if let Some(o) = out.as_object_mut() {
+        o.insert("tag".into(), json!(["compiled"]));
+        if let (Some(ocid), Some(date)) = (o.get("ocid").cloned(), o.get("date").cloned()) {
+            o.insert(
+                "id".into(),
+                json!(format!(
+                    "{}-compiled-{}",
+                    ocid.as_str().unwrap_or_default(),
+                    date.as_str().unwrap_or_default()
+                )),
+            );
+        }
+    }
+    out
+}
+
+fn merge(into: &mut Value, from: &Value) {
+    match (into, from) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                match a.get_mut(k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        a.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b))
+            if b.iter().all(|x| x.get("id").is_some()) && !b.is_empty() =>
+        {
+            for item in b {
+                match a.iter_mut().find(|x| x.get("id") == item.get("id")) {
+                    Some(existing) => merge(existing, item),
+                    None => a.push(item.clone()),
+                }
+            }
+        }
+        (slot, v) => *slot = v.clone(),
+    }
+}
+
+/// A record: every release of the OCID and the compiled release.
+pub fn record(releases: Vec<Value>) -> Value {
+    let compiled = compile(&releases);
+    json!({ "ocid": compiled.get("ocid"), "releases": releases, "compiledRelease": compiled })
+}

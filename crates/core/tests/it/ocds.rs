@@ -1,0 +1,251 @@
+//! The OCDS export validates against the OCDS 1.1.5 release package schema (with the bids and
+//! lots extensions patched in) and uses only codelist values, for every shipped definition.
+
+use crate::support::{Run, seed_script, workflow};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use tenderflow_core::ocds::{self, Options};
+use tenderflow_core::{EventBody, Timestamp};
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ocds-1.1.5")
+}
+
+fn read(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .expect("json")
+}
+
+/// RFC 7386 JSON merge patch, as OCDS extensions are applied.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+struct Local(Value);
+
+impl jsonschema::Retrieve for Local {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        if uri.as_str().ends_with("/1__1__5/release-schema.json") {
+            Ok(self.0.clone())
+        } else {
+            Err(format!("offline: {uri}").into())
+        }
+    }
+}
+
+fn validator() -> jsonschema::Validator {
+    let mut release = read(&data().join("release-schema.json"));
+    for ext in ["ocds_bid_extension-v1.1.5", "ocds_lots_extension-v1.1.5"] {
+        merge_patch(
+            &mut release,
+            &read(
+                &data()
+                    .join("extensions")
+                    .join(ext)
+                    .join("release-schema.json"),
+            ),
+        );
+    }
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .with_retriever(Local(release))
+        .build(&read(&data().join("release-package-schema.json")))
+        .expect("the package schema compiles")
+}
+
+fn codelist(name: &str) -> BTreeSet<String> {
+    let base = data().join("codelists").join(name);
+    let path = if base.exists() {
+        base
+    } else {
+        data()
+            .join("extensions/ocds_bid_extension-v1.1.5/codelists")
+            .join(name)
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .map(|c| c.trim_matches('"').to_owned())
+        .collect()
+}
+
+/// Every codelist-controlled value in a release, with the codelist it must come from.
+fn coded(r: &Value) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let s = |v: &Value| v.as_str().unwrap_or("<missing>").to_owned();
+    for t in r["tag"].as_array().into_iter().flatten() {
+        out.push(("releaseTag.csv", s(t)));
+    }
+    out.push(("initiationType.csv", s(&r["initiationType"])));
+    out.push(("tenderStatus.csv", s(&r["tender"]["status"])));
+    out.push(("method.csv", s(&r["tender"]["procurementMethod"])));
+    out.push(("awardCriteria.csv", s(&r["tender"]["awardCriteria"])));
+    out.push((
+        "procurementCategory.csv",
+        s(&r["tender"]["mainProcurementCategory"]),
+    ));
+    for m in r["tender"]["submissionMethod"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        out.push(("submissionMethod.csv", s(m)));
+    }
+    for p in r["parties"].as_array().into_iter().flatten() {
+        for role in p["roles"].as_array().into_iter().flatten() {
+            out.push(("partyRole.csv", s(role)));
+        }
+    }
+    for a in r["awards"].as_array().into_iter().flatten() {
+        out.push(("awardStatus.csv", s(&a["status"])));
+        out.push(("currency.csv", s(&a["value"]["currency"])));
+    }
+    for b in r["bids"]["details"].as_array().into_iter().flatten() {
+        out.push(("bidStatus.csv", s(&b["status"])));
+        out.push(("currency.csv", s(&b["value"]["currency"])));
+    }
+    out
+}
+
+fn export(name: &str) -> (Vec<Value>, Vec<(i64, tenderflow_core::Event)>) {
+    let wf = workflow(name);
+    let steps = seed_script(&wf);
+    let mut run = Run::new(wf.clone());
+    run.play_until(&steps, None);
+    let events: Vec<(i64, tenderflow_core::Event)> = run
+        .events
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, e)| (i as i64 + 1, e))
+        .collect();
+    (ocds::releases(&wf, &events, &Options::default()), events)
+}
+
+#[test]
+fn every_shipped_definition_exports_valid_ocds() {
+    let v = validator();
+    let mut lists: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for name in [
+        "partner-recruitment",
+        "open-tender-prc",
+        "gov-procurement-prc",
+        "open-procedure-eu",
+    ] {
+        let (releases, _) = export(name);
+        let pkg = ocds::package(
+            releases.clone(),
+            &Options::default(),
+            Timestamp::parse("2026-02-01T00:00:00Z").expect("ts"),
+        );
+        let errors: Vec<String> = v
+            .iter_errors(&pkg)
+            .map(|e| format!("{} {e}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{name}: {} schema errors:\n{}",
+            errors.len(),
+            errors.join("\n")
+        );
+        for r in &releases {
+            for (list, code) in coded(r) {
+                let codes = lists.entry(list).or_insert_with(|| codelist(list));
+                assert!(codes.contains(&code), "{name}: `{code}` is not in {list}");
+            }
+        }
+        let record = ocds::record(releases);
+        assert_eq!(record["compiledRelease"]["tag"][0], "compiled");
+    }
+}
+
+#[test]
+fn the_seed_case_publishes_one_release_per_public_event_with_18_bids_and_7_awards() {
+    let (releases, events) = export("partner-recruitment");
+    let public = events
+        .iter()
+        .filter(|(_, e)| {
+            matches!(
+                e.body,
+                EventBody::AnnouncementPublished { .. }
+                    | EventBody::AmendmentPublished { .. }
+                    | EventBody::BidsOpened { .. }
+                    | EventBody::AwardProposed { .. }
+                    | EventBody::Awarded { .. }
+                    | EventBody::Cancelled { .. }
+                    | EventBody::ProcedureFailed { .. }
+            )
+        })
+        .count();
+    assert_eq!(releases.len(), public);
+    let tags: Vec<&str> = releases
+        .iter()
+        .map(|r| r["tag"][0].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(tags, ["tender", "tenderUpdate", "award", "award"]);
+    // Before opening nothing about bids is published.
+    assert!(releases[0].get("bids").is_none());
+    assert_eq!(
+        releases[0]["parties"].as_array().map(Vec::len),
+        Some(1),
+        "only the buyer before opening"
+    );
+    let ids: BTreeSet<&str> = releases.iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids.len(), releases.len(), "release ids are distinct");
+    let record = ocds::record(releases.clone());
+    let compiled = &record["compiledRelease"];
+    assert_eq!(
+        compiled["bids"]["details"].as_array().map(Vec::len),
+        Some(18)
+    );
+    let active = compiled["awards"]
+        .as_array()
+        .expect("awards")
+        .iter()
+        .filter(|a| a["status"] == "active")
+        .count();
+    assert_eq!(active, 7);
+    assert_eq!(compiled["tender"]["status"], "complete");
+    assert_eq!(compiled["tender"]["numberOfTenderers"], 18);
+    // No evaluator's score is ever published.
+    let text = serde_json::to_string(&record).expect("ser");
+    assert!(!text.contains("service_plan") && !text.contains("score_table"));
+    // Stable across exports.
+    let (again, _) = export("partner-recruitment");
+    assert_eq!(again, releases);
+}
+
+#[test]
+fn the_validator_catches_a_broken_release() {
+    let (mut releases, _) = export("partner-recruitment");
+    releases[0].as_object_mut().expect("release").remove("ocid");
+    releases[1]["tender"]["tenderPeriod"]["endDate"] = Value::from(17);
+    let pkg = ocds::package(releases, &Options::default(), Timestamp::EPOCH);
+    let errors: Vec<String> = validator()
+        .iter_errors(&pkg)
+        .map(|e| e.instance_path().to_string())
+        .collect();
+    assert!(errors.iter().any(|p| p == "/releases/0"), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|p| p.contains("/releases/1/tender/tenderPeriod/endDate")),
+        "{errors:?}"
+    );
+}
