@@ -103,7 +103,7 @@ impl Config {
 
     pub fn transport(&self) -> anyhow::Result<Transport> {
         Ok(match &self.smtp_url {
-            Some(url) => Transport::smtp(url, 8, std::time::Duration::from_secs(30))?,
+            Some(url) => Transport::smtp(url, 32, std::time::Duration::from_secs(30))?,
             None => Transport::file(self.data_dir.join("mail"))?,
         })
     }

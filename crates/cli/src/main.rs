@@ -1,6 +1,7 @@
 //! The `tenderflow` binary: a thin shell over the core, the store and the mailer.
 
 mod admin;
+mod bench;
 mod config;
 mod demo;
 mod serve;
@@ -43,6 +44,9 @@ enum Cmd {
     Outbox(admin::OutboxCmd),
     /// Deliver due timers and the outbox until stopped (Ctrl-C).
     Worker,
+    /// Load benchmarks (HTTP bid submission, mail dispatch).
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
     /// Export open contracting data.
     #[command(subcommand)]
     Export(admin::ExportCmd),
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
             Cmd::Worker => admin::worker(&cli.config).await,
             Cmd::Serve(args) => serve::run(&cli.config, args).await,
             Cmd::Export(cmd) => admin::export(&cli.config, cmd).await,
+            Cmd::Bench(cmd) => bench::run(cmd).await,
         }
     });
     match result {

@@ -18,6 +18,9 @@ pub enum Transport {
     File(AsyncFileTransport<Tokio1Executor>, PathBuf),
     /// An SMTP server, through a connection pool.
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// An SMTP server, one connection per message (the baseline the pool is measured
+    /// against; also for relays that drop idle connections).
+    SmtpPerMessage(String, Duration),
 }
 
 impl Transport {
@@ -43,21 +46,38 @@ impl Transport {
         Ok(Self::Smtp(t))
     }
 
+    /// An SMTP server with a new connection for every message.
+    pub fn smtp_per_message(url: &str, timeout: Duration) -> Result<Self, NotifyError> {
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| NotifyError::Transport(format!("{url}: {e}")))?;
+        Ok(Self::SmtpPerMessage(url.to_owned(), timeout))
+    }
+
     async fn send(&self, msg: Message) -> Result<(), Failure> {
         match self {
+            Self::SmtpPerMessage(url, timeout) => {
+                let t = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| Failure::Permanent(e.to_string()))?
+                    .timeout(Some(*timeout))
+                    .build();
+                t.send(msg).await.map(|_| ()).map_err(classify)
+            }
             Self::File(t, _) => t
                 .send(msg)
                 .await
                 .map(|_| ())
                 .map_err(|e| Failure::Transient(e.to_string())),
-            Self::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() {
-                    Failure::Permanent(e.to_string())
-                } else {
-                    Failure::Transient(e.to_string())
-                }
-            }),
+            Self::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(classify),
         }
+    }
+}
+
+/// 5xx replies are permanent; 4xx replies, refused connections and timeouts are not.
+fn classify(e: lettre::transport::smtp::Error) -> Failure {
+    if e.is_permanent() {
+        Failure::Permanent(e.to_string())
+    } else {
+        Failure::Transient(e.to_string())
     }
 }
 
@@ -150,7 +170,7 @@ impl Dispatcher {
             domain,
             worker: worker.to_owned(),
             retry: RetryPolicy::default(),
-            concurrency: 8,
+            concurrency: 32,
         })
     }
 
@@ -173,6 +193,10 @@ impl Dispatcher {
 
     /// Builds the message of one outbox row.
     pub async fn build(&self, row: &OutboxRow) -> Result<Message, NotifyError> {
+        self.build_in(row, &Round::default()).await
+    }
+
+    async fn build_in(&self, row: &OutboxRow, round: &Round) -> Result<Message, NotifyError> {
         let account = self
             .store
             .account(&row.recipient_id)
@@ -187,18 +211,7 @@ impl Dispatcher {
                 .parse()
                 .map_err(|e| NotifyError::Message(format!("`{email}`: {e}")))?,
         );
-        let (wf, tender) = self.store.load(&row.tender_id).await?;
-        let (_, event) = self
-            .store
-            .events_between(&row.tender_id, row.event_seq, row.event_seq)
-            .await?
-            .pop()
-            .ok_or_else(|| {
-                NotifyError::Message(format!(
-                    "event {} of {} is missing",
-                    row.event_seq, row.tender_id
-                ))
-            })?;
+        let (wf, tender, event) = round.get(&self.store, row).await?;
         let kind = MessageKind::ALL
             .iter()
             .copied()
@@ -225,46 +238,60 @@ impl Dispatcher {
 
     /// Claims and delivers the messages due at `now_ms`; returns what happened.
     pub async fn dispatch_due(&self, now_ms: i64) -> Result<Stats, NotifyError> {
+        use futures_util::stream::{self, StreamExt};
         let mut stats = Stats::default();
         let rows = self
             .store
             .claim_outbox(now_ms, &self.worker, 120_000, 500)
             .await?;
-        // Bounded concurrency: batches of `concurrency` sends in flight.
-        for chunk in rows.chunks(self.concurrency) {
-            let results =
-                futures_util::future::join_all(chunk.iter().map(|row| self.deliver(row))).await;
-            for (row, result) in chunk.iter().zip(results) {
-                match result {
-                    Ok(()) => {
-                        self.store.mark_sent(row.id, &self.worker).await?;
-                        stats.sent += 1;
-                    }
-                    Err(Failure::Transient(e)) if row.attempts < self.retry.max_attempts => {
-                        tracing::warn!(outbox = row.id, attempt = row.attempts, error = %e, "delivery failed; will retry");
-                        self.store
-                            .mark_retry(
-                                row.id,
-                                &self.worker,
-                                now_ms + self.retry.delay_ms(row.attempts),
-                                &e,
-                            )
-                            .await?;
-                        stats.retried += 1;
-                    }
-                    Err(Failure::Transient(e) | Failure::Permanent(e)) => {
-                        tracing::error!(outbox = row.id, error = %e, "delivery failed permanently; dead letter");
-                        self.store.mark_dead(row.id, &self.worker, &e).await?;
-                        stats.dead += 1;
-                    }
+        // The tender and event of a message are loaded once per round, not per recipient.
+        let round = Round::default();
+        // Boxed so the stream is `Send` inside spawned tasks (a closure-built stream of
+        // borrowing futures trips the compiler's higher-ranked lifetime inference).
+        let round = &round;
+        let futures: Vec<Sending<'_>> = rows
+            .iter()
+            .map(|row| Box::pin(async move { (row, self.deliver(row, round).await) }) as _)
+            .collect();
+        // Sends first, bookkeeping after: a send that waits on the database while another
+        // holds its connection would deadlock a single-connection SQLite pool.
+        let outcomes: Vec<(&OutboxRow, Result<(), Failure>)> = stream::iter(futures)
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        let mut sent = Vec::new();
+        for (row, result) in outcomes {
+            match result {
+                Ok(()) => {
+                    sent.push(row.id);
+                    stats.sent += 1;
+                }
+                Err(Failure::Transient(e)) if row.attempts < self.retry.max_attempts => {
+                    tracing::warn!(outbox = row.id, attempt = row.attempts, error = %e, "delivery failed; will retry");
+                    self.store
+                        .mark_retry(
+                            row.id,
+                            &self.worker,
+                            now_ms + self.retry.delay_ms(row.attempts),
+                            &e,
+                        )
+                        .await?;
+                    stats.retried += 1;
+                }
+                Err(Failure::Transient(e) | Failure::Permanent(e)) => {
+                    tracing::error!(outbox = row.id, error = %e, "delivery failed permanently; dead letter");
+                    self.store.mark_dead(row.id, &self.worker, &e).await?;
+                    stats.dead += 1;
                 }
             }
         }
+        // One commit for all the messages of the round.
+        self.store.mark_sent_many(&sent, &self.worker).await?;
         Ok(stats)
     }
 
-    async fn deliver(&self, row: &OutboxRow) -> Result<(), Failure> {
-        let msg = match self.build(row).await {
+    async fn deliver(&self, row: &OutboxRow, round: &Round) -> Result<(), Failure> {
+        let msg = match self.build_in(row, round).await {
             Ok(m) => m,
             // A message that cannot be built will not build next time either.
             Err(NotifyError::Store(e)) => return Err(Failure::Transient(e.to_string())),
@@ -302,7 +329,71 @@ impl Dispatcher {
     pub fn file_dir(&self) -> Option<&std::path::Path> {
         match &self.transport {
             Transport::File(_, dir) => Some(dir),
-            Transport::Smtp(_) => None,
+            Transport::Smtp(_) | Transport::SmtpPerMessage(..) => None,
         }
+    }
+}
+
+type Loaded = (
+    Arc<tenderflow_core::Workflow>,
+    Arc<tenderflow_core::Tender>,
+    Arc<tenderflow_core::Event>,
+);
+
+type LoadedTender = (Arc<tenderflow_core::Workflow>, Arc<tenderflow_core::Tender>);
+
+/// A send in flight, boxed (see `dispatch_due`).
+type Sending<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = (&'a OutboxRow, Result<(), Failure>)> + Send + 'a>,
+>;
+
+/// What one dispatch round has loaded: tenders and events shared by many messages.
+#[derive(Default)]
+struct Round {
+    tenders: std::sync::Mutex<std::collections::HashMap<String, LoadedTender>>,
+    events: std::sync::Mutex<std::collections::HashMap<(String, i64), Arc<tenderflow_core::Event>>>,
+}
+
+impl Round {
+    async fn get(&self, store: &Store, row: &OutboxRow) -> Result<Loaded, NotifyError> {
+        let cached = self
+            .tenders
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&row.tender_id).cloned());
+        let (wf, tender) = match cached {
+            Some(t) => t,
+            None => {
+                let (wf, t) = store.load(&row.tender_id).await?;
+                let entry = (wf, Arc::new(t));
+                if let Ok(mut m) = self.tenders.lock() {
+                    m.insert(row.tender_id.clone(), entry.clone());
+                }
+                entry
+            }
+        };
+        let key = (row.tender_id.clone(), row.event_seq);
+        let cached = self.events.lock().ok().and_then(|m| m.get(&key).cloned());
+        let event = match cached {
+            Some(e) => e,
+            None => {
+                let (_, e) = store
+                    .events_between(&row.tender_id, row.event_seq, row.event_seq)
+                    .await?
+                    .pop()
+                    .ok_or_else(|| {
+                        NotifyError::Message(format!(
+                            "event {} of {} is missing",
+                            row.event_seq, row.tender_id
+                        ))
+                    })?;
+                let e = Arc::new(e);
+                if let Ok(mut m) = self.events.lock() {
+                    m.insert(key, e.clone());
+                }
+                e
+            }
+        };
+        Ok((wf, tender, event))
     }
 }

@@ -1263,6 +1263,22 @@ impl Store {
         self.outbox_update("UPDATE outbox SET status = 'sent', sent_ms = ?, last_error = NULL WHERE id = ? AND claimed_by = ?", vec![now_ms().into(), id.into(), worker.into()]).await
     }
 
+    /// Marks many claimed messages sent in one statement (one commit).
+    pub async fn mark_sent_many(&self, ids: &[i64], worker: &str) -> R<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
+        let mut values: Vec<SqlValue> = vec![now_ms().into()];
+        values.extend(ids.iter().map(|i| SqlValue::from(*i)));
+        values.push(worker.into());
+        self.outbox_update(
+            &format!("UPDATE outbox SET status = 'sent', sent_ms = ?, last_error = NULL WHERE id IN ({marks}) AND claimed_by = ?"),
+            values,
+        )
+        .await
+    }
+
     /// Schedules another attempt at `next_ms` after a transient failure.
     pub async fn mark_retry(&self, id: i64, worker: &str, next_ms: i64, error: &str) -> R<()> {
         self.outbox_update(

@@ -1,0 +1,298 @@
+//! `tenderflow bench`: load benchmarks of the whole server and of mail dispatch. Figures and
+//! commands are recorded in docs/PERFORMANCE.md.
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use serde_json::json;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tenderflow_core::CommandBody;
+use tenderflow_core::scenario::{self, Params};
+use tenderflow_notify::{Dispatcher, Transport};
+use tenderflow_store::crypto::MasterKey;
+use tenderflow_store::{Account, Store};
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Bids over HTTP: an in-process server on a fresh database, N concurrent clients;
+    /// prints bids/s and p50/p99 latency.
+    Http {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Bids to submit in all.
+        #[arg(long, default_value_t = 2000)]
+        bids: usize,
+        /// Database (default: a fresh SQLite file in a temporary directory).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Mail dispatch to an SMTP server: the pooled transport against a connection per
+    /// message. Start a server first, e.g.
+    /// `python3 crates/notify/tests/smtp_server.py 2525 /tmp/mail`.
+    Mail {
+        /// The SMTP server.
+        #[arg(long)]
+        smtp_url: String,
+        /// Messages per run.
+        #[arg(long, default_value_t = 1000)]
+        messages: u32,
+        /// Messages in flight at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
+}
+
+fn temp_sqlite() -> anyhow::Result<(String, std::path::PathBuf)> {
+    let dir = std::env::temp_dir().join(format!(
+        "tenderflow-bench-{}-{}",
+        std::process::id(),
+        now_ms()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok((crate::config::sqlite_url(&dir.join("bench.sqlite")), dir))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[u128], q: f64) -> f64 {
+    sorted
+        .get(((sorted.len().max(1) - 1) as f64 * q) as usize)
+        .copied()
+        .unwrap_or(0) as f64
+        / 1000.0
+}
+
+pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        BenchCmd::Http {
+            clients,
+            bids,
+            database_url,
+        } => http(clients, bids, database_url).await,
+        BenchCmd::Mail {
+            smtp_url,
+            messages,
+            concurrency,
+        } => mail(&smtp_url, messages, concurrency).await,
+    }
+}
+
+async fn http(
+    clients: usize,
+    bids: usize,
+    database_url: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let (url, dir) = match database_url {
+        Some(u) => (u, None),
+        None => {
+            let (u, d) = temp_sqlite()?;
+            (u, Some(d))
+        }
+    };
+    let store = Arc::new(Store::connect(&url, MasterKey::generate()?).await?);
+    let sha = store
+        .register_workflow("partner-recruitment.json", crate::workflow::SHIPPED[0].1)
+        .await?
+        .sha256;
+    let wf = store.workflow(&sha).await?;
+    let per_tender = 100usize;
+    let tenders = bids.div_ceil(per_tender);
+    let steps = scenario::script(
+        &wf,
+        &Params {
+            bidders: 0,
+            ..Params::default()
+        },
+    );
+    let state =
+        tenderflow_api::AppState::with_manual_clock(store.clone(), steps[1].at.plus_seconds(60));
+    let mut tokens = Vec::with_capacity(per_tender);
+    for i in 0..per_tender {
+        let id = format!("bench-org-{i:03}");
+        tokens.push(
+            store
+                .create_account(&Account {
+                    id: id.clone(),
+                    role: "bidder".into(),
+                    display_name: id,
+                    email: None,
+                    locale: "en".into(),
+                })
+                .await?,
+        );
+    }
+    for t in 0..tenders {
+        let id = format!("B-{t:04}");
+        let create = tenderflow_core::Command {
+            actor: steps[0].command.actor.clone(),
+            body: CommandBody::CreateDraft {
+                tender_id: id.clone(),
+            },
+        };
+        store
+            .create_tender(&sha, &format!("{id}/c"), &create, steps[0].at)
+            .await?;
+        store
+            .execute(&id, &format!("{id}/p"), &steps[1].command, steps[1].at)
+            .await?;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server =
+        tokio::spawn(async move { axum::serve(listener, tenderflow_api::app(state)).await });
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let tokens = Arc::new(tokens);
+    println!(
+        "HTTP bid submission: {bids} bids to {tenders} tenders, {clients} clients, {}",
+        url.split('?').next().unwrap_or(&url)
+    );
+    let start = Instant::now();
+    let mut handles = Vec::new();
+    for c in 0..clients {
+        let (http, tokens) = (http.clone(), tokens.clone());
+        handles.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut i = c;
+            while i < bids {
+                let (t, b) = (i / per_tender, i % per_tender);
+                let body = json!({ "content": {
+                    "organisation": format!("Bench organisation {b}"), "serviceArea": "sports_events",
+                    "servicePlan": "Weekly sports events for workers and their families.",
+                    "freeOrDiscountedShare": 20 + (b % 60), "feeMinor": 8_000_000 + b as i64 * 1000 } });
+                let s = Instant::now();
+                let resp = http
+                    .post(format!("http://{addr}/tenders/B-{t:04}/bids"))
+                    .bearer_auth(&tokens[b])
+                    .header("idempotency-key", format!("bench-{i}"))
+                    .json(&body)
+                    .send()
+                    .await?;
+                if resp.status() != reqwest::StatusCode::CREATED {
+                    anyhow::bail!("bid {i}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+                }
+                lat.push(s.elapsed().as_micros());
+                i += clients;
+            }
+            Ok(lat)
+        }));
+    }
+    let mut lat = Vec::new();
+    for h in handles {
+        lat.extend(h.await.context("client")??);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    println!(
+        "{:.0} bids/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        bids as f64 / secs,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0)
+    );
+    let broken = store
+        .verify(None)
+        .await?
+        .iter()
+        .filter(|r| r.problem.is_some())
+        .count();
+    println!("chains verified: {broken} broken");
+    server.abort();
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(if broken == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn mail(smtp_url: &str, messages: u32, concurrency: usize) -> anyhow::Result<ExitCode> {
+    let (url, dir) = temp_sqlite()?;
+    let store = Arc::new(Store::connect(&url, MasterKey::generate()?).await?);
+    for i in 0..messages {
+        let id = format!("bench-bidder-{i:05}");
+        let locale = if i % 2 == 0 { "zh-CN" } else { "en" };
+        store
+            .create_account(&Account {
+                id: id.clone(),
+                role: "bidder".into(),
+                display_name: id.clone(),
+                email: Some(format!("{id}@example.org")),
+                locale: locale.into(),
+            })
+            .await?;
+    }
+    let sha = store
+        .register_workflow("partner-recruitment.json", crate::workflow::SHIPPED[0].1)
+        .await?
+        .sha256;
+    let wf = store.workflow(&sha).await?;
+    let steps = scenario::script(
+        &wf,
+        &Params {
+            bidders: 0,
+            ..Params::default()
+        },
+    );
+    println!("mail dispatch to {smtp_url}: {messages} messages per run, {concurrency} in flight");
+    for (round, (name, transport)) in [
+        (
+            "pooled connections",
+            Transport::smtp(smtp_url, concurrency as u32, Duration::from_secs(30))?,
+        ),
+        (
+            "connection per message",
+            Transport::smtp_per_message(smtp_url, Duration::from_secs(30))?,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // An announcement queues one message per registered bidder.
+        let id = format!("M-{round}");
+        let create = tenderflow_core::Command {
+            actor: steps[0].command.actor.clone(),
+            body: CommandBody::CreateDraft {
+                tender_id: id.clone(),
+            },
+        };
+        store
+            .create_tender(&sha, &format!("{id}/c"), &create, steps[0].at)
+            .await?;
+        store
+            .execute(&id, &format!("{id}/p"), &steps[1].command, steps[1].at)
+            .await?;
+        let d = Dispatcher::new(
+            store.clone(),
+            transport,
+            "bench@union.example",
+            &format!("bench-{round}"),
+        )?
+        .with_concurrency(concurrency);
+        let start = Instant::now();
+        let mut sent = 0;
+        while sent < messages as usize {
+            let s = d.dispatch_due(now_ms()).await?;
+            if s.sent + s.retried + s.dead == 0 {
+                bail!("nothing left to send after {sent} messages");
+            }
+            sent += s.sent;
+        }
+        println!(
+            "{name:<24} {:>7.0} messages/s",
+            sent as f64 / start.elapsed().as_secs_f64()
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(ExitCode::SUCCESS)
+}
