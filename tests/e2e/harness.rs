@@ -137,7 +137,8 @@ impl Smtp {
     pub fn message_ids(&self) -> Vec<String> {
         let mut ids = Vec::new();
         for e in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
-            if e.path().extension().is_some_and(|x| x == "eml") {
+            let complete = !e.file_name().to_string_lossy().starts_with('.');
+            if complete && e.path().extension().is_some_and(|x| x == "eml") {
                 let text = std::fs::read_to_string(e.path()).expect("read");
                 if let Some(l) = text
                     .lines()

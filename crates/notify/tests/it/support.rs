@@ -91,7 +91,10 @@ impl Smtp {
         if let Ok(rd) = std::fs::read_dir(&self.dir) {
             for e in rd.flatten() {
                 let p = e.path();
-                if p.extension().is_some_and(|x| x == "eml") {
+                // `.name.eml` is a message still being written (the server renames it when
+                // complete).
+                let complete = !e.file_name().to_string_lossy().starts_with('.');
+                if complete && p.extension().is_some_and(|x| x == "eml") {
                     out.push(std::fs::read_to_string(p).expect("read"));
                 }
             }
