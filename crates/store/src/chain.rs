@@ -16,7 +16,7 @@ use tenderflow_core::{Actor, Event, Timestamp};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// An event as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sea_orm::FromQueryResult)]
 pub struct EventRow {
     /// Tender.
     pub tender_id: String,

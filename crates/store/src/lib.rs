@@ -13,8 +13,8 @@ use chain::{ChainProblem, EventRow};
 use crypto::MasterKey;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, QueryResult, SqlErr, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait, Value as SqlValue,
+    DbErr, FromQueryResult, QueryResult, SqlErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait, Value as SqlValue,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -96,7 +96,7 @@ pub struct DueTimer {
 }
 
 /// A message waiting in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
 pub struct OutboxRow {
     /// Row id (stable: the Message-ID derives from it).
     pub id: i64,
@@ -117,7 +117,7 @@ pub struct OutboxRow {
 }
 
 /// A person or organisation that can act and receive mail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
 pub struct Account {
     /// Account id (the actor id in commands).
     pub id: String,
@@ -246,6 +246,14 @@ impl Store {
             cache: tokio::sync::Mutex::new(HashMap::new()),
             write_gate: sqlite.then(|| tokio::sync::Mutex::new(())),
         })
+    }
+
+    /// Queues writers on SQLite, which has one; a no-op on PostgreSQL.
+    async fn gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.write_gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        }
     }
 
     /// A write transaction. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so a
@@ -438,7 +446,7 @@ impl Store {
                 vec![token_hash(token).into()],
             ))
             .await?;
-        row.map(|r| account_from(&r)).transpose()
+        row.map(|r| decode_row::<Account>(&r)).transpose()
     }
 
     /// An account by id.
@@ -450,7 +458,7 @@ impl Store {
                 vec![id.into()],
             ))
             .await?;
-        row.map(|r| account_from(&r)).transpose()
+        row.map(|r| decode_row::<Account>(&r)).transpose()
     }
 
     // ---- commands -------------------------------------------------------------------------
@@ -498,10 +506,7 @@ impl Store {
     ) -> R<Executed> {
         let mut attempt = 0;
         loop {
-            let _gate = match &self.write_gate {
-                Some(g) => Some(g.lock().await),
-                None => None,
-            };
+            let _gate = self.gate().await;
             match self
                 .try_run(tender_id, create.clone(), command_id, command, now)
                 .await
@@ -582,10 +587,7 @@ impl Store {
         }
         let mut attempt = 0;
         loop {
-            let _gate = match &self.write_gate {
-                Some(g) => Some(g.lock().await),
-                None => None,
-            };
+            let _gate = self.gate().await;
             match self.try_batch(requests).await {
                 Err(StoreError::Conflict(t)) if attempt < 8 => {
                     attempt += 1;
@@ -1021,7 +1023,7 @@ impl Store {
                 vec![tender_id.into()],
             ))
             .await?;
-        row.map(|r| TenderRow::from(&r)).transpose()
+        row.map(|r| decode_row::<TenderRow>(&r)).transpose()
     }
 
     async fn tender_row_in<C: ConnectionTrait>(
@@ -1035,7 +1037,7 @@ impl Store {
                 vec![tender_id.into()],
             ))
             .await?;
-        row.map(|r| TenderRow::from(&r)).transpose()
+        row.map(|r| decode_row::<TenderRow>(&r)).transpose()
     }
 
     async fn tender_row(&self, tender_id: &str) -> R<Option<TenderRow>> {
@@ -1051,7 +1053,7 @@ impl Store {
                 vec![],
             ))
             .await?;
-        rows.iter().map(TenderRow::from).collect()
+        rows.iter().map(decode_row::<TenderRow>).collect()
     }
 
     /// The tender's workflow and current state (replayed from its events, bids decrypted).
@@ -1084,7 +1086,7 @@ impl Store {
                 vec![tender_id.into(), first.into(), last.into()],
             ))
             .await?;
-        rows.iter().map(event_row).collect()
+        rows.iter().map(decode_row::<EventRow>).collect()
     }
 
     /// The stored rows of a tender's events (payloads as stored: bids sealed).
@@ -1148,10 +1150,7 @@ impl Store {
         let sql = format!(
             "UPDATE timers SET claimed_by = ?, claimed_until_ms = ? WHERE tender_id IN (SELECT tender_id FROM timers WHERE due_ms <= ? AND (claimed_until_ms IS NULL OR claimed_until_ms < ?) ORDER BY due_ms LIMIT ?{lock}) RETURNING tender_id, kind, due_ms"
         );
-        let _gate = match &self.write_gate {
-            Some(g) => Some(g.lock().await),
-            None => None,
-        };
+        let _gate = self.gate().await;
         let rows = self
             .db
             .query_all_raw(self.stmt(
@@ -1236,10 +1235,7 @@ impl Store {
         let sql = format!(
             "UPDATE outbox SET claimed_by = ?, claimed_until_ms = ?, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? AND (claimed_until_ms IS NULL OR claimed_until_ms < ?) ORDER BY id LIMIT ?{lock}) RETURNING id, tender_id, event_seq, message, recipient_id, status, attempts, last_error"
         );
-        let _gate = match &self.write_gate {
-            Some(g) => Some(g.lock().await),
-            None => None,
-        };
+        let _gate = self.gate().await;
         let rows = self
             .db
             .query_all_raw(self.stmt(
@@ -1253,7 +1249,7 @@ impl Store {
                 ],
             ))
             .await?;
-        let mut out: Vec<OutboxRow> = rows.iter().map(outbox_row).collect::<R<_>>()?;
+        let mut out: Vec<OutboxRow> = rows.iter().map(decode_row::<OutboxRow>).collect::<R<_>>()?;
         out.sort_by_key(|r| r.id);
         Ok(out)
     }
@@ -1299,10 +1295,7 @@ impl Store {
 
     /// Puts a dead letter back in the queue.
     pub async fn resend(&self, id: i64) -> R<bool> {
-        let _gate = match &self.write_gate {
-            Some(g) => Some(g.lock().await),
-            None => None,
-        };
+        let _gate = self.gate().await;
         let res = self
             .db
             .execute_raw(self.stmt(
@@ -1314,10 +1307,7 @@ impl Store {
     }
 
     async fn outbox_update(&self, sql: &str, values: Vec<SqlValue>) -> R<()> {
-        let _gate = match &self.write_gate {
-            Some(g) => Some(g.lock().await),
-            None => None,
-        };
+        let _gate = self.gate().await;
         self.db.execute_raw(self.stmt(sql, values)).await?;
         Ok(())
     }
@@ -1328,12 +1318,12 @@ impl Store {
             Some(s) => self.db.query_all_raw(self.stmt("SELECT id, tender_id, event_seq, message, recipient_id, status, attempts, last_error FROM outbox WHERE status = ? ORDER BY id", vec![s.into()])).await?,
             None => self.db.query_all_raw(self.stmt("SELECT id, tender_id, event_seq, message, recipient_id, status, attempts, last_error FROM outbox ORDER BY id", vec![])).await?,
         };
-        rows.iter().map(outbox_row).collect()
+        rows.iter().map(decode_row::<OutboxRow>).collect()
     }
 }
 
 /// A tender's projection row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
 pub struct TenderRow {
     /// Tender id.
     pub tender_id: String,
@@ -1349,55 +1339,8 @@ pub struct TenderRow {
     pub deadline_ms: Option<i64>,
 }
 
-impl TenderRow {
-    fn from(r: &QueryResult) -> R<Self> {
-        Ok(Self {
-            tender_id: get(r, "tender_id")?,
-            workflow_sha256: get(r, "workflow_sha256")?,
-            state: get(r, "state")?,
-            seq: get(r, "seq")?,
-            last_hash: get(r, "last_hash")?,
-            deadline_ms: get(r, "deadline_ms")?,
-        })
-    }
-}
-
-fn event_row(r: &QueryResult) -> R<EventRow> {
-    Ok(EventRow {
-        tender_id: get(r, "tender_id")?,
-        seq: get(r, "seq")?,
-        command_id: get(r, "command_id")?,
-        actor_id: get(r, "actor_id")?,
-        actor_role: get(r, "actor_role")?,
-        at_ms: get(r, "at_ms")?,
-        kind: get(r, "kind")?,
-        payload: get(r, "payload")?,
-        prev_hash: get(r, "prev_hash")?,
-        hash: get(r, "hash")?,
-    })
-}
-
-fn outbox_row(r: &QueryResult) -> R<OutboxRow> {
-    Ok(OutboxRow {
-        id: get(r, "id")?,
-        tender_id: get(r, "tender_id")?,
-        event_seq: get(r, "event_seq")?,
-        message: get(r, "message")?,
-        recipient_id: get(r, "recipient_id")?,
-        status: get(r, "status")?,
-        attempts: get(r, "attempts")?,
-        last_error: get(r, "last_error")?,
-    })
-}
-
-fn account_from(r: &QueryResult) -> R<Account> {
-    Ok(Account {
-        id: get(r, "id")?,
-        role: get(r, "role")?,
-        display_name: get(r, "display_name")?,
-        email: get(r, "email")?,
-        locale: get(r, "locale")?,
-    })
+fn decode_row<T: FromQueryResult>(r: &QueryResult) -> R<T> {
+    T::from_query_result(r, "").map_err(StoreError::Db)
 }
 
 /// SHA-256 (hex) of an API token, the form in which tokens are stored.
