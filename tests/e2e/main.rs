@@ -1,5 +1,6 @@
 //! End-to-end tests of the whole system: the real `tenderflow serve` process over HTTP, on
 //! SQLite and PostgreSQL, with a real SMTP server (aiosmtpd).
 
+mod cli;
 mod harness;
 mod seed;

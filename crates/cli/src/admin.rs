@@ -41,6 +41,33 @@ pub enum AuditCmd {
 pub enum TenderCmd {
     /// List tenders with their state.
     List,
+    /// Create a tender from a workflow (id or SHA-256) as a staff account.
+    Create {
+        /// The new tender's id.
+        #[arg(long)]
+        id: String,
+        /// Workflow id (shipped ones: partner-recruitment, open-tender-prc, …) or SHA-256.
+        #[arg(long)]
+        workflow: String,
+        /// The staff account acting.
+        #[arg(long = "as")]
+        actor: String,
+    },
+    /// Run a command on a tender as an account, e.g.
+    /// `tenderflow tender run T-1 --as staff-zhang '{"command": "open_bids"}'`.
+    /// The command JSON is the API's; the definition decides whether the account may.
+    Run {
+        /// Tender id.
+        tender: String,
+        /// The account acting.
+        #[arg(long = "as")]
+        actor: String,
+        /// The command as JSON (or `-` to read it from standard input).
+        command: String,
+        /// Idempotency key (default: a new one each call).
+        #[arg(long)]
+        key: Option<String>,
+    },
     /// Show a tender as staff see it (JSON).
     Show {
         /// Tender id.
@@ -145,6 +172,70 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
                 "{}",
                 serde_json::to_string_pretty(&tenderflow_core::view(&wf, &t, &staff))?
             );
+        }
+        TenderCmd::Create {
+            id,
+            workflow,
+            actor,
+        } => {
+            crate::workflow::register_shipped(&store).await?;
+            let actor = acting(&store, &actor).await?;
+            let cmd = tenderflow_core::Command {
+                actor,
+                body: tenderflow_core::CommandBody::CreateDraft {
+                    tender_id: id.clone(),
+                },
+            };
+            let done = store
+                .create_tender(
+                    &workflow,
+                    &format!("cli:{}:create:{id}", now_ms()),
+                    &cmd,
+                    now(),
+                )
+                .await?;
+            println!("tender {id} created; state {}", done.state);
+        }
+        TenderCmd::Run {
+            tender,
+            actor,
+            command,
+            key,
+        } => {
+            let text = if command == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                command
+            };
+            let body: tenderflow_core::CommandBody = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("the command JSON: {e}"))?;
+            let actor = acting(&store, &actor).await?;
+            let id = key.unwrap_or_else(|| format!("cli:{}:{}", actor.id, now_ms()));
+            let cmd = tenderflow_core::Command { actor, body };
+            match store.execute(&tender, &id, &cmd, now()).await {
+                Ok(done) => {
+                    for (seq, e) in &done.events {
+                        println!(
+                            "{seq:>4} {}",
+                            e.body.name().map_or("state_entered", |n| n.as_str())
+                        );
+                    }
+                    println!(
+                        "tender {tender} is now `{}`{}",
+                        done.state,
+                        if done.repeated {
+                            " (repeated command: nothing new)"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                Err(tenderflow_store::StoreError::Rejected(r)) => {
+                    eprintln!("refused [{}]: {}", r.code, r.message);
+                    return Ok(ExitCode::from(3));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         TenderCmd::Events { tender } => {
             let (_, t) = store.load(&tender).await?;
@@ -316,4 +407,22 @@ pub async fn export(config: &Config, cmd: ExportCmd) -> anyhow::Result<ExitCode>
         None => println!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn now() -> tenderflow_core::Timestamp {
+    tenderflow_core::Timestamp::from_unix_millis(now_ms())
+        .unwrap_or(tenderflow_core::Timestamp::EPOCH)
+}
+
+/// The actor of an existing account.
+async fn acting(
+    store: &tenderflow_store::Store,
+    id: &str,
+) -> anyhow::Result<tenderflow_core::Actor> {
+    let account = store
+        .account(id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account `{id}` (tenderflow account create …)"))?;
+    tenderflow_core::Actor::new(&account.id, &account.role)
+        .ok_or_else(|| anyhow::anyhow!("account id `{id}` is not a valid actor id"))
 }

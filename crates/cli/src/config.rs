@@ -9,9 +9,14 @@ use tenderflow_notify::Transport;
 use tenderflow_store::Store;
 use tenderflow_store::crypto::MasterKey;
 
-/// Options shared by every command.
+/// Options shared by every command. Precedence: flags, then `TENDERFLOW_*` variables, then
+/// the config file, then the defaults.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
+    /// A TOML config file with any of: data_dir, database_url, smtp_url, mail_from,
+    /// master_key, log_format.
+    #[arg(long = "config", global = true, env = "TENDERFLOW_CONFIG")]
+    pub config_file: Option<PathBuf>,
     /// Data directory: the SQLite database, the master key file and mail files live here.
     #[arg(
         long,
@@ -123,4 +128,59 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// The keys a config file may set.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    master_key: Option<String>,
+    log_format: Option<String>,
+}
+
+/// Fills in from the config file what neither a flag nor a variable set.
+pub fn apply_file(c: &mut Config, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    let Some(path) = c.config_file.clone() else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    let file: FileConfig =
+        toml::from_str(&text).with_context(|| format!("config file {}", path.display()))?;
+    let unset = |id: &str| {
+        matches!(
+            matches.value_source(id),
+            None | Some(clap::parser::ValueSource::DefaultValue)
+        )
+    };
+    if let (Some(v), true) = (file.data_dir, unset("data_dir")) {
+        c.data_dir = v;
+    }
+    if let (Some(v), true) = (file.database_url, unset("database_url")) {
+        c.database_url = Some(v);
+    }
+    if let (Some(v), true) = (file.smtp_url, unset("smtp_url")) {
+        c.smtp_url = Some(v);
+    }
+    if let (Some(v), true) = (file.mail_from, unset("mail_from")) {
+        c.mail_from = v;
+    }
+    if let (Some(v), true) = (file.master_key, unset("master_key")) {
+        c.master_key = Some(v);
+    }
+    if let (Some(v), true) = (file.log_format, unset("log_format")) {
+        c.log_format = match v.as_str() {
+            "json" => LogFormat::Json,
+            "text" => LogFormat::Text,
+            other => anyhow::bail!(
+                "config file {}: log_format `{other}`: expected text or json",
+                path.display()
+            ),
+        };
+    }
+    Ok(())
 }

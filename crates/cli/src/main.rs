@@ -7,7 +7,7 @@ mod demo;
 mod serve;
 mod workflow;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Tenderflow: open procurement and partner recruitment from declarative workflow definitions.
@@ -55,7 +55,15 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    if let Err(e) = config::apply_file(&mut cli.config, &matches) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(2);
+    }
     config::init_logging(&cli.config);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
