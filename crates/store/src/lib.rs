@@ -85,7 +85,7 @@ pub struct Executed {
 }
 
 /// A timer that fell due and was claimed by this worker.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct DueTimer {
     /// Tender.
     pub tender_id: String,
@@ -1141,38 +1141,16 @@ impl Store {
         lease_ms: i64,
         limit: i64,
     ) -> R<Vec<DueTimer>> {
-        let now_ms = now.unix_millis();
-        let lock = if self.backend == DbBackend::Postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "UPDATE timers SET claimed_by = ?, claimed_until_ms = ? WHERE tender_id IN (SELECT tender_id FROM timers WHERE due_ms <= ? AND (claimed_until_ms IS NULL OR claimed_until_ms < ?) ORDER BY due_ms LIMIT ?{lock}) RETURNING tender_id, kind, due_ms"
-        );
-        let _gate = self.gate().await;
-        let rows = self
-            .db
-            .query_all_raw(self.stmt(
-                &sql,
-                vec![
-                    worker.into(),
-                    (now_ms + lease_ms).into(),
-                    now_ms.into(),
-                    now_ms.into(),
-                    limit.into(),
-                ],
-            ))
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DueTimer {
-                    tender_id: get(r, "tender_id")?,
-                    kind: get(r, "kind")?,
-                    due_ms: get(r, "due_ms")?,
-                })
-            })
-            .collect()
+        self.claim::<DueTimer>(
+            "timers",
+            "tender_id",
+            "due_ms <= ?",
+            "",
+            "ORDER BY due_ms",
+            "tender_id, kind, due_ms",
+            (now.unix_millis(), worker, lease_ms, limit),
+        )
+        .await
     }
 
     /// Fires every due timer once: claims it and executes `advance_time` with a command id
@@ -1227,31 +1205,55 @@ impl Store {
         lease_ms: i64,
         limit: i64,
     ) -> R<Vec<OutboxRow>> {
+        let mut out = self
+            .claim::<OutboxRow>(
+                "outbox",
+                "id",
+                "status = 'pending' AND next_attempt_ms <= ?",
+                ", attempts = attempts + 1",
+                "ORDER BY id",
+                "id, tender_id, event_seq, message, recipient_id, status, attempts, last_error",
+                (now_ms, worker, lease_ms, limit),
+            )
+            .await?;
+        out.sort_by_key(|r| r.id);
+        Ok(out)
+    }
+
+    /// Leases up to `limit` rows of `table` that are due (`due`, with one `?` for now) and
+    /// not leased, to `worker` for `lease_ms`, returning `returning`. With PostgreSQL several
+    /// processes may claim at once: `FOR UPDATE SKIP LOCKED` hands each row to one of them.
+    #[allow(clippy::too_many_arguments)]
+    async fn claim<T: FromQueryResult>(
+        &self,
+        table: &str,
+        key: &str,
+        due: &str,
+        also_set: &str,
+        order: &str,
+        returning: &str,
+        (now_ms, worker, lease_ms, limit): (i64, &str, i64, i64),
+    ) -> R<Vec<T>> {
         let lock = if self.backend == DbBackend::Postgres {
             " FOR UPDATE SKIP LOCKED"
         } else {
             ""
         };
         let sql = format!(
-            "UPDATE outbox SET claimed_by = ?, claimed_until_ms = ?, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? AND (claimed_until_ms IS NULL OR claimed_until_ms < ?) ORDER BY id LIMIT ?{lock}) RETURNING id, tender_id, event_seq, message, recipient_id, status, attempts, last_error"
+            "UPDATE {table} SET claimed_by = ?, claimed_until_ms = ?{also_set} WHERE {key} IN \
+             (SELECT {key} FROM {table} WHERE {due} AND (claimed_until_ms IS NULL OR claimed_until_ms < ?) {order} LIMIT ?{lock}) \
+             RETURNING {returning}"
         );
         let _gate = self.gate().await;
-        let rows = self
-            .db
-            .query_all_raw(self.stmt(
-                &sql,
-                vec![
-                    worker.into(),
-                    (now_ms + lease_ms).into(),
-                    now_ms.into(),
-                    now_ms.into(),
-                    limit.into(),
-                ],
-            ))
-            .await?;
-        let mut out: Vec<OutboxRow> = rows.iter().map(decode_row::<OutboxRow>).collect::<R<_>>()?;
-        out.sort_by_key(|r| r.id);
-        Ok(out)
+        let values = vec![
+            worker.into(),
+            (now_ms + lease_ms).into(),
+            now_ms.into(),
+            now_ms.into(),
+            limit.into(),
+        ];
+        let rows = self.db.query_all_raw(self.stmt(&sql, values)).await?;
+        rows.iter().map(decode_row::<T>).collect()
     }
 
     /// Marks a claimed message sent.
