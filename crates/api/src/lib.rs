@@ -79,6 +79,9 @@ pub struct AppState {
     pub manual_clock: Option<Arc<ManualClock>>,
     /// How OCDS identifiers are formed and who publishes.
     pub ocds: Arc<tenderflow_core::ocds::Options>,
+    /// When set, commands are written in batches (group commit): one transaction for many
+    /// concurrent commands, none answered before its batch commits.
+    pub committer: Option<tenderflow_store::group::GroupCommitter>,
 }
 
 impl AppState {
@@ -89,6 +92,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             manual_clock: None,
             ocds: Arc::default(),
+            committer: None,
         }
     }
 
@@ -100,7 +104,20 @@ impl AppState {
             clock: clock.clone(),
             manual_clock: Some(clock),
             ocds: Arc::default(),
+            committer: None,
         }
+    }
+}
+
+impl AppState {
+    /// Writes commands through a group committer (batches of up to `max_batch`). Call from
+    /// within the runtime that serves requests.
+    pub fn with_group_commit(mut self, max_batch: usize) -> Self {
+        self.committer = Some(tenderflow_store::group::GroupCommitter::start(
+            self.store.clone(),
+            max_batch,
+        ));
+        self
     }
 }
 

@@ -27,6 +27,9 @@ pub enum BenchCmd {
         /// Database (default: a fresh SQLite file in a temporary directory).
         #[arg(long)]
         database_url: Option<String>,
+        /// Serve with group commit (`tenderflow serve --group-commit`).
+        #[arg(long)]
+        group_commit: bool,
     },
     /// Mail dispatch to an SMTP server: the pooled transport against a connection per
     /// message. Start a server first, e.g.
@@ -75,7 +78,8 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
             clients,
             bids,
             database_url,
-        } => http(clients, bids, database_url).await,
+            group_commit,
+        } => http(clients, bids, database_url, group_commit).await,
         BenchCmd::Mail {
             smtp_url,
             messages,
@@ -88,6 +92,7 @@ async fn http(
     clients: usize,
     bids: usize,
     database_url: Option<String>,
+    group_commit: bool,
 ) -> anyhow::Result<ExitCode> {
     let (url, dir) = match database_url {
         Some(u) => (u, None),
@@ -113,6 +118,11 @@ async fn http(
     );
     let state =
         tenderflow_api::AppState::with_manual_clock(store.clone(), steps[1].at.plus_seconds(60));
+    let state = if group_commit {
+        state.with_group_commit(256)
+    } else {
+        state
+    };
     let mut tokens = Vec::with_capacity(per_tender);
     for i in 0..per_tender {
         let id = format!("bench-org-{i:03}");

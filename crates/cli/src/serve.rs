@@ -19,6 +19,10 @@ pub struct ServeArgs {
     /// (tests and rehearsals). Without it the system clock is used.
     #[arg(long)]
     manual_clock: Option<String>,
+    /// Write concurrent commands in batches, one transaction each (group commit): more
+    /// commands per second under load; nobody is answered before the batch commits.
+    #[arg(long, env = "TENDERFLOW_GROUP_COMMIT")]
+    group_commit: bool,
 }
 
 fn now_ms() -> i64 {
@@ -38,6 +42,11 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             AppState::with_manual_clock(store.clone(), start)
         }
         None => AppState::new(store.clone()),
+    };
+    let state = if args.group_commit {
+        state.with_group_commit(256)
+    } else {
+        state
     };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -30,6 +30,10 @@ impl Drop for Dir {
 }
 
 async fn env(bidders: u32) -> Env {
+    env_with(bidders, false).await
+}
+
+async fn env_with(bidders: u32, group_commit: bool) -> Env {
     let dir = std::env::temp_dir().join(format!("tenderflow-api-{}", uuid_like()));
     std::fs::create_dir_all(&dir).expect("dir");
     let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
@@ -75,6 +79,11 @@ async fn env(bidders: u32) -> Env {
         tokens.insert(id, store.create_account(&a).await.expect("account"));
     }
     let state = AppState::with_manual_clock(store.clone(), steps[0].at);
+    let state = if group_commit {
+        state.with_group_commit(64)
+    } else {
+        state
+    };
     Env {
         router: app(state),
         store,
@@ -273,6 +282,61 @@ type Case<'a> = (
     StatusCode,
     &'a str,
 );
+
+#[tokio::test]
+async fn group_commit_gives_the_same_answers() {
+    let e = env_with(18, true).await;
+    e.play(e.steps.len()).await;
+    let (_, v) = e
+        .call(Some(scenario::STAFF), Method::GET, "/tenders/T-2021", None)
+        .await;
+    assert_eq!(v["state"], "awarded", "{v}");
+    assert_eq!(v["awarded"].as_array().map(Vec::len), Some(7));
+    // Concurrent bids on a fresh tender, a duplicate and a refused one among them.
+    let e = env_with(6, true).await;
+    e.play(2).await;
+    let mut handles = Vec::new();
+    let e = std::sync::Arc::new(e);
+    for i in 0..6u32 {
+        let e = e.clone();
+        handles.push(tokio::spawn(async move {
+            let share = if i == 5 { 5 } else { 30 };
+            let body = json!({ "content": { "organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": share, "feeMinor": 100 + i } }).to_string();
+            let who = scenario::bidder_id(i);
+            e.raw(Some(&who), Method::POST, "/tenders/T-2021/bids", Some(body), &[("idempotency-key", "k")]).await
+        }));
+    }
+    let mut codes = Vec::new();
+    for h in handles {
+        codes.push(h.await.expect("join").0);
+    }
+    assert_eq!(
+        codes.iter().filter(|c| **c == StatusCode::CREATED).count(),
+        5,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes
+            .iter()
+            .filter(|c| **c == StatusCode::UNPROCESSABLE_ENTITY)
+            .count(),
+        1,
+        "{codes:?}"
+    );
+    let (_, t) = e
+        .call(Some(scenario::STAFF), Method::GET, "/tenders/T-2021", None)
+        .await;
+    assert_eq!(t["bids"].as_array().map(Vec::len), Some(5));
+    let (_, audit) = e
+        .call(
+            Some(scenario::INSPECTOR),
+            Method::GET,
+            "/audit/verify",
+            None,
+        )
+        .await;
+    assert_eq!(audit["intact"], true);
+}
 
 #[tokio::test]
 async fn bad_input_gets_its_status_and_code_and_changes_nothing() {
