@@ -237,6 +237,11 @@ pub fn app(state: AppState) -> Router {
         get(opening_record),
     )
     .add(
+        "/tenders/{id}/records",
+        &[("get", "The records: receipt log, opening record, objections, evaluation report, publicity notice, supervision record", "staff, inspector, admin", false)],
+        get(records),
+    )
+    .add(
         "/tenders/{id}/report",
         &[(
             "get",
@@ -994,4 +999,14 @@ async fn ocds_record(State(s): State<AppState>, Path(ocid): Path<String>) -> R<J
         "publisher": { "name": s.ocds.publisher },
         "records": [tenderflow_core::ocds::record(releases)],
     })))
+}
+
+async fn records(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> R<Json<Value>> {
+    require(&caller, &["staff", "inspector", "admin"])?;
+    let (wf, t) = s.store.load(&id).await?;
+    Ok(Json(tenderflow_core::records::records(&wf, &t)))
 }

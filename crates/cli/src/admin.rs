@@ -73,6 +73,12 @@ pub enum TenderCmd {
         /// Tender id.
         tender: String,
     },
+    /// Print a tender's records (receipt log, opening record, objections, evaluation report,
+    /// publicity notice, supervision record) as JSON.
+    Records {
+        /// Tender id.
+        tender: String,
+    },
     /// Print a tender's event log (bids decrypted only after opening).
     Events {
         /// Tender id.
@@ -236,6 +242,13 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
                 }
                 Err(e) => return Err(e.into()),
             }
+        }
+        TenderCmd::Records { tender } => {
+            let (wf, t) = store.load(&tender).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&tenderflow_core::records::records(&wf, &t))?
+            );
         }
         TenderCmd::Events { tender } => {
             let (_, t) = store.load(&tender).await?;

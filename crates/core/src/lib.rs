@@ -17,6 +17,7 @@ pub mod effects;
 pub mod model;
 pub mod numbers;
 pub mod ocds;
+pub mod records;
 pub mod scenario;
 pub mod scoring;
 pub mod time;

@@ -47,6 +47,38 @@ fn seed_case_selects_seven_partners_out_of_eighteen() {
     assert_eq!(sent[&MessageKind::AwardNotice].len(), 7);
     assert_eq!(sent[&MessageKind::RegretNotice].len(), 11);
     assert!(sent[&MessageKind::Announcement].contains(&Recipient::Role("bidder".into())));
+    // The records, rendered from the history.
+    let rec = tenderflow_core::records::records(&wf, t);
+    assert_eq!(rec["receiptLog"].as_array().map(Vec::len), Some(18));
+    assert_eq!(
+        rec["openingRecord"]["entries"].as_array().map(Vec::len),
+        Some(18)
+    );
+    assert_eq!(
+        rec["evaluationReport"]["scoreTable"]
+            .as_array()
+            .map(Vec::len),
+        Some(90)
+    );
+    assert_eq!(
+        rec["evaluationReport"]["candidates"]
+            .as_array()
+            .map(Vec::len),
+        Some(7)
+    );
+    assert_eq!(
+        rec["publicityNotice"]["candidates"]
+            .as_array()
+            .map(Vec::len),
+        Some(7)
+    );
+    let signed: Vec<&str> = rec["supervisionRecord"]
+        .as_array()
+        .expect("supervision")
+        .iter()
+        .filter_map(|s| s["gate"].as_str())
+        .collect();
+    assert_eq!(signed, ["opening", "evaluation_report", "award"]);
     // Replaying the events gives the same state.
     assert_eq!(&replay(&run.events), t);
     // Events survive a JSON round trip unchanged (the store keeps them as JSON).
