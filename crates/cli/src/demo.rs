@@ -281,7 +281,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(winners) = &t.awarded {
         section(&format!(
-            "Selected partners ({} of {})",
+            "Selected ({} of {} bidders)",
             winners.len(),
             t.bids.len()
         ));
@@ -305,7 +305,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    section("Inspector sign-offs");
+    section("Sign-offs (inspector, and committee members where the rules want every signature)");
     for s in &t.signoffs {
         let statement = s
             .content
@@ -450,8 +450,9 @@ async fn describe(
         }
         EventBody::SignedOff { gate, .. } => {
             println!(
-                "  ✔ inspector {} signs off `{gate}` at {}",
+                "  ✔ {} ({}) signs off `{gate}` at {}",
                 name(ev.actor.id.as_str()),
+                ev.actor.role,
                 time(ev.at)
             );
         }

@@ -305,24 +305,46 @@ fn guard(cx: &Ctx<'_>, name: CommandName, tr: &Transition) -> R<()> {
     check_gates(cx, tr)
 }
 
+/// Every gate the transition needs is signed; otherwise one rejection naming every gate
+/// still open and, for committee gates, the members who have not signed.
 fn check_gates(cx: &Ctx<'_>, tr: &Transition) -> R<()> {
+    let mut open = Vec::new();
+    let mut said = Vec::new();
     for gate in &tr.gates {
-        let need = cx.wf.gate(gate).map_or(1, |g| g.min_signatures) as usize;
+        let def = cx.wf.gate(gate);
+        let need = def.map_or(1, |g| g.min_signatures) as usize;
         let have = cx.t.signatures(gate);
-        if have < need {
-            let signers = cx
-                .wf
-                .gate(gate)
-                .map(|g| g.signers.join(", "))
-                .unwrap_or_default();
-            return Err(Rejection::new(
-                C::MissingSignoff,
-                format!("gate `{gate}` needs {need} sign-off(s) by {signers}; it has {have}"),
-            )
-            .with(json!({ "gate": gate, "needed": need, "signed": have })));
+        let missing: Vec<&crate::model::ActorId> = if def.is_some_and(|g| g.committee) {
+            cx.t.active_members()
+                .map(|m| &m.id)
+                .filter(|id| {
+                    !cx.t
+                        .signoffs
+                        .iter()
+                        .any(|s| s.gate == *gate && s.by == **id)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if have < need || !missing.is_empty() {
+            let signers = def.map(|g| g.signers.join(", ")).unwrap_or_default();
+            said.push(if missing.is_empty() {
+                format!("gate `{gate}` needs {need} sign-off(s) by {signers}; it has {have}")
+            } else {
+                format!(
+                    "gate `{gate}` needs every committee member's signature; {} missing",
+                    missing.len()
+                )
+            });
+            open.push(json!({ "gate": gate, "needed": need, "signed": have, "missing": missing }));
         }
     }
-    Ok(())
+    if open.is_empty() {
+        Ok(())
+    } else {
+        Err(Rejection::new(C::MissingSignoff, said.join("; ")).with(json!({ "gates": open })))
+    }
 }
 
 fn payload(body: &CommandBody) -> Option<&Value> {
@@ -542,6 +564,9 @@ fn run(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> R<()> {
                     &format!("sign gate `{gate}`"),
                     &g.signers,
                 ));
+            }
+            if g.committee {
+                member(cx)?;
             }
             if cx
                 .t

@@ -521,6 +521,10 @@ pub struct Gate {
     /// Signatures needed.
     #[serde(default = "one")]
     pub min_signatures: u32,
+    /// Every active member of the evaluation committee must sign (the evaluation report,
+    /// "signed by all members"; a dissent goes into the sign-off form).
+    #[serde(default)]
+    pub committee: bool,
 }
 
 /// Who receives a message.

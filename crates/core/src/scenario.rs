@@ -303,6 +303,25 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
         &staff,
         CommandBody::FinalizeEvaluation { draw_seed: p.seed },
     );
+    // Gates every committee member signs (the report "signed by all members").
+    for g in d
+        .gates
+        .iter()
+        .filter(|g| g.committee && g.state == "evaluated")
+    {
+        for e in 0..p.evaluators {
+            let content =
+                json!({ "statement": "I sign the evaluation report.", "observations": "" });
+            push(
+                finalized.plus_seconds(300),
+                &actor(&evaluator_id(e), "evaluator"),
+                CommandBody::SignOff {
+                    gate: g.id.clone(),
+                    content: content.into(),
+                },
+            );
+        }
+    }
     if d.gates.iter().any(|g| g.id == "evaluation_report") {
         push(
             finalized.plus_seconds(600),

@@ -1079,3 +1079,65 @@ fn views_hide_bids_before_opening_and_scores_until_the_report() {
         "committee names are secret from bidders"
     );
 }
+
+#[test]
+fn under_the_bidding_law_every_committee_member_signs_the_report() {
+    let wf = workflow("open-tender-prc");
+    let steps = seed_script(&wf);
+    let mut run = Run::new(wf);
+    let i = run.play_until(&steps, Some("evaluated"));
+    let t = now(&run);
+    let propose = cmd(STAFF, "staff", CommandBody::ProposeAward);
+    // The script signs next: first the members, then the inspector. Without them, no proposal.
+    let err = run.exec(&propose, t).expect_err("unsigned");
+    assert_eq!(err.code, C::MissingSignoff);
+    let gates = err.details["gates"].as_array().expect("gates");
+    assert_eq!(gates.len(), 2, "both gates are open: {}", err.details);
+    assert_eq!(gates[1]["gate"], "committee_report");
+    assert_eq!(
+        gates[1]["missing"].as_array().map(Vec::len),
+        Some(5),
+        "{}",
+        err.details
+    );
+    let by_inspector = cmd(
+        INSPECTOR,
+        "inspector",
+        CommandBody::SignOff {
+            gate: "committee_report".into(),
+            content: json!({"statement": "x"}).into(),
+        },
+    );
+    assert_eq!(
+        run.exec(&by_inspector, t).expect_err("not a signer").code,
+        C::WrongRole
+    );
+    let outsider = cmd(
+        "expert-99",
+        "evaluator",
+        CommandBody::SignOff {
+            gate: "committee_report".into(),
+            content: json!({"statement": "x"}).into(),
+        },
+    );
+    assert_eq!(
+        run.exec(&outsider, t).expect_err("not a member").code,
+        C::NotCommitteeMember
+    );
+    // Four of five sign: still refused, naming the one missing.
+    for s in &steps[i..i + 4] {
+        run.step(s);
+    }
+    let err = run
+        .exec(&propose, steps[i + 4].at)
+        .expect_err("one missing");
+    assert_eq!(
+        err.details["gates"][1]["missing"],
+        json!([evaluator_id(4)]),
+        "{}",
+        err.details
+    );
+    run.play_until(&steps[i + 4..], None);
+    assert_eq!(run.tender.state, "awarded");
+    assert_eq!(run.tender.signatures("committee_report"), 5);
+}
