@@ -509,10 +509,16 @@ async fn timeline(
     caller: Caller,
     Path(id): Path<String>,
 ) -> R<Json<Value>> {
-    readable(&s, &caller, &id).await?;
+    let (_, t) = readable(&s, &caller, &id).await?;
     let rows = s.store.event_rows(&id).await?;
+    // Before opening, bidders do not learn how many bids the others have sent.
+    let officials = matches!(
+        caller.account.role.as_str(),
+        "staff" | "inspector" | "admin" | "evaluator"
+    );
     let items: Vec<Value> = rows
         .iter()
+        .filter(|r| officials || t.opened() || !r.kind.starts_with("bid_") || r.actor_id == caller.account.id)
         .map(|r| json!({ "seq": r.seq, "at": Timestamp::from_unix_millis(r.at_ms), "type": r.kind, "actorRole": r.actor_role }))
         .collect();
     Ok(Json(json!({ "tender": id, "timeline": items })))

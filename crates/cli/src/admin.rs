@@ -315,22 +315,14 @@ pub async fn worker(config: &Config) -> anyhow::Result<ExitCode> {
         &config.mail_from,
         &name,
     )?;
-    let timers = {
-        let store = store.clone();
-        let name = name.clone();
-        async move {
-            loop {
-                let now = tenderflow_core::Timestamp::from_unix_millis(now_ms())
-                    .unwrap_or(tenderflow_core::Timestamp::EPOCH);
-                match store.fire_due_timers(now, &name).await {
-                    Ok(f) if !f.is_empty() => tracing::info!(fired = f.len(), "timers fired"),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "timers"),
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-            }
-        }
-    };
+    let timers = crate::serve::timer_loop(
+        store.clone(),
+        std::sync::Arc::new(tenderflow_api::SystemClock),
+        name.clone(),
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        },
+    );
     println!("worker {name}: firing timers and delivering mail; Ctrl-C stops");
     tokio::select! {
         () = timers => {}

@@ -63,19 +63,9 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             worker.clone(),
             stop_rx.clone(),
         );
-        tokio::spawn(async move {
-            loop {
-                match store.fire_due_timers(clock.now(), &worker).await {
-                    Ok(f) if !f.is_empty() => tracing::info!(fired = f.len(), "timers fired"),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "timer loop"),
-                }
-                tokio::select! {
-                    _ = stop.changed() => return,
-                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
-                }
-            }
-        })
+        tokio::spawn(timer_loop(store, clock, worker, async move {
+            let _ = stop.changed().await;
+        }))
     };
     let mail = {
         let dispatcher = Arc::new(tenderflow_notify::Dispatcher::new(
@@ -109,4 +99,27 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let _ = timers.await;
     let _ = mail.await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fires due timers every 200 ms on `clock` until `stop` resolves. Several processes may run
+/// it on one PostgreSQL database: each timer is claimed by one and fires through an
+/// idempotent command.
+pub async fn timer_loop(
+    store: Arc<tenderflow_store::Store>,
+    clock: Arc<dyn tenderflow_api::Clock>,
+    worker: String,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    loop {
+        match store.fire_due_timers(clock.now(), &worker).await {
+            Ok(f) if !f.is_empty() => tracing::info!(fired = f.len(), "timers fired"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "timer loop"),
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
 }
