@@ -26,6 +26,10 @@ pub const SHIPPED: &[(&str, &[u8])] = &[
         "open-procedure-eu.json",
         include_bytes!("../../../workflows/open-procedure-eu.json"),
     ),
+    (
+        "invited-tender-prc.json",
+        include_bytes!("../../../workflows/invited-tender-prc.json"),
+    ),
 ];
 
 #[derive(Debug, Subcommand)]

@@ -2,7 +2,7 @@
 
 use crate::canonical::sha256_hex;
 use crate::definition::CriterionSource;
-use crate::definition::{CommandName, TimerName, Transition, Workflow};
+use crate::definition::{CommandName, ProcedureKind, TimerName, Transition, Workflow};
 use crate::model::Command;
 use crate::model::{
     Actor, BidKey, CommandBody, DEFAULT_LOT, Event, EventBody, Lot, OpeningEntry, OpeningRecord,
@@ -90,6 +90,10 @@ rejection_codes! {
     NoQualifyingBid = "no_qualifying_bid",
     /// `now` is before the tender's last event.
     ClockRegression = "clock_regression",
+    /// An invited procedure names too few invitees.
+    TooFewInvitees = "too_few_invitees",
+    /// The bidder was not invited to this (invited) procedure.
+    NotInvited = "not_invited",
     /// Malformed input the form does not cover (empty channel list, duplicate lots, …).
     InvalidInput = "invalid_input",
 }
@@ -421,24 +425,7 @@ fn lot_of(t: &Tender, lot: Option<&String>) -> R<Arc<str>> {
 fn run(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> R<()> {
     let to = tr.to.as_deref();
     match body {
-        CommandBody::Publish {
-            announcement,
-            channels,
-            deadline,
-            lots,
-            estimated_price,
-            bid_security,
-        } => {
-            publish(
-                cx,
-                announcement,
-                channels,
-                *deadline,
-                lots,
-                *estimated_price,
-                *bid_security,
-            )?;
-        }
+        CommandBody::Publish { .. } => publish(cx, body)?,
         CommandBody::Amend {
             text,
             affects_bids,
@@ -636,16 +623,20 @@ fn run(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> R<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn publish(
-    cx: &mut Ctx<'_>,
-    announcement: &Arc<Value>,
-    channels: &[String],
-    deadline: Timestamp,
-    lots: &[Lot],
-    estimated_price: Option<Money>,
-    bid_security: Option<Money>,
-) -> R<()> {
+fn publish(cx: &mut Ctx<'_>, body: &CommandBody) -> R<()> {
+    let CommandBody::Publish {
+        announcement,
+        channels,
+        deadline,
+        lots,
+        estimated_price,
+        bid_security,
+        invitees,
+    } = body
+    else {
+        return Ok(());
+    };
+    let (deadline, estimated_price, bid_security) = (*deadline, *estimated_price, *bid_security);
     let d = cx.wf.definition();
     let mut seen = BTreeSet::new();
     if channels.is_empty()
@@ -657,6 +648,28 @@ fn publish(
             C::InvalidInput,
             "name at least one channel, each once",
         ));
+    }
+    let proc = &d.procedure;
+    let unique: BTreeSet<&crate::model::ActorId> = invitees.iter().collect();
+    match proc.kind {
+        ProcedureKind::Invited if (unique.len() as u32) < proc.min_invitees.max(1) => {
+            return Err(Rejection::new(
+                C::TooFewInvitees,
+                format!(
+                    "an invited procedure invites at least {} organisations{}; {} named",
+                    proc.min_invitees.max(1),
+                    cite(cx.wf, proc.rule.as_deref()),
+                    unique.len()
+                ),
+            ));
+        }
+        ProcedureKind::Open if !invitees.is_empty() => {
+            return Err(Rejection::new(
+                C::InvalidInput,
+                "an open procedure invites nobody in particular; leave out invitees",
+            ));
+        }
+        _ => {}
     }
     let earliest = d
         .calendar
@@ -720,6 +733,7 @@ fn publish(
         lots,
         estimated_price,
         bid_security,
+        invitees: invitees.clone(),
     });
     Ok(())
 }
@@ -807,6 +821,12 @@ fn amend(
 
 fn submit(cx: &mut Ctx<'_>, lot: Option<&String>, content: &Arc<Value>, replace: bool) -> R<()> {
     before_deadline(cx)?;
+    if !cx.t.invitees.is_empty() && !cx.t.invitees.contains(&cx.actor.id) {
+        return Err(Rejection::new(
+            C::NotInvited,
+            format!("`{}` was not invited to this procedure", cx.actor.id),
+        ));
+    }
     let key = BidKey {
         lot: lot_of(cx.t, lot)?,
         bidder: cx.actor.id.clone(),

@@ -61,6 +61,31 @@ pub struct RuleDecl {
     pub summary: Localized,
 }
 
+/// How bidders come to the procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcedureKind {
+    /// Anyone may bid.
+    #[default]
+    Open,
+    /// Only the organisations the announcement invites may bid (邀请招标).
+    Invited,
+}
+
+/// The procedure type and, for invited procedures, the least number of invitees.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Procedure {
+    /// Open or invited.
+    pub kind: ProcedureKind,
+    /// Fewest invitees an invited procedure's announcement must name.
+    #[serde(default)]
+    pub min_invitees: u32,
+    /// Rule cited.
+    #[serde(default)]
+    pub rule: Option<String>,
+}
+
 /// A role people act in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -539,6 +564,8 @@ pub enum Audience {
     Winners,
     /// Bidders who did not win.
     UnsuccessfulBidders,
+    /// The organisations an invited procedure invites.
+    Invitees,
     /// Members of the evaluation committee.
     Committee,
     /// The person who raised the objection being answered.
@@ -596,6 +623,9 @@ pub struct Definition {
     pub rule_pack: RulePack,
     /// Rules followed, statutory or adopted.
     pub rules: Vec<RuleDecl>,
+    /// Open (anyone may bid) or invited (only the invitees the announcement names).
+    #[serde(default)]
+    pub procedure: Procedure,
     /// Working-day calendar.
     #[serde(default)]
     pub calendar: Calendar,

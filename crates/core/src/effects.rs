@@ -87,6 +87,7 @@ fn resolve(aud: &Audience, t: &Tender, ev: &Event, to: &mut BTreeSet<Recipient>)
                     .map(|k| actor(&k.bidder)),
             );
         }
+        Audience::Invitees => to.extend(t.invitees.iter().map(actor)),
         Audience::Committee => to.extend(t.committee.iter().map(|m| actor(&m.id))),
         Audience::Objector => match &ev.body {
             EventBody::ObjectionAnswered { objector, .. } => {

@@ -114,6 +114,9 @@ pub enum CommandBody {
         /// Bid security required.
         #[serde(default)]
         bid_security: Option<Money>,
+        /// For an invited procedure: the organisations invited (only they may bid).
+        #[serde(default)]
+        invitees: Vec<ActorId>,
     },
     /// Publish a clarification or amendment.
     Amend {
@@ -350,6 +353,9 @@ pub enum EventBody {
         estimated_price: Option<Money>,
         /// Bid security.
         bid_security: Option<Money>,
+        /// Invitees of an invited procedure (empty for an open one).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        invitees: Vec<ActorId>,
     },
     /// Clarification or amendment published.
     AmendmentPublished {
@@ -684,6 +690,8 @@ pub struct Tender {
     pub estimated_price: Option<Money>,
     /// Bid security.
     pub bid_security: Option<Money>,
+    /// Invitees (invited procedures); empty when anyone may bid.
+    pub invitees: Vec<ActorId>,
     /// Amendments published.
     pub amendments: u32,
     /// Current bids.
@@ -784,7 +792,9 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             lots,
             estimated_price,
             bid_security,
+            invitees,
         } => {
+            t.invitees.clone_from(invitees);
             t.announcement = Some(announcement.clone());
             t.announcement_sha256 = Some(content_sha256.clone());
             t.channels.clone_from(channels);

@@ -183,7 +183,8 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
         "description": text("summary"),
         "status": status,
         "procuringEntity": { "id": buyer_id, "name": buyer_name },
-        "procurementMethod": "open",
+        // Invited tendering (邀请招标): the buyer contacts suppliers of its choice.
+        "procurementMethod": if t.invitees.is_empty() { "open" } else { "limited" },
         "procurementMethodDetails": d.title.en,
         "mainProcurementCategory": opts.category,
         "awardCriteria": if d.evaluation.method == Method::LowestPrice { "priceOnly" } else { "ratedCriteria" },

@@ -236,6 +236,12 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             lots: Vec::new(),
             estimated_price: None,
             bid_security: None,
+            // An invited procedure invites exactly the bidders of the scenario.
+            invitees: if d.procedure.kind == crate::definition::ProcedureKind::Invited {
+                (0..p.bidders).filter_map(|i| crate::model::ActorId::parse(&bidder_id(i))).collect()
+            } else {
+                Vec::new()
+            },
         },
     );
     // Bids arrive spread over the period, the last ones in the final hours.

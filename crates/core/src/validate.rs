@@ -807,6 +807,27 @@ fn check_schedule(def: &Definition, r: &mut Report<'_>, rule_ref: &RuleRef<'_>) 
             }
         }
     }
+    let proc = &def.procedure;
+    rule_ref(r, "/procedure/rule".into(), &proc.rule);
+    if proc.kind == crate::definition::ProcedureKind::Invited
+        && matches!(
+            def.rule_pack,
+            RulePack::PrcBiddingLaw | RulePack::PrcGovProcurement
+        )
+        && proc.min_invitees < 3
+    {
+        let article = if def.rule_pack == RulePack::PrcBiddingLaw {
+            "BL 17"
+        } else {
+            "GPL 34"
+        };
+        r.push(
+            "/procedure/minInvitees",
+            C::BelowRulePack,
+            proc.min_invitees.to_string(),
+            format!("at least 3 invitees ({article})"),
+        );
+    }
     let statutory_committee = matches!(
         def.rule_pack,
         RulePack::PrcBiddingLaw | RulePack::PrcGovProcurement

@@ -86,6 +86,7 @@ fn sample(name: CommandName, role: &str, run: &Run) -> Command {
             lots: vec![],
             estimated_price: None,
             bid_security: None,
+            invitees: vec![],
         },
         CommandName::Amend => CommandBody::Amend {
             text: "Clarified".into(),
@@ -609,8 +610,7 @@ fn business_rules_table() {
                     deadline: Timestamp::parse("2026-01-10T00:00:00Z").expect("ts"),
                     lots: vec![],
                     estimated_price: None,
-                    bid_security: None,
-                },
+                    bid_security: None, invitees: vec![] },
             ),
             when: When::Soon,
             expect: Err(C::ScheduleViolation),
@@ -627,8 +627,7 @@ fn business_rules_table() {
                     deadline: Timestamp::parse("2026-03-10T00:00:00Z").expect("ts"),
                     lots: vec![],
                     estimated_price: None,
-                    bid_security: None,
-                },
+                    bid_security: None, invitees: vec![] },
             ),
             when: When::Soon,
             expect: Err(C::InvalidInput),
@@ -954,6 +953,7 @@ fn bid_security_above_two_percent_is_refused_under_the_bidding_law() {
                 lots: vec![],
                 estimated_price: tenderflow_core::Money::from_minor(100_000_000),
                 bid_security: tenderflow_core::Money::from_minor(security),
+                invitees: vec![],
             },
         )
     };
@@ -1140,4 +1140,70 @@ fn under_the_bidding_law_every_committee_member_signs_the_report() {
     run.play_until(&steps[i + 4..], None);
     assert_eq!(run.tender.state, "awarded");
     assert_eq!(run.tender.signatures("committee_report"), 5);
+}
+
+#[test]
+fn an_invited_tender_needs_three_invitees_and_takes_bids_only_from_them() {
+    let wf = workflow("invited-tender-prc");
+    let steps = seed_script(&wf);
+    let mut run = Run::new(wf);
+    run.step(&steps[0]);
+    let CommandBody::Publish {
+        announcement,
+        channels,
+        deadline,
+        invitees,
+        ..
+    } = &steps[1].command.body
+    else {
+        panic!()
+    };
+    let publish = |invitees: Vec<ActorId>| {
+        cmd(
+            STAFF,
+            "staff",
+            CommandBody::Publish {
+                announcement: announcement.clone(),
+                channels: channels.clone(),
+                deadline: *deadline,
+                lots: vec![],
+                estimated_price: None,
+                bid_security: None,
+                invitees,
+            },
+        )
+    };
+    let err = run
+        .exec(&publish(invitees[..2].to_vec()), steps[1].at)
+        .expect_err("two invitees");
+    assert_eq!(err.code, C::TooFewInvitees);
+    assert!(err.message.contains("BL 17"), "{}", err.message);
+    run.exec(&publish(invitees.clone()), steps[1].at)
+        .expect("invited");
+    let stranger = cmd(
+        "uninvited-org",
+        "bidder",
+        CommandBody::SubmitBid {
+            lot: None,
+            content: json!({"organisation": "x", "priceMinor": 100, "technicalProposal": "p"})
+                .into(),
+        },
+    );
+    assert_eq!(
+        run.exec(&stranger, steps[1].at)
+            .expect_err("not invited")
+            .code,
+        C::NotInvited
+    );
+    run.step(&steps[2]);
+    assert_eq!(run.tender.bids.len(), 1);
+    // The announcement goes to the invitees, not to every registered bidder.
+    let sent = tenderflow_core::notifications(&run.wf, &run.tender, &run.events[2..4]);
+    assert_eq!(
+        sent.iter()
+            .filter(|n| n.message.as_str() == "announcement"
+                && matches!(n.recipient, tenderflow_core::Recipient::Actor(_)))
+            .count(),
+        invitees.len()
+    );
 }

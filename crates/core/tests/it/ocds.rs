@@ -147,6 +147,7 @@ fn every_shipped_definition_exports_valid_ocds() {
         "open-tender-prc",
         "gov-procurement-prc",
         "open-procedure-eu",
+        "invited-tender-prc",
     ] {
         let (releases, _) = export(name);
         let pkg = ocds::package(

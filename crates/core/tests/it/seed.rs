@@ -94,6 +94,7 @@ fn every_shipped_definition_runs_from_draft_to_award() {
         "open-tender-prc",
         "gov-procurement-prc",
         "open-procedure-eu",
+        "invited-tender-prc",
     ] {
         let wf = workflow(name);
         let steps = seed_script(&wf);
