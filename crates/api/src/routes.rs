@@ -480,7 +480,18 @@ async fn get_tender(
     Path(id): Path<String>,
 ) -> R<Json<Value>> {
     let (wf, t) = readable(&s, &caller, &id).await?;
-    Ok(Json(tenderflow_core::view(&wf, &t, &caller.actor)))
+    let mut v = tenderflow_core::view(&wf, &t, &caller.actor);
+    if matches!(
+        caller.account.role.as_str(),
+        "staff" | "inspector" | "admin"
+    ) {
+        v["obligations"] = json!(tenderflow_core::obligations::obligations(
+            &wf,
+            &t,
+            s.clock.now()
+        ));
+    }
+    Ok(Json(v))
 }
 
 async fn events(

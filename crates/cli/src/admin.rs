@@ -174,10 +174,10 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
             let (wf, t) = store.load(&tender).await?;
             let staff = tenderflow_core::Actor::new("admin", "staff")
                 .ok_or_else(|| anyhow::anyhow!("actor"))?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&tenderflow_core::view(&wf, &t, &staff))?
-            );
+            let mut v = tenderflow_core::view(&wf, &t, &staff);
+            v["obligations"] =
+                serde_json::json!(tenderflow_core::obligations::obligations(&wf, &t, now()));
+            println!("{}", serde_json::to_string_pretty(&v)?);
         }
         TenderCmd::Create {
             id,

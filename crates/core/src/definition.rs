@@ -375,6 +375,26 @@ pub struct Schedule {
     /// Time documents stay available after publication.
     #[serde(default)]
     pub documents_available: Option<TimeRule>,
+    /// Deadlines on the procuring entity's own steps (report → decision → notice, answers to
+    /// objections, …): shown with their due dates and flagged when overdue.
+    #[serde(default)]
+    pub obligations: Vec<Obligation>,
+}
+
+/// Something that must happen within a period after something else happened.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Obligation {
+    /// Obligation id.
+    pub id: String,
+    /// What is due.
+    pub title: Localized,
+    /// The event that starts the clock (its first occurrence).
+    pub after: EventName,
+    /// The event that meets the obligation (its first occurrence after the start).
+    pub until: EventName,
+    /// How long it may take (its `rule` cites the article).
+    pub within: TimeRule,
 }
 
 /// How a criterion's score is obtained.

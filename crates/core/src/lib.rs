@@ -16,6 +16,7 @@ pub mod definition;
 pub mod effects;
 pub mod model;
 pub mod numbers;
+pub mod obligations;
 pub mod ocds;
 pub mod records;
 pub mod scenario;

@@ -732,6 +732,8 @@ pub struct Tender {
     pub cancellation: Option<String>,
     /// Why it failed: code and reason.
     pub failure: Option<(String, String)>,
+    /// When each kind of event first and last happened (obligations are timed from them).
+    pub happened: BTreeMap<EventName, (Timestamp, Timestamp)>,
 }
 
 impl Tender {
@@ -771,6 +773,12 @@ impl Tender {
 pub fn apply(mut t: Tender, event: &Event) -> Tender {
     t.seq += 1;
     t.last_at = Some(event.at);
+    if let Some(name) = event.body.name() {
+        t.happened
+            .entry(name)
+            .and_modify(|(_, last)| *last = event.at)
+            .or_insert((event.at, event.at));
+    }
     let at = event.at;
     let by = &event.actor.id;
     match &event.body {

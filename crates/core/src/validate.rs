@@ -258,6 +258,11 @@ fn check(def: &Definition, r: &mut Report<'_>) -> HashMap<String, jsonschema::Va
     let states = check_unique(r, "/states", def.states.iter().map(|x| x.id.as_str()));
     let gates = check_unique(r, "/gates", def.gates.iter().map(|x| x.id.as_str()));
     let rules = check_unique(r, "/rules", def.rules.iter().map(|x| x.id.as_str()));
+    check_unique(
+        r,
+        "/schedule/obligations",
+        def.schedule.obligations.iter().map(|o| o.id.as_str()),
+    );
     let criteria = check_unique(
         r,
         "/evaluation/criteria",
@@ -716,6 +721,13 @@ fn check_schedule(def: &Definition, r: &mut Report<'_>, rule_ref: &RuleRef<'_>) 
         if let Some(tr) = tr {
             rule_ref(r, format!("/schedule/{name}/rule"), &tr.rule);
         }
+    }
+    for (i, o) in s.obligations.iter().enumerate() {
+        rule_ref(
+            r,
+            format!("/schedule/obligations/{i}/within/rule"),
+            &o.within.rule,
+        );
     }
     if def.calendar.weekend.len() >= 7 {
         r.push(

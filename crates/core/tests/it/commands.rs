@@ -1207,3 +1207,40 @@ fn an_invited_tender_needs_three_invitees_and_takes_bids_only_from_them() {
         invitees.len()
     );
 }
+
+#[test]
+fn obligations_on_staff_are_timed_and_flagged_when_late() {
+    let wf = workflow("open-tender-prc");
+    let steps = seed_script(&wf);
+    let mut run = Run::new(wf.clone());
+    let i = run.play_until(&steps, Some("evaluated"));
+    let finalized = run.tender.last_at.expect("at");
+    let ob = tenderflow_core::obligations::obligations(&wf, &run.tender, finalized);
+    let start = ob
+        .iter()
+        .find(|o| o.id == "publicity-start")
+        .expect("clock started by the report");
+    assert_eq!(start.due, Some(finalized.plus_seconds(3 * 86_400)));
+    assert!(!start.overdue && start.met_at.is_none());
+    assert!(
+        ob.iter().all(|o| o.id != "objection-answer"),
+        "no objection, no clock"
+    );
+    // Four days pass before the candidates are published: met, but late.
+    let late = finalized.plus_seconds(4 * 86_400);
+    assert!(tenderflow_core::obligations::obligations(&wf, &run.tender, late)[0].overdue);
+    for s in &steps[i..] {
+        if matches!(s.command.body, CommandBody::ProposeAward) {
+            run.exec(&s.command, late).expect("propose");
+            break;
+        }
+        run.step(s);
+    }
+    let ob = tenderflow_core::obligations::obligations(&wf, &run.tender, late);
+    let start = ob
+        .iter()
+        .find(|o| o.id == "publicity-start")
+        .expect("obligation");
+    assert_eq!(start.met_at, Some(late));
+    assert!(start.overdue, "met after its due date");
+}
