@@ -788,17 +788,11 @@ async fn observation(
     Path(id): Path<String>,
     Body(content): Body<Value>,
 ) -> R<Json<Value>> {
+    let body = CommandBody::RecordObservation {
+        content: content.into(),
+    };
     Ok(Json(executed(
-        &run(
-            &s,
-            &caller,
-            &headers,
-            &id,
-            CommandBody::RecordObservation {
-                content: content.into(),
-            },
-        )
-        .await?,
+        &run(&s, &caller, &headers, &id, body).await?,
     )))
 }
 
@@ -809,17 +803,11 @@ async fn irregularity(
     Path(id): Path<String>,
     Body(content): Body<Value>,
 ) -> R<Json<Value>> {
+    let body = CommandBody::RaiseIrregularity {
+        content: content.into(),
+    };
     Ok(Json(executed(
-        &run(
-            &s,
-            &caller,
-            &headers,
-            &id,
-            CommandBody::RaiseIrregularity {
-                content: content.into(),
-            },
-        )
-        .await?,
+        &run(&s, &caller, &headers, &id, body).await?,
     )))
 }
 
@@ -830,17 +818,11 @@ async fn objection(
     Path(id): Path<String>,
     Body(content): Body<Value>,
 ) -> R<Json<Value>> {
+    let body = CommandBody::RaiseObjection {
+        content: content.into(),
+    };
     Ok(Json(executed(
-        &run(
-            &s,
-            &caller,
-            &headers,
-            &id,
-            CommandBody::RaiseObjection {
-                content: content.into(),
-            },
-        )
-        .await?,
+        &run(&s, &caller, &headers, &id, body).await?,
     )))
 }
 
