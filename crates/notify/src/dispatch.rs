@@ -15,7 +15,7 @@ use tenderflow_store::{OutboxRow, Store};
 #[derive(Debug, Clone)]
 pub enum Transport {
     /// `.eml` files in a directory (the embedded default).
-    File(AsyncFileTransport<Tokio1Executor>, PathBuf),
+    File(AsyncFileTransport<Tokio1Executor>),
     /// An SMTP server, through a connection pool.
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     /// An SMTP server, one connection per message (the baseline the pool is measured
@@ -29,10 +29,7 @@ impl Transport {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)
             .map_err(|e| NotifyError::Transport(format!("{}: {e}", dir.display())))?;
-        Ok(Self::File(
-            AsyncFileTransport::<Tokio1Executor>::new(&dir),
-            dir,
-        ))
+        Ok(Self::File(AsyncFileTransport::<Tokio1Executor>::new(&dir)))
     }
 
     /// An SMTP server from a URL: `smtp://user:pass@host:587?tls=required`,
@@ -62,7 +59,7 @@ impl Transport {
                     .build();
                 t.send(msg).await.map(|_| ()).map_err(classify)
             }
-            Self::File(t, _) => t
+            Self::File(t) => t
                 .send(msg)
                 .await
                 .map(|_| ())
@@ -191,11 +188,7 @@ impl Dispatcher {
         format!("<tenderflow-outbox-{outbox_id}@{}>", self.domain)
     }
 
-    /// Builds the message of one outbox row.
-    pub async fn build(&self, row: &OutboxRow) -> Result<Message, NotifyError> {
-        self.build_in(row, &Round::default()).await
-    }
-
+    /// Builds the message of one outbox row, with the round's shared loads.
     async fn build_in(&self, row: &OutboxRow, round: &Round) -> Result<Message, NotifyError> {
         let account = self
             .store
@@ -322,14 +315,6 @@ impl Dispatcher {
                 () = &mut shutdown => return,
                 () = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
-        }
-    }
-
-    /// Counts of `.eml` files by message kind, for the file transport (the demo's summary).
-    pub fn file_dir(&self) -> Option<&std::path::Path> {
-        match &self.transport {
-            Transport::File(_, dir) => Some(dir),
-            Transport::Smtp(_) | Transport::SmtpPerMessage(..) => None,
         }
     }
 }

@@ -36,9 +36,6 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "procedure_failed"
 );
 
-/// The locales Tenderflow writes in.
-pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
-
 /// A rendered message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {

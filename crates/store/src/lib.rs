@@ -1181,20 +1181,6 @@ impl Store {
         Ok(fired)
     }
 
-    /// The earliest pending timer.
-    pub async fn next_due(&self) -> R<Option<i64>> {
-        let row = self
-            .db
-            .query_one_raw(self.stmt("SELECT MIN(due_ms) AS due FROM timers", vec![]))
-            .await?;
-        Ok(match row {
-            Some(r) => r
-                .try_get::<Option<i64>>("", "due")
-                .map_err(StoreError::Db)?,
-            None => None,
-        })
-    }
-
     // ---- outbox ---------------------------------------------------------------------------
 
     /// Claims up to `limit` messages due for delivery.
