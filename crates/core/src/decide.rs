@@ -260,6 +260,19 @@ fn find<'a>(cx: &Ctx<'a>, name: CommandName) -> R<&'a Transition> {
         .filter(|t| t.command == Some(name))
         .collect();
     let Some(tr) = candidates.first() else {
+        // A bid after the deadline is late, whether or not the deadline's timer has fired
+        // and moved the tender on.
+        if matches!(
+            name,
+            CommandName::SubmitBid | CommandName::ReplaceBid | CommandName::WithdrawBid
+        ) {
+            if let Some(d) = cx.t.deadline.filter(|d| cx.now >= *d) {
+                return Err(
+                    Rejection::new(C::LateBid, format!("the bid deadline {d} has passed"))
+                        .with(json!({ "deadline": d, "now": cx.now, "state": cx.t.state })),
+                );
+            }
+        }
         let allowed: BTreeSet<&str> = cx
             .wf
             .transitions_from(&cx.t.state)

@@ -177,7 +177,17 @@ fn every_command_in_every_state_and_role_is_gated_by_the_definition() {
                 match (wf.is_terminal(state), transition) {
                     (true, _) | (false, None) => {
                         let err = result.expect_err("not allowed here");
-                        assert_eq!(err.code, C::InvalidState, "{state} {name} {role}: {err}");
+                        // Trust #14: a bid after the deadline is late in any live state.
+                        let late = !wf.is_terminal(state)
+                            && matches!(
+                                name,
+                                CommandName::SubmitBid
+                                    | CommandName::ReplaceBid
+                                    | CommandName::WithdrawBid
+                            )
+                            && run.tender.deadline.is_some_and(|d| now(&run) >= d);
+                        let want = if late { C::LateBid } else { C::InvalidState };
+                        assert_eq!(err.code, want, "{state} {name} {role}: {err}");
                     }
                     (false, Some(t)) if !t.roles.iter().any(|r| r == role) => {
                         let err = result.expect_err("wrong role");
