@@ -90,3 +90,59 @@ async fn an_administrator_runs_a_tender_from_the_command_line() {
     let audit = ok(&tf(&config, &["audit", "verify"]));
     assert!(audit.contains("0 broken"), "{audit}");
 }
+
+/// Trust #7: a lost key file or a mistyped data directory stops every command (except
+/// `migrate`) with a message saying what to do; a key is never made up in place of a lost one.
+#[tokio::test]
+async fn trust_07_a_missing_key_or_database_stops_the_command() {
+    let dir = std::env::temp_dir().join(format!("tenderflow-mk-{}", uuid::Uuid::new_v4()));
+    let run = |data_dir: &std::path::Path, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tenderflow"))
+            .env_remove("TENDERFLOW_MASTER_KEY")
+            .env_remove("TENDERFLOW_DATABASE_URL")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(args)
+            .output()
+            .expect("tenderflow")
+    };
+    let out = run(&dir, &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("master.key").exists());
+    let out = run(&dir, &["tender", "list"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A mistyped data directory: no new database, no new key.
+    let typo = dir.with_extension("typo");
+    let out = run(&typo, &["tender", "list"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no database at") && err.contains("--data-dir"),
+        "{err}"
+    );
+    assert!(!typo.exists(), "nothing was created");
+
+    // A deleted key file: refused, not regenerated.
+    std::fs::remove_file(dir.join("master.key")).expect("rm");
+    let out = run(&dir, &["tender", "list"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no master key at"), "{err}");
+    assert!(!dir.join("master.key").exists(), "no key was made up");
+
+    // `migrate` with a new key on the old database: refused by the check value.
+    let out = run(&dir, &["migrate"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("master key does not match"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -184,8 +184,20 @@ impl Env<'_> {
         c
     }
 
-    /// Creates accounts with the CLI and returns their tokens.
+    /// Sets up the database as an administrator does first (`tenderflow migrate`).
+    pub fn migrate(&self) {
+        let out = self.command().arg("migrate").output().expect("migrate");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Sets up the database (`migrate`), creates accounts with the CLI and returns their
+    /// tokens.
     pub fn accounts(&self, people: &[(String, &str)]) -> BTreeMap<String, String> {
+        self.migrate();
         let mut tokens = BTreeMap::new();
         for (id, role) in people {
             let out = self

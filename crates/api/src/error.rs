@@ -82,6 +82,15 @@ impl From<StoreError> for ApiError {
                 format!("tender `{t}` changed concurrently; retry"),
             ),
             StoreError::NotFound(what) => Self::not_found(format!("no {what}")),
+            StoreError::KeyReused { command_id } => {
+                let mut e = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was already used for another request (another body, endpoint or tender); use a new key for a new request",
+                );
+                e.details = json!({ "commandId": command_id });
+                e
+            }
             StoreError::InvalidWorkflow(m) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_workflow", m)
             }

@@ -12,61 +12,11 @@ mod routes;
 pub use error::ApiError;
 pub use routes::app;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tenderflow_core::Timestamp;
 use tenderflow_store::Store;
 
-/// Where "now" comes from. The server uses the system clock; tests and the demo use a clock
-/// they set.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// The current time.
-    fn now(&self) -> Timestamp;
-}
-
-/// The operating system's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        Timestamp::from_unix_millis(ms).unwrap_or(Timestamp::EPOCH)
-    }
-}
-
-/// A clock set by hand (`POST /admin/clock` when the server runs with `--manual-clock`).
-#[derive(Debug)]
-pub struct ManualClock(Mutex<Timestamp>);
-
-impl ManualClock {
-    /// A clock showing `t`.
-    pub fn new(t: Timestamp) -> Self {
-        Self(Mutex::new(t))
-    }
-    /// Moves the clock; it never goes back.
-    pub fn set(&self, t: Timestamp) -> Timestamp {
-        let mut now = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if t > *now {
-            *now = t;
-        }
-        *now
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
+pub use tenderflow_store::clock::{Clock, ManualClock, SystemClock};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]

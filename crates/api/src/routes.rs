@@ -393,10 +393,19 @@ fn command_id(caller: &Caller, headers: &HeaderMap) -> R<String> {
                     "Idempotency-Key must be 1–64 characters",
                 ));
             }
-            Ok(format!("{}:{key}", caller.actor.id))
+            // The account id's length first: `a:b` + `c` and `a` + `b:c` never meet.
+            let account = caller.actor.id.as_str();
+            Ok(format!("key:{}:{account}:{key}", account.len()))
         }
         None => Ok(uuid::Uuid::new_v4().to_string()),
     }
+}
+
+/// What a command id (Idempotency-Key) is bound to: the tender and the command with its
+/// whole body (the command names the endpoint and method: a POST and a PUT of a bid are
+/// `submit_bid` and `replace_bid`). Reusing the key for anything else is refused.
+fn fingerprint(tender_id: &str, body: &impl serde::Serialize) -> String {
+    tenderflow_core::canonical::sha256_hex(&json!({ "tender": tender_id, "command": body }))
 }
 
 fn executed(e: &Executed) -> Value {
@@ -417,18 +426,19 @@ async fn create_tender(
     let cmd = tenderflow_core::Command {
         actor: caller.actor.clone(),
         body: CommandBody::CreateDraft {
-            tender_id: b.tender_id,
+            tender_id: b.tender_id.clone(),
         },
     };
-    let done = s
-        .store
-        .create_tender(
-            &b.workflow,
-            &command_id(&caller, &headers)?,
-            &cmd,
-            s.clock.now(),
-        )
-        .await?;
+    let wf = s.store.workflow(&b.workflow).await?;
+    let request = tenderflow_store::Request {
+        tender_id: b.tender_id.clone(),
+        create: Some(wf.sha256().to_owned()),
+        command_id: command_id(&caller, &headers)?,
+        fingerprint: Some(fingerprint(&b.tender_id, &cmd.body)),
+        command: cmd,
+        now: tenderflow_store::clock::Now::Clock(s.clock.clone()),
+    };
+    let done = s.store.execute_request(request).await?;
     Ok((StatusCode::CREATED, Json(executed(&done))))
 }
 
@@ -580,23 +590,19 @@ async fn run(
         actor: caller.actor.clone(),
         body,
     };
-    let command_id = command_id(caller, headers)?;
+    let request = tenderflow_store::Request {
+        tender_id: id.to_owned(),
+        create: None,
+        command_id: command_id(caller, headers)?,
+        fingerprint: Some(fingerprint(id, &cmd.body)),
+        command: cmd,
+        // The time is read once the tender is locked, so racing commands are decided in
+        // the order they commit.
+        now: tenderflow_store::clock::Now::Clock(s.clock.clone()),
+    };
     Ok(match &s.committer {
-        Some(c) => {
-            c.execute(tenderflow_store::Request {
-                tender_id: id.to_owned(),
-                create: None,
-                command_id,
-                command: cmd,
-                now: s.clock.now(),
-            })
-            .await?
-        }
-        None => {
-            s.store
-                .execute(id, &command_id, &cmd, s.clock.now())
-                .await?
-        }
+        Some(c) => c.execute(request).await?,
+        None => s.store.execute_request(request).await?,
     })
 }
 

@@ -101,9 +101,43 @@ pub enum OutboxCmd {
     },
 }
 
+/// Deadlines that could not fire.
+#[derive(Debug, clap::Subcommand)]
+pub enum TimersCmd {
+    /// List timers that failed to fire (with their failures and last error); exits 1 when
+    /// there are any, so monitoring can alert on it.
+    Stuck,
+}
+
+pub async fn timers(config: &Config, cmd: TimersCmd) -> anyhow::Result<ExitCode> {
+    let store = config.store().await?;
+    let TimersCmd::Stuck = cmd;
+    let stuck = store.stuck_timers().await?;
+    for t in &stuck {
+        println!(
+            "{:<24} {:<16} due {} failures {} retry after {} — {}",
+            t.tender_id,
+            t.kind,
+            tenderflow_core::Timestamp::from_unix_millis(t.due_ms)
+                .map_or_else(|| t.due_ms.to_string(), |d| d.to_string()),
+            t.failures,
+            t.claimed_until_ms
+                .and_then(tenderflow_core::Timestamp::from_unix_millis)
+                .map_or_else(String::new, |d| d.to_string()),
+            t.last_error.as_deref().unwrap_or("")
+        );
+    }
+    if stuck.is_empty() {
+        println!("no stuck timers");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::FAILURE)
+    }
+}
+
 pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
     // Connecting applies every pending migration.
-    config.store().await?;
+    config.setup_store().await?;
     println!(
         "database {} is up to date",
         crate::config::redact(&config.database_url())

@@ -88,21 +88,46 @@ impl Config {
             .unwrap_or_else(|| sqlite_url(&self.data_dir.join("tenderflow.sqlite")))
     }
 
-    pub fn master_key(&self) -> anyhow::Result<MasterKey> {
+    /// The master key: `TENDERFLOW_MASTER_KEY`, or `<data-dir>/master.key`. Only `migrate`
+    /// (`create`) makes a new key file; every other command refuses to start without the key,
+    /// since a made-up key cannot open the sealed bids.
+    pub fn master_key(&self, create: bool) -> anyhow::Result<MasterKey> {
         match &self.master_key {
             Some(hex) => MasterKey::from_hex(hex).context("TENDERFLOW_MASTER_KEY"),
-            None => MasterKey::load_or_create(&self.data_dir.join("master.key"))
+            None if create => MasterKey::load_or_create(&self.data_dir.join("master.key"))
                 .context("master key file"),
+            None => Ok(MasterKey::load(&self.data_dir.join("master.key"))?),
         }
     }
 
+    /// Opens the existing database with the master key; refuses a missing SQLite file (a
+    /// mistyped `--data-dir` must not start a new, empty installation) and a key that is not
+    /// the database's.
     pub async fn store(&self) -> anyhow::Result<Arc<Store>> {
+        let url = self.database_url();
+        if let Some(path) = sqlite_path(&url) {
+            if !path.exists() {
+                anyhow::bail!(
+                    "no database at {}: check --data-dir (TENDERFLOW_DATA_DIR) and TENDERFLOW_DATABASE_URL, or run `tenderflow migrate` to set up a new installation",
+                    path.display()
+                );
+            }
+        }
+        self.connect(&url, false).await
+    }
+
+    /// Creates the data directory, the master key file and the database if missing, and
+    /// brings the schema up to date (`tenderflow migrate`).
+    pub async fn setup_store(&self) -> anyhow::Result<Arc<Store>> {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating {}", self.data_dir.display()))?;
-        let url = self.database_url();
-        let store = Store::connect(&url, self.master_key()?)
+        self.connect(&self.database_url(), true).await
+    }
+
+    async fn connect(&self, url: &str, create: bool) -> anyhow::Result<Arc<Store>> {
+        let store = Store::connect(url, self.master_key(create)?)
             .await
-            .with_context(|| format!("opening {}", redact(&url)))?;
+            .with_context(|| format!("opening {}", redact(url)))?;
         Ok(Arc::new(store))
     }
 
@@ -116,6 +141,15 @@ impl Config {
 
 pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// The file of an SQLite URL (`sqlite://PATH?…` or `sqlite:PATH`).
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
 /// A URL without its password, for messages.

@@ -42,6 +42,9 @@ enum Cmd {
     /// Inspect the mail outbox and re-send dead letters.
     #[command(subcommand)]
     Outbox(admin::OutboxCmd),
+    /// Deadlines that failed to fire (isolated and retried with backoff).
+    #[command(subcommand)]
+    Timers(admin::TimersCmd),
     /// Deliver due timers and the outbox until stopped (Ctrl-C).
     Worker,
     /// Load benchmarks (HTTP bid submission, mail dispatch).
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
             Cmd::Audit(cmd) => admin::audit(&cli.config, cmd).await,
             Cmd::Tender(cmd) => admin::tender(&cli.config, cmd).await,
             Cmd::Outbox(cmd) => admin::outbox(&cli.config, cmd).await,
+            Cmd::Timers(cmd) => admin::timers(&cli.config, cmd).await,
             Cmd::Worker => admin::worker(&cli.config).await,
             Cmd::Serve(args) => serve::run(&cli.config, args).await,
             Cmd::Export(cmd) => admin::export(&cli.config, cmd).await,

@@ -132,6 +132,8 @@ pub struct Stats {
     pub retried: usize,
     /// Failed permanently; now dead letters.
     pub dead: usize,
+    /// Sent after this worker's claim had expired (another worker may have sent them too).
+    pub lost: usize,
 }
 
 /// Delivers the outbox.
@@ -145,6 +147,7 @@ pub struct Dispatcher {
     worker: String,
     retry: RetryPolicy,
     concurrency: usize,
+    lease: Duration,
 }
 
 impl Dispatcher {
@@ -168,6 +171,7 @@ impl Dispatcher {
             worker: worker.to_owned(),
             retry: RetryPolicy::default(),
             concurrency: 32,
+            lease: Duration::from_secs(120),
         })
     }
 
@@ -180,6 +184,14 @@ impl Dispatcher {
     /// Sets how many messages are sent at once.
     pub fn with_concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self
+    }
+
+    /// Sets how long a claim on a message lasts before another worker may take it over. The
+    /// dispatcher renews its claims while it sends, so a slow relay never makes a message
+    /// look abandoned.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(30));
         self
     }
 
@@ -230,67 +242,116 @@ impl Dispatcher {
     }
 
     /// Claims and delivers the messages due at `now_ms`; returns what happened.
+    ///
+    /// Exactly-once as far as a lease can make it: a round claims no more than it sends at
+    /// once (`2 × concurrency`), renews the claims of unsent messages every third of the lease
+    /// while it sends, and marks messages sent in small groups as they go (every 16 sends or
+    /// a third of the lease). Another worker can take a message over only when this one has
+    /// stopped renewing (it died); the remaining duplicate window is a message that the relay
+    /// accepted but whose "sent" mark had not committed when this process died. A mark that
+    /// updates nothing (the claim was lost) is logged as an error and counted in
+    /// [`Stats::lost`].
     pub async fn dispatch_due(&self, now_ms: i64) -> Result<Stats, NotifyError> {
         use futures_util::stream::{self, StreamExt};
         let mut stats = Stats::default();
+        let lease_ms = self.lease.as_millis() as i64;
+        let limit = (self.concurrency * 2) as i64;
         let rows = self
             .store
-            .claim_outbox(now_ms, &self.worker, 120_000, 500)
+            .claim_outbox(now_ms, &self.worker, lease_ms, limit)
             .await?;
-        // The tender and event of a message are loaded once per round, not per recipient.
+        if rows.is_empty() {
+            return Ok(stats);
+        }
+        let started = std::time::Instant::now();
+        let clock = || now_ms + started.elapsed().as_millis() as i64;
+        // Messages are built first (database reads), then sent (no database): bookkeeping can
+        // then wait on the database while sends are in flight without deadlocking a
+        // single-connection SQLite pool.
         let round = Round::default();
+        let mut built = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let msg = match self.build_in(row, &round).await {
+                Ok(m) => Ok(m),
+                Err(NotifyError::Store(e)) => Err(Failure::Transient(e.to_string())),
+                // A message that cannot be built will not build next time either.
+                Err(e) => Err(Failure::Permanent(e.to_string())),
+            };
+            built.push((row, msg));
+        }
         // Boxed so the stream is `Send` inside spawned tasks (a closure-built stream of
         // borrowing futures trips the compiler's higher-ranked lifetime inference).
-        let round = &round;
-        let futures: Vec<Sending<'_>> = rows
-            .iter()
-            .map(|row| Box::pin(async move { (row, self.deliver(row, round).await) }) as _)
+        let sends: Vec<Sending<'_>> = built
+            .into_iter()
+            .map(|(row, msg)| {
+                Box::pin(async move {
+                    let result = match msg {
+                        Ok(m) => self.transport.send(m).await,
+                        Err(f) => Err(f),
+                    };
+                    (row, result)
+                }) as _
+            })
             .collect();
-        // Sends first, bookkeeping after: a send that waits on the database while another
-        // holds its connection would deadlock a single-connection SQLite pool.
-        let outcomes: Vec<(&OutboxRow, Result<(), Failure>)> = stream::iter(futures)
-            .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
-        let mut sent = Vec::new();
-        for (row, result) in outcomes {
-            match result {
-                Ok(()) => {
-                    sent.push(row.id);
-                    stats.sent += 1;
+        let mut outcomes = stream::iter(sends).buffer_unordered(self.concurrency);
+        let mut in_flight: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.id).collect();
+        let mut sent: Vec<i64> = Vec::new();
+        let mut tick = tokio::time::interval(self.lease / 3);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                next = outcomes.next() => {
+                    let Some((row, result)) = next else { break };
+                    in_flight.remove(&row.id);
+                    match result {
+                        Ok(()) => {
+                            sent.push(row.id);
+                            stats.sent += 1;
+                            if sent.len() >= 16 {
+                                stats.lost += self.flush_sent(&mut sent).await?;
+                            }
+                        }
+                        Err(Failure::Transient(e)) if row.attempts < self.retry.max_attempts => {
+                            tracing::warn!(outbox = row.id, attempt = row.attempts, error = %e, "delivery failed; will retry");
+                            self.store
+                                .mark_retry(row.id, &self.worker, clock() + self.retry.delay_ms(row.attempts), &e)
+                                .await?;
+                            stats.retried += 1;
+                        }
+                        Err(Failure::Transient(e) | Failure::Permanent(e)) => {
+                            tracing::error!(outbox = row.id, error = %e, "delivery failed permanently; dead letter");
+                            self.store.mark_dead(row.id, &self.worker, &e).await?;
+                            stats.dead += 1;
+                        }
+                    }
                 }
-                Err(Failure::Transient(e)) if row.attempts < self.retry.max_attempts => {
-                    tracing::warn!(outbox = row.id, attempt = row.attempts, error = %e, "delivery failed; will retry");
-                    self.store
-                        .mark_retry(
-                            row.id,
-                            &self.worker,
-                            now_ms + self.retry.delay_ms(row.attempts),
-                            &e,
-                        )
-                        .await?;
-                    stats.retried += 1;
-                }
-                Err(Failure::Transient(e) | Failure::Permanent(e)) => {
-                    tracing::error!(outbox = row.id, error = %e, "delivery failed permanently; dead letter");
-                    self.store.mark_dead(row.id, &self.worker, &e).await?;
-                    stats.dead += 1;
+                _ = tick.tick() => {
+                    stats.lost += self.flush_sent(&mut sent).await?;
+                    let ids: Vec<i64> = in_flight.iter().copied().collect();
+                    let kept = self.store.renew_outbox(&ids, &self.worker, clock() + lease_ms).await?;
+                    if kept < ids.len() {
+                        tracing::error!(lost = ids.len() - kept, "outbox claims expired while sending; another worker may send those messages too");
+                    }
                 }
             }
         }
-        // One commit for all the messages of the round.
-        self.store.mark_sent_many(&sent, &self.worker).await?;
+        stats.lost += self.flush_sent(&mut sent).await?;
         Ok(stats)
     }
 
-    async fn deliver(&self, row: &OutboxRow, round: &Round) -> Result<(), Failure> {
-        let msg = match self.build_in(row, round).await {
-            Ok(m) => m,
-            // A message that cannot be built will not build next time either.
-            Err(NotifyError::Store(e)) => return Err(Failure::Transient(e.to_string())),
-            Err(e) => return Err(Failure::Permanent(e.to_string())),
-        };
-        self.transport.send(msg).await
+    /// Marks the messages sent so far; returns how many of them were no longer ours.
+    async fn flush_sent(&self, sent: &mut Vec<i64>) -> Result<usize, NotifyError> {
+        if sent.is_empty() {
+            return Ok(0);
+        }
+        let marked = self.store.mark_sent_many(sent, &self.worker).await?;
+        let lost = sent.len() - marked.min(sent.len());
+        if lost > 0 {
+            tracing::error!(lost, ids = ?sent, "marked sent after the claim was lost: another worker may have sent these too");
+        }
+        sent.clear();
+        Ok(lost)
     }
 
     /// Runs until `shutdown` resolves: delivers what is due, then waits a little.

@@ -2,11 +2,13 @@
 message in a directory and answers some recipients the way real servers do.
 
 - recipients starting with ``bounce`` get ``550 5.1.1`` (permanent failure);
-- recipients starting with ``tempfail`` get ``451 4.3.0`` the first two times (transient).
+- recipients starting with ``tempfail`` get ``451 4.3.0`` the first two times (transient);
+- messages to recipients starting with ``slow`` are accepted after 0.25 s (a slow relay).
 
 Usage: python3 smtp_server.py PORT DIR
 """
 
+import asyncio
 import os
 import sys
 import threading
@@ -33,6 +35,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if any(r.split("@", 1)[0].startswith("slow") for r in envelope.rcpt_tos):
+            await asyncio.sleep(0.25)
         name = "%s.eml" % uuid.uuid4().hex
         tmp = os.path.join(self.directory, "." + name)
         with open(tmp, "wb") as f:

@@ -43,6 +43,31 @@ impl MasterKey {
         Ok(Self(random()?))
     }
 
+    /// Reads the key file at `path`; a missing file is an error that says what to do (a key
+    /// is never made up in place of a lost one: sealed bids could not be opened).
+    pub fn load(path: &Path) -> Result<Self, StoreError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_hex(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::Crypto(format!(
+                "no master key at {}: set TENDERFLOW_MASTER_KEY, restore the key file from your backup, \
+                 check --data-dir, or run `tenderflow migrate` to set up a new installation",
+                path.display()
+            ))),
+            Err(e) => Err(StoreError::Io(format!("{}: {e}", path.display()))),
+        }
+    }
+
+    /// A check value of the key (SHA-256 of a fixed label and the key): stored in the
+    /// database so that a wrong or regenerated key is refused at start, before anything is
+    /// sealed with it or fails to open. It reveals nothing of the key.
+    pub fn check_value(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"tenderflow master key check v1\0");
+        h.update(self.0);
+        hex::encode(h.finalize())
+    }
+
     /// Reads the key file at `path`, creating it (mode 0600) with a fresh key if missing.
     pub fn load_or_create(path: &Path) -> Result<Self, StoreError> {
         match std::fs::read_to_string(path) {

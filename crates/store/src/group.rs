@@ -30,44 +30,17 @@ impl GroupCommitter {
                 let (requests, replies): (Vec<Request>, Vec<Reply>) = batch.into_iter().unzip();
                 match store.execute_batch(&requests).await {
                     Ok(results) => {
-                        for ((reply, result), request) in
-                            replies.into_iter().zip(results).zip(&requests)
-                        {
-                            // A command id seen before: answer with the first result.
-                            let result = match result {
-                                Err(StoreError::Conflict(_)) => {
-                                    store
-                                        .execute(
-                                            &request.tender_id,
-                                            &request.command_id,
-                                            &request.command,
-                                            request.now,
-                                        )
-                                        .await
-                                }
-                                other => other,
-                            };
+                        for (reply, result) in replies.into_iter().zip(results) {
                             let _ = reply.send(result);
                         }
                     }
                     Err(e) => {
-                        // The batch failed as a whole; each command is tried on its own so one
-                        // bad apple does not spoil the rest.
+                        // The batch failed as a whole (not for any one command's sake: a
+                        // refusal or a repeated id is an answer inside the batch); each
+                        // command is tried on its own so one bad apple does not spoil the rest.
                         tracing::warn!(error = %e, size = requests.len(), "batch failed; retrying one by one");
-                        for (reply, r) in replies.into_iter().zip(&requests) {
-                            let result = match &r.create {
-                                Some(wf) => {
-                                    store
-                                        .create_tender(wf, &r.command_id, &r.command, r.now)
-                                        .await
-                                }
-                                None => {
-                                    store
-                                        .execute(&r.tender_id, &r.command_id, &r.command, r.now)
-                                        .await
-                                }
-                            };
-                            let _ = reply.send(result);
+                        for (reply, r) in replies.into_iter().zip(requests) {
+                            let _ = reply.send(store.execute_request(r).await);
                         }
                     }
                 }

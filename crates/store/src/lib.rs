@@ -6,10 +6,12 @@
 //! commit together or not at all. Commands carry ids; repeating one returns the first result.
 
 pub mod chain;
+pub mod clock;
 pub mod crypto;
 pub mod group;
 
 use chain::{ChainProblem, EventRow};
+use clock::Now;
 use crypto::MasterKey;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -49,6 +51,17 @@ pub enum StoreError {
     /// Files.
     #[error("I/O: {0}")]
     Io(String),
+    /// The master key does not belong to this database (its check value differs, or it
+    /// cannot unwrap the tenders' keys). Nothing was read or written.
+    #[error("the master key does not match this database: {0}")]
+    WrongMasterKey(String),
+    /// An idempotency key (command id) already used for another request: another body,
+    /// method, path or tender. Nothing was written.
+    #[error("command id `{command_id}` was already used for another request")]
+    KeyReused {
+        /// The command id.
+        command_id: String,
+    },
     /// The database.
     #[error("database: {0}")]
     Db(#[from] DbErr),
@@ -93,6 +106,23 @@ pub struct DueTimer {
     pub kind: String,
     /// Due time, ms.
     pub due_ms: i64,
+}
+
+/// A timer that failed to fire (see [`Store::fire_due_timers`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+pub struct StuckTimer {
+    /// Tender.
+    pub tender_id: String,
+    /// Timer kind.
+    pub kind: String,
+    /// Due time, ms.
+    pub due_ms: i64,
+    /// Consecutive failures.
+    pub failures: i32,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// Not retried before this time, ms.
+    pub claimed_until_ms: Option<i64>,
 }
 
 /// A message waiting in the outbox.
@@ -153,8 +183,26 @@ pub struct Request {
     pub command_id: String,
     /// The command.
     pub command: Command,
-    /// The time it is executed at.
-    pub now: Timestamp,
+    /// The time it is decided at, read once the tender is locked.
+    pub now: Now,
+    /// What the command id was issued for (e.g. SHA-256 of method, path and body): a later
+    /// command with the same id and another fingerprint is refused with
+    /// [`StoreError::KeyReused`] instead of being answered with the first result.
+    pub fingerprint: Option<String>,
+}
+
+impl Request {
+    /// A command on an existing tender at a time, with no fingerprint.
+    pub fn new(tender_id: &str, command_id: &str, command: Command, now: impl Into<Now>) -> Self {
+        Self {
+            tender_id: tender_id.to_owned(),
+            create: None,
+            command_id: command_id.to_owned(),
+            command,
+            now: now.into(),
+            fingerprint: None,
+        }
+    }
 }
 
 /// A tender touched by a batch, with the state the batch has built so far.
@@ -166,6 +214,9 @@ struct Pending {
     seq: i64,
     hash: String,
     created: bool,
+    /// The tender's data key as this transaction sees it; it enters the store's key cache
+    /// only after the transaction commits.
+    key: Option<[u8; 32]>,
 }
 
 #[derive(Clone)]
@@ -236,7 +287,7 @@ impl Store {
         let db = Database::connect(opts).await?;
         let backend = db.get_database_backend();
         Migrator::up(&db, None).await?;
-        Ok(Self {
+        let store = Self {
             db,
             backend,
             master,
@@ -245,7 +296,58 @@ impl Store {
             keys: RwLock::new(HashMap::new()),
             cache: tokio::sync::Mutex::new(HashMap::new()),
             write_gate: sqlite.then(|| tokio::sync::Mutex::new(())),
-        })
+        };
+        store.check_master_key().await?;
+        Ok(store)
+    }
+
+    /// Refuses a master key that is not this database's: compares the stored check value,
+    /// or, in a database that predates it, tries the key on a stored tender key; then
+    /// records the check value.
+    async fn check_master_key(&self) -> R<()> {
+        let expected = self.master.check_value();
+        let stored = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT value FROM settings WHERE name = 'master_key_check'",
+                vec![],
+            ))
+            .await?;
+        if let Some(row) = stored {
+            let value: String = get(&row, "value")?;
+            if value == expected {
+                return Ok(());
+            }
+            return Err(StoreError::WrongMasterKey(
+                "its check value differs from the one recorded when the database was set up. Use the key this database was created with (TENDERFLOW_MASTER_KEY or <data-dir>/master.key from your backup), and check --data-dir and TENDERFLOW_DATABASE_URL".into(),
+            ));
+        }
+        let sample = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT tender_id, wrapped_key FROM tender_keys ORDER BY tender_id LIMIT 1",
+                vec![],
+            ))
+            .await?;
+        if let Some(row) = sample {
+            let tender: String = get(&row, "tender_id")?;
+            let wrapped: String = get(&row, "wrapped_key")?;
+            if self.master.unwrap(&tender, &wrapped).is_err() {
+                return Err(StoreError::WrongMasterKey(format!(
+                    "it cannot open the sealed-bid key of tender `{tender}`. Use the key this database was created with"
+                )));
+            }
+        }
+        let insert = self.db.execute_raw(self.stmt(
+            "INSERT INTO settings (name, value) VALUES ('master_key_check', ?)",
+            vec![expected.into()],
+        ));
+        match insert.await {
+            Ok(_) => Ok(()),
+            // Another process recorded it first: check again against what it wrote.
+            Err(e) if is_unique_violation(&e) => Box::pin(self.check_master_key()).await,
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Queues writers on SQLite, which has one; a no-op on PostgreSQL.
@@ -380,6 +482,13 @@ impl Store {
 
     /// The workflow with this SHA-256, or the newest version of this definition id.
     pub async fn workflow(&self, sha_or_id: &str) -> R<Arc<Workflow>> {
+        self.workflow_in(&self.db, sha_or_id).await
+    }
+
+    /// [`Store::workflow`] read through `conn` (inside a write transaction, never through a
+    /// second connection: SQLite has one). The stored content must hash to the SHA-256 it
+    /// is registered under; a tampered or corrupted row is refused, never served.
+    async fn workflow_in<C: ConnectionTrait>(&self, conn: &C, sha_or_id: &str) -> R<Arc<Workflow>> {
         if let Some(wf) = self
             .workflows
             .read()
@@ -388,20 +497,33 @@ impl Store {
         {
             return Ok(wf);
         }
-        let row = self
-            .db
+        let row = conn
             .query_one_raw(self.stmt(
-                "SELECT file_name, content FROM workflows WHERE sha256 = ? OR definition_id = ? ORDER BY created_ms DESC",
+                "SELECT sha256, file_name, content FROM workflows WHERE sha256 = ? OR definition_id = ? ORDER BY created_ms DESC",
                 vec![sha_or_id.into(), sha_or_id.into()],
             ))
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("workflow `{sha_or_id}`")))?;
+        let pinned: String = get(&row, "sha256")?;
         let file: String = get(&row, "file_name")?;
         let content: String = get(&row, "content")?;
+        let actual = hex::encode(Sha256::digest(content.as_bytes()));
+        if actual != pinned {
+            tracing::error!(workflow = %pinned, actual = %actual, "workflow row does not match its hash");
+            return Err(StoreError::Corrupt(format!(
+                "workflow {pinned} ({file}): the stored content hashes to {actual}; the row was altered or corrupted. Restore it from a backup or re-register the original file"
+            )));
+        }
         let wf = Arc::new(
             tenderflow_core::load(&file, content.as_bytes())
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                .map_err(|e| StoreError::Corrupt(format!("workflow {pinned} ({file}): {e}")))?,
         );
+        if wf.sha256() != pinned {
+            return Err(StoreError::Corrupt(format!(
+                "workflow {pinned} ({file}) loads as {}",
+                wf.sha256()
+            )));
+        }
         self.cache_workflow(wf.clone());
         Ok(wf)
     }
@@ -470,7 +592,7 @@ impl Store {
         workflow: &str,
         command_id: &str,
         command: &Command,
-        now: Timestamp,
+        now: impl Into<Now>,
     ) -> R<Executed> {
         let CommandBody::CreateDraft { tender_id } = &command.body else {
             return Err(StoreError::Rejected(Rejection::new(
@@ -479,8 +601,9 @@ impl Store {
             )));
         };
         let wf = self.workflow(workflow).await?;
-        self.run(tender_id, Some(wf), command_id, command, now)
-            .await
+        let mut request = Request::new(tender_id, command_id, command.clone(), now);
+        request.create = Some(wf.sha256().to_owned());
+        self.execute_request(request).await
     }
 
     /// Executes a command on an existing tender: decide, then append the events, update the
@@ -491,104 +614,43 @@ impl Store {
         tender_id: &str,
         command_id: &str,
         command: &Command,
-        now: Timestamp,
+        now: impl Into<Now>,
     ) -> R<Executed> {
-        self.run(tender_id, None, command_id, command, now).await
+        self.execute_request(Request::new(tender_id, command_id, command.clone(), now))
+            .await
     }
 
-    async fn run(
-        &self,
-        tender_id: &str,
-        create: Option<Arc<Workflow>>,
-        command_id: &str,
-        command: &Command,
-        now: Timestamp,
-    ) -> R<Executed> {
-        let mut attempt = 0;
-        loop {
-            let _gate = self.gate().await;
-            match self
-                .try_run(tender_id, create.clone(), command_id, command, now)
-                .await
-            {
-                Err(StoreError::Conflict(_)) if attempt < 8 => {
-                    // The command id may have been seen: then answer with the first result.
-                    if let Some(done) = self.repeated(command_id).await? {
-                        return Ok(done);
-                    }
-                    attempt += 1;
-                    self.cache.lock().await.remove(tender_id);
-                    tokio::time::sleep(std::time::Duration::from_millis(2 << attempt.min(6))).await;
-                }
-                other => return other,
-            }
-        }
-    }
-
-    async fn repeated(&self, command_id: &str) -> R<Option<Executed>> {
-        let Some(row) = self
-            .db
-            .query_one_raw(self.stmt(
-                "SELECT tender_id, first_seq, last_seq FROM commands WHERE command_id = ?",
-                vec![command_id.into()],
-            ))
-            .await?
-        else {
-            return Ok(None);
-        };
-        let tender_id: String = get(&row, "tender_id")?;
-        let first: i64 = get(&row, "first_seq")?;
-        let last: i64 = get(&row, "last_seq")?;
-        let events = self.events_between(&tender_id, first, last).await?;
-        let state = self
-            .tender_row(&tender_id)
-            .await?
-            .map(|t| t.state)
-            .unwrap_or_default();
-        Ok(Some(Executed {
-            tender_id,
-            events,
-            repeated: true,
-            state,
-            queued_messages: 0,
-        }))
-    }
-
-    async fn try_run(
-        &self,
-        tender_id: &str,
-        create: Option<Arc<Workflow>>,
-        command_id: &str,
-        command: &Command,
-        now: Timestamp,
-    ) -> R<Executed> {
-        let request = Request {
-            tender_id: tender_id.to_owned(),
-            create: create.map(|wf| wf.sha256().to_owned()),
-            command_id: command_id.to_owned(),
-            command: command.clone(),
-            now,
-        };
-        let mut results = self.try_batch(std::slice::from_ref(&request)).await?;
+    /// Executes one request (a command with its id, time and fingerprint) in its own
+    /// transaction.
+    pub async fn execute_request(&self, request: Request) -> R<Executed> {
+        let tender_id = request.tender_id.clone();
+        let mut results = self.execute_batch(std::slice::from_ref(&request)).await?;
         results
             .pop()
-            .unwrap_or_else(|| Err(StoreError::NotFound(tender_id.into())))
+            .unwrap_or_else(|| Err(StoreError::NotFound(tender_id)))
     }
 
     /// Executes several commands in one transaction (group commit): each is decided against
-    /// the state the ones before it left, a rejected one writes nothing, and none is
-    /// acknowledged before the single commit. A conflict with another writer fails the whole
-    /// batch, which is then retried.
+    /// the state the ones before it left, a rejected one writes nothing, a repeated command
+    /// id is answered with its first result, and none is acknowledged before the single
+    /// commit. A conflict with another writer fails the whole batch, which is then retried;
+    /// the write gate is never held while waiting to retry.
     pub async fn execute_batch(&self, requests: &[Request]) -> R<Vec<R<Executed>>> {
+        // Load workflows before the transaction: SQLite has a single connection.
         for r in requests {
             if let Some(sha) = &r.create {
                 self.workflow(sha).await?;
+            } else {
+                self.preload_workflow(&r.tender_id).await?;
             }
         }
         let mut attempt = 0;
         loop {
-            let _gate = self.gate().await;
-            match self.try_batch(requests).await {
+            let result = {
+                let _gate = self.gate().await;
+                self.try_batch(requests).await
+            };
+            match result {
                 Err(StoreError::Conflict(t)) if attempt < 8 => {
                     attempt += 1;
                     self.cache.lock().await.remove(&t);
@@ -599,38 +661,88 @@ impl Store {
         }
     }
 
-    async fn try_batch(&self, requests: &[Request]) -> R<Vec<R<Executed>>> {
-        // Load workflows before the transaction: SQLite has a single connection.
-        for r in requests.iter().filter(|r| r.create.is_none()) {
-            let known = self
-                .tender_workflows
-                .read()
-                .ok()
-                .and_then(|m| m.get(&r.tender_id).cloned());
-            let sha = match known {
-                Some(sha) => Some(sha),
-                None => self
-                    .tender_row(&r.tender_id)
-                    .await?
-                    .map(|h| h.workflow_sha256),
-            };
-            if let Some(sha) = sha {
-                let wf = self.workflow(&sha).await?;
-                if let Ok(mut m) = self.tender_workflows.write() {
-                    m.insert(r.tender_id.clone(), wf.sha256().to_owned());
-                }
+    /// Caches the workflow a tender pins, so that the write transaction finds it in memory.
+    async fn preload_workflow(&self, tender_id: &str) -> R<()> {
+        let known = self
+            .tender_workflows
+            .read()
+            .ok()
+            .and_then(|m| m.get(tender_id).cloned());
+        let sha = match known {
+            Some(sha) => Some(sha),
+            None => self.tender_row(tender_id).await?.map(|h| h.workflow_sha256),
+        };
+        if let Some(sha) = sha {
+            let wf = self.workflow(&sha).await?;
+            if let Ok(mut m) = self.tender_workflows.write() {
+                m.insert(tender_id.to_owned(), wf.sha256().to_owned());
             }
         }
+        Ok(())
+    }
+
+    /// The first result of a command id already recorded (read inside `txn`), or
+    /// [`StoreError::KeyReused`] when it was recorded for another request.
+    async fn repeated_in(
+        &self,
+        txn: &DatabaseTransaction,
+        open: &HashMap<String, Pending>,
+        r: &Request,
+    ) -> R<Option<R<Executed>>> {
+        let Some(row) = txn
+            .query_one_raw(self.stmt(
+                "SELECT tender_id, first_seq, last_seq, fingerprint FROM commands WHERE command_id = ?",
+                vec![r.command_id.clone().into()],
+            ))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let tender_id: String = get(&row, "tender_id")?;
+        let first: i64 = get(&row, "first_seq")?;
+        let last: i64 = get(&row, "last_seq")?;
+        let fingerprint: Option<String> = get(&row, "fingerprint")?;
+        if tender_id != r.tender_id || fingerprint != r.fingerprint {
+            return Ok(Some(Err(StoreError::KeyReused {
+                command_id: r.command_id.clone(),
+            })));
+        }
+        let key = match open.get(&tender_id).and_then(|p| p.key) {
+            Some(k) => Some(k),
+            None => self.data_key_ro(txn, &tender_id).await?,
+        };
+        let events = self
+            .rows_in(txn, &tender_id, first, last)
+            .await?
+            .iter()
+            .map(|row| Ok((row.seq, chain::decode(row, key.as_ref())?)))
+            .collect::<R<Vec<_>>>()?;
+        let state = match open.get(&tender_id) {
+            Some(p) => p.tender.state.clone(),
+            None => self
+                .tender_row_in(txn, &tender_id)
+                .await?
+                .map(|t| t.state)
+                .unwrap_or_default(),
+        };
+        Ok(Some(Ok(Executed {
+            tender_id,
+            events,
+            repeated: true,
+            state,
+            queued_messages: 0,
+        })))
+    }
+
+    async fn try_batch(&self, requests: &[Request]) -> R<Vec<R<Executed>>> {
         let txn = self.begin_write().await?;
         let mut open: HashMap<String, Pending> = HashMap::new();
-        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         let mut results = Vec::with_capacity(requests.len());
         for r in requests {
-            if !seen.insert(&r.command_id) {
-                results.push(Err(StoreError::Conflict(format!(
-                    "command id `{}` twice in one batch",
-                    r.command_id
-                ))));
+            // A command id seen before (in an earlier transaction or earlier in this batch)
+            // is answered with its first result; it never fails the batch.
+            if let Some(first) = self.repeated_in(&txn, &open, r).await? {
+                results.push(first);
                 continue;
             }
             results.push(self.step(&txn, &mut open, r).await?);
@@ -682,8 +794,12 @@ impl Store {
             }
         }
         txn.commit().await?;
+        // Only now, after the commit, may what the transaction read or made enter a cache.
         let mut cache = self.cache.lock().await;
         for (tender_id, p) in open {
+            if let (Some(k), Ok(mut keys)) = (p.key, self.keys.write()) {
+                keys.insert(tender_id.clone(), k);
+            }
             cache.insert(
                 tender_id,
                 Cached {
@@ -704,19 +820,18 @@ impl Store {
         open: &mut HashMap<String, Pending>,
         r: &Request,
     ) -> R<R<Executed>> {
-        // A command id seen before fails the `commands` insert below (unique key): the batch
-        // rolls back and the caller answers with the first result.
         if !open.contains_key(&r.tender_id) {
             let head = self.lock_tender(txn, &r.tender_id).await?;
             let pending = match (&r.create, head) {
                 (Some(sha), None) => Pending {
-                    wf: self.workflow(sha).await?,
+                    wf: self.workflow_in(txn, sha).await?,
                     tender: Tender::default(),
                     base_timer: None,
                     base_seq: 0,
                     seq: 0,
                     hash: chain::GENESIS.to_owned(),
                     created: true,
+                    key: None,
                 },
                 (Some(_), Some(_)) => {
                     return Ok(Err(StoreError::Rejected(Rejection::new(
@@ -731,7 +846,7 @@ impl Store {
                     ))));
                 }
                 (None, Some(h)) => {
-                    let wf = self.workflow(&h.workflow_sha256).await?;
+                    let wf = self.workflow_in(txn, &h.workflow_sha256).await?;
                     let tender = self
                         .state_at(txn, &r.tender_id, h.seq, &h.last_hash)
                         .await?;
@@ -743,6 +858,7 @@ impl Store {
                         seq: h.seq,
                         hash: h.last_hash,
                         created: false,
+                        key: None,
                     }
                 }
             };
@@ -751,22 +867,13 @@ impl Store {
         let Some(p) = open.get_mut(&r.tender_id) else {
             return Err(StoreError::NotFound(r.tender_id.clone()));
         };
-        let events = match tenderflow_core::decide(&p.wf, &p.tender, &r.command, r.now) {
+        // The time is read now that the tender is locked (PostgreSQL: FOR UPDATE; SQLite:
+        // the write gate and an IMMEDIATE transaction), so commands on one tender are decided
+        // in commit order and a valid command never meets `clock_regression` for a race.
+        let now = r.now.read();
+        let events = match tenderflow_core::decide(&p.wf, &p.tender, &r.command, now) {
             Ok(events) => events,
-            Err(rejection) => {
-                // A repeated command is often refused by the state it itself made (a second
-                // identical bid): if its id is known, answer with the first result instead.
-                let seen = txn
-                    .query_one_raw(self.stmt(
-                        "SELECT tender_id FROM commands WHERE command_id = ?",
-                        vec![r.command_id.clone().into()],
-                    ))
-                    .await?;
-                if seen.is_some() {
-                    return Err(StoreError::Conflict(r.tender_id.clone()));
-                }
-                return Ok(Err(StoreError::Rejected(rejection)));
-            }
+            Err(rejection) => return Ok(Err(StoreError::Rejected(rejection))),
         };
         let needs_key = events.iter().any(|e| {
             matches!(
@@ -775,11 +882,9 @@ impl Store {
                     | tenderflow_core::EventBody::BidReplaced { .. }
             )
         });
-        let key = if needs_key {
-            Some(self.data_key(txn, &r.tender_id).await?)
-        } else {
-            None
-        };
+        if needs_key && p.key.is_none() {
+            p.key = Some(self.data_key(txn, &r.tender_id).await?);
+        }
         let first = p.seq + 1;
         let mut appended = Vec::with_capacity(events.len());
         for e in &events {
@@ -789,7 +894,7 @@ impl Store {
                 &r.command_id,
                 e,
                 &p.hash,
-                key.as_ref(),
+                p.key.as_ref(),
             )?;
             self.insert_event(txn, &row).await?;
             p.seq = row.seq;
@@ -798,8 +903,8 @@ impl Store {
             appended.push((p.seq, e.clone()));
         }
         txn.execute_raw(self.stmt(
-            "INSERT INTO commands (command_id, tender_id, first_seq, last_seq, created_ms) VALUES (?, ?, ?, ?, ?)",
-            vec![r.command_id.clone().into(), r.tender_id.clone().into(), first.into(), p.seq.into(), now_ms().into()],
+            "INSERT INTO commands (command_id, tender_id, first_seq, last_seq, created_ms, fingerprint) VALUES (?, ?, ?, ?, ?, ?)",
+            vec![r.command_id.clone().into(), r.tender_id.clone().into(), first.into(), p.seq.into(), now_ms().into(), r.fingerprint.clone().into()],
         ))
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(r.tender_id.clone()) } else { e.into() })?;
@@ -902,13 +1007,11 @@ impl Store {
                 vec![tender_id.into()],
             ))
             .await?;
+        // What is read here may be uncommitted (made earlier in this transaction): the
+        // caller caches it only after the commit.
         if let Some(row) = row {
             let wrapped: String = get(&row, "wrapped_key")?;
-            let key = self.master.unwrap(tender_id, &wrapped)?;
-            if let Ok(mut m) = self.keys.write() {
-                m.insert(tender_id.to_owned(), key);
-            }
-            return Ok(key);
+            return self.master.unwrap(tender_id, &wrapped);
         }
         let key = crypto::new_data_key()?;
         txn.execute_raw(self.stmt(
@@ -1155,6 +1258,11 @@ impl Store {
 
     /// Fires every due timer once: claims it and executes `advance_time` with a command id
     /// derived from the timer, so a timer fired by two workers still appends once.
+    ///
+    /// A timer that fails (a broken tender, a corrupt row, a database error on that tender)
+    /// never stops the others: it is released with an exponential backoff, its failures and
+    /// last error are recorded for administrators ([`Store::stuck_timers`]), an error is
+    /// logged, and every other due timer still fires.
     pub async fn fire_due_timers(&self, now: Timestamp, worker: &str) -> R<Vec<Executed>> {
         let mut fired = Vec::new();
         for t in self.claim_due_timers(now, worker, 30_000, 100).await? {
@@ -1168,17 +1276,83 @@ impl Store {
                 Err(StoreError::Rejected(r)) => {
                     // Halted, suspended or moved: release the claim so it is tried again later.
                     tracing::debug!(tender = %t.tender_id, code = %r.code, "timer not fired");
-                    self.db
-                        .execute_raw(self.stmt(
-                            "UPDATE timers SET claimed_by = NULL, claimed_until_ms = ? WHERE tender_id = ? AND claimed_by = ?",
-                            vec![(now.unix_millis() + 1000).into(), t.tender_id.clone().into(), worker.into()],
-                        ))
+                    self.release_timer(&t, worker, now.unix_millis() + 1000, None)
                         .await?;
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    let failures = self.timer_failures(&t.tender_id).await? + 1;
+                    let backoff_ms = (1_000i64 << failures.clamp(0, 12)).min(3_600_000);
+                    tracing::error!(
+                        tender = %t.tender_id, timer = %t.kind, failures, error = %e,
+                        "ALERT: a deadline could not fire; it is retried with backoff (see `tenderflow timers stuck`)"
+                    );
+                    self.release_timer(
+                        &t,
+                        worker,
+                        now.unix_millis() + backoff_ms,
+                        Some(&e.to_string()),
+                    )
+                    .await?;
+                }
             }
         }
         Ok(fired)
+    }
+
+    async fn timer_failures(&self, tender_id: &str) -> R<i64> {
+        let row = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT failures FROM timers WHERE tender_id = ?",
+                vec![tender_id.into()],
+            ))
+            .await?;
+        Ok(match row {
+            Some(r) => i64::from(get::<i32>(&r, "failures")?),
+            None => 0,
+        })
+    }
+
+    /// Gives a claimed timer back, to be tried again at `retry_ms`; with an error, counts a
+    /// failure.
+    async fn release_timer(
+        &self,
+        t: &DueTimer,
+        worker: &str,
+        retry_ms: i64,
+        error: Option<&str>,
+    ) -> R<()> {
+        let _gate = self.gate().await;
+        let (sql, values): (&str, Vec<SqlValue>) = match error {
+            None => (
+                "UPDATE timers SET claimed_by = NULL, claimed_until_ms = ? WHERE tender_id = ? AND claimed_by = ?",
+                vec![retry_ms.into(), t.tender_id.clone().into(), worker.into()],
+            ),
+            Some(err) => (
+                "UPDATE timers SET claimed_by = NULL, claimed_until_ms = ?, failures = failures + 1, last_error = ? WHERE tender_id = ? AND claimed_by = ?",
+                vec![
+                    retry_ms.into(),
+                    err.into(),
+                    t.tender_id.clone().into(),
+                    worker.into(),
+                ],
+            ),
+        };
+        self.db.execute_raw(self.stmt(sql, values)).await?;
+        Ok(())
+    }
+
+    /// Timers that failed to fire at least once (not business refusals), most failures first:
+    /// what administrators must look at.
+    pub async fn stuck_timers(&self) -> R<Vec<StuckTimer>> {
+        let rows = self
+            .db
+            .query_all_raw(self.stmt(
+                "SELECT tender_id, kind, due_ms, failures, last_error, claimed_until_ms FROM timers WHERE failures > 0 ORDER BY failures DESC, tender_id",
+                vec![],
+            ))
+            .await?;
+        rows.iter().map(decode_row::<StuckTimer>).collect()
     }
 
     // ---- outbox ---------------------------------------------------------------------------
@@ -1242,29 +1416,47 @@ impl Store {
         rows.iter().map(decode_row::<T>).collect()
     }
 
-    /// Marks a claimed message sent.
-    pub async fn mark_sent(&self, id: i64, worker: &str) -> R<()> {
-        self.outbox_update("UPDATE outbox SET status = 'sent', sent_ms = ?, last_error = NULL WHERE id = ? AND claimed_by = ?", vec![now_ms().into(), id.into(), worker.into()]).await
+    /// Marks a claimed message sent; false when the claim was no longer `worker`'s.
+    pub async fn mark_sent(&self, id: i64, worker: &str) -> R<bool> {
+        Ok(self.mark_sent_many(&[id], worker).await? == 1)
     }
 
-    /// Marks many claimed messages sent in one statement (one commit).
-    pub async fn mark_sent_many(&self, ids: &[i64], worker: &str) -> R<()> {
+    /// Marks many claimed messages sent in one statement (one commit); returns how many were
+    /// still claimed by `worker` (the others' claims had expired and were taken over).
+    pub async fn mark_sent_many(&self, ids: &[i64], worker: &str) -> R<usize> {
         if ids.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let marks = vec!["?"; ids.len()].join(", ");
         let mut values: Vec<SqlValue> = vec![now_ms().into()];
         values.extend(ids.iter().map(|i| SqlValue::from(*i)));
         values.push(worker.into());
         self.outbox_update(
-            &format!("UPDATE outbox SET status = 'sent', sent_ms = ?, last_error = NULL WHERE id IN ({marks}) AND claimed_by = ?"),
+            &format!("UPDATE outbox SET status = 'sent', sent_ms = ?, last_error = NULL WHERE id IN ({marks}) AND claimed_by = ? AND status = 'pending'"),
+            values,
+        )
+        .await
+    }
+
+    /// Extends `worker`'s claims on these messages to `until_ms`; returns how many it still
+    /// held.
+    pub async fn renew_outbox(&self, ids: &[i64], worker: &str, until_ms: i64) -> R<usize> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
+        let mut values: Vec<SqlValue> = vec![until_ms.into()];
+        values.extend(ids.iter().map(|i| SqlValue::from(*i)));
+        values.push(worker.into());
+        self.outbox_update(
+            &format!("UPDATE outbox SET claimed_until_ms = ? WHERE id IN ({marks}) AND claimed_by = ? AND status = 'pending'"),
             values,
         )
         .await
     }
 
     /// Schedules another attempt at `next_ms` after a transient failure.
-    pub async fn mark_retry(&self, id: i64, worker: &str, next_ms: i64, error: &str) -> R<()> {
+    pub async fn mark_retry(&self, id: i64, worker: &str, next_ms: i64, error: &str) -> R<usize> {
         self.outbox_update(
             "UPDATE outbox SET next_attempt_ms = ?, last_error = ?, claimed_by = NULL, claimed_until_ms = NULL WHERE id = ? AND claimed_by = ?",
             vec![next_ms.into(), error.into(), id.into(), worker.into()],
@@ -1273,7 +1465,7 @@ impl Store {
     }
 
     /// Makes a message a dead letter after a permanent failure, keeping the server's reply.
-    pub async fn mark_dead(&self, id: i64, worker: &str, error: &str) -> R<()> {
+    pub async fn mark_dead(&self, id: i64, worker: &str, error: &str) -> R<usize> {
         self.outbox_update(
             "UPDATE outbox SET status = 'dead', last_error = ?, claimed_by = NULL, claimed_until_ms = NULL WHERE id = ? AND claimed_by = ?",
             vec![error.into(), id.into(), worker.into()],
@@ -1294,10 +1486,10 @@ impl Store {
         Ok(res.rows_affected() == 1)
     }
 
-    async fn outbox_update(&self, sql: &str, values: Vec<SqlValue>) -> R<()> {
+    async fn outbox_update(&self, sql: &str, values: Vec<SqlValue>) -> R<usize> {
         let _gate = self.gate().await;
-        self.db.execute_raw(self.stmt(sql, values)).await?;
-        Ok(())
+        let res = self.db.execute_raw(self.stmt(sql, values)).await?;
+        Ok(res.rows_affected() as usize)
     }
 
     /// Outbox rows with a status (`pending`, `sent`, `dead`), or all.

@@ -388,10 +388,15 @@ async fn bad_input_gets_its_status_and_code_and_changes_nothing() {
     let (s, v) = e
         .call(Some(&bidder), Method::POST, bids, Some(good(100)))
         .await;
+    // Trust #14: late, with the deadline, even though the deadline's timer has fired.
     assert_eq!(
         (s, v["error"]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_state")),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("late_bid")),
         "{v}"
+    );
+    assert_eq!(
+        v["error"]["details"]["deadline"],
+        serde_json::json!(deadline)
     );
     let after = e.store.event_rows("T-2021").await.expect("rows");
     // Only the deadline's own events were added (the timer fired when the clock moved).
@@ -575,4 +580,112 @@ async fn every_endpoint_for_every_role() {
         }
     }
     assert!(checked >= 25 * 5, "{checked}");
+}
+
+/// Trust #8: an Idempotency-Key is bound to its account, tender and request; reusing it for
+/// another body, method or tender is `422 idempotency_key_reused` and writes nothing; keys of
+/// different accounts never collide.
+#[tokio::test]
+async fn trust_08_an_idempotency_key_is_bound_to_its_request() {
+    let mut e = env(2).await;
+    e.play(2).await;
+    for id in ["a:b", "a"] {
+        let acc = Account {
+            id: id.into(),
+            role: "bidder".into(),
+            display_name: id.into(),
+            email: None,
+            locale: "en".into(),
+        };
+        let token = e.store.create_account(&acc).await.expect("account");
+        e.tokens.insert(id.into(), token);
+    }
+    let bid = |fee: u32| {
+        json!({ "content": { "organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 30, "feeMinor": fee } }).to_string()
+    };
+    let bidder = scenario::bidder_id(0);
+    let key = [("idempotency-key", "k-1")];
+    let (s, v) = e
+        .raw(
+            Some(&bidder),
+            Method::POST,
+            "/tenders/T-2021/bids",
+            Some(bid(100)),
+            &key,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let before = e.store.event_rows("T-2021").await.expect("rows").len();
+    // Another body.
+    let (s, v) = e
+        .raw(
+            Some(&bidder),
+            Method::POST,
+            "/tenders/T-2021/bids",
+            Some(bid(999)),
+            &key,
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("idempotency_key_reused")
+        ),
+        "{v}"
+    );
+    // Another method (a replacement with the same body).
+    let (s, v) = e
+        .raw(
+            Some(&bidder),
+            Method::PUT,
+            "/tenders/T-2021/bids",
+            Some(bid(100)),
+            &key,
+        )
+        .await;
+    assert_eq!(v["error"]["code"], "idempotency_key_reused", "{s} {v}");
+    // Another tender.
+    let (s, v) = e
+        .raw(
+            Some(&bidder),
+            Method::POST,
+            "/tenders/T-other/bids",
+            Some(bid(100)),
+            &key,
+        )
+        .await;
+    assert_eq!(v["error"]["code"], "idempotency_key_reused", "{s} {v}");
+    assert_eq!(
+        e.store.event_rows("T-2021").await.expect("rows").len(),
+        before
+    );
+    // `a:b` with key `c` and `a` with key `b:c` are two commands.
+    let (s1, v1) = e
+        .raw(
+            Some("a:b"),
+            Method::POST,
+            "/tenders/T-2021/bids",
+            Some(bid(1)),
+            &[("idempotency-key", "c")],
+        )
+        .await;
+    let (s2, v2) = e
+        .raw(
+            Some("a"),
+            Method::POST,
+            "/tenders/T-2021/bids",
+            Some(bid(2)),
+            &[("idempotency-key", "b:c")],
+        )
+        .await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::CREATED, StatusCode::CREATED),
+        "{v1} {v2}"
+    );
+    assert_eq!(
+        (v1["repeated"].as_bool(), v2["repeated"].as_bool()),
+        (Some(false), Some(false))
+    );
 }

@@ -350,3 +350,65 @@ async fn a_550_makes_a_dead_letter_and_a_451_is_retried_then_delivered() {
     drop(smtp);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Trust #4: two workers share an outbox behind a relay slower than the claim's lease; the
+/// claims are sized to what is sent at once and renewed while sending, so no message goes
+/// out twice and no "sent" mark is lost.
+#[tokio::test]
+async fn trust_04_a_slow_relay_and_two_workers_send_each_message_once() {
+    let Some(smtp) = Smtp::start() else {
+        return;
+    };
+    let (store, dir) = store().await;
+    announce_to(&store, 12, |i| format!("slow-{i:03}@partners.example")).await;
+    let worker = |name: &str| {
+        Arc::new(
+            Dispatcher::new(
+                store.clone(),
+                Transport::smtp(&smtp.url(), 2, Duration::from_secs(5)).expect("smtp"),
+                "hr@union.example",
+                name,
+            )
+            .expect("dispatcher")
+            .with_retry(fast())
+            .with_concurrency(2)
+            .with_lease(Duration::from_millis(150)),
+        )
+    };
+    let mut runs = Vec::new();
+    for d in [worker("w1"), worker("w2")] {
+        let store = store.clone();
+        runs.push(tokio::spawn(async move {
+            let mut lost = 0;
+            for _ in 0..400 {
+                lost += d.dispatch_due(now_ms()).await.expect("dispatch").lost;
+                if store
+                    .outbox(Some("pending"))
+                    .await
+                    .expect("outbox")
+                    .is_empty()
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            lost
+        }));
+    }
+    for r in runs {
+        assert_eq!(r.await.expect("join"), 0, "no claim was lost while sending");
+    }
+    assert_eq!(store.outbox(Some("sent")).await.expect("sent").len(), 12);
+    let messages = smtp.messages();
+    let ids: BTreeSet<String> = messages
+        .iter()
+        .filter_map(|m| header(m, "Message-ID"))
+        .collect();
+    assert_eq!(
+        (messages.len(), ids.len()),
+        (12, 12),
+        "each message exactly once"
+    );
+    drop(smtp);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -210,16 +210,7 @@ async fn rush(store: Arc<Store>, sha: &str, a: &HashMap<String, String>, url: &s
                         let id = format!("{tender}/bid/{n}");
                         let s = Instant::now();
                         match &committer {
-                            Some(c) => {
-                                c.execute(Request {
-                                    tender_id: tender,
-                                    create: None,
-                                    command_id: id,
-                                    command,
-                                    now: at[t],
-                                })
-                                .await
-                            }
+                            Some(c) => c.execute(Request::new(&tender, &id, command, at[t])).await,
                             None => store.execute(&tender, &id, &command, at[t]).await,
                         }
                         .expect("bid accepted");

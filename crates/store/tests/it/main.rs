@@ -3,3 +3,4 @@
 mod crash;
 mod store;
 mod support;
+mod trust;
