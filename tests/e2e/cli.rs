@@ -89,6 +89,18 @@ async fn an_administrator_runs_a_tender_from_the_command_line() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("[schema_violation]"));
     let audit = ok(&tf(&config, &["audit", "verify"]));
     assert!(audit.contains("0 broken"), "{audit}");
+    // Trust #15: the records carry the chain head; the database is checked against it.
+    let records = ok(&tf(&config, &["tender", "records", "T-7"]));
+    let signed = db.dir.join("signed-records.json");
+    std::fs::write(&signed, &records).expect("write");
+    let against = ok(&tf(
+        &config,
+        &["audit", "verify", "--against", signed.to_str().expect("path")],
+    ));
+    assert!(
+        against.contains("1 published head(s)") && against.contains("0 broken"),
+        "{against}"
+    );
 }
 
 /// Trust #7: a lost key file or a mistyped data directory stops every command (except

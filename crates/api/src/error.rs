@@ -82,6 +82,17 @@ impl From<StoreError> for ApiError {
                 format!("tender `{t}` changed concurrently; retry"),
             ),
             StoreError::NotFound(what) => Self::not_found(format!("no {what}")),
+            StoreError::Integrity { tender_id, problem } => {
+                let mut e = Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "integrity_violation",
+                    format!(
+                        "tender `{tender_id}` fails verification ({problem}); it is refused until an administrator restores it"
+                    ),
+                );
+                e.details = json!({ "tender": tender_id, "problem": problem });
+                e
+            }
             StoreError::KeyReused { command_id } => {
                 let mut e = Self::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -510,6 +510,8 @@ async fn events(
     Path(id): Path<String>,
 ) -> R<Json<Value>> {
     require(&caller, &["staff", "inspector", "admin"])?;
+    // Loading verifies the chain: a tampered record is refused, not served.
+    s.store.load(&id).await?;
     let rows = s.store.event_rows(&id).await?;
     if rows.is_empty() {
         return Err(ApiError::not_found(format!("no tender `{id}`")));
@@ -940,9 +942,7 @@ async fn set_clock(
 async fn all_releases(s: &AppState) -> R<Vec<Value>> {
     let mut out = Vec::new();
     for row in s.store.tenders().await? {
-        let (wf, _) = s.store.load(&row.tender_id).await?;
-        let events = s.store.events_between(&row.tender_id, 1, row.seq).await?;
-        out.extend(tenderflow_core::ocds::releases(&wf, &events, &s.ocds));
+        out.extend(s.store.ocds_releases(&row.tender_id, &s.ocds).await?);
     }
     Ok(out)
 }
@@ -988,9 +988,7 @@ async fn ocds_record(State(s): State<AppState>, Path(ocid): Path<String>) -> R<J
     let tender = ocid
         .strip_prefix(&prefix)
         .ok_or_else(|| ApiError::not_found(format!("no record `{ocid}`")))?;
-    let (wf, _) = s.store.load(tender).await?;
-    let events = s.store.events_between(tender, 1, i64::MAX).await?;
-    let releases = tenderflow_core::ocds::releases(&wf, &events, &s.ocds);
+    let releases = s.store.ocds_releases(tender, &s.ocds).await?;
     if releases.is_empty() {
         return Err(ApiError::not_found(format!(
             "no public release of `{ocid}` yet"
@@ -1013,5 +1011,8 @@ async fn records(
 ) -> R<Json<Value>> {
     require(&caller, &["staff", "inspector", "admin"])?;
     let (wf, t) = s.store.load(&id).await?;
-    Ok(Json(tenderflow_core::records::records(&wf, &t)))
+    let mut records = tenderflow_core::records::records(&wf, &t);
+    // The head the records describe, to be published with them (`audit verify --against`).
+    records["chainHead"] = json!(s.store.chain_head(&id).await?);
+    Ok(Json(records))
 }

@@ -34,6 +34,11 @@ pub enum AuditCmd {
     Verify {
         /// Only this tender.
         tender: Option<String>,
+        /// Also check against chain heads published earlier: any JSON file holding
+        /// `tenderflowChainHead` or `chainHead` objects ({tender, seq, hash}), such as an OCDS
+        /// export or the records an inspector signed.
+        #[arg(long, value_name = "FILE")]
+        against: Option<std::path::PathBuf>,
     },
 }
 
@@ -167,10 +172,46 @@ pub async fn account(config: &Config, cmd: AccountCmd) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
+/// Every `{tender, seq, hash}` under a `tenderflowChainHead` or `chainHead` key.
+fn published_heads(v: &serde_json::Value, out: &mut Vec<tenderflow_store::PublishedHead>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, child) in map {
+                if k == "tenderflowChainHead" || k == "chainHead" {
+                    if let Ok(h) = serde_json::from_value(child.clone()) {
+                        out.push(h);
+                        continue;
+                    }
+                }
+                published_heads(child, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| published_heads(i, out)),
+        _ => {}
+    }
+}
+
 pub async fn audit(config: &Config, cmd: AuditCmd) -> anyhow::Result<ExitCode> {
-    let AuditCmd::Verify { tender } = cmd;
+    let AuditCmd::Verify { tender, against } = cmd;
     let store = config.store().await?;
-    let reports = store.verify(tender.as_deref()).await?;
+    let mut reports = store.verify(tender.as_deref()).await?;
+    if let Some(path) = against {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", path.display()))?;
+        let mut heads = Vec::new();
+        published_heads(&json, &mut heads);
+        heads.retain(|h| tender.as_ref().is_none_or(|t| *t == h.tender));
+        if heads.is_empty() {
+            anyhow::bail!(
+                "{} holds no chain heads (tenderflowChainHead or chainHead objects)",
+                path.display()
+            );
+        }
+        println!("{} published head(s) in {}", heads.len(), path.display());
+        reports = store.verify_against(&heads).await?;
+    }
     let mut broken = 0;
     for r in &reports {
         match &r.problem {
@@ -279,10 +320,9 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
         }
         TenderCmd::Records { tender } => {
             let (wf, t) = store.load(&tender).await?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&tenderflow_core::records::records(&wf, &t))?
-            );
+            let mut records = tenderflow_core::records::records(&wf, &t);
+            records["chainHead"] = serde_json::json!(store.chain_head(&tender).await?);
+            println!("{}", serde_json::to_string_pretty(&records)?);
         }
         TenderCmd::Events { tender } => {
             let (_, t) = store.load(&tender).await?;
@@ -414,10 +454,10 @@ pub async fn export(config: &Config, cmd: ExportCmd) -> anyhow::Result<ExitCode>
     };
     let mut releases = Vec::new();
     for id in &ids {
-        let (wf, _) = store.load(id).await?;
-        let events = store.events_between(id, 1, i64::MAX).await?;
         releases.extend(
-            tenderflow_core::ocds::releases(&wf, &events, &opts)
+            store
+                .ocds_releases(id, &opts)
+                .await?
                 .into_iter()
                 .filter(|r| {
                     since.is_none_or(|s| {

@@ -1,14 +1,20 @@
 //! The hash-chained event record: how an event becomes a row, and how rows are verified.
 //!
-//! hash = SHA-256(previous hash (hex text) ‖ canonical JSON of
+//! hash = HMAC-SHA-256(chain key, previous hash (hex text) ‖ canonical JSON of
 //! `{tender, seq, command, actor: {id, role}, at, payload}`), with the payload as stored (bid
-//! contents sealed), so verification needs no key. The first event's previous hash is 64 zeros.
+//! contents sealed). The first event's previous hash is 64 zeros.
+//!
+//! The chain key is derived from the master key and never stored in the database, so someone
+//! who can write SQL but does not hold the master key cannot recompute the hashes after
+//! changing, adding or removing an event. Heads published outside the database (OCDS
+//! releases, the records the inspector signs) pin the history against someone who holds both.
 
 use crate::StoreError;
 use crate::crypto;
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use tenderflow_core::canonical::canonical_bytes;
 use tenderflow_core::{Actor, Event, Timestamp};
 
@@ -40,8 +46,25 @@ pub struct EventRow {
     pub hash: String,
 }
 
+/// The key of the event chain's HMAC (derived from the master key; never stored).
+#[derive(Clone)]
+pub struct ChainKey(pub(crate) [u8; 32]);
+
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainKey(…)")
+    }
+}
+
+impl ChainKey {
+    /// The chain key of a master key.
+    pub fn of(master: &crypto::MasterKey) -> Self {
+        Self(master.derive("event-chain"))
+    }
+}
+
 /// Computes the hash of a row from its fields and its predecessor's hash.
-pub fn row_hash(row: &EventRow) -> Result<String, StoreError> {
+pub fn row_hash(row: &EventRow, key: &ChainKey) -> Result<String, StoreError> {
     let payload: Value = serde_json::from_str(&row.payload).map_err(|e| {
         StoreError::Corrupt(format!(
             "event {} of {}: payload is not JSON: {e}",
@@ -56,10 +79,11 @@ pub fn row_hash(row: &EventRow) -> Result<String, StoreError> {
         "at": row.at_ms,
         "payload": payload,
     });
-    let mut h = Sha256::new();
+    let mut h = <Hmac<Sha256> as Mac>::new_from_slice(&key.0)
+        .map_err(|e| StoreError::Crypto(format!("chain key: {e}")))?;
     h.update(row.prev_hash.as_bytes());
-    h.update(canonical_bytes(&record));
-    Ok(hex::encode(h.finalize()))
+    h.update(&canonical_bytes(&record));
+    Ok(hex::encode(h.finalize().into_bytes()))
 }
 
 fn sealed_aad(tender: &str, seq: i64) -> Vec<u8> {
@@ -74,6 +98,7 @@ pub fn encode(
     event: &Event,
     prev_hash: &str,
     data_key: Option<&[u8; 32]>,
+    chain_key: &ChainKey,
 ) -> Result<EventRow, StoreError> {
     let mut payload =
         serde_json::to_value(&event.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -105,7 +130,7 @@ pub fn encode(
         prev_hash: prev_hash.to_owned(),
         hash: String::new(),
     };
-    row.hash = row_hash(&row)?;
+    row.hash = row_hash(&row, chain_key)?;
     Ok(row)
 }
 
@@ -182,11 +207,71 @@ pub enum ChainProblem {
         /// The last event.
         seq: i64,
     },
+    /// An event whose hash verifies but whose content cannot be read (a sealed bid that does
+    /// not open with the tender's key, or a payload the engine does not know).
+    Unreadable {
+        /// The event.
+        seq: i64,
+    },
+    /// The projection (the tenders row the lists read) disagrees with the replayed events.
+    Projection {
+        /// The column.
+        field: String,
+        /// What the row says.
+        stored: String,
+        /// What the events say.
+        replayed: String,
+    },
+    /// The event at a published head (an OCDS release, a signed record) has another hash
+    /// now, or is gone: history was rewritten after it was published.
+    Unpublished {
+        /// The published event.
+        seq: i64,
+        /// The hash published then.
+        published: String,
+        /// The hash found now, if the event exists.
+        found: Option<String>,
+    },
+}
+
+impl std::fmt::Display for ChainProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Altered { seq } => write!(f, "event {seq} was altered"),
+            Self::Missing { seq } => write!(f, "event {seq} is missing"),
+            Self::Broken { seq } => write!(f, "the chain breaks at event {seq}"),
+            Self::Inserted { seq } => write!(f, "event {seq} was inserted after the head"),
+            Self::Reordered { seq, written_at } => {
+                write!(f, "event {seq} was written at position {written_at}")
+            }
+            Self::Truncated { expected, found } => {
+                write!(f, "the record ends at event {found}, not {expected}")
+            }
+            Self::HeadMismatch { seq } => write!(f, "the head hash differs at event {seq}"),
+            Self::Unreadable { seq } => write!(f, "event {seq} cannot be read"),
+            Self::Projection {
+                field,
+                stored,
+                replayed,
+            } => write!(
+                f,
+                "the tenders row says {field} = {stored}, the events say {replayed}"
+            ),
+            Self::Unpublished { seq, .. } => {
+                write!(f, "event {seq} differs from the head published earlier")
+            }
+        }
+    }
 }
 
 /// Checks one tender's rows (ordered by seq) against the head its projection recorded.
 /// Returns the first problem, or `None` when the chain is intact.
-pub fn verify_rows(rows: &[EventRow], head_seq: i64, head_hash: &str) -> Option<ChainProblem> {
+pub fn verify_rows(
+    rows: &[EventRow],
+    head_seq: i64,
+    head_hash: &str,
+    key: &ChainKey,
+) -> Option<ChainProblem> {
     let mut prev = GENESIS.to_owned();
     let mut expected_seq = 1;
     for row in rows {
@@ -200,7 +285,7 @@ pub fn verify_rows(rows: &[EventRow], head_seq: i64, head_hash: &str) -> Option<
                 ChainProblem::Broken { seq: row.seq }
             });
         }
-        match row_hash(row) {
+        match row_hash(row, key) {
             Ok(h) if h == row.hash => {}
             _ => {
                 // Intact content at another position means it was moved, not edited.
@@ -210,7 +295,7 @@ pub fn verify_rows(rows: &[EventRow], head_seq: i64, head_hash: &str) -> Option<
                         seq: *s,
                         ..row.clone()
                     };
-                    row_hash(&probe).is_ok_and(|h| h == row.hash)
+                    row_hash(&probe, key).is_ok_and(|h| h == row.hash)
                 });
                 return Some(match moved {
                     Some(written_at) => ChainProblem::Reordered {

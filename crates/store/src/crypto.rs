@@ -68,6 +68,17 @@ impl MasterKey {
         hex::encode(h.finalize())
     }
 
+    /// A key derived from the master key for one purpose (`label`), e.g. the chain's HMAC key.
+    pub(crate) fn derive(&self, label: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"tenderflow derive v1\0");
+        h.update(label.as_bytes());
+        h.update([0]);
+        h.update(self.0);
+        h.finalize().into()
+    }
+
     /// Reads the key file at `path`, creating it (mode 0600) with a fresh key if missing.
     pub fn load_or_create(path: &Path) -> Result<Self, StoreError> {
         match std::fs::read_to_string(path) {

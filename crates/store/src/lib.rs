@@ -51,6 +51,16 @@ pub enum StoreError {
     /// Files.
     #[error("I/O: {0}")]
     Io(String),
+    /// A tender's stored record fails verification (an altered, missing, inserted or
+    /// reordered event, or a projection that disagrees with the events). Nothing is read
+    /// from it or decided on top of it until an administrator restores it.
+    #[error("integrity violation in tender `{tender_id}`: {problem}")]
+    Integrity {
+        /// The tender.
+        tender_id: String,
+        /// The first problem found.
+        problem: ChainProblem,
+    },
     /// The master key does not belong to this database (its check value differs, or it
     /// cannot unwrap the tenders' keys). Nothing was read or written.
     #[error("the master key does not match this database: {0}")]
@@ -172,6 +182,17 @@ pub struct AuditReport {
     pub problem: Option<ChainProblem>,
 }
 
+/// A chain head published outside the database: the hash of event `seq` of a tender.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PublishedHead {
+    /// Tender.
+    pub tender: String,
+    /// Event number.
+    pub seq: i64,
+    /// Its hash.
+    pub hash: String,
+}
+
 /// One command of a batch.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -231,6 +252,7 @@ pub struct Store {
     db: DatabaseConnection,
     backend: DbBackend,
     master: MasterKey,
+    chain_key: chain::ChainKey,
     workflows: RwLock<HashMap<String, Arc<Workflow>>>,
     /// Unwrapped data keys (a key is only cached after its row committed or was read).
     keys: RwLock<HashMap<String, [u8; 32]>>,
@@ -290,6 +312,7 @@ impl Store {
         let store = Self {
             db,
             backend,
+            chain_key: chain::ChainKey::of(&master),
             master,
             workflows: RwLock::new(HashMap::new()),
             tender_workflows: RwLock::new(HashMap::new()),
@@ -847,9 +870,7 @@ impl Store {
                 }
                 (None, Some(h)) => {
                     let wf = self.workflow_in(txn, &h.workflow_sha256).await?;
-                    let tender = self
-                        .state_at(txn, &r.tender_id, h.seq, &h.last_hash)
-                        .await?;
+                    let tender = self.state_at(txn, &h).await?;
                     Pending {
                         base_timer: tenderflow_core::next_timer(&wf, &tender),
                         wf,
@@ -895,6 +916,7 @@ impl Store {
                 e,
                 &p.hash,
                 p.key.as_ref(),
+                &self.chain_key,
             )?;
             self.insert_event(txn, &row).await?;
             p.seq = row.seq;
@@ -968,6 +990,7 @@ impl Store {
                 e,
                 &prev,
                 Some(&key),
+                &self.chain_key,
             )?;
             prev.clone_from(&row.hash);
             self.insert_event(&txn, &row).await?;
@@ -1049,25 +1072,71 @@ impl Store {
         }
     }
 
-    async fn state_at(
-        &self,
-        txn: &DatabaseTransaction,
-        tender_id: &str,
-        seq: i64,
-        hash: &str,
-    ) -> R<Tender> {
-        if let Some(c) = self.cache.lock().await.get(tender_id) {
-            if c.seq == seq && c.hash == hash {
+    /// The tender's state at the locked head `h`: the cached one if it is that head,
+    /// otherwise replayed from verified rows.
+    async fn state_at(&self, txn: &DatabaseTransaction, h: &TenderRow) -> R<Tender> {
+        if let Some(c) = self.cache.lock().await.get(&h.tender_id) {
+            if c.seq == h.seq && c.hash == h.last_hash {
                 return Ok(c.tender.clone());
             }
         }
-        let key = self.data_key_ro(txn, tender_id).await?;
-        let rows = self.rows_in(txn, tender_id, 1, seq).await?;
+        self.replay_verified(txn, h).await
+    }
+
+    /// Replays a tender from its rows after checking them: the keyed chain up to the head
+    /// the projection recorded, and the projection against the replay. Any problem is an
+    /// [`StoreError::Integrity`] (and an alert in the log); nothing is served or decided on
+    /// top of a record that does not verify.
+    async fn replay_verified<C: ConnectionTrait>(&self, conn: &C, h: &TenderRow) -> R<Tender> {
+        match self.check(conn, h).await? {
+            Ok(t) => Ok(t),
+            Err(problem) => {
+                tracing::error!(tender = %h.tender_id, problem = ?problem, "ALERT: integrity violation; the tender is refused until it is restored (see `tenderflow audit verify`)");
+                Err(StoreError::Integrity {
+                    tender_id: h.tender_id.clone(),
+                    problem,
+                })
+            }
+        }
+    }
+
+    /// The replayed tender, or the first problem of its record.
+    async fn check<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        h: &TenderRow,
+    ) -> R<Result<Tender, ChainProblem>> {
+        let rows = self.rows_in(conn, &h.tender_id, 1, i64::MAX).await?;
+        if let Some(problem) = chain::verify_rows(&rows, h.seq, &h.last_hash, &self.chain_key) {
+            return Ok(Err(problem));
+        }
+        let key = self.data_key_ro(conn, &h.tender_id).await?;
         let mut t = Tender::default();
         for row in &rows {
-            t = tenderflow_core::apply(t, &chain::decode(row, key.as_ref())?);
+            match chain::decode(row, key.as_ref()) {
+                Ok(e) => t = tenderflow_core::apply(t, &e),
+                Err(_) => return Ok(Err(ChainProblem::Unreadable { seq: row.seq })),
+            }
         }
-        Ok(t)
+        let deadline = t.deadline.map(Timestamp::unix_millis);
+        let mismatch = |field: &str, stored: String, replayed: String| {
+            Err(ChainProblem::Projection {
+                field: field.to_owned(),
+                stored,
+                replayed,
+            })
+        };
+        if t.state != h.state {
+            return Ok(mismatch("state", h.state.clone(), t.state));
+        }
+        if deadline != h.deadline_ms {
+            return Ok(mismatch(
+                "deadline_ms",
+                format!("{:?}", h.deadline_ms),
+                format!("{deadline:?}"),
+            ));
+        }
+        Ok(Ok(t))
     }
 
     async fn queue(
@@ -1171,8 +1240,7 @@ impl Store {
                 return Ok((wf, c.tender.clone()));
             }
         }
-        let events = self.events_between(tender_id, 1, head.seq).await?;
-        let t = tenderflow_core::replay(events.iter().map(|(_, e)| e));
+        let t = self.replay_verified(&self.db, &head).await?;
         Ok((wf, t))
     }
 
@@ -1211,7 +1279,8 @@ impl Store {
             .collect()
     }
 
-    /// Recomputes every chain (or one tender's) and names the first problem of each.
+    /// Recomputes every chain (or one tender's) with the chain key, replays it and checks the
+    /// projection (state, deadline) against the replay; names the first problem of each.
     pub async fn verify(&self, tender_id: Option<&str>) -> R<Vec<AuditReport>> {
         let heads = match tender_id {
             Some(id) => vec![
@@ -1223,11 +1292,106 @@ impl Store {
         };
         let mut out = Vec::with_capacity(heads.len());
         for h in heads {
-            let rows = self.event_rows(&h.tender_id).await?;
             out.push(AuditReport {
                 tender_id: h.tender_id.clone(),
+                events: h.seq,
+                problem: self.check(&self.db, &h).await?.err(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The tender's current chain head (verified): publish it outside the database (the
+    /// records the inspector signs carry it) so that a later rewrite is caught by
+    /// [`Store::verify_against`].
+    pub async fn chain_head(&self, tender_id: &str) -> R<PublishedHead> {
+        let head = self
+            .tender_row(tender_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("tender `{tender_id}`")))?;
+        self.load(tender_id).await?;
+        Ok(PublishedHead {
+            tender: head.tender_id,
+            seq: head.seq,
+            hash: head.last_hash,
+        })
+    }
+
+    /// The OCDS releases of a tender's public events (see `tenderflow_core::ocds`), each
+    /// carrying the chain head at its event (`tenderflowChainHead`), so that every published
+    /// release pins the history up to it.
+    pub async fn ocds_releases(
+        &self,
+        tender_id: &str,
+        opts: &tenderflow_core::ocds::Options,
+    ) -> R<Vec<serde_json::Value>> {
+        let (wf, _) = self.load(tender_id).await?;
+        let rows = self.event_rows(tender_id).await?;
+        let key = self.data_key_ro(&self.db, tender_id).await?;
+        let events = rows
+            .iter()
+            .map(|r| Ok((r.seq, chain::decode(r, key.as_ref())?)))
+            .collect::<R<Vec<_>>>()?;
+        let mut releases = tenderflow_core::ocds::releases(&wf, &events, opts);
+        for r in &mut releases {
+            // Release ids are `{ocid}-{seq:04}` (core::ocds).
+            let seq = r["id"]
+                .as_str()
+                .and_then(|id| id.rsplit_once('-'))
+                .and_then(|(_, n)| n.parse::<i64>().ok());
+            if let Some(row) = seq.and_then(|n| rows.iter().find(|row| row.seq == n)) {
+                r["tenderflowChainHead"] = serde_json::json!({
+                    "tender": tender_id, "seq": row.seq, "hash": row.hash,
+                });
+            }
+        }
+        Ok(releases)
+    }
+
+    /// Checks the database against chain heads published earlier (OCDS releases, signed
+    /// records): each published event must still be there with the same hash, and each
+    /// tender's chain must verify. One report per tender named in `heads`.
+    pub async fn verify_against(&self, heads: &[PublishedHead]) -> R<Vec<AuditReport>> {
+        let mut by_tender: std::collections::BTreeMap<&str, Vec<&PublishedHead>> =
+            std::collections::BTreeMap::new();
+        for h in heads {
+            by_tender.entry(h.tender.as_str()).or_default().push(h);
+        }
+        let mut out = Vec::with_capacity(by_tender.len());
+        for (tender, published) in by_tender {
+            let rows = self.event_rows(tender).await?;
+            let mut problem = None;
+            let mut sorted = published;
+            sorted.sort_by_key(|h| h.seq);
+            for h in sorted {
+                let found = rows.iter().find(|r| r.seq == h.seq).map(|r| r.hash.clone());
+                if found.as_deref() != Some(h.hash.as_str()) {
+                    problem = Some(ChainProblem::Unpublished {
+                        seq: h.seq,
+                        published: h.hash.clone(),
+                        found,
+                    });
+                    break;
+                }
+            }
+            if problem.is_none() {
+                problem = match self.tender_row(tender).await? {
+                    Some(row) => self.check(&self.db, &row).await?.err(),
+                    None => Some(ChainProblem::Truncated {
+                        expected: heads
+                            .iter()
+                            .filter(|h| h.tender == tender)
+                            .map(|h| h.seq)
+                            .max()
+                            .unwrap_or(0),
+                        found: 0,
+                    }),
+                };
+            }
+            out.push(AuditReport {
+                tender_id: tender.to_owned(),
                 events: rows.len() as i64,
-                problem: chain::verify_rows(&rows, h.seq, &h.last_hash),
+                problem,
             });
         }
         Ok(out)
