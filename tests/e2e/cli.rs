@@ -95,7 +95,12 @@ async fn an_administrator_runs_a_tender_from_the_command_line() {
     std::fs::write(&signed, &records).expect("write");
     let against = ok(&tf(
         &config,
-        &["audit", "verify", "--against", signed.to_str().expect("path")],
+        &[
+            "audit",
+            "verify",
+            "--against",
+            signed.to_str().expect("path"),
+        ],
     ));
     assert!(
         against.contains("1 published head(s)") && against.contains("0 broken"),

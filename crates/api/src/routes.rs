@@ -408,11 +408,14 @@ fn fingerprint(tender_id: &str, body: &impl serde::Serialize) -> String {
     tenderflow_core::canonical::sha256_hex(&json!({ "tender": tender_id, "command": body }))
 }
 
-fn executed(e: &Executed) -> Value {
+/// A command's answer. A bidder gets no sequence numbers: they would tell how many events
+/// (bids) came before its own.
+fn executed(e: &Executed, caller: &Caller) -> Value {
+    let seqs = caller.account.role != "bidder";
     let events: Vec<Value> = e
         .events
         .iter()
-        .map(|(seq, ev)| json!({ "seq": seq, "type": ev.body.name().map_or("state_entered", |n| n.as_str()), "at": ev.at }))
+        .map(|(seq, ev)| json!({ "seq": seqs.then_some(*seq), "type": ev.body.name().map_or("state_entered", |n| n.as_str()), "at": ev.at }))
         .collect();
     json!({ "tender": e.tender_id, "state": e.state, "repeated": e.repeated, "events": events })
 }
@@ -439,7 +442,7 @@ async fn create_tender(
         now: tenderflow_store::clock::Now::Clock(s.clock.clone()),
     };
     let done = s.store.execute_request(request).await?;
-    Ok((StatusCode::CREATED, Json(executed(&done))))
+    Ok((StatusCode::CREATED, Json(executed(&done, &caller))))
 }
 
 /// Loads a tender the caller may read: evaluators only where they sit on the committee,
@@ -477,8 +480,14 @@ async fn list_tenders(
             caller.account.role.as_str(),
             "staff" | "inspector" | "admin"
         );
-        if unrestricted || readable(&s, &caller, &row.tender_id).await.is_ok() {
+        if unrestricted {
             out.push(json!({ "id": row.tender_id, "state": row.state, "events": row.seq, "deadline": row.deadline_ms.and_then(Timestamp::from_unix_millis) }));
+        } else if let Ok((_, t)) = readable(&s, &caller, &row.tender_id).await {
+            // From the verified replay, like the detail: list and detail never disagree; the
+            // event count only where it reveals nothing about other bids.
+            let events =
+                tenderflow_core::view::counts_visible(&t, &caller.account.role).then_some(t.seq);
+            out.push(json!({ "id": row.tender_id, "state": t.state, "events": events, "deadline": t.deadline }));
         }
     }
     Ok(Json(json!({ "tenders": out })))
@@ -511,7 +520,7 @@ async fn events(
 ) -> R<Json<Value>> {
     require(&caller, &["staff", "inspector", "admin"])?;
     // Loading verifies the chain: a tampered record is refused, not served.
-    s.store.load(&id).await?;
+    let (_, t) = s.store.load(&id).await?;
     let rows = s.store.event_rows(&id).await?;
     if rows.is_empty() {
         return Err(ApiError::not_found(format!("no tender `{id}`")));
@@ -519,7 +528,11 @@ async fn events(
     let events: Vec<Value> = rows
         .iter()
         .map(|r| {
-            let payload: Value = serde_json::from_str(&r.payload).unwrap_or(Value::Null);
+            let payload: Value = if tenderflow_core::view::audit_payload_visible(&t, &r.kind) {
+                serde_json::from_str(&r.payload).unwrap_or(Value::Null)
+            } else {
+                tenderflow_core::view::withheld_payload(&r.kind)
+            };
             json!({ "seq": r.seq, "at": Timestamp::from_unix_millis(r.at_ms), "actor": { "id": r.actor_id, "role": r.actor_role },
                     "command": r.command_id, "payload": payload, "prevHash": r.prev_hash, "hash": r.hash })
         })
@@ -539,10 +552,12 @@ async fn timeline(
         caller.account.role.as_str(),
         "staff" | "inspector" | "admin" | "evaluator"
     );
+    let counts = tenderflow_core::view::counts_visible(&t, &caller.account.role);
     let items: Vec<Value> = rows
         .iter()
         .filter(|r| officials || t.opened() || !r.kind.starts_with("bid_") || r.actor_id == caller.account.id)
-        .map(|r| json!({ "seq": r.seq, "at": Timestamp::from_unix_millis(r.at_ms), "type": r.kind, "actorRole": r.actor_role }))
+        // Sequence numbers would show the gaps other bids leave: hidden until the opening.
+        .map(|r| json!({ "seq": counts.then_some(r.seq), "at": Timestamp::from_unix_millis(r.at_ms), "type": r.kind, "actorRole": r.actor_role }))
         .collect();
     Ok(Json(json!({ "tender": id, "timeline": items })))
 }
@@ -566,6 +581,15 @@ async fn run(
     // `If-Match: <seq>`: the client's view of the tender must be current (optimistic
     // concurrency for people editing from a stale page).
     if let Some(v) = headers.get(axum::http::header::IF_MATCH) {
+        // Probing sequence numbers with If-Match would count the bids: parties may use it
+        // only from the opening on.
+        let (_, t) = s.store.load(id).await?;
+        if !tenderflow_core::view::counts_visible(&t, &caller.account.role) {
+            return Err(ApiError::bad_request(
+                "if_match_unavailable",
+                "If-Match is available to bidders only after the opening",
+            ));
+        }
         let want: i64 = v
             .to_str()
             .ok()
@@ -617,6 +641,7 @@ async fn command(
 ) -> R<Json<Value>> {
     Ok(Json(executed(
         &run(&s, &caller, &headers, &id, body).await?,
+        &caller,
     )))
 }
 
@@ -628,8 +653,8 @@ struct BidBody {
     content: Value,
 }
 
-fn receipt(done: &Executed) -> Value {
-    let mut out = executed(done);
+fn receipt(done: &Executed, caller: &Caller) -> Value {
+    let mut out = executed(done, caller);
     for (_, ev) in &done.events {
         if let EventBody::BidSubmitted {
             key,
@@ -644,7 +669,10 @@ fn receipt(done: &Executed) -> Value {
             ..
         } = &ev.body
         {
-            out["receipt"] = json!({ "number": receipt, "lot": &*key.lot, "commitment": commitment, "receivedAt": ev.at });
+            // The code, not the number: before opening the number would tell a bidder how
+            // many bids came before.
+            let _ = receipt;
+            out["receipt"] = json!({ "code": key.receipt_code(&done.tender_id, commitment), "lot": &*key.lot, "commitment": commitment, "receivedAt": ev.at });
         }
     }
     out
@@ -668,7 +696,7 @@ async fn submit_bid(
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(receipt(&done))))
+    Ok((StatusCode::CREATED, Json(receipt(&done, &caller))))
 }
 
 async fn replace_bid(
@@ -689,7 +717,7 @@ async fn replace_bid(
         },
     )
     .await?;
-    Ok(Json(receipt(&done)))
+    Ok(Json(receipt(&done, &caller)))
 }
 
 async fn withdraw_bid(
@@ -709,7 +737,7 @@ async fn withdraw_bid(
         },
     )
     .await?;
-    Ok(Json(executed(&done)))
+    Ok(Json(executed(&done, &caller)))
 }
 
 async fn receipts(
@@ -723,7 +751,7 @@ async fn receipts(
         .bids
         .iter()
         .filter(|(k, _)| k.bidder == caller.actor.id)
-        .map(|(k, b)| json!({ "lot": &*k.lot, "number": b.receipt, "commitment": b.commitment, "receivedAt": b.received_at }))
+        .map(|(k, b)| json!({ "lot": &*k.lot, "code": k.receipt_code(&t.id, &b.commitment), "number": t.opened().then_some(b.receipt), "commitment": b.commitment, "receivedAt": b.received_at }))
         .collect();
     Ok(Json(json!({ "tender": id, "receipts": own })))
 }
@@ -758,7 +786,7 @@ async fn scores(
         },
     )
     .await?;
-    Ok(Json(executed(&done)))
+    Ok(Json(executed(&done, &caller)))
 }
 
 #[derive(Deserialize)]
@@ -786,7 +814,7 @@ async fn signoff(
         },
     )
     .await?;
-    Ok(Json(executed(&done)))
+    Ok(Json(executed(&done, &caller)))
 }
 
 async fn observation(
@@ -801,6 +829,7 @@ async fn observation(
     };
     Ok(Json(executed(
         &run(&s, &caller, &headers, &id, body).await?,
+        &caller,
     )))
 }
 
@@ -816,6 +845,7 @@ async fn irregularity(
     };
     Ok(Json(executed(
         &run(&s, &caller, &headers, &id, body).await?,
+        &caller,
     )))
 }
 
@@ -831,6 +861,7 @@ async fn objection(
     };
     Ok(Json(executed(
         &run(&s, &caller, &headers, &id, body).await?,
+        &caller,
     )))
 }
 

@@ -330,6 +330,8 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
                 // Sealed bids stay sealed in this listing until the tender is opened.
                 let payload = if row.payload.contains("\"sealed\"") && !t.opened() {
                     "{\"sealed\": \"…\"}".to_owned()
+                } else if !tenderflow_core::view::audit_payload_visible(&t, &row.kind) {
+                    tenderflow_core::view::withheld_payload(&row.kind).to_string()
                 } else {
                     row.payload.clone()
                 };

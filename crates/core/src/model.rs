@@ -292,6 +292,22 @@ pub struct BidKey {
     pub bidder: ActorId,
 }
 
+impl BidKey {
+    /// The receipt code a bidder is given for a bid: derived from the tender, the lot, the
+    /// bidder and the bid's commitment only, so it reveals nothing about other bids (the
+    /// receipt *number* counts the bids received and is shown only from the opening on).
+    pub fn receipt_code(&self, tender_id: &str, commitment: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [tender_id, &self.lot, self.bidder.as_str(), commitment] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        let digest = h.finalize();
+        format!("R-{}", hex::encode_upper(&digest[..6]))
+    }
+}
+
 /// One line of the opening record (开标记录), read out at opening.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpeningEntry {

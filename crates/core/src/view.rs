@@ -50,8 +50,12 @@ pub fn view(wf: &Workflow, t: &Tender, actor: &Actor) -> Value {
             } else {
                 None
             };
+            // Before opening a bidder learns nothing that depends on other bids: no receipt
+            // number (it counts them), only the receipt code.
+            let number = (opened || officials).then_some(b.receipt);
             json!({
-                "lot": k.lot, "bidder": k.bidder, "receipt": b.receipt,
+                "lot": k.lot, "bidder": k.bidder, "receipt": number,
+                "receiptCode": k.receipt_code(&t.id, &b.commitment),
                 "receivedAt": b.received_at, "commitment": b.commitment,
                 "content": content,
             })
@@ -99,7 +103,8 @@ pub fn view(wf: &Workflow, t: &Tender, actor: &Actor) -> Value {
         "id": t.id,
         "definition": { "id": t.definition_id, "version": t.definition_version },
         "state": t.state,
-        "seq": t.seq,
+        // The event count moves with every bid: hidden from the parties until the opening.
+        "seq": (officials || opened).then_some(t.seq),
         "halted": t.halted(),
         "announcement": t.announcement,
         "channels": t.channels,
@@ -120,4 +125,26 @@ pub fn view(wf: &Workflow, t: &Tender, actor: &Actor) -> Value {
         "cancellation": t.cancellation,
         "failure": t.failure,
     })
+}
+
+/// Whether the audit trail may show officials the payload of an event of `kind` now: a score
+/// sheet stays with its evaluator until the evaluation report is final (staff must not see
+/// scores while they can still steer the outcome). Every other payload is shown as stored
+/// (sealed bids stay sealed).
+pub fn audit_payload_visible(t: &Tender, kind: &str) -> bool {
+    kind != crate::definition::EventName::ScoresSubmitted.as_str() || t.report.is_some()
+}
+
+/// The payload the audit trail shows for an event whose payload is withheld.
+pub fn withheld_payload(kind: &str) -> Value {
+    json!({ "type": kind, "withheld": "until the evaluation report is final" })
+}
+
+/// Whether `role` may see figures that depend on other bids (event counts, sequence numbers,
+/// receipt numbers) in tender `t` now: officials always, everybody else from the opening on.
+pub fn counts_visible(t: &Tender, role: &str) -> bool {
+    matches!(
+        party(role),
+        Party::Staff | Party::Evaluator | Party::Inspector
+    ) || t.opened()
 }

@@ -209,7 +209,9 @@ pub fn context(wf: &Workflow, tender: &Tender, event: &Event, recipient: &Accoun
             commitment,
             ..
         } => {
-            ctx["bid"] = json!({ "lot": &*key.lot, "receipt": receipt, "commitment": commitment, "received_at": time(event.at) });
+            // The receipt code, not the number: the number counts the bids received so far.
+            let _ = receipt;
+            ctx["bid"] = json!({ "lot": &*key.lot, "receipt": key.receipt_code(&tender.id, commitment), "commitment": commitment, "received_at": time(event.at) });
         }
         EventBody::BidWithdrawn { key } => ctx["bid"] = json!({ "lot": &*key.lot }),
         EventBody::BidsOpened { record } => {

@@ -159,8 +159,13 @@ impl Env {
 
     /// Plays the scenario through the HTTP API up to (not including) step `until`.
     async fn play(&self, until: usize) {
+        self.play_from(0, until).await;
+    }
+
+    /// Plays steps `from..until`.
+    async fn play_from(&self, from: usize, until: usize) {
         let tender = "T-2021";
-        for (i, step) in self.steps.iter().enumerate().take(until) {
+        for (i, step) in self.steps.iter().enumerate().take(until).skip(from) {
             self.clock(step.at).await;
             let who = step.command.actor.id.as_str();
             let (status, v) = match &step.command.body {
@@ -356,7 +361,8 @@ async fn bad_input_gets_its_status_and_code_and_changes_nothing() {
         ("breaks the bid form", Some(&bidder), Method::POST, bids, Some(json!({ "content": { "organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 5, "feeMinor": 100 } }).to_string()), vec![], StatusCode::UNPROCESSABLE_ENTITY, "form_invalid"),
         ("wrong role", Some(scenario::INSPECTOR), Method::POST, bids, Some(good(100).to_string()), vec![], StatusCode::FORBIDDEN, "wrong_role"),
         ("no token", None, Method::POST, bids, Some(good(100).to_string()), vec![], StatusCode::UNAUTHORIZED, "unauthorized"),
-        ("stale sequence", Some(&bidder), Method::POST, bids, Some(good(100).to_string()), vec![("if-match", "2")], StatusCode::CONFLICT, "stale_sequence"),
+        ("stale sequence", Some(scenario::STAFF), Method::POST, "/tenders/T-2021/commands", Some(json!({ "command": "cancel", "reason": "x" }).to_string()), vec![("if-match", "2")], StatusCode::CONFLICT, "stale_sequence"),
+        ("If-Match from a bidder before opening", Some(&bidder), Method::POST, bids, Some(good(100).to_string()), vec![("if-match", "2")], StatusCode::BAD_REQUEST, "if_match_unavailable"),
         ("unknown tender", Some(&bidder), Method::POST, "/tenders/T-none/bids", Some(good(100).to_string()), vec![], StatusCode::NOT_FOUND, "not_found"),
         ("no route", Some(&bidder), Method::GET, "/tenders/T-2021/nothing", None, vec![], StatusCode::NOT_FOUND, "no_route"),
         ("timer by hand", Some(scenario::STAFF), Method::POST, "/tenders/T-2021/commands", Some(json!({ "command": "advance_time" }).to_string()), vec![], StatusCode::BAD_REQUEST, "invalid_command"),
@@ -687,5 +693,137 @@ async fn trust_08_an_idempotency_key_is_bound_to_its_request() {
     assert_eq!(
         (v1["repeated"].as_bool(), v2["repeated"].as_bool()),
         (Some(false), Some(false))
+    );
+}
+
+/// Trust #9: until the report is final the audit trail withholds every score sheet from
+/// staff and inspectors; afterwards the officials read them.
+#[tokio::test]
+async fn trust_09_staff_read_no_scores_before_the_report_is_final() {
+    let e = env(3).await;
+    let first_score = e
+        .steps
+        .iter()
+        .position(|s| matches!(s.command.body, CommandBody::SubmitScores { .. }))
+        .expect("a score step");
+    let finalize = e
+        .steps
+        .iter()
+        .position(|s| matches!(s.command.body, CommandBody::FinalizeEvaluation { .. }))
+        .expect("the finalisation");
+    e.play(first_score + 2).await;
+    let scored = |v: &Value| -> Vec<Value> {
+        v["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter(|ev| ev["payload"]["type"] == "scores_submitted")
+            .map(|ev| ev["payload"].clone())
+            .collect()
+    };
+    for who in [scenario::STAFF, scenario::INSPECTOR, "root"] {
+        let (s, v) = e
+            .call(Some(who), Method::GET, "/tenders/T-2021/events", None)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let sheets = scored(&v);
+        assert_eq!(sheets.len(), 2, "{who}: {v}");
+        assert!(
+            sheets
+                .iter()
+                .all(|p| p.get("scores").is_none() && p["withheld"].is_string()),
+            "{who}: {sheets:?}"
+        );
+    }
+    e.play_from(first_score + 2, finalize + 1).await;
+    let (_, v) = e
+        .call(
+            Some(scenario::STAFF),
+            Method::GET,
+            "/tenders/T-2021/events",
+            None,
+        )
+        .await;
+    assert!(
+        scored(&v).iter().all(|p| p.get("withheld").is_none()),
+        "{v}"
+    );
+}
+
+/// Trust #13: before the opening nothing a bidder can see depends on other bids: the list,
+/// the tender, the timeline, the receipts and the command answers are the same whether or
+/// not others have bid.
+#[tokio::test]
+async fn trust_13_a_bidder_cannot_count_the_other_bids() {
+    let e = env(4).await;
+    e.play(2).await; // draft, publish
+    let bid = |fee: u32| json!({ "content": { "organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 30, "feeMinor": fee } });
+    let me = scenario::bidder_id(0);
+    let (s, mine) = e
+        .call(
+            Some(&me),
+            Method::POST,
+            "/tenders/T-2021/bids",
+            Some(bid(100)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{mine}");
+    assert!(
+        mine["receipt"]["code"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("R-")),
+        "{mine}"
+    );
+    assert!(mine["receipt"].get("number").is_none(), "{mine}");
+    assert!(
+        mine["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .all(|ev| ev["seq"].is_null()),
+        "{mine}"
+    );
+    let look = || async {
+        let mut out = Vec::new();
+        for path in [
+            "/tenders",
+            "/tenders/T-2021",
+            "/tenders/T-2021/timeline",
+            "/tenders/T-2021/bids/receipt",
+        ] {
+            out.push(e.call(Some(&me), Method::GET, path, None).await.1);
+        }
+        out
+    };
+    let before = look().await;
+    for i in 1..4 {
+        let (s, v) = e
+            .call(
+                Some(&scenario::bidder_id(i)),
+                Method::POST,
+                "/tenders/T-2021/bids",
+                Some(bid(200 + i)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let after = look().await;
+    assert_eq!(
+        before, after,
+        "a bidder's reads do not move with other bids"
+    );
+    // Probing with If-Match would count them too.
+    let (s, v) = e
+        .raw(
+            Some(&me),
+            Method::PUT,
+            "/tenders/T-2021/bids",
+            Some(bid(101).to_string()),
+            &[("if-match", "7")],
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("if_match_unavailable"))
     );
 }
