@@ -45,6 +45,43 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// An identifier from the path, checked against the one id pattern
+/// (`tenderflow_core::ids::ID_PATTERN`) before it reaches the store: `400 invalid_id`
+/// otherwise (a NUL byte or a control character never reaches a database).
+pub struct Id(String);
+
+impl FromRequestParts<AppState> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> R<Self> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request("invalid_id", e.body_text()))?;
+        check_id("the path", &id)?;
+        Ok(Self(id))
+    }
+}
+
+/// `400 invalid_id` unless `value` matches the id pattern.
+fn check_id(what: &str, value: &str) -> R<()> {
+    match tenderflow_core::ids::problem(value) {
+        None => Ok(()),
+        Some(p) => {
+            let mut e = ApiError::bad_request("invalid_id", format!("{what}: {p}"));
+            e.details = json!({ "pattern": tenderflow_core::ids::ID_PATTERN });
+            Err(e)
+        }
+    }
+}
+
+/// A lot id from a body, checked like every id.
+fn lot(l: Option<String>) -> R<Option<String>> {
+    if let Some(l) = &l {
+        check_id("lot", l)?;
+    }
+    Ok(l)
+}
+
 /// A JSON body whose rejections use our error format: 400 for malformed JSON, unknown fields
 /// or wrong types, 413 for an oversized body, 415 without a JSON content type.
 pub struct Body<T>(T);
@@ -363,11 +400,7 @@ async fn register_workflow(
     Ok((StatusCode::CREATED, Json(json!(rec))))
 }
 
-async fn get_workflow(
-    State(s): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<String>,
-) -> R<Json<Value>> {
+async fn get_workflow(State(s): State<AppState>, _caller: Caller, Id(id): Id) -> R<Json<Value>> {
     let wf = s.store.workflow(&id).await?;
     Ok(Json(
         json!({ "sha256": wf.sha256(), "definition": wf.definition() }),
@@ -426,6 +459,8 @@ async fn create_tender(
     headers: HeaderMap,
     Body(b): Body<CreateTender>,
 ) -> R<(StatusCode, Json<Value>)> {
+    check_id("tender_id", &b.tender_id)?;
+    check_id("workflow", &b.workflow)?;
     let cmd = tenderflow_core::Command {
         actor: caller.actor.clone(),
         body: CommandBody::CreateDraft {
@@ -493,11 +528,7 @@ async fn list_tenders(
     Ok(Json(json!({ "tenders": out })))
 }
 
-async fn get_tender(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> R<Json<Value>> {
+async fn get_tender(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
     let (wf, t) = readable(&s, &caller, &id).await?;
     let mut v = tenderflow_core::view(&wf, &t, &caller.actor);
     if matches!(
@@ -513,11 +544,7 @@ async fn get_tender(
     Ok(Json(v))
 }
 
-async fn events(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> R<Json<Value>> {
+async fn events(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
     require(&caller, &["staff", "inspector", "admin"])?;
     // Loading verifies the chain: a tampered record is refused, not served.
     let (_, t) = s.store.load(&id).await?;
@@ -540,11 +567,7 @@ async fn events(
     Ok(Json(json!({ "tender": id, "events": events })))
 }
 
-async fn timeline(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> R<Json<Value>> {
+async fn timeline(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
     let (_, t) = readable(&s, &caller, &id).await?;
     let rows = s.store.event_rows(&id).await?;
     // Before opening, bidders do not learn how many bids the others have sent.
@@ -636,7 +659,7 @@ async fn command(
     State(s): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     Body(body): Body<CommandBody>,
 ) -> R<Json<Value>> {
     Ok(Json(executed(
@@ -682,7 +705,7 @@ async fn submit_bid(
     State(s): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     Body(b): Body<BidBody>,
 ) -> R<(StatusCode, Json<Value>)> {
     let done = run(
@@ -691,7 +714,7 @@ async fn submit_bid(
         &headers,
         &id,
         CommandBody::SubmitBid {
-            lot: b.lot,
+            lot: lot(b.lot)?,
             content: b.content.into(),
         },
     )
@@ -703,7 +726,7 @@ async fn replace_bid(
     State(s): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     Body(b): Body<BidBody>,
 ) -> R<Json<Value>> {
     let done = run(
@@ -712,7 +735,7 @@ async fn replace_bid(
         &headers,
         &id,
         CommandBody::ReplaceBid {
-            lot: b.lot,
+            lot: lot(b.lot)?,
             content: b.content.into(),
         },
     )
@@ -724,7 +747,7 @@ async fn withdraw_bid(
     State(s): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<HashMap<String, String>>,
 ) -> R<Json<Value>> {
     let done = run(
@@ -733,18 +756,20 @@ async fn withdraw_bid(
         &headers,
         &id,
         CommandBody::WithdrawBid {
-            lot: q.get("lot").cloned(),
+            lot: match q.get("lot") {
+                Some(l) => {
+                    check_id("lot", l)?;
+                    Some(l.clone())
+                }
+                None => None,
+            },
         },
     )
     .await?;
     Ok(Json(executed(&done, &caller)))
 }
 
-async fn receipts(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> R<Json<Value>> {
+async fn receipts(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
     require(&caller, &["bidder"])?;
     let (_, t) = readable(&s, &caller, &id).await?;
     let own: Vec<Value> = t
@@ -769,7 +794,7 @@ async fn scores(
     State(s): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     Body(b): Body<ScoreBody>,
 ) -> R<Json<Value>> {
     let bidder = tenderflow_core::ActorId::parse(&b.bidder)
@@ -780,7 +805,7 @@ async fn scores(
         &headers,
         &id,
         CommandBody::SubmitScores {
-            lot: b.lot,
+            lot: lot(b.lot)?,
             bidder,
             sheet: b.sheet.into(),
         },
@@ -800,7 +825,7 @@ async fn signoff(
     State(s): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     Body(b): Body<SignBody>,
 ) -> R<Json<Value>> {
     let done = run(
@@ -821,7 +846,7 @@ async fn observation(
     State(s): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     Body(content): Body<Value>,
 ) -> R<Json<Value>> {
     let body = CommandBody::RecordObservation {
@@ -837,7 +862,7 @@ async fn irregularity(
     State(s): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     Body(content): Body<Value>,
 ) -> R<Json<Value>> {
     let body = CommandBody::RaiseIrregularity {
@@ -853,7 +878,7 @@ async fn objection(
     State(s): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     Body(content): Body<Value>,
 ) -> R<Json<Value>> {
     let body = CommandBody::RaiseObjection {
@@ -865,11 +890,7 @@ async fn objection(
     )))
 }
 
-async fn opening_record(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> R<Json<Value>> {
+async fn opening_record(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
     let (_, t) = readable(&s, &caller, &id).await?;
     let record = t.opening.as_deref().ok_or_else(|| {
         ApiError::new(
@@ -881,11 +902,7 @@ async fn opening_record(
     Ok(Json(json!(record)))
 }
 
-async fn report(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> R<Json<Value>> {
+async fn report(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
     let (wf, t) = readable(&s, &caller, &id).await?;
     let view = tenderflow_core::view(&wf, &t, &caller.actor);
     match view.get("report") {
@@ -914,11 +931,7 @@ async fn outbox(
     Ok(Json(json!({ "messages": s.store.outbox(status).await? })))
 }
 
-async fn resend(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> R<Json<Value>> {
+async fn resend(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
     require(&caller, &["staff", "admin"])?;
     let id: i64 = id
         .parse()
@@ -940,6 +953,9 @@ async fn audit(
     Query(q): Query<HashMap<String, String>>,
 ) -> R<Json<Value>> {
     require(&caller, &["staff", "inspector", "admin"])?;
+    if let Some(t) = q.get("tender") {
+        check_id("tender", t)?;
+    }
     let reports = s.store.verify(q.get("tender").map(String::as_str)).await?;
     let intact = reports.iter().all(|r| r.problem.is_none());
     Ok(Json(json!({ "intact": intact, "tenders": reports })))
@@ -1014,7 +1030,7 @@ async fn ocds_releases(
     Ok(Json(pkg))
 }
 
-async fn ocds_record(State(s): State<AppState>, Path(ocid): Path<String>) -> R<Json<Value>> {
+async fn ocds_record(State(s): State<AppState>, Id(ocid): Id) -> R<Json<Value>> {
     let prefix = format!("{}-", s.ocds.ocid_prefix);
     let tender = ocid
         .strip_prefix(&prefix)
@@ -1035,11 +1051,7 @@ async fn ocds_record(State(s): State<AppState>, Path(ocid): Path<String>) -> R<J
     })))
 }
 
-async fn records(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> R<Json<Value>> {
+async fn records(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
     require(&caller, &["staff", "inspector", "admin"])?;
     let (wf, t) = s.store.load(&id).await?;
     let mut records = tenderflow_core::records::records(&wf, &t);

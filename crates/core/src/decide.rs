@@ -219,10 +219,14 @@ fn create(cx: &mut Ctx<'_>, tender_id: &str) -> R<()> {
     if !has_role(&init.roles, &cx.actor.role) {
         return Err(wrong_role(&cx.actor.role, "create a tender", &init.roles));
     }
-    if tender_id.is_empty() || tender_id.len() > 64 || tender_id.chars().any(char::is_control) {
+    if !crate::ids::is_valid(tender_id) || tender_id.len() > crate::ids::MAX_TENDER_ID {
         return Err(Rejection::new(
             C::InvalidInput,
-            "a tender id is 1–64 printable characters",
+            format!(
+                "a tender id is 1–{} characters matching {}",
+                crate::ids::MAX_TENDER_ID,
+                crate::ids::ID_PATTERN
+            ),
         ));
     }
     let d = cx.wf.definition();

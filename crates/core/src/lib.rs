@@ -14,6 +14,7 @@ pub mod canonical;
 pub mod decide;
 pub mod definition;
 pub mod effects;
+pub mod ids;
 pub mod model;
 pub mod numbers;
 pub mod obligations;

@@ -12,15 +12,26 @@ use std::sync::Arc;
 
 /// Who acts: a person or organisation id and the role they act in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct ActorId(Arc<str>);
 
+impl TryFrom<String> for ActorId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s).ok_or_else(|| crate::ids::problem(&s).unwrap_or_default())
+    }
+}
+
+impl From<ActorId> for String {
+    fn from(id: ActorId) -> Self {
+        id.0.to_string()
+    }
+}
+
 impl ActorId {
-    /// Parses an id: 1–128 characters, no control characters or surrounding spaces.
+    /// Parses an id ([`crate::ids::ID_PATTERN`]).
     pub fn parse(s: &str) -> Option<Self> {
-        let ok =
-            !s.is_empty() && s.len() <= 128 && s.trim() == s && !s.chars().any(char::is_control);
-        ok.then(|| Self(Arc::from(s)))
+        crate::ids::is_valid(s).then(|| Self(Arc::from(s)))
     }
     /// The id as text.
     pub fn as_str(&self) -> &str {

@@ -108,6 +108,11 @@ pub fn releases(wf: &Workflow, events: &[(i64, Event)], opts: &Options) -> Vec<V
             EventBody::AwardProposed { .. } | EventBody::Awarded { .. } => &["award"],
             _ => continue,
         };
+        // A draft that was never announced is not public: nothing about it is released,
+        // not even its cancellation.
+        if t.announcement.is_none() {
+            continue;
+        }
         // The state change a command makes follows its event: publish the state it leads to.
         let mut after = t.clone();
         for (_, next) in events[i + 1..]

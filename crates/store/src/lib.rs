@@ -61,6 +61,9 @@ pub enum StoreError {
         /// The first problem found.
         problem: ChainProblem,
     },
+    /// An account's id, role, name, email or locale is not acceptable; nothing was written.
+    #[error("invalid account: {0}")]
+    InvalidAccount(String),
     /// The master key does not belong to this database (its check value differs, or it
     /// cannot unwrap the tenders' keys). Nothing was read or written.
     #[error("the master key does not match this database: {0}")]
@@ -553,8 +556,11 @@ impl Store {
 
     // ---- accounts -------------------------------------------------------------------------
 
-    /// Creates an account and returns its API token (only its SHA-256 is stored).
+    /// Creates an account and returns its API token (only its SHA-256 is stored). The id
+    /// and role follow the one id pattern, the name is trimmed text, the email an address and
+    /// the locale `zh-CN` or `en`; anything else is [`StoreError::InvalidAccount`].
     pub async fn create_account(&self, account: &Account) -> R<String> {
+        check_account(account)?;
         let mut raw = [0u8; 32];
         getrandom::getrandom(&mut raw).map_err(|e| StoreError::Crypto(e.to_string()))?;
         let token = format!("tf_{}", hex::encode(raw));
@@ -1149,6 +1155,8 @@ impl Store {
         events: &[Event],
     ) -> R<usize> {
         let mut n = 0;
+        // One message per recipient, kind and event, however many audiences name them.
+        let mut queued = std::collections::HashSet::new();
         for note in tenderflow_core::notifications(wf, after, events) {
             let recipients: Vec<String> = match &note.recipient {
                 Recipient::Actor(id) => vec![id.as_str().to_owned()],
@@ -1163,6 +1171,9 @@ impl Store {
                     .collect::<R<_>>()?,
             };
             for to in recipients {
+                if !queued.insert((note.event_index, note.message, to.clone())) {
+                    continue;
+                }
                 txn.execute_raw(self.stmt(
                     "INSERT INTO outbox (tender_id, event_seq, message, recipient_kind, recipient_id, status, attempts, next_attempt_ms, created_ms) VALUES (?, ?, ?, 'account', ?, 'pending', 0, ?, ?)",
                     vec![tender_id.into(), (seq + 1 + note.event_index as i64).into(), note.message.as_str().into(), to.into(), now_ms().into(), now_ms().into()],
@@ -1685,6 +1696,44 @@ pub struct TenderRow {
 
 fn decode_row<T: FromQueryResult>(r: &QueryResult) -> R<T> {
     T::from_query_result(r, "").map_err(StoreError::Db)
+}
+
+fn check_account(a: &Account) -> R<()> {
+    let bad = |m: String| Err(StoreError::InvalidAccount(m));
+    if let Some(p) = tenderflow_core::ids::problem(&a.id) {
+        return bad(format!("id: {p}"));
+    }
+    if let Some(p) = tenderflow_core::ids::problem(&a.role) {
+        return bad(format!("role: {p}"));
+    }
+    let name = &a.display_name;
+    if name.trim().is_empty() || name.trim() != name || name.chars().any(char::is_control) {
+        return bad("name: non-empty text without surrounding spaces or control characters".into());
+    }
+    if let Some(email) = &a.email {
+        let ok = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.contains('@')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if !ok {
+            return bad(format!(
+                "email: `{}` is not an address like name@example.org",
+                email.escape_debug()
+            ));
+        }
+    }
+    if !matches!(a.locale.as_str(), "zh-CN" | "en") {
+        return bad(format!(
+            "locale: `{}` is not zh-CN or en",
+            a.locale.escape_debug()
+        ));
+    }
+    Ok(())
 }
 
 /// SHA-256 (hex) of an API token, the form in which tokens are stored.

@@ -139,8 +139,10 @@ async fn published(store: &Store, id: &str) -> (String, Timestamp) {
 }
 
 fn submit(org: &str, fee: i64) -> Command {
+    // The organisation's name in the bid; its account id is the name as an id.
+    let id = org.to_lowercase().replace(' ', "-");
     Command {
-        actor: Actor::new(org, "bidder").expect("actor"),
+        actor: Actor::new(&id, "bidder").expect("actor"),
         body: CommandBody::SubmitBid {
             lot: None,
             content: bid(org, fee).into(),

@@ -520,3 +520,131 @@ async fn trust_17_a_tampered_tender_is_refused_not_served() {
         assert_eq!(db.store.event_rows(&t).await.expect("rows").len(), 5);
     }
 }
+
+/// Trust #18 (accounts): ids, names, emails and locales are checked before they reach the
+/// database, the same on every backend; nothing is written.
+#[tokio::test]
+async fn trust_18_bad_account_fields_are_refused_on_every_backend() {
+    for db in all().await {
+        let good = tenderflow_store::Account {
+            id: "org-x".into(),
+            role: "bidder".into(),
+            display_name: "Org X".into(),
+            email: Some("x@example.org".into()),
+            locale: "en".into(),
+        };
+        type Edit = Box<dyn Fn(&mut tenderflow_store::Account)>;
+        let variants: Vec<Edit> = vec![
+            Box::new(|a| a.id = " org-x".into()),
+            Box::new(|a| a.id = "org\tx".into()),
+            Box::new(|a| a.id = "org\0x".into()),
+            Box::new(|a| a.role = "bid der".into()),
+            Box::new(|a| a.display_name = " ".into()),
+            Box::new(|a| a.display_name = "Org\0X".into()),
+            Box::new(|a| a.email = Some("x@".into())),
+            Box::new(|a| a.email = Some("x y@example.org".into())),
+            Box::new(|a| a.email = Some("x@exa\0mple.org".into())),
+            Box::new(|a| a.locale = "fr".into()),
+        ];
+        for (i, v) in variants.iter().enumerate() {
+            let mut a = good.clone();
+            v(&mut a);
+            let r = db.store.create_account(&a).await;
+            assert!(
+                matches!(r, Err(StoreError::InvalidAccount(_))),
+                "[{}] case {i}: {r:?}",
+                db.name
+            );
+        }
+        assert!(db.store.account("org-x").await.expect("read").is_none());
+        db.store.create_account(&good).await.expect("the good one");
+    }
+}
+
+/// Trust #20: a draft cancelled before it was announced is not in the public OCDS feed; an
+/// amendment reaches each bidder once although two audiences name them.
+#[tokio::test]
+async fn trust_20_no_release_for_an_unannounced_draft_and_one_mail_per_person() {
+    for db in all().await {
+        let rec = db
+            .store
+            .register_workflow(
+                "partner-recruitment.json",
+                &workflow_bytes("partner-recruitment"),
+            )
+            .await
+            .expect("register");
+        let staff = Actor::new(scenario::STAFF, "staff").expect("staff");
+        let at = Timestamp::parse("2026-01-05T09:00:00+08:00").expect("t");
+        let create = Command {
+            actor: staff.clone(),
+            body: CommandBody::CreateDraft {
+                tender_id: "T-draft".into(),
+            },
+        };
+        db.store
+            .create_tender(&rec.sha256, "d0", &create, at)
+            .await
+            .expect("create");
+        let cancel = Command {
+            actor: staff.clone(),
+            body: CommandBody::Cancel {
+                reason: "drafted by mistake".into(),
+            },
+        };
+        db.store
+            .execute("T-draft", "d1", &cancel, at.plus_seconds(60))
+            .await
+            .expect("cancel");
+        let releases = db
+            .store
+            .ocds_releases("T-draft", &tenderflow_core::ocds::Options::default())
+            .await
+            .expect("releases");
+        assert!(releases.is_empty(), "[{}] {releases:?}", db.name);
+
+        // Bidders who bid are both `role:bidder` and `all_bidders` for the amendment.
+        for id in ["org-1", "org-2"] {
+            db.store
+                .create_account(&tenderflow_store::Account {
+                    id: id.into(),
+                    role: "bidder".into(),
+                    display_name: id.into(),
+                    email: Some(format!("{id}@example.org")),
+                    locale: "en".into(),
+                })
+                .await
+                .expect("account");
+        }
+        let (t, at, _) = published(&db.store, "T-amend").await;
+        for (i, id) in ["org-1", "org-2"].iter().enumerate() {
+            db.store
+                .execute(&t, &format!("b{i}"), &submit(id, 10), at.plus_seconds(60))
+                .await
+                .expect("bid");
+        }
+        let amend = Command {
+            actor: staff.clone(),
+            body: CommandBody::Amend {
+                text: "The venue list is extended.".into(),
+                affects_bids: false,
+                new_deadline: None,
+            },
+        };
+        db.store
+            .execute(&t, "amend", &amend, at.plus_seconds(120))
+            .await
+            .expect("amend");
+        let mut to: Vec<String> = db
+            .store
+            .outbox(None)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .filter(|r| r.tender_id == t && r.message == "amendment")
+            .map(|r| r.recipient_id)
+            .collect();
+        to.sort();
+        assert_eq!(to, ["org-1", "org-2"], "[{}]", db.name);
+    }
+}
