@@ -24,6 +24,15 @@ enum Timers {
 }
 
 #[derive(DeriveIden)]
+enum Workflows {
+    Table,
+    /// Who registered the version (an admin account, or `cli:<user>`).
+    RegisteredBy,
+    /// JSON list of what this version weakens against the one it replaces.
+    Weakened,
+}
+
+#[derive(DeriveIden)]
 enum Settings {
     Table,
     Name,
@@ -57,6 +66,24 @@ impl MigrationTrait for Migration {
             Table::alter()
                 .table(Timers::Table)
                 .add_column(ColumnDef::new(Timers::LastError).text().null())
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(Workflows::Table)
+                .add_column(
+                    ColumnDef::new(Workflows::RegisteredBy)
+                        .string_len(160)
+                        .null(),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(Workflows::Table)
+                .add_column(ColumnDef::new(Workflows::Weakened).text().null())
                 .to_owned(),
         )
         .await?;

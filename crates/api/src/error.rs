@@ -93,6 +93,17 @@ impl From<StoreError> for ApiError {
                 e.details = json!({ "tender": tender_id, "problem": problem });
                 e
             }
+            StoreError::AmbiguousWorkflow { spec, versions } => {
+                let mut e = Self::new(
+                    StatusCode::CONFLICT,
+                    "ambiguous_workflow",
+                    format!(
+                        "workflow `{spec}` has several registered versions; name one as id@version or by its SHA-256"
+                    ),
+                );
+                e.details = json!({ "versions": versions });
+                e
+            }
             StoreError::KeyReused { command_id } => {
                 let mut e = Self::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

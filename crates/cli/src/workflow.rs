@@ -118,24 +118,45 @@ pub async fn run(config: &Config, cmd: WorkflowCmd) -> anyhow::Result<ExitCode> 
             let store = config.store().await?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            // Registering is an administrator's act: recorded with the operating-system user.
+            let by = format!(
+                "cli:{}",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            );
             let rec = store
-                .register_workflow(&file.display().to_string(), &bytes)
+                .register_workflow_by(&file.display().to_string(), &bytes, Some(&by))
                 .await?;
             println!(
                 "registered {} {} (sha256 {})",
                 rec.definition_id, rec.version, rec.sha256
             );
+            for w in &rec.weakened {
+                println!(
+                    "  WEAKER than the previous version: {} ({})",
+                    w.what, w.pointer
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         WorkflowCmd::List => {
             let store = config.store().await?;
             register_shipped(&store).await?;
-            println!("{:<24} {:<9} {:<66} file", "id", "version", "sha256");
+            println!(
+                "{:<24} {:<9} {:<66} {:<20} file",
+                "id", "version", "sha256", "registered by"
+            );
             for w in store.workflows().await? {
                 println!(
-                    "{:<24} {:<9} {:<66} {}",
-                    w.definition_id, w.version, w.sha256, w.file_name
+                    "{:<24} {:<9} {:<66} {:<20} {}",
+                    w.definition_id,
+                    w.version,
+                    w.sha256,
+                    w.registered_by.as_deref().unwrap_or("-"),
+                    w.file_name
                 );
+                for weak in &w.weakened {
+                    println!("    WEAKER: {} ({})", weak.what, weak.pointer);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -11,6 +11,7 @@
 //! - [`view`] is what one actor may see; [`notifications`] and [`next_timer`] are the effects.
 
 pub mod canonical;
+pub mod compare;
 pub mod decide;
 pub mod definition;
 pub mod effects;

@@ -66,6 +66,8 @@ pub fn records(wf: &Workflow, t: &Tender) -> Value {
     );
     json!({
         "tender": t.id,
+        // The exact definition version the tender runs on.
+        "definition": { "id": t.definition_id, "version": t.definition_version, "sha256": wf.sha256() },
         "state": t.state,
         "receiptLog": receipts,
         "openingRecord": t.opening.as_deref(),

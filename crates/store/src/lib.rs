@@ -64,6 +64,15 @@ pub enum StoreError {
     /// An account's id, role, name, email or locale is not acceptable; nothing was written.
     #[error("invalid account: {0}")]
     InvalidAccount(String),
+    /// A workflow named by a bare id that has several registered versions: the caller must
+    /// name one (`id@version` or its SHA-256).
+    #[error("workflow `{spec}` has several versions; name one of: {}", versions.join(", "))]
+    AmbiguousWorkflow {
+        /// What was asked for.
+        spec: String,
+        /// The candidates.
+        versions: Vec<String>,
+    },
     /// The master key does not belong to this database (its check value differs, or it
     /// cannot unwrap the tenders' keys). Nothing was read or written.
     #[error("the master key does not match this database: {0}")]
@@ -93,6 +102,13 @@ pub struct WorkflowRecord {
     pub version: String,
     /// File name it was registered from.
     pub file_name: String,
+    /// Who registered it.
+    pub registered_by: Option<String>,
+    /// When, ms since the epoch.
+    pub created_ms: i64,
+    /// What it weakens against the previous version of the same definition (flagged to
+    /// inspectors).
+    pub weakened: Vec<tenderflow_core::compare::Weakening>,
 }
 
 /// What executing a command did.
@@ -428,18 +444,25 @@ impl Store {
 
     // ---- workflows ------------------------------------------------------------------------
 
-    /// Validates and registers a definition. Identical content again is a no-op; different
-    /// content under a registered id and version is refused.
+    /// Validates and registers a definition (see [`Store::register_workflow_by`]), by an
+    /// unnamed administrator.
     pub async fn register_workflow(&self, file_name: &str, bytes: &[u8]) -> R<WorkflowRecord> {
+        self.register_workflow_by(file_name, bytes, None).await
+    }
+
+    /// Validates and registers a definition version, recording who registered it and what
+    /// it weakens against the newest version of the same definition (gates, periods,
+    /// committee rules; logged as a warning and shown to inspectors). Identical content
+    /// again is a no-op; different content under a registered id and version is refused.
+    pub async fn register_workflow_by(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+        registered_by: Option<&str>,
+    ) -> R<WorkflowRecord> {
         let wf = tenderflow_core::load(file_name, bytes)
             .map_err(|e| StoreError::InvalidWorkflow(e.to_string()))?;
         let d = wf.definition();
-        let record = WorkflowRecord {
-            sha256: wf.sha256().to_owned(),
-            definition_id: d.id.clone(),
-            version: d.version.clone(),
-            file_name: file_name.to_owned(),
-        };
         let existing = self
             .db
             .query_one_raw(self.stmt(
@@ -449,25 +472,58 @@ impl Store {
             .await?;
         if let Some(row) = existing {
             let sha: String = get(&row, "sha256")?;
-            if sha == record.sha256 {
-                return Ok(record);
+            if sha == wf.sha256() {
+                return self
+                    .workflows()
+                    .await?
+                    .into_iter()
+                    .find(|w| w.sha256 == sha)
+                    .ok_or_else(|| StoreError::NotFound(format!("workflow {sha}")));
             }
             return Err(StoreError::InvalidWorkflow(format!(
                 "{} {} is already registered with other content (sha256 {sha}); give the new content a new version",
                 d.id, d.version
             )));
         }
+        let previous = self
+            .workflows()
+            .await?
+            .into_iter()
+            .find(|w| w.definition_id == d.id);
+        let weakened = match &previous {
+            Some(p) => {
+                let old = self.workflow(&p.sha256).await?;
+                tenderflow_core::compare::weakenings(old.definition(), d)
+            }
+            None => Vec::new(),
+        };
+        if !weakened.is_empty() {
+            tracing::warn!(definition = %d.id, version = %d.version, weakened = ?weakened, "a new definition version weakens the one it replaces; flagged to inspectors");
+        }
         let content = String::from_utf8(bytes.to_vec())
             .map_err(|e| StoreError::InvalidWorkflow(e.to_string()))?;
+        let record = WorkflowRecord {
+            sha256: wf.sha256().to_owned(),
+            definition_id: d.id.clone(),
+            version: d.version.clone(),
+            file_name: file_name.to_owned(),
+            registered_by: registered_by.map(str::to_owned),
+            created_ms: now_ms(),
+            weakened,
+        };
+        let weakened_json = serde_json::to_string(&record.weakened)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let insert = self.db.execute_raw(self.stmt(
-            "INSERT INTO workflows (sha256, definition_id, version, file_name, content, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO workflows (sha256, definition_id, version, file_name, content, created_ms, registered_by, weakened) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 record.sha256.clone().into(),
                 record.definition_id.clone().into(),
                 record.version.clone().into(),
                 file_name.into(),
                 content.into(),
-                now_ms().into(),
+                record.created_ms.into(),
+                record.registered_by.clone().into(),
+                weakened_json.into(),
             ],
         ));
         match insert.await {
@@ -479,28 +535,62 @@ impl Store {
         Ok(record)
     }
 
+    /// The workflow a new tender runs on, named exactly: a SHA-256, `id@version`, or a bare
+    /// id only when exactly one version of it is registered (a tender never silently gets
+    /// whichever version is newest).
+    pub async fn workflow_exact(&self, spec: &str) -> R<Arc<Workflow>> {
+        let all = self.workflows().await?;
+        let found: Vec<&WorkflowRecord> = match spec.split_once('@') {
+            Some((id, version)) => all
+                .iter()
+                .filter(|w| w.definition_id == id && w.version == version)
+                .collect(),
+            None => all
+                .iter()
+                .filter(|w| w.sha256 == spec || w.definition_id == spec)
+                .collect(),
+        };
+        match found.as_slice() {
+            [one] => self.workflow(&one.sha256).await,
+            [] => Err(StoreError::NotFound(format!("workflow `{spec}`"))),
+            many => Err(StoreError::AmbiguousWorkflow {
+                spec: spec.to_owned(),
+                versions: many
+                    .iter()
+                    .map(|w| format!("{}@{} ({})", w.definition_id, w.version, w.sha256))
+                    .collect(),
+            }),
+        }
+    }
+
     fn cache_workflow(&self, wf: Arc<Workflow>) {
         if let Ok(mut map) = self.workflows.write() {
             map.insert(wf.sha256().to_owned(), wf);
         }
     }
 
-    /// Registered workflows, newest first.
+    /// Registered workflows, newest first, with who registered them and what they weaken.
     pub async fn workflows(&self) -> R<Vec<WorkflowRecord>> {
         let rows = self
             .db
             .query_all_raw(self.stmt(
-                "SELECT sha256, definition_id, version, file_name FROM workflows ORDER BY created_ms DESC, definition_id",
+                "SELECT sha256, definition_id, version, file_name, registered_by, created_ms, weakened FROM workflows ORDER BY created_ms DESC, definition_id",
                 vec![],
             ))
             .await?;
         rows.iter()
             .map(|r| {
+                let weakened: Option<String> = get(r, "weakened")?;
                 Ok(WorkflowRecord {
                     sha256: get(r, "sha256")?,
                     definition_id: get(r, "definition_id")?,
                     version: get(r, "version")?,
                     file_name: get(r, "file_name")?,
+                    registered_by: get(r, "registered_by")?,
+                    created_ms: get(r, "created_ms")?,
+                    weakened: weakened
+                        .and_then(|w| serde_json::from_str(&w).ok())
+                        .unwrap_or_default(),
                 })
             })
             .collect()
@@ -629,7 +719,7 @@ impl Store {
                 "a tender is created with a create_draft command",
             )));
         };
-        let wf = self.workflow(workflow).await?;
+        let wf = self.workflow_exact(workflow).await?;
         let mut request = Request::new(tender_id, command_id, command.clone(), now);
         request.create = Some(wf.sha256().to_owned());
         self.execute_request(request).await
@@ -1353,6 +1443,10 @@ impl Store {
             if let Some(row) = seq.and_then(|n| rows.iter().find(|row| row.seq == n)) {
                 r["tenderflowChainHead"] = serde_json::json!({
                     "tender": tender_id, "seq": row.seq, "hash": row.hash,
+                });
+                // The exact definition version the tender runs on.
+                r["tenderflowDefinition"] = serde_json::json!({
+                    "id": wf.definition().id, "version": wf.definition().version, "sha256": wf.sha256(),
                 });
             }
         }

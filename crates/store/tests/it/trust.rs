@@ -648,3 +648,75 @@ async fn trust_20_no_release_for_an_unannounced_draft_and_one_mail_per_person() 
         assert_eq!(to, ["org-1", "org-2"], "[{}]", db.name);
     }
 }
+
+/// Trust #12: a registration records who made it; a version weaker than the one it replaces
+/// is flagged; a tender is created from an exactly named version (a bare id with several
+/// versions is refused), and its records and OCDS name the version's hash.
+#[tokio::test]
+async fn trust_12_definition_versions_are_exact_recorded_and_weakenings_flagged() {
+    for db in all().await {
+        let v1 = db
+            .store
+            .register_workflow_by(
+                "partner-recruitment.json",
+                &workflow_bytes("partner-recruitment"),
+                Some("root"),
+            )
+            .await
+            .expect("v1");
+        assert_eq!(v1.registered_by.as_deref(), Some("root"));
+        assert!(v1.weakened.is_empty());
+        let mut def: serde_json::Value =
+            serde_json::from_slice(&workflow_bytes("partner-recruitment")).expect("json");
+        def["version"] = "1.1.0".into();
+        def["schedule"]["minBidPeriod"]["amount"] = 15.into();
+        def["evaluation"]["committee"]["minMembers"] = 3.into();
+        let bytes = serde_json::to_vec_pretty(&def).expect("bytes");
+        let v2 = db
+            .store
+            .register_workflow_by("pr-1.1.json", &bytes, Some("root"))
+            .await
+            .expect("v2");
+        let flagged: Vec<&str> = v2.weakened.iter().map(|w| w.pointer.as_str()).collect();
+        assert_eq!(
+            flagged,
+            ["/schedule/minBidPeriod", "/evaluation/committee/minMembers"],
+            "[{}] {:?}",
+            db.name,
+            v2.weakened
+        );
+        // Listed for inspectors with the flags.
+        let listed = db.store.workflows().await.expect("list");
+        assert!(
+            listed
+                .iter()
+                .any(|w| w.sha256 == v2.sha256 && w.weakened.len() == 2)
+        );
+
+        let staff = Actor::new(scenario::STAFF, "staff").expect("staff");
+        let at = Timestamp::parse("2026-01-05T09:00:00+08:00").expect("t");
+        let create = |id: &str| Command {
+            actor: staff.clone(),
+            body: CommandBody::CreateDraft {
+                tender_id: id.into(),
+            },
+        };
+        let ambiguous = db
+            .store
+            .create_tender("partner-recruitment", "c1", &create("T-v"), at)
+            .await;
+        assert!(
+            matches!(ambiguous, Err(StoreError::AmbiguousWorkflow { ref versions, .. }) if versions.len() == 2),
+            "[{}] {ambiguous:?}",
+            db.name
+        );
+        db.store
+            .create_tender("partner-recruitment@1.0.0", "c2", &create("T-v"), at)
+            .await
+            .expect("exact version");
+        let (wf, t) = db.store.load("T-v").await.expect("load");
+        assert_eq!(wf.sha256(), v1.sha256);
+        let records = tenderflow_core::records::records(&wf, &t);
+        assert_eq!(records["definition"]["sha256"], v1.sha256.as_str());
+    }
+}
