@@ -874,6 +874,26 @@ fn submit(cx: &mut Ctx<'_>, lot: Option<&String>, content: &Arc<Value>, replace:
                 format!("{field}: expected the price as a positive integer in minor units"),
             )
         })?;
+    // Whatever the form accepts, scoring uses exactly: every bid figure a criterion reads
+    // must be a number with at most four decimals, or the bid is refused now (not scored as
+    // 0 later).
+    for c in &cx.wf.definition().evaluation.criteria {
+        if let crate::definition::CriterionSource::BidRatio { field } = &c.source {
+            let v = crate::canonical::pointer(content, field);
+            let exact = v.and_then(crate::numbers::Score::from_json);
+            if exact.is_none_or(|s| s.raw() < 0) {
+                return Err(Rejection::new(
+                    C::FormInvalid,
+                    format!(
+                        "{field}: found {}; expected a number ≥ 0 with at most 4 decimals (criterion `{}` scores it exactly)",
+                        v.map_or_else(|| "nothing".to_owned(), Value::to_string),
+                        c.id
+                    ),
+                )
+                .with(json!({ "pointer": field })));
+            }
+        }
+    }
     let receipt = cx.t.receipts + 1;
     let commitment = sha256_hex(content);
     let content = content.clone();

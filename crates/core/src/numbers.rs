@@ -31,7 +31,10 @@ fn parse_fixed(v: &serde_json::Number) -> Option<i64> {
     }
     let scaled = f * SCALE as f64;
     let rounded = scaled.round();
-    if (scaled - rounded).abs() > 1e-6 * rounded.abs().max(1.0) {
+    // Only binary noise (a few units in the last place) is forgiven: 90.123456 is not a
+    // multiple of 0.0001 and is refused, never silently rounded.
+    let noise = (scaled.abs() * 8.0 * f64::EPSILON).max(1e-9);
+    if (scaled - rounded).abs() > noise {
         return None;
     }
     Some(rounded as i64)
@@ -161,10 +164,25 @@ impl Weight {
     pub const ONE: Self = Self(SCALE);
 }
 
-/// An amount of money in integer minor units (fen, cents). Never a float.
+/// An amount of money in integer minor units (fen, cents). Never a float, never negative:
+/// deserialising a negative amount fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "i64", into = "i64")]
 pub struct Money(i64);
+
+impl TryFrom<i64> for Money {
+    type Error = String;
+    fn try_from(minor: i64) -> Result<Self, String> {
+        Self::from_minor(minor)
+            .ok_or_else(|| format!("{minor}: an amount of money is never negative"))
+    }
+}
+
+impl From<Money> for i64 {
+    fn from(m: Money) -> Self {
+        m.0
+    }
+}
 
 impl Money {
     /// An amount of `minor` units; negative amounts are refused.
@@ -179,7 +197,9 @@ impl Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let a = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", a / 100, a % 100)
     }
 }
 
@@ -200,6 +220,13 @@ mod tests {
             Some(Score::from_raw(871_250))
         );
         assert_eq!(Score::from_json(&json!(0.00001)), None);
+        // Trust #19: more decimals than the fixed point holds are refused, not rounded.
+        assert_eq!(Score::from_json(&json!(90.123456)), None);
+        assert_eq!(Score::from_json(&json!(20.123456)), None);
+        assert_eq!(
+            Score::from_json(&json!(123_456_789.123_4)),
+            Some(Score::from_raw(1_234_567_891_234))
+        );
         assert_eq!(Score::from_json(&json!("x")), None);
     }
 
@@ -220,6 +247,16 @@ mod tests {
         let s = |v: i64| Score::from_raw(v * SCALE);
         assert_eq!(Score::trimmed_mean(&[s(10), s(50), s(60), s(100)]), s(55));
         assert_eq!(Score::mean(&[s(1), s(2)]), Score::from_raw(15_000));
+    }
+
+    #[test]
+    fn money_is_never_negative() {
+        assert!(serde_json::from_value::<Money>(json!(-150)).is_err());
+        assert_eq!(
+            serde_json::from_value::<Money>(json!(150)).ok(),
+            Money::from_minor(150)
+        );
+        assert!(Money::from_minor(-1).is_none());
     }
 
     #[test]

@@ -6,3 +6,4 @@ mod ocds;
 mod properties;
 mod seed;
 mod support;
+mod trust;
