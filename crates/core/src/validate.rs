@@ -84,6 +84,20 @@ codes! {
     BelowRulePack = "below_rule_pack",
     /// A rule marked statutory in a definition that only adopts rules.
     RuleBasisMismatch = "rule_basis_mismatch",
+    /// A key appears twice in one JSON object (the second would silently win).
+    DuplicateKey = "duplicate_key",
+    /// A state from which no terminal state can be reached (states that only lead to each
+    /// other).
+    NoWayToEnd = "no_way_to_end",
+    /// A gate that can never be signed: no `sign_off` transition in its state for any of
+    /// its signers.
+    GateUnsignable = "gate_unsignable",
+    /// Bids are scored on their price or figures, but `submit_bid` declares no form.
+    BidFormMissing = "bid_form_missing",
+    /// Working-day periods without a declared calendar (holidays would be ignored).
+    CalendarMissing = "calendar_missing",
+    /// The score-sheet form does not ask for every criterion the evaluators score.
+    ScoreFormIncomplete = "score_form_incomplete",
 }
 
 impl fmt::Display for DefinitionErrorCode {
@@ -164,6 +178,14 @@ pub fn load(file: &str, bytes: &[u8]) -> Result<Workflow, DefinitionErrors> {
             return Err(DefinitionErrors(r.errors));
         }
     };
+    for pointer in duplicate_keys(bytes) {
+        r.push(
+            pointer,
+            C::DuplicateKey,
+            "the key a second time",
+            "each key once per object (the second would silently win)",
+        );
+    }
     for e in SCHEMA_VALIDATOR.iter_errors(&value) {
         r.push(
             e.instance_path().to_string(),
@@ -172,22 +194,23 @@ pub fn load(file: &str, bytes: &[u8]) -> Result<Workflow, DefinitionErrors> {
             e.to_string(),
         );
     }
-    if !r.errors.is_empty() {
-        return Err(DefinitionErrors(r.errors));
-    }
-    let def: Definition = match serde_json::from_value(value) {
+    let has_calendar = value.get("calendar").is_some();
+    // Schema errors do not hide the meaning's errors: whatever deserialises is checked too.
+    let def: Definition = match serde_path_to_error::deserialize(&value) {
         Ok(d) => d,
         Err(e) => {
-            r.push(
-                "",
-                C::SchemaViolation,
-                e.to_string(),
-                "the definition format",
-            );
+            if r.errors.is_empty() {
+                r.push(
+                    serde_pointer(e.path()),
+                    C::SchemaViolation,
+                    e.inner().to_string(),
+                    "the definition format",
+                );
+            }
             return Err(DefinitionErrors(r.errors));
         }
     };
-    let forms = check(&def, &mut r);
+    let forms = check(&def, &mut r, has_calendar);
     if !r.errors.is_empty() {
         return Err(DefinitionErrors(r.errors));
     }
@@ -218,6 +241,101 @@ pub fn load(file: &str, bytes: &[u8]) -> Result<Workflow, DefinitionErrors> {
         terminal,
         sha256: hex::encode(Sha256::digest(bytes)),
     })
+}
+
+/// A serde path as a JSON Pointer.
+fn serde_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                out.push('/');
+                out.push_str(&ptr_escape(key));
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// JSON Pointers of keys that appear twice in one object (serde_json keeps the last).
+fn duplicate_keys(bytes: &[u8]) -> Vec<String> {
+    use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use std::cell::RefCell;
+    struct Walk<'a> {
+        path: String,
+        out: &'a RefCell<Vec<String>>,
+    }
+    impl<'de> DeserializeSeed<'de> for Walk<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Walk<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_none<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut i = 0;
+            while seq
+                .next_element_seed(Walk {
+                    path: format!("{}/{i}", self.path),
+                    out: self.out,
+                })?
+                .is_some()
+            {
+                i += 1;
+            }
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = format!("{}/{}", self.path, ptr_escape(&key));
+                if !seen.insert(key) {
+                    self.out.borrow_mut().push(path.clone());
+                }
+                map.next_value_seed(Walk {
+                    path,
+                    out: self.out,
+                })?;
+            }
+            Ok(())
+        }
+    }
+    let out = RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let _ = Walk {
+        path: String::new(),
+        out: &out,
+    }
+    .deserialize(&mut de);
+    out.into_inner()
 }
 
 fn short(s: &str) -> String {
@@ -252,7 +370,11 @@ fn check_unique<'a>(
     seen
 }
 
-fn check(def: &Definition, r: &mut Report<'_>) -> HashMap<String, jsonschema::Validator> {
+fn check(
+    def: &Definition,
+    r: &mut Report<'_>,
+    has_calendar: bool,
+) -> HashMap<String, jsonschema::Validator> {
     use DefinitionErrorCode as C;
     let roles = check_unique(r, "/roles", def.roles.iter().map(|x| x.id.as_str()));
     let states = check_unique(r, "/states", def.states.iter().map(|x| x.id.as_str()));
@@ -593,7 +715,122 @@ fn check(def: &Definition, r: &mut Report<'_>) -> HashMap<String, jsonschema::Va
     }
 
     check_schedule(def, r, &rule_ref);
+    check_more(def, r, has_calendar, &terminal);
     forms
+}
+
+/// Gates that can be signed, a bid form where bids are scored, a calendar for working days,
+/// score sheets that ask for every criterion, and competition for every top-N place.
+fn check_more(def: &Definition, r: &mut Report<'_>, has_calendar: bool, terminal: &HashSet<&str>) {
+    use crate::definition::CommandName;
+    use DefinitionErrorCode as C;
+    let from = |t: &crate::definition::Transition, s: &str| {
+        t.from
+            .iter()
+            .any(|f| f == s || (f == "*" && !terminal.contains(s)))
+    };
+    for (i, g) in def.gates.iter().enumerate() {
+        let signable = def.transitions.iter().any(|t| {
+            t.command == Some(CommandName::SignOff)
+                && from(t, &g.state)
+                && (g.committee || t.roles.iter().any(|role| g.signers.contains(role)))
+        });
+        if !signable {
+            r.push(
+                format!("/gates/{i}"),
+                C::GateUnsignable,
+                format!(
+                    "gate `{}` in state `{}` with no `sign_off` there for {}",
+                    g.id,
+                    g.state,
+                    g.signers.join(", ")
+                ),
+                "a sign_off transition from the gate's state open to one of its signers",
+            );
+        }
+    }
+    let ev = &def.evaluation;
+    let scored_on_bids = ev.criteria.iter().any(|c| {
+        matches!(
+            c.source,
+            CriterionSource::Price | CriterionSource::BidRatio { .. }
+        )
+    });
+    for (i, t) in def.transitions.iter().enumerate() {
+        if t.command == Some(CommandName::SubmitBid) && t.form.is_none() && scored_on_bids {
+            r.push(
+                format!("/transitions/{i}/form"),
+                C::BidFormMissing,
+                "no form",
+                "a bid form declaring the price and the figures the criteria score",
+            );
+        }
+        if t.command == Some(CommandName::SubmitScores) {
+            let form = t.form.as_ref().and_then(|f| def.forms.get(f));
+            let asked = |id: &str| {
+                form.and_then(|f| {
+                    f.pointer(&format!("/properties/scores/properties/{}", ptr_escape(id)))
+                })
+                .is_some()
+            };
+            for (j, c) in ev.criteria.iter().enumerate() {
+                if matches!(c.source, CriterionSource::Evaluators) && !asked(&c.id) {
+                    r.push(
+                        format!("/evaluation/criteria/{j}"),
+                        C::ScoreFormIncomplete,
+                        format!(
+                            "criterion `{}` that the score sheet ({}) does not ask for",
+                            c.id,
+                            t.form.as_deref().unwrap_or("no form")
+                        ),
+                        "a score-sheet form with a property under /properties/scores for every evaluators' criterion",
+                    );
+                }
+            }
+        }
+    }
+    if !has_calendar {
+        let s = &def.schedule;
+        let mut rules: Vec<(String, &crate::definition::TimeRule)> = [
+            ("minBidPeriod", Some(&s.min_bid_period)),
+            ("clarificationCutoff", s.clarification_cutoff.as_ref()),
+            ("objectionCutoff", s.objection_cutoff.as_ref()),
+            ("objectionAnswer", s.objection_answer.as_ref()),
+            ("publicity", s.publicity.as_ref()),
+            ("documentsAvailable", s.documents_available.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(n, tr)| tr.map(|tr| (format!("/schedule/{n}/unit"), tr)))
+        .collect();
+        rules.extend(
+            s.obligations
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (format!("/schedule/obligations/{i}/within/unit"), &o.within)),
+        );
+        for (ptr, tr) in rules {
+            if tr.unit == PeriodUnit::WorkingDays {
+                r.push(
+                    ptr,
+                    C::CalendarMissing,
+                    "working_days without a calendar",
+                    "a `calendar` with the weekend and holidays, so working days are counted right",
+                );
+            }
+        }
+    }
+    let a = &def.award;
+    if a.max_candidates_per_lot.is_none() && a.winners_per_lot > a.min_valid_bids {
+        r.push(
+            "/award/winnersPerLot",
+            C::TopNTooLarge,
+            format!(
+                "{} places with a minimum of {} valid bids and no candidate cap",
+                a.winners_per_lot, a.min_valid_bids
+            ),
+            "at most minValidBids places (otherwise every bidder can win without competing)",
+        );
+    }
 }
 
 fn list(set: &HashSet<&str>) -> String {
@@ -621,6 +858,26 @@ fn check_graph(def: &Definition, r: &mut Report<'_>, terminal: &HashSet<&str>) {
             }
         }
     }
+    // States from which a terminal state can be reached (fixed point over the transitions).
+    let mut ends: HashSet<&str> = terminal.clone();
+    loop {
+        let before = ends.len();
+        for s in &def.states {
+            if ends.contains(s.id.as_str()) {
+                continue;
+            }
+            let out = def.transitions.iter().filter(|t| applies(t, &s.id));
+            if out
+                .flat_map(|t| [&t.to, &t.fail_to].into_iter().flatten())
+                .any(|n| ends.contains(n.as_str()))
+            {
+                ends.insert(s.id.as_str());
+            }
+        }
+        if ends.len() == before {
+            break;
+        }
+    }
     for (i, s) in def.states.iter().enumerate() {
         if !reached.contains(s.id.as_str()) {
             r.push(
@@ -631,6 +888,33 @@ fn check_graph(def: &Definition, r: &mut Report<'_>, terminal: &HashSet<&str>) {
                     s.id, def.initial.state
                 ),
                 "every state reachable from the initial state",
+            );
+        }
+        let has_exit = def
+            .transitions
+            .iter()
+            .filter(|t| applies(t, &s.id))
+            .any(|t| {
+                [&t.to, &t.fail_to]
+                    .into_iter()
+                    .flatten()
+                    .any(|n| n != &s.id)
+            });
+        // A state with no exit at all is a dead end (below); one whose exits only lead
+        // among states that never end is a trap.
+        if !s.terminal
+            && has_exit
+            && reached.contains(s.id.as_str())
+            && !ends.contains(s.id.as_str())
+        {
+            r.push(
+                format!("/states/{i}"),
+                C::NoWayToEnd,
+                format!(
+                    "state `{}` from which no terminal state can be reached",
+                    s.id
+                ),
+                "a path from every state to a terminal state",
             );
         }
         if !s.terminal {

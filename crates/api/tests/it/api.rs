@@ -700,7 +700,8 @@ async fn trust_08_an_idempotency_key_is_bound_to_its_request() {
 /// staff and inspectors; afterwards the officials read them.
 #[tokio::test]
 async fn trust_09_staff_read_no_scores_before_the_report_is_final() {
-    let e = env(3).await;
+    // Eight bidders: the partner recruitment needs at least eight valid bids for seven places.
+    let e = env(8).await;
     let first_score = e
         .steps
         .iter()
