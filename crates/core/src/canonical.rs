@@ -75,6 +75,11 @@ pub fn canonical_bytes(v: &Value) -> Vec<u8> {
     out
 }
 
+/// SHA-256 (lower-case hex) of a text's UTF-8 bytes.
+pub fn sha256_text(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
 /// SHA-256 (lower-case hex) of the canonical bytes of `v`.
 pub fn sha256_hex(v: &Value) -> String {
     hex::encode(Sha256::digest(canonical_bytes(v)))

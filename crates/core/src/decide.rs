@@ -512,7 +512,9 @@ fn run(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> R<()> {
             });
         }
         CommandBody::SubmitScores { lot, bidder, sheet } => score(cx, lot.as_ref(), bidder, sheet)?,
-        CommandBody::FinalizeEvaluation { draw_seed } => return finalize(cx, tr, *draw_seed),
+        CommandBody::FinalizeEvaluation { draw_reveal } => {
+            return finalize(cx, tr, draw_reveal.as_deref());
+        }
         CommandBody::ProposeAward => return propose(cx, tr),
         CommandBody::Award => {
             let Some(winners) = cx.t.proposed.clone() else {
@@ -1133,7 +1135,7 @@ fn score(
     Ok(())
 }
 
-fn finalize(cx: &mut Ctx<'_>, tr: &Transition, draw_seed: u64) -> R<()> {
+fn finalize(cx: &mut Ctx<'_>, tr: &Transition, draw_reveal: Option<&str>) -> R<()> {
     let rules = &cx.wf.definition().evaluation.committee;
     let active: Vec<&crate::model::Member> = cx.t.active_members().collect();
     let n = active.len() as u32;
@@ -1183,7 +1185,35 @@ fn finalize(cx: &mut Ctx<'_>, tr: &Transition, draw_seed: u64) -> R<()> {
             .with(json!({ "missing": missing })));
         }
     }
-    let report = scoring::evaluate(cx.wf, cx.t, draw_seed);
+    let commitment = scoring::draw_commitment(cx.t);
+    match (&commitment, draw_reveal) {
+        (Some((by, c)), Some(reveal)) if crate::canonical::sha256_text(reveal) != *c => {
+            return Err(Rejection::new(
+                C::InvalidInput,
+                format!("draw_reveal does not match the commitment {by} made at opening"),
+            )
+            .with(json!({ "commitment": c, "by": by })));
+        }
+        (Some((by, c)), None) => {
+            return Err(Rejection::new(
+                C::InvalidInput,
+                format!(
+                    "{by} committed to a draw value at opening; give its reveal as draw_reveal"
+                ),
+            )
+            .with(json!({ "commitment": c, "by": by })));
+        }
+        (None, Some(_)) => {
+            return Err(Rejection::new(
+                C::InvalidInput,
+                "no draw value was committed to at opening; finalise without draw_reveal",
+            ));
+        }
+        _ => {}
+    }
+    let (draw_seed, draw) = scoring::draw_seed(cx.t, draw_reveal);
+    let mut report = scoring::evaluate(cx.wf, cx.t, draw_seed);
+    report.draw = Some(draw);
     cx.emit(EventBody::EvaluationFinalized {
         report: Arc::new(report),
     });

@@ -197,10 +197,14 @@ pub enum CommandBody {
         /// The sheet: `{"scores": {criterion: 0–100}, …}` (validated against the form).
         sheet: Arc<Value>,
     },
-    /// Finalize the report; `draw_seed` decides random tie-breaks and is recorded.
+    /// Finalize the report. Random tie-breaks are decided by a seed nobody chooses: derived
+    /// from the bid commitments and, where an inspector committed to a value when signing
+    /// off the opening (`drawCommitment` = SHA-256 of it), that value revealed now
+    /// (see `scoring::draw_seed`).
     FinalizeEvaluation {
-        /// Seed for a random draw, supplied by the shell.
-        draw_seed: u64,
+        /// The value the inspector committed to at opening, revealed.
+        #[serde(default)]
+        draw_reveal: Option<String>,
     },
     /// Propose the award and start publicity.
     ProposeAward,

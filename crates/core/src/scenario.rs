@@ -260,13 +260,19 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
     }
     push(deadline, &Actor::system(), CommandBody::AdvanceTime);
     let signoff = |stage: &str| json!({ "statement": format!("I witnessed the {stage} and found it in order."), "observations": "" });
-    if d.gates.iter().any(|g| g.id == "opening") {
+    // The inspector commits to a draw value when signing off the opening and reveals it to
+    // staff at finalisation: the tie-break seed is fixed before anyone knows the ranking.
+    let reveal = format!("inspector-draw-{}", p.seed);
+    let opening_gate = d.gates.iter().any(|g| g.id == "opening");
+    if opening_gate {
+        let mut content = signoff("opening");
+        content["drawCommitment"] = crate::canonical::sha256_text(&reveal).into();
         push(
             deadline.plus_seconds(300),
             &inspector,
             CommandBody::SignOff {
                 gate: "opening".into(),
-                content: signoff("opening").into(),
+                content: content.into(),
             },
         );
     }
@@ -307,7 +313,9 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
     push(
         finalized,
         &staff,
-        CommandBody::FinalizeEvaluation { draw_seed: p.seed },
+        CommandBody::FinalizeEvaluation {
+            draw_reveal: opening_gate.then_some(reveal),
+        },
     );
     // Gates every committee member signs (the report "signed by all members").
     for g in d

@@ -80,6 +80,9 @@ pub struct EvaluationReport {
     pub recused: Vec<(ActorId, ActorId, String)>,
     /// The seed of the random draw, for the audit trail.
     pub draw_seed: u64,
+    /// How the seed was derived, with its inputs, so anyone can recompute it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draw: Option<serde_json::Value>,
     /// Every member's scores.
     pub score_table: Vec<SheetRow>,
     /// Rows in lot order, ranked.
@@ -125,6 +128,47 @@ pub(crate) fn figure(content: &Value, pointer: &str) -> Option<i64> {
     crate::canonical::pointer(content, pointer)
         .and_then(Score::from_json)
         .map(Score::raw)
+}
+
+/// The draw commitment an inspector made when signing off before the opening: the
+/// `drawCommitment` (SHA-256 hex of a value kept secret until finalisation) in the content of
+/// a sign-off recorded no later than the opening. Returns the signer and the commitment.
+pub fn draw_commitment(t: &Tender) -> Option<(ActorId, String)> {
+    let opened_at = t.opening.as_ref().map(|o| o.opened_at)?;
+    t.signoffs
+        .iter()
+        .filter(|s| s.at <= opened_at)
+        .find_map(|s| {
+            s.content
+                .get("drawCommitment")
+                .and_then(serde_json::Value::as_str)
+                .map(|c| (s.by.clone(), c.to_ascii_lowercase()))
+        })
+}
+
+/// The tie-break seed: the first eight bytes (big-endian) of SHA-256 over the canonical JSON
+/// `{"tender", "commitments", "reveal"}`, where `commitments` are the bids' commitments in
+/// receipt order (fixed and sealed before the opening) and `reveal` the inspector's revealed
+/// value (or null). Staff choose none of it; anyone can recompute it from the report.
+pub fn draw_seed(t: &Tender, reveal: Option<&str>) -> (u64, serde_json::Value) {
+    let mut bids: Vec<(&u32, &str)> = t
+        .bids
+        .values()
+        .map(|b| (&b.receipt, b.commitment.as_str()))
+        .collect();
+    bids.sort_unstable();
+    let commitments: Vec<&str> = bids.into_iter().map(|(_, c)| c).collect();
+    let inputs =
+        serde_json::json!({ "tender": t.id, "commitments": commitments, "reveal": reveal });
+    let digest = crate::canonical::sha256_hex(&inputs);
+    let seed = u64::from_str_radix(&digest[..16], 16).unwrap_or(0);
+    let recipe = serde_json::json!({
+        "seed": seed.to_string(),
+        "inputs": inputs,
+        "commitment": draw_commitment(t).map(|(by, c)| serde_json::json!({ "by": by, "sha256": c })),
+        "howToRecompute": "seed = the first 16 hex digits, read as a big-endian u64, of SHA-256 over the canonical JSON of `inputs` (keys sorted, no spaces); the reveal's SHA-256 equals the commitment the inspector signed at opening",
+    });
+    (seed, recipe)
 }
 
 /// A deterministic, well-mixed draw number for `bidder` under `seed` (splitmix64 of FNV-1a).
@@ -288,6 +332,7 @@ pub fn evaluate(wf: &Workflow, t: &Tender, draw_seed: u64) -> EvaluationReport {
             .map(|(e, (b, r))| (e.clone(), b.clone(), r.clone()))
             .collect(),
         draw_seed,
+        draw: None,
         score_table,
         rows,
         min_total: ev.min_total,

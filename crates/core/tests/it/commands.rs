@@ -121,7 +121,7 @@ fn sample(name: CommandName, role: &str, run: &Run) -> Command {
             bidder: aid(&bidder_id(0)),
             sheet: json!({"scores": {"service_plan": 80, "capability": 70}}).into(),
         },
-        CommandName::FinalizeEvaluation => CommandBody::FinalizeEvaluation { draw_seed: 7 },
+        CommandName::FinalizeEvaluation => CommandBody::FinalizeEvaluation { draw_reveal: None },
         CommandName::ProposeAward => CommandBody::ProposeAward,
         CommandName::Award => CommandBody::Award,
         CommandName::RaiseObjection => CommandBody::RaiseObjection {
@@ -549,7 +549,7 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::FinalizeEvaluation { draw_seed: 1 },
+                CommandBody::FinalizeEvaluation { draw_reveal: None },
             ),
             when: When::Soon,
             expect: Err(C::CommitteeInvalid),
@@ -926,7 +926,7 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
     let fin = cmd(
         STAFF,
         "staff",
-        CommandBody::FinalizeEvaluation { draw_seed: 3 },
+        CommandBody::FinalizeEvaluation { draw_reveal: None },
     );
     let err = run.exec(&fin, t).expect_err("no scores yet");
     assert_eq!(err.code, C::ScoresIncomplete);

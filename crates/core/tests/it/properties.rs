@@ -113,7 +113,11 @@ fn pool(wf: &Workflow) -> Vec<Step> {
                 content: json!({"statement": "s"}).into(),
             },
         ),
-        extra(t0, &staff, CommandBody::FinalizeEvaluation { draw_seed: 5 }),
+        extra(
+            t0,
+            &staff,
+            CommandBody::FinalizeEvaluation { draw_reveal: None },
+        ),
     ]);
     steps
 }

@@ -87,3 +87,55 @@ fn trust_14_a_bid_after_the_fired_deadline_is_late() {
     assert_eq!(err.code, C::LateBid, "{err}");
     assert_eq!(err.details["deadline"], json!(deadline));
 }
+
+/// Trust #11: staff cannot choose the tie-break seed: it comes from the sealed bids'
+/// commitments and a value the inspector committed to at opening and reveals at
+/// finalisation; the report says how to recompute it, and the recomputation agrees.
+#[test]
+fn trust_11_the_draw_is_fixed_before_the_ranking_and_verifiable() {
+    let wf = workflow("partner-recruitment");
+    let steps = seed_script(&wf);
+    let fin = steps
+        .iter()
+        .position(|s| matches!(s.command.body, CommandBody::FinalizeEvaluation { .. }))
+        .expect("finalisation");
+    let mut run = Run::new(wf);
+    for s in &steps[..fin] {
+        run.step(s);
+    }
+    let at = steps[fin].at;
+    let staff = steps[fin].command.actor.clone();
+    // A seed of staff's choosing is not even a command any more.
+    assert!(
+        serde_json::from_value::<CommandBody>(
+            json!({"command": "finalize_evaluation", "draw_seed": 7})
+        )
+        .is_err()
+    );
+    for reveal in [None, Some("a guess".to_owned())] {
+        let cmd = Command {
+            actor: staff.clone(),
+            body: CommandBody::FinalizeEvaluation {
+                draw_reveal: reveal.clone(),
+            },
+        };
+        let err = run.exec(&cmd, at).expect_err("needs the inspector's value");
+        assert_eq!(err.code, C::InvalidInput, "{reveal:?}: {err}");
+    }
+    run.step(&steps[fin]);
+    let report = run.tender.report.clone().expect("report");
+    let draw = report.draw.clone().expect("the draw's recipe");
+    assert_eq!(draw["commitment"]["by"], "inspector-li");
+    let digest = tenderflow_core::canonical::sha256_hex(&draw["inputs"]);
+    let seed = u64::from_str_radix(&digest[..16], 16).expect("hex");
+    assert_eq!(seed, report.draw_seed);
+    assert_eq!(draw["seed"], seed.to_string());
+    assert_eq!(
+        tenderflow_core::canonical::sha256_text(draw["inputs"]["reveal"].as_str().expect("reveal")),
+        draw["commitment"]["sha256"].as_str().expect("commitment")
+    );
+    assert_eq!(
+        draw["inputs"]["commitments"].as_array().map(Vec::len),
+        Some(18)
+    );
+}
