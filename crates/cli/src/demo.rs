@@ -485,7 +485,7 @@ async fn describe(
                 if ok { "yes" } else { "NO" }
             );
         }
-        EventBody::CommitteeAppointed { members } => {
+        EventBody::CommitteeAppointed { members, .. } => {
             section("Evaluation");
             println!(
                 "  committee of {} appointed (names kept from bidders until the result)",

@@ -96,6 +96,9 @@ rejection_codes! {
     NotInvited = "not_invited",
     /// Malformed input the form does not cover (empty channel list, duplicate lots, …).
     InvalidInput = "invalid_input",
+    /// A committee member who has scored may leave only by their own conflict declaration
+    /// or by a removal with a reason and an inspector's approval.
+    MemberHasScored = "member_has_scored",
 }
 
 impl fmt::Display for RejectionCode {
@@ -480,7 +483,7 @@ fn run(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> R<()> {
             return Ok(());
         }
         CommandBody::OpenBids => return open(cx, tr),
-        CommandBody::AppointCommittee { members } => appoint(cx, members)?,
+        CommandBody::AppointCommittee { members, removals } => appoint(cx, members, removals)?,
         CommandBody::DeclareConflict { bidder, reason } => {
             member(cx)?;
             required_text(reason, "the reason")?;
@@ -1022,7 +1025,11 @@ fn open(cx: &mut Ctx<'_>, tr: &Transition) -> R<()> {
     Ok(())
 }
 
-fn appoint(cx: &mut Ctx<'_>, members: &[crate::model::Member]) -> R<()> {
+fn appoint(
+    cx: &mut Ctx<'_>,
+    members: &[crate::model::Member],
+    removals: &[crate::model::Removal],
+) -> R<()> {
     let rules = &cx.wf.definition().evaluation.committee;
     let n = members.len() as u32;
     let ids: BTreeSet<&crate::model::ActorId> = members.iter().map(|m| &m.id).collect();
@@ -1071,10 +1078,74 @@ fn appoint(cx: &mut Ctx<'_>, members: &[crate::model::Member]) -> R<()> {
             ));
         }
     }
+    let removed = removed_members(cx, members, removals)?;
     cx.emit(EventBody::CommitteeAppointed {
         members: members.to_vec(),
+        removed,
     });
     Ok(())
+}
+
+/// The members with submitted sheets this appointment drops: each needs a removal with a
+/// reason and an inspector's approval (an observation with `approveRemoval` naming them,
+/// made after the opening). A member who declared a conflict has already withdrawn.
+fn removed_members(
+    cx: &Ctx<'_>,
+    members: &[crate::model::Member],
+    removals: &[crate::model::Removal],
+) -> R<Vec<crate::model::RemovedMember>> {
+    let opened_at = cx.t.opening.as_ref().map(|o| o.opened_at);
+    let mut out = Vec::new();
+    for m in cx.t.active_members() {
+        let sheets = cx.t.scores.keys().filter(|(e, _)| *e == m.id).count();
+        if sheets == 0 || members.iter().any(|n| n.id == m.id) {
+            continue;
+        }
+        let Some(req) = removals.iter().find(|r| r.member == m.id) else {
+            return Err(Rejection::new(
+                C::MemberHasScored,
+                format!(
+                    "`{}` has submitted {sheets} score sheet(s): a member who scored leaves only by their own conflict declaration, or by a removal with a reason approved by an inspector",
+                    m.id
+                ),
+            )
+            .with(json!({ "member": m.id, "sheets": sheets })));
+        };
+        required_text(&req.reason, "the reason for the removal")?;
+        let approval = cx.t.observations.iter().rev().find(|o| {
+            opened_at.is_some_and(|t| o.at >= t)
+                && o.content.get("approveRemoval").and_then(Value::as_str) == Some(m.id.as_str())
+        });
+        let Some(approval) = approval else {
+            return Err(Rejection::new(
+                C::MemberHasScored,
+                format!(
+                    "removing `{}` needs an inspector's approval: an observation with approveRemoval = \"{}\"",
+                    m.id, m.id
+                ),
+            )
+            .with(json!({ "member": m.id })));
+        };
+        out.push(crate::model::RemovedMember {
+            member: m.id.clone(),
+            reason: req.reason.clone(),
+            at: cx.now,
+            approved_by: approval.by.clone(),
+        });
+    }
+    if let Some(extra) = removals
+        .iter()
+        .find(|r| !out.iter().any(|o| o.member == r.member))
+    {
+        return Err(Rejection::new(
+            C::InvalidInput,
+            format!(
+                "`{}` is not a member with score sheets who leaves the committee; nothing to remove",
+                extra.member
+            ),
+        ));
+    }
+    Ok(out)
 }
 
 fn member(cx: &Ctx<'_>) -> R<()> {

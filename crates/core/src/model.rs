@@ -99,6 +99,29 @@ pub struct Member {
     pub expert: bool,
 }
 
+/// A request to remove a committee member who has scored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Removal {
+    /// The member.
+    pub member: ActorId,
+    /// Why.
+    pub reason: String,
+}
+
+/// A committee member removed after scoring: who, when, why and whose approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedMember {
+    /// The member.
+    pub member: ActorId,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: Timestamp,
+    /// The inspector who approved the removal.
+    pub approved_by: ActorId,
+}
+
 /// What an actor asks for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
@@ -169,6 +192,11 @@ pub enum CommandBody {
     AppointCommittee {
         /// Members.
         members: Vec<Member>,
+        /// Members who have submitted score sheets and leave the committee: each with the
+        /// reason, and only with an inspector's approval (an observation whose content has
+        /// `approveRemoval` naming the member, recorded after their last sheet).
+        #[serde(default)]
+        removals: Vec<Removal>,
     },
     /// Declare a conflict of interest and withdraw from the committee.
     DeclareConflict {
@@ -448,6 +476,9 @@ pub enum EventBody {
     CommitteeAppointed {
         /// Members.
         members: Vec<Member>,
+        /// Members with submitted sheets removed by this appointment.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<RemovedMember>,
     },
     /// Conflict declared; the evaluator withdraws.
     ConflictDeclared {
@@ -739,6 +770,8 @@ pub struct Tender {
     pub recused: BTreeMap<ActorId, (ActorId, String)>,
     /// Rejected bids and why.
     pub disqualified: BTreeMap<BidKey, String>,
+    /// Committee members removed after they scored (with reason and approval).
+    pub removed_members: Vec<RemovedMember>,
     /// Scores by evaluator and bid.
     pub scores: BTreeMap<(ActorId, BidKey), Sheet>,
     /// Evaluation report.
@@ -885,7 +918,10 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             t.submission_closed = true;
             t.opening = Some(record.clone());
         }
-        EventBody::CommitteeAppointed { members } => t.committee.clone_from(members),
+        EventBody::CommitteeAppointed { members, removed } => {
+            t.committee.clone_from(members);
+            t.removed_members.extend(removed.iter().cloned());
+        }
         EventBody::ConflictDeclared {
             evaluator,
             bidder,

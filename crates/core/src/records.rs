@@ -52,7 +52,7 @@ pub fn records(wf: &Workflow, t: &Tender) -> Value {
     supervision.sort_by(|a, b| a["at"].as_str().cmp(&b["at"].as_str()));
     let report = t.report.as_ref().map(|r| {
         json!({
-            "members": r.members, "recused": r.recused, "drawSeed": r.draw_seed, "draw": r.draw,
+            "members": r.members, "recused": r.recused, "drawSeed": r.draw_seed, "draw": r.draw, "removedMembers": r.removed,
             "criteria": wf.definition().evaluation.criteria.iter().map(|c| json!({ "id": &*c.id, "title": c.title, "weight": c.weight })).collect::<Vec<_>>(),
             "openingRecord": t.opening.as_deref(),
             "rejected": r.rows.iter().filter(|row| row.disqualified.is_some()).map(|row| json!({ "bidder": row.bidder, "lot": &*row.lot, "reason": row.disqualified })).collect::<Vec<_>>(),

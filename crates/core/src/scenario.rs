@@ -287,7 +287,10 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
     push(
         deadline.plus_seconds(900),
         &staff,
-        CommandBody::AppointCommittee { members },
+        CommandBody::AppointCommittee {
+            members,
+            removals: Vec::new(),
+        },
     );
     let qualities: Vec<i64> = (0..p.bidders).map(|_| rng.range(45, 95)).collect();
     let mut at = deadline.plus_seconds(3600);

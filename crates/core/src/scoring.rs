@@ -80,6 +80,10 @@ pub struct EvaluationReport {
     pub recused: Vec<(ActorId, ActorId, String)>,
     /// The seed of the random draw, for the audit trail.
     pub draw_seed: u64,
+    /// Members removed after they scored: when, why, approved by whom (their sheets do not
+    /// count).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<crate::model::RemovedMember>,
     /// How the seed was derived, with its inputs, so anyone can recompute it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draw: Option<serde_json::Value>,
@@ -333,6 +337,7 @@ pub fn evaluate(wf: &Workflow, t: &Tender, draw_seed: u64) -> EvaluationReport {
             .collect(),
         draw_seed,
         draw: None,
+        removed: t.removed_members.clone(),
         score_table,
         rows,
         min_total: ev.min_total,

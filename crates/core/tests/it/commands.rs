@@ -106,6 +106,7 @@ fn sample(name: CommandName, role: &str, run: &Run) -> Command {
         CommandName::OpenBids => CommandBody::OpenBids,
         CommandName::AppointCommittee => CommandBody::AppointCommittee {
             members: committee(5),
+            removals: Vec::new(),
         },
         CommandName::DeclareConflict => CommandBody::DeclareConflict {
             bidder: aid(&bidder_id(0)),
@@ -460,6 +461,7 @@ fn business_rules_table() {
                 "staff",
                 CommandBody::AppointCommittee {
                     members: committee(4),
+                    removals: Vec::new(),
                 },
             ),
             when: When::Soon,
@@ -473,6 +475,7 @@ fn business_rules_table() {
                 "staff",
                 CommandBody::AppointCommittee {
                     members: committee(3),
+                    removals: Vec::new(),
                 },
             ),
             when: When::Soon,
@@ -493,6 +496,7 @@ fn business_rules_table() {
                         });
                         c
                     },
+                    removals: Vec::new(),
                 },
             ),
             when: When::Soon,
@@ -912,6 +916,7 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
         "staff",
         CommandBody::AppointCommittee {
             members: committee(5),
+            removals: Vec::new(),
         },
     );
     assert_eq!(
@@ -919,7 +924,14 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
         C::ConflictOfInterest
     );
     run.exec(
-        &cmd(STAFF, "staff", CommandBody::AppointCommittee { members }),
+        &cmd(
+            STAFF,
+            "staff",
+            CommandBody::AppointCommittee {
+                members,
+                removals: Vec::new(),
+            },
+        ),
         t,
     )
     .expect("replace");

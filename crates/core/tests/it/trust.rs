@@ -139,3 +139,71 @@ fn trust_11_the_draw_is_fixed_before_the_ranking_and_verifiable() {
         Some(18)
     );
 }
+
+/// Trust #10: staff cannot swap out a member who has scored: only the member's own conflict
+/// declaration or a removal with a reason that an inspector approved; the removal is in the
+/// record with when, why and who approved.
+#[test]
+fn trust_10_a_member_who_scored_is_not_replaced_at_will() {
+    use tenderflow_core::model::{Member, Removal};
+    let wf = workflow("partner-recruitment");
+    let steps = seed_script(&wf);
+    let first_score = steps
+        .iter()
+        .position(|s| matches!(s.command.body, CommandBody::SubmitScores { .. }))
+        .expect("scores");
+    let mut run = Run::new(wf);
+    for s in &steps[..first_score + 2] {
+        run.step(s);
+    }
+    let scorer = run.tender.scores.keys().next().expect("a sheet").0.clone();
+    let at = steps[first_score + 1].at.plus_seconds(60);
+    let staff = Actor::new("staff-zhang", "staff").expect("staff");
+    let members: Vec<Member> = run
+        .tender
+        .committee
+        .iter()
+        .map(|m| {
+            if m.id == scorer {
+                Member {
+                    id: tenderflow_core::ActorId::parse("expert-99").expect("id"),
+                    expert: true,
+                }
+            } else {
+                m.clone()
+            }
+        })
+        .collect();
+    let appoint = |removals: Vec<Removal>| Command {
+        actor: staff.clone(),
+        body: CommandBody::AppointCommittee {
+            members: members.clone(),
+            removals,
+        },
+    };
+    let err = run.exec(&appoint(vec![]), at).expect_err("scored member");
+    assert_eq!(err.code, C::MemberHasScored, "{err}");
+    let removal = vec![Removal {
+        member: scorer.clone(),
+        reason: "absent for the rest of the evaluation".into(),
+    }];
+    let err = run
+        .exec(&appoint(removal.clone()), at)
+        .expect_err("no approval yet");
+    assert_eq!(err.code, C::MemberHasScored, "{err}");
+    let approve = Command {
+        actor: Actor::new("inspector-li", "inspector").expect("inspector"),
+        body: CommandBody::RecordObservation {
+            content: json!({ "text": "Removal approved: the member is ill.", "approveRemoval": scorer.as_str() }).into(),
+        },
+    };
+    run.exec(&approve, at).expect("observation");
+    run.exec(&appoint(removal), at.plus_seconds(60))
+        .expect("removal with approval");
+    assert!(!run.tender.committee.iter().any(|m| m.id == scorer));
+    let removed = &run.tender.removed_members;
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].member, scorer);
+    assert_eq!(removed[0].approved_by.as_str(), "inspector-li");
+    assert_eq!(removed[0].at, at.plus_seconds(60));
+}
