@@ -280,6 +280,9 @@ pub struct Store {
     cache: tokio::sync::Mutex<HashMap<String, Cached>>,
     /// SQLite has one writer: commands queue here instead of failing with SQLITE_BUSY.
     write_gate: Option<tokio::sync::Mutex<()>>,
+    /// Tests: the next batches fail with a conflict, as a racing writer would make them.
+    #[cfg(test)]
+    forced_conflicts: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for Store {
@@ -338,6 +341,8 @@ impl Store {
             keys: RwLock::new(HashMap::new()),
             cache: tokio::sync::Mutex::new(HashMap::new()),
             write_gate: sqlite.then(|| tokio::sync::Mutex::new(())),
+            #[cfg(test)]
+            forced_conflicts: std::sync::atomic::AtomicUsize::new(0),
         };
         store.check_master_key().await?;
         Ok(store)
@@ -854,6 +859,18 @@ impl Store {
     }
 
     async fn try_batch(&self, requests: &[Request]) -> R<Vec<R<Executed>>> {
+        #[cfg(test)]
+        {
+            use std::sync::atomic::Ordering;
+            let forced = &self.forced_conflicts;
+            if forced
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                let t = requests.first().map(|r| r.tender_id.clone());
+                return Err(StoreError::Conflict(t.unwrap_or_default()));
+            }
+        }
         let txn = self.begin_write().await?;
         let mut open: HashMap<String, Pending> = HashMap::new();
         let mut results = Vec::with_capacity(requests.len());
@@ -1833,4 +1850,75 @@ fn check_account(a: &Account) -> R<()> {
 /// SHA-256 (hex) of an API token, the form in which tokens are stored.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+    use tenderflow_core::scenario::{self, Params};
+
+    /// Trust #5: a batch that failed and waits to retry does not hold SQLite's write gate:
+    /// another writer's command completes while it sleeps.
+    #[tokio::test]
+    async fn trust_05_a_retrying_batch_does_not_hold_the_write_gate() {
+        let dir = std::env::temp_dir().join(format!("tenderflow-gate-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
+        let store = Arc::new(
+            Store::connect(&url, MasterKey::generate().expect("key"))
+                .await
+                .expect("store"),
+        );
+        let bytes = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../workflows/partner-recruitment.json"),
+        )
+        .expect("definition");
+        let sha = store
+            .register_workflow("partner-recruitment.json", &bytes)
+            .await
+            .expect("register")
+            .sha256;
+        let wf = store.workflow(&sha).await.expect("wf");
+        let steps = scenario::script(
+            &wf,
+            &Params {
+                bidders: 0,
+                ..Params::default()
+            },
+        );
+        let create = |id: &str| Command {
+            actor: steps[0].command.actor.clone(),
+            body: CommandBody::CreateDraft {
+                tender_id: id.into(),
+            },
+        };
+        // Three forced conflicts: the writer fails, waits, retries (4, 8, 16 ms).
+        store.forced_conflicts.store(3, Ordering::SeqCst);
+        let writer = {
+            let store = store.clone();
+            let cmd = create("T-slow");
+            let (sha, at) = (sha.clone(), steps[0].at);
+            tokio::spawn(async move { store.create_tender(&sha, "slow", &cmd, at).await })
+        };
+        // While it waits to retry, the write gate is free for everybody else.
+        let gate = store.write_gate.as_ref().expect("SQLite has a write gate");
+        let mut free_while_waiting = false;
+        while store.forced_conflicts.load(Ordering::SeqCst) > 0 {
+            if store.forced_conflicts.load(Ordering::SeqCst) < 3 && gate.try_lock().is_ok() {
+                free_while_waiting = true;
+            }
+            tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+        }
+        writer
+            .await
+            .expect("join")
+            .expect("the writer succeeds on retry");
+        assert!(
+            free_while_waiting,
+            "the gate was held while the failed batch waited to retry"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
