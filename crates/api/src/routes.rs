@@ -304,6 +304,16 @@ pub fn app(state: AppState) -> Router {
         post(resend),
     )
     .add(
+        "/admin/timers/stuck",
+        &[(
+            "get",
+            "Deadlines that failed to fire (isolated, retried with backoff)",
+            "inspector, admin",
+            false,
+        )],
+        get(stuck_timers),
+    )
+    .add(
         "/audit/verify",
         &[(
             "get",
@@ -948,6 +958,11 @@ async fn resend(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json
             format!("message {id} is not a dead letter"),
         ))
     }
+}
+
+async fn stuck_timers(State(s): State<AppState>, caller: Caller) -> R<Json<Value>> {
+    require(&caller, &["inspector", "admin"])?;
+    Ok(Json(json!({ "timers": s.store.stuck_timers().await? })))
 }
 
 async fn audit(

@@ -244,9 +244,9 @@ impl Dispatcher {
     /// Claims and delivers the messages due at `now_ms`; returns what happened.
     ///
     /// Exactly-once as far as a lease can make it: a round claims no more than it sends at
-    /// once (`2 × concurrency`), renews the claims of unsent messages every third of the lease
-    /// while it sends, and marks messages sent in small groups as they go (every 16 sends or
-    /// a third of the lease). Another worker can take a message over only when this one has
+    /// once (`2 × concurrency`), renews the claims of unsent messages every second (or third
+    /// of the lease) while it sends, and marks messages sent in small groups as they go
+    /// (every 16 sends or every tick). Another worker can take a message over only when this one has
     /// stopped renewing (it died); the remaining duplicate window is a message that the relay
     /// accepted but whose "sent" mark had not committed when this process died. A mark that
     /// updates nothing (the claim was lost) is logged as an error and counted in
@@ -296,7 +296,10 @@ impl Dispatcher {
         let mut outcomes = stream::iter(sends).buffer_unordered(self.concurrency);
         let mut in_flight: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.id).collect();
         let mut sent: Vec<i64> = Vec::new();
-        let mut tick = tokio::time::interval(self.lease / 3);
+        // Renew the claims and mark what was sent at least every second (or a third of the
+        // lease, if shorter): a process that dies mid-round leaves at most 16 messages or
+        // one second of sends unmarked (the duplicate window).
+        let mut tick = tokio::time::interval((self.lease / 3).min(Duration::from_secs(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
         loop {
