@@ -9,7 +9,7 @@ use tenderflow_core::ocds::{self, Options};
 use tenderflow_core::{EventBody, Timestamp};
 
 fn data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ocds-1.1.5")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ocds-1.1.5")
 }
 
 fn read(p: &Path) -> Value {
