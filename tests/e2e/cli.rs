@@ -163,3 +163,74 @@ async fn trust_07_a_missing_key_or_database_stops_the_command() {
     assert!(err.contains("master key does not match"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A closed pipe (`tenderflow workflow show … | head`) ends the command quietly with the
+/// shell's SIGPIPE status, not a panic with a backtrace.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_tenderflow"))
+        .args(["workflow", "show", "partner-recruitment"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("tenderflow");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(141), "{err}");
+}
+
+/// A refusal by a rule exits 3 for every command that runs one (`tender create` too).
+#[tokio::test]
+async fn a_refusal_exits_3_for_create_as_for_run() {
+    let db = Db::sqlite().await;
+    let config = db.dir.join("tenderflow.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\ndatabase_url = {:?}\n",
+            db.dir.display().to_string(),
+            db.url
+        ),
+    )
+    .expect("config");
+    assert!(tf(&config, &["migrate"]).status.success());
+    assert!(
+        tf(
+            &config,
+            &[
+                "account",
+                "create",
+                "--id",
+                "li",
+                "--role",
+                "inspector",
+                "--name",
+                "李"
+            ]
+        )
+        .status
+        .success()
+    );
+    let out = tf(
+        &config,
+        &[
+            "tender",
+            "create",
+            "--id",
+            "T-8",
+            "--workflow",
+            "open-tender-prc",
+            "--as",
+            "li",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[wrong_role]"));
+}

@@ -267,15 +267,23 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
                     tender_id: id.clone(),
                 },
             };
-            let done = store
+            let result = store
                 .create_tender(
                     &workflow,
                     &format!("cli:{}:create:{id}", now_ms()),
                     &cmd,
                     now(),
                 )
-                .await?;
-            println!("tender {id} created; state {}", done.state);
+                .await;
+            match result {
+                Ok(done) => println!("tender {id} created; state {}", done.state),
+                // A refusal by a rule exits 3, as for `tender run`.
+                Err(tenderflow_store::StoreError::Rejected(r)) => {
+                    eprintln!("refused [{}]: {}", r.code, r.message);
+                    return Ok(ExitCode::from(3));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         TenderCmd::Run {
             tender,

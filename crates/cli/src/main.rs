@@ -57,7 +57,10 @@ enum Cmd {
     Serve(serve::ServeArgs),
 }
 
+/// Exit codes: 0 ok, 1 error, 2 usage (bad flags or config), 3 refused by a rule of the
+/// workflow, 141 when the reader of our output went away (`tenderflow tender show | head`).
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let matches = Cli::command().get_matches();
     let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
@@ -101,4 +104,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `println!` panics when stdout is a pipe whose reader has gone (`… | head`). That is not an
+/// error of ours: leave quietly with the shell's status for SIGPIPE instead of a backtrace.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") || message.contains("os error 32") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
