@@ -1,5 +1,6 @@
-//! One error type for every handler: `{"error": {"code", "message", "details"}}` with the
-//! right status. Internal errors are logged and hidden.
+//! One error type for every handler, answered as RFC 9457 problem details
+//! (`application/problem+json`): `{type, title, status, detail, code, details}` where `code`
+//! is the stable code clients branch on. Internal errors are logged and hidden.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -54,8 +55,27 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
-        (self.status, axum::Json(body)).into_response()
+        let body = json!({
+            "type": format!("https://tenderflow.example/problems/{}", self.code),
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "status": self.status.as_u16(),
+            "detail": self.message,
+            "code": self.code,
+            "details": self.details,
+        });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"tenderflow\""),
+            );
+        }
+        response
     }
 }
 

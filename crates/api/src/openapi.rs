@@ -45,6 +45,13 @@ pub fn document(ops: &[Op]) -> Value {
             }
         });
         if op.body {
+            operation["responses"]["412"] = json!({ "$ref": "#/components/responses/Error" });
+            if let Some(p) = operation["parameters"].as_array_mut() {
+                p.push(json!({ "name": "If-Match", "in": "header", "required": false,
+                    "description": "The ETag of GET /tenders/{id}: refuse (412) if the tender changed since", "schema": { "type": "string" } }));
+                p.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false,
+                    "description": "1-64 ASCII characters; a repeat with the same request returns the first answer, with another request 422 idempotency_key_reused", "schema": { "type": "string", "minLength": 1, "maxLength": 64 } }));
+            }
             operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
         }
         if op.roles != "anyone" {
@@ -59,10 +66,10 @@ pub fn document(ops: &[Op]) -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
-            "responses": { "Error": { "description": "An error", "content": { "application/json": { "schema": {
-                "type": "object", "required": ["error"],
-                "properties": { "error": { "type": "object", "required": ["code", "message"],
-                    "properties": { "code": { "type": "string" }, "message": { "type": "string" }, "details": {} } } } } } } } }
+            "responses": { "Error": { "description": "A problem (RFC 9457) with the stable `code`", "content": { "application/problem+json": { "schema": {
+                "type": "object", "required": ["type", "title", "status", "detail", "code"],
+                "properties": { "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+                    "detail": { "type": "string" }, "code": { "type": "string" }, "details": {} } } } } } }
         }
     })
 }

@@ -167,6 +167,21 @@ pub fn app(state: AppState) -> Router {
         get(health),
     )
     .add(
+        "/ready",
+        &[(
+            "get",
+            "Readiness: the database answers, the schema is current and the master key is the database's",
+            "anyone",
+            false,
+        )],
+        get(ready),
+    )
+    .add(
+        "/version",
+        &[("get", "The server's version", "anyone", false)],
+        get(version),
+    )
+    .add(
         "/me",
         &[("get", "The caller's account", ALL, false)],
         get(me),
@@ -382,6 +397,21 @@ async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+async fn ready(State(s): State<AppState>) -> R<Json<Value>> {
+    match s.store.readiness().await {
+        Ok(()) => Ok(Json(json!({ "status": "ready" }))),
+        Err(problem) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            problem,
+        )),
+    }
+}
+
+async fn version() -> Json<Value> {
+    Json(json!({ "name": "tenderflow", "version": env!("CARGO_PKG_VERSION") }))
+}
+
 async fn me(caller: Caller) -> Json<Value> {
     Json(
         json!({ "id": caller.account.id, "role": caller.account.role, "name": caller.account.display_name, "locale": caller.account.locale }),
@@ -541,9 +571,22 @@ async fn list_tenders(
     Ok(Json(json!({ "tenders": out })))
 }
 
-async fn get_tender(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
+/// The ETag of a view: a hash of exactly what the caller sees.
+fn etag(view: &Value) -> String {
+    format!(
+        "\"{}\"",
+        &tenderflow_core::canonical::sha256_hex(view)[..32]
+    )
+}
+
+async fn get_tender(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> R<([(axum::http::HeaderName, String); 1], Json<Value>)> {
     let (wf, t) = readable(&s, &caller, &id).await?;
     let mut v = tenderflow_core::view(&wf, &t, &caller.actor);
+    let tag = etag(&v);
     if matches!(
         caller.account.role.as_str(),
         "staff" | "inspector" | "admin"
@@ -554,7 +597,7 @@ async fn get_tender(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<
             s.clock.now()
         ));
     }
-    Ok(Json(v))
+    Ok(([(axum::http::header::ETAG, tag)], Json(v)))
 }
 
 async fn events(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
@@ -614,37 +657,30 @@ async fn run(
             "create tenders with POST /tenders; timers fire by themselves",
         ));
     }
-    // `If-Match: <seq>`: the client's view of the tender must be current (optimistic
-    // concurrency for people editing from a stale page).
+    // `If-Match: <ETag of GET /tenders/{id}>`: the client's view of the tender must be
+    // current (optimistic concurrency for people acting from a stale page). The ETag hashes
+    // the caller's own view, so it reveals nothing the view does not (a bidder's does not
+    // move with other bids).
     if let Some(v) = headers.get(axum::http::header::IF_MATCH) {
-        // Probing sequence numbers with If-Match would count the bids: parties may use it
-        // only from the opening on.
-        let (_, t) = s.store.load(id).await?;
-        if !tenderflow_core::view::counts_visible(&t, &caller.account.role) {
-            return Err(ApiError::bad_request(
-                "if_match_unavailable",
-                "If-Match is available to bidders only after the opening",
-            ));
-        }
-        let want: i64 = v
-            .to_str()
-            .ok()
-            .map(|t| t.trim_matches('"'))
-            .and_then(|t| t.parse().ok())
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_if_match",
-                    "If-Match is the tender's event sequence number",
-                )
-            })?;
-        let (_, t) = s.store.load(id).await?;
-        if t.seq as i64 != want {
+        let wanted = v.to_str().map_err(|_| {
+            ApiError::bad_request(
+                "invalid_if_match",
+                "If-Match is an ETag of GET /tenders/{id}",
+            )
+        })?;
+        let (wf, t) = readable(s, caller, id).await?;
+        let current = etag(&tenderflow_core::view(&wf, &t, &caller.actor));
+        let matches = wanted.trim() == "*"
+            || wanted
+                .split(',')
+                .any(|w| w.trim().trim_start_matches("W/") == current);
+        if !matches {
             let mut e = ApiError::new(
-                StatusCode::CONFLICT,
-                "stale_sequence",
-                format!("the tender is at sequence {}, not {want}; reload it", t.seq),
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "the tender has changed since you loaded it; reload it and try again",
             );
-            e.details = json!({ "current": t.seq, "expected": want });
+            e.details = json!({ "current": current });
             return Err(e);
         }
     }

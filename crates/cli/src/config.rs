@@ -69,11 +69,17 @@ pub enum LogFormat {
     Json,
 }
 
-pub fn init_logging(c: &Config) {
+/// Logs to stderr; `default` is the filter when TENDERFLOW_LOG is unset.
+pub fn init_logging(c: &Config, default: &str) {
+    // TENDERFLOW_LOG takes tracing's filter syntax (`debug`, `tenderflow_store=debug,info`);
+    // the default shows what an operator needs: start-up, alerts, warnings, errors.
     let filter = tracing_subscriber::EnvFilter::try_from_env("TENDERFLOW_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colour only on a terminal: log files get no escape codes.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     match c.log_format {
         LogFormat::Text => builder.init(),

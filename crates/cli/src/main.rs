@@ -70,7 +70,12 @@ fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         return ExitCode::from(2);
     }
-    config::init_logging(&cli.config);
+    // Servers log what an operator needs (info); the demo and one-shot commands only warnings.
+    let default_log = match cli.command {
+        Cmd::Serve(_) | Cmd::Worker => "info",
+        _ => "warn",
+    };
+    config::init_logging(&cli.config, default_log);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -397,6 +397,33 @@ impl Store {
         }
     }
 
+    /// Whether the store can serve: the database answers, every migration is applied and the
+    /// master key is the one the database was set up with. The problem, for `/ready`.
+    pub async fn readiness(&self) -> Result<(), String> {
+        let pending = Migrator::get_pending_migrations(&self.db)
+            .await
+            .map_err(|e| format!("the database does not answer: {e}"))?;
+        if !pending.is_empty() {
+            return Err(format!(
+                "{} migration(s) pending: run `tenderflow migrate`",
+                pending.len()
+            ));
+        }
+        let stored = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT value FROM settings WHERE name = 'master_key_check'",
+                vec![],
+            ))
+            .await
+            .map_err(|e| format!("the database does not answer: {e}"))?;
+        let value: Option<String> = stored.and_then(|r| get(&r, "value").ok());
+        if value.as_deref() != Some(self.master.check_value().as_str()) {
+            return Err("the master key is not this database's".into());
+        }
+        Ok(())
+    }
+
     /// Queues writers on SQLite, which has one; a no-op on PostgreSQL.
     async fn gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match &self.write_gate {

@@ -145,6 +145,20 @@ impl Env {
         (status, v)
     }
 
+    /// The ETag of a GET.
+    async fn etag(&self, who: &str, path: &str) -> Option<String> {
+        let req = Request::builder()
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.tokens[who]))
+            .body(Body::empty())
+            .expect("request");
+        let resp = self.router.clone().oneshot(req).await.expect("response");
+        resp.headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
     async fn clock(&self, t: Timestamp) {
         let (s, v) = self
             .call(
@@ -361,23 +375,17 @@ async fn bad_input_gets_its_status_and_code_and_changes_nothing() {
         ("breaks the bid form", Some(&bidder), Method::POST, bids, Some(json!({ "content": { "organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 5, "feeMinor": 100 } }).to_string()), vec![], StatusCode::UNPROCESSABLE_ENTITY, "form_invalid"),
         ("wrong role", Some(scenario::INSPECTOR), Method::POST, bids, Some(good(100).to_string()), vec![], StatusCode::FORBIDDEN, "wrong_role"),
         ("no token", None, Method::POST, bids, Some(good(100).to_string()), vec![], StatusCode::UNAUTHORIZED, "unauthorized"),
-        ("stale sequence", Some(scenario::STAFF), Method::POST, "/tenders/T-2021/commands", Some(json!({ "command": "cancel", "reason": "x" }).to_string()), vec![("if-match", "2")], StatusCode::CONFLICT, "stale_sequence"),
-        ("If-Match from a bidder before opening", Some(&bidder), Method::POST, bids, Some(good(100).to_string()), vec![("if-match", "2")], StatusCode::BAD_REQUEST, "if_match_unavailable"),
+        ("stale view", Some(scenario::STAFF), Method::POST, "/tenders/T-2021/commands", Some(json!({ "command": "cancel", "reason": "x" }).to_string()), vec![("if-match", "\"0123\"")], StatusCode::PRECONDITION_FAILED, "precondition_failed"),
+        ("stale view of a bidder", Some(&bidder), Method::POST, bids, Some(good(100).to_string()), vec![("if-match", "\"2\"")], StatusCode::PRECONDITION_FAILED, "precondition_failed"),
         ("unknown tender", Some(&bidder), Method::POST, "/tenders/T-none/bids", Some(good(100).to_string()), vec![], StatusCode::NOT_FOUND, "not_found"),
         ("no route", Some(&bidder), Method::GET, "/tenders/T-2021/nothing", None, vec![], StatusCode::NOT_FOUND, "no_route"),
         ("timer by hand", Some(scenario::STAFF), Method::POST, "/tenders/T-2021/commands", Some(json!({ "command": "advance_time" }).to_string()), vec![], StatusCode::BAD_REQUEST, "invalid_command"),
     ];
     for (name, who, method, path, body, headers, status, code) in cases {
         let (s, v) = e.raw(who, method, path, body, &headers).await;
-        assert_eq!(
-            (s, v["error"]["code"].as_str()),
-            (status, Some(code)),
-            "{name}: {v}"
-        );
+        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{name}: {v}");
         assert!(
-            v["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty()),
+            v["detail"].as_str().is_some_and(|m| !m.is_empty()),
             "{name}"
         );
     }
@@ -396,14 +404,11 @@ async fn bad_input_gets_its_status_and_code_and_changes_nothing() {
         .await;
     // Trust #14: late, with the deadline, even though the deadline's timer has fired.
     assert_eq!(
-        (s, v["error"]["code"].as_str()),
+        (s, v["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("late_bid")),
         "{v}"
     );
-    assert_eq!(
-        v["error"]["details"]["deadline"],
-        serde_json::json!(deadline)
-    );
+    assert_eq!(v["details"]["deadline"], serde_json::json!(deadline));
     let after = e.store.event_rows("T-2021").await.expect("rows");
     // Only the deadline's own events were added (the timer fired when the clock moved).
     assert!(
@@ -443,7 +448,7 @@ async fn a_late_bid_is_refused_as_late() {
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let v: Value = serde_json::from_slice(&resp.into_body().collect().await.expect("b").to_bytes())
         .expect("json");
-    assert_eq!(v["error"]["code"], "late_bid", "{v}");
+    assert_eq!(v["code"], "late_bid", "{v}");
 }
 
 #[tokio::test]
@@ -546,7 +551,7 @@ async fn every_endpoint_for_every_role() {
                 let body = op.get("requestBody").map(|_| json!({}).to_string());
                 let (s, v) = e.raw(Some(who), m.clone(), &concrete, body, &[]).await;
                 assert_ne!(
-                    v["error"]["code"], "no_route",
+                    v["code"], "no_route",
                     "{method} {path} is documented but not routed"
                 );
                 assert_ne!(
@@ -570,7 +575,7 @@ async fn every_endpoint_for_every_role() {
                         && s != StatusCode::BAD_REQUEST
                         && s != StatusCode::UNPROCESSABLE_ENTITY
                     {
-                        assert!(v["error"]["code"].is_string());
+                        assert!(v["code"].is_string());
                     }
                 } else if m == Method::GET {
                     // Reads the role may make succeed, except the evaluator who is on no
@@ -633,7 +638,7 @@ async fn trust_08_an_idempotency_key_is_bound_to_its_request() {
         )
         .await;
     assert_eq!(
-        (s, v["error"]["code"].as_str()),
+        (s, v["code"].as_str()),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
             Some("idempotency_key_reused")
@@ -650,7 +655,7 @@ async fn trust_08_an_idempotency_key_is_bound_to_its_request() {
             &key,
         )
         .await;
-    assert_eq!(v["error"]["code"], "idempotency_key_reused", "{s} {v}");
+    assert_eq!(v["code"], "idempotency_key_reused", "{s} {v}");
     // Another tender.
     let (s, v) = e
         .raw(
@@ -661,7 +666,7 @@ async fn trust_08_an_idempotency_key_is_bound_to_its_request() {
             &key,
         )
         .await;
-    assert_eq!(v["error"]["code"], "idempotency_key_reused", "{s} {v}");
+    assert_eq!(v["code"], "idempotency_key_reused", "{s} {v}");
     assert_eq!(
         e.store.event_rows("T-2021").await.expect("rows").len(),
         before
@@ -797,6 +802,7 @@ async fn trust_13_a_bidder_cannot_count_the_other_bids() {
         out
     };
     let before = look().await;
+    let tag_before = e.etag(&me, "/tenders/T-2021").await;
     for i in 1..4 {
         let (s, v) = e
             .call(
@@ -813,19 +819,32 @@ async fn trust_13_a_bidder_cannot_count_the_other_bids() {
         before, after,
         "a bidder's reads do not move with other bids"
     );
-    // Probing with If-Match would count them too.
+    // If-Match takes the ETag of the bidder's own view, which other bids do not move: the
+    // tag taken before them still matches, so probing it counts nothing.
+    let tag = tag_before.expect("GET /tenders/{id} sends an ETag");
     let (s, v) = e
         .raw(
             Some(&me),
             Method::PUT,
             "/tenders/T-2021/bids",
             Some(bid(101).to_string()),
-            &[("if-match", "7")],
+            &[("if-match", tag.as_str())],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = e
+        .raw(
+            Some(&me),
+            Method::PUT,
+            "/tenders/T-2021/bids",
+            Some(bid(102).to_string()),
+            &[("if-match", tag.as_str())],
         )
         .await;
     assert_eq!(
-        (s, v["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("if_match_unavailable"))
+        (s, v["code"].as_str()),
+        (StatusCode::PRECONDITION_FAILED, Some("precondition_failed")),
+        "its own replacement changed its view"
     );
 }
 
@@ -877,7 +896,7 @@ async fn trust_18_ids_are_validated_at_the_edge() {
     for (who, method, path, body) in cases {
         let (s, v) = e.call(who, method.clone(), path, body.clone()).await;
         assert_eq!(
-            (s, v["error"]["code"].as_str()),
+            (s, v["code"].as_str()),
             (StatusCode::BAD_REQUEST, Some("invalid_id")),
             "{method} {path} {body:?}: {v}"
         );
@@ -892,4 +911,57 @@ async fn trust_18_ids_are_validated_at_the_edge() {
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}
+
+/// Errors are RFC 9457 problem details with the stable code; a 401 says how to
+/// authenticate; /ready checks the database, migrations and master key; /version answers.
+#[tokio::test]
+async fn problems_ready_and_version() {
+    let e = env(1).await;
+    let req = Request::builder()
+        .uri("/me")
+        .body(Body::empty())
+        .expect("request");
+    let resp = e.router.clone().oneshot(req).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    assert!(
+        resp.headers()
+            .get("www-authenticate")
+            .is_some_and(|v| v.to_str().is_ok_and(|s| s.starts_with("Bearer")))
+    );
+    let v: Value = serde_json::from_slice(&resp.into_body().collect().await.expect("b").to_bytes())
+        .expect("json");
+    assert_eq!(
+        (v["status"].as_u64(), v["code"].as_str()),
+        (Some(401), Some("unauthorized"))
+    );
+    assert!(v["type"].is_string() && v["title"].is_string() && v["detail"].is_string());
+    let (s, v) = e.call(None, Method::GET, "/ready", None).await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("ready")),
+        "{v}"
+    );
+    let (s, v) = e.call(None, Method::GET, "/version", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    // A store whose master key is not the database's is not ready.
+    use sea_orm::ConnectionTrait;
+    e.store
+        .connection()
+        .execute_unprepared("UPDATE settings SET value = 'other' WHERE name = 'master_key_check'")
+        .await
+        .expect("update");
+    let (s, v) = e.call(None, Method::GET, "/ready", None).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("not_ready")),
+        "{v}"
+    );
 }
