@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_init;
 mod m20261128_000002_trust;
+mod m20261128_000003_tokens;
 
 /// The migrator `tenderflow migrate` and server start run.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_init::Migration),
             Box::new(m20261128_000002_trust::Migration),
+            Box::new(m20261128_000003_tokens::Migration),
         ]
     }
 }

@@ -113,6 +113,9 @@ impl From<StoreError> for ApiError {
                 e.details = json!({ "tender": tender_id, "problem": problem });
                 e
             }
+            StoreError::InvalidAccount(m) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_account", m)
+            }
             StoreError::AmbiguousWorkflow { spec, versions } => {
                 let mut e = Self::new(
                     StatusCode::CONFLICT,

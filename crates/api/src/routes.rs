@@ -182,6 +182,47 @@ pub fn app(state: AppState) -> Router {
         get(version),
     )
     .add(
+        "/accounts",
+        &[
+            ("get", "List accounts", "admin", false),
+            ("post", "Create an account; answers its first token (shown once)", "admin", true),
+        ],
+        get(list_accounts).post(create_account),
+    )
+    .add(
+        "/accounts/{id}/disable",
+        &[("post", "Disable an account (its tokens stop working at once)", "admin", false)],
+        post(disable_account),
+    )
+    .add(
+        "/accounts/{id}/enable",
+        &[("post", "Enable a disabled account", "admin", false)],
+        post(enable_account),
+    )
+    .add(
+        "/accounts/{id}/email",
+        &[("put", "Change (or with null remove) an account's email", "admin", true)],
+        put(set_email),
+    )
+    .add(
+        "/accounts/{id}/tokens",
+        &[
+            ("get", "An account's tokens (never the tokens themselves)", "admin", false),
+            ("post", "Issue another token (label, expiresDays); shown once", "admin", true),
+        ],
+        get(list_tokens).post(issue_token),
+    )
+    .add(
+        "/tokens/{id}/revoke",
+        &[("post", "Revoke a token; it stops working at once", "admin", false)],
+        post(revoke_token),
+    )
+    .add(
+        "/tokens/{id}/rotate",
+        &[("post", "Replace a token by a new one and revoke it", "admin", false)],
+        post(rotate_token),
+    )
+    .add(
         "/me",
         &[("get", "The caller's account", ALL, false)],
         get(me),
@@ -395,6 +436,112 @@ pub fn app(state: AppState) -> Router {
 
 async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct NewAccount {
+    id: String,
+    role: String,
+    name: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default = "default_locale")]
+    locale: String,
+}
+
+fn default_locale() -> String {
+    "zh-CN".into()
+}
+
+async fn list_accounts(State(s): State<AppState>, caller: Caller) -> R<Json<Value>> {
+    require(&caller, &["admin"])?;
+    Ok(Json(json!({ "accounts": s.store.accounts().await? })))
+}
+
+async fn create_account(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(b): Body<NewAccount>,
+) -> R<(StatusCode, Json<Value>)> {
+    require(&caller, &["admin"])?;
+    let token = s
+        .store
+        .create_account(&Account {
+            id: b.id.clone(),
+            role: b.role,
+            display_name: b.name,
+            email: b.email,
+            locale: b.locale,
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": b.id, "token": token })),
+    ))
+}
+
+async fn disable_account(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
+    require(&caller, &["admin"])?;
+    s.store.set_account_disabled(&id, true).await?;
+    Ok(Json(json!({ "id": id, "disabled": true })))
+}
+
+async fn enable_account(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
+    require(&caller, &["admin"])?;
+    s.store.set_account_disabled(&id, false).await?;
+    Ok(Json(json!({ "id": id, "disabled": false })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailBody {
+    email: Option<String>,
+}
+
+async fn set_email(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    Body(b): Body<EmailBody>,
+) -> R<Json<Value>> {
+    require(&caller, &["admin"])?;
+    s.store.set_account_email(&id, b.email.as_deref()).await?;
+    Ok(Json(json!({ "id": id, "email": b.email })))
+}
+
+async fn list_tokens(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
+    require(&caller, &["admin"])?;
+    Ok(Json(json!({ "tokens": s.store.tokens(&id).await? })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TokenBody {
+    label: String,
+    #[serde(default)]
+    expires_days: Option<u32>,
+}
+
+async fn issue_token(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    Body(b): Body<TokenBody>,
+) -> R<(StatusCode, Json<Value>)> {
+    require(&caller, &["admin"])?;
+    let issued = s.store.issue_token(&id, &b.label, b.expires_days).await?;
+    Ok((StatusCode::CREATED, Json(json!(issued))))
+}
+
+async fn revoke_token(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
+    require(&caller, &["admin"])?;
+    Ok(Json(json!(s.store.revoke_token(&id).await?)))
+}
+
+async fn rotate_token(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
+    require(&caller, &["admin"])?;
+    Ok(Json(json!(s.store.rotate_token(&id).await?)))
 }
 
 async fn ready(State(s): State<AppState>) -> R<Json<Value>> {

@@ -5,6 +5,7 @@
 //! One transaction per command: the events, the projection, the timer and the outbox rows
 //! commit together or not at all. Commands carry ids; repeating one returns the first result.
 
+pub mod accounts;
 pub mod chain;
 pub mod clock;
 pub mod crypto;
@@ -89,7 +90,7 @@ pub enum StoreError {
     Db(#[from] DbErr),
 }
 
-type R<T> = Result<T, StoreError>;
+pub(crate) type R<T> = Result<T, StoreError>;
 
 /// A registered workflow version.
 #[derive(Debug, Clone, Serialize)]
@@ -293,18 +294,18 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
 
-fn is_unique_violation(e: &DbErr) -> bool {
+pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-fn get<T: sea_orm::TryGetable>(row: &QueryResult, col: &str) -> R<T> {
+pub(crate) fn get<T: sea_orm::TryGetable>(row: &QueryResult, col: &str) -> R<T> {
     row.try_get::<T>("", col).map_err(StoreError::Db)
 }
 
@@ -425,7 +426,7 @@ impl Store {
     }
 
     /// Queues writers on SQLite, which has one; a no-op on PostgreSQL.
-    async fn gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    pub(crate) async fn gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match &self.write_gate {
             Some(g) => Some(g.lock().await),
             None => None,
@@ -674,52 +675,6 @@ impl Store {
         }
         self.cache_workflow(wf.clone());
         Ok(wf)
-    }
-
-    // ---- accounts -------------------------------------------------------------------------
-
-    /// Creates an account and returns its API token (only its SHA-256 is stored). The id
-    /// and role follow the one id pattern, the name is trimmed text, the email an address and
-    /// the locale `zh-CN` or `en`; anything else is [`StoreError::InvalidAccount`].
-    pub async fn create_account(&self, account: &Account) -> R<String> {
-        check_account(account)?;
-        let mut raw = [0u8; 32];
-        getrandom::getrandom(&mut raw).map_err(|e| StoreError::Crypto(e.to_string()))?;
-        let token = format!("tf_{}", hex::encode(raw));
-        self.db
-            .execute_raw(self.stmt(
-                "INSERT INTO accounts (id, role, display_name, email, locale, token_hash, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                vec![
-                    account.id.clone().into(),
-                    account.role.clone().into(),
-                    account.display_name.clone().into(),
-                    account.email.clone().into(),
-                    account.locale.clone().into(),
-                    token_hash(&token).into(),
-                    now_ms().into(),
-                ],
-            ))
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Conflict(format!("account `{}` already exists", account.id))
-                } else {
-                    e.into()
-                }
-            })?;
-        Ok(token)
-    }
-
-    /// The account a token belongs to.
-    pub async fn authenticate(&self, token: &str) -> R<Option<Account>> {
-        let row = self
-            .db
-            .query_one_raw(self.stmt(
-                "SELECT id, role, display_name, email, locale FROM accounts WHERE token_hash = ?",
-                vec![token_hash(token).into()],
-            ))
-            .await?;
-        row.map(|r| decode_row::<Account>(&r)).transpose()
     }
 
     /// An account by id.
@@ -1832,11 +1787,11 @@ pub struct TenderRow {
     pub deadline_ms: Option<i64>,
 }
 
-fn decode_row<T: FromQueryResult>(r: &QueryResult) -> R<T> {
+pub(crate) fn decode_row<T: FromQueryResult>(r: &QueryResult) -> R<T> {
     T::from_query_result(r, "").map_err(StoreError::Db)
 }
 
-fn check_account(a: &Account) -> R<()> {
+pub(crate) fn check_account(a: &Account) -> R<()> {
     let bad = |m: String| Err(StoreError::InvalidAccount(m));
     if let Some(p) = tenderflow_core::ids::problem(&a.id) {
         return bad(format!("id: {p}"));

@@ -965,3 +965,104 @@ async fn problems_ready_and_version() {
         "{v}"
     );
 }
+
+/// Accounts over the API: admins create, list, disable and issue and revoke tokens; a revoked
+/// token is refused on the very next request; other roles get 403.
+#[tokio::test]
+async fn admins_manage_accounts_and_tokens() {
+    let e = env(1).await;
+    let (s, v) = e
+        .call(Some(scenario::STAFF), Method::GET, "/accounts", None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = e
+        .call(
+            Some("root"),
+            Method::POST,
+            "/accounts",
+            Some(json!({ "id": "clerk-1", "role": "staff", "name": "Clerk", "email": "clerk@example.org", "locale": "en" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let token = v["token"].as_str().expect("token").to_owned();
+    let me = |token: String| {
+        let router = e.router.clone();
+        async move {
+            let req = Request::builder()
+                .uri("/me")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .expect("request");
+            router.oneshot(req).await.expect("response").status()
+        }
+    };
+    assert_eq!(me(token.clone()).await, StatusCode::OK);
+    let (s, v) = e.call(Some("root"), Method::GET, "/accounts", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        v["accounts"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|a| a["id"] == "clerk-1")
+    );
+    let (s, v) = e
+        .call(
+            Some("root"),
+            Method::POST,
+            "/accounts/clerk-1/tokens",
+            Some(json!({ "label": "laptop", "expiresDays": 30 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let second = v["token"].as_str().expect("token").to_owned();
+    assert!(v["expires_ms"].is_i64(), "{v}");
+    let (_, v) = e
+        .call(Some("root"), Method::GET, "/accounts/clerk-1/tokens", None)
+        .await;
+    let first_id = v["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .find(|t| t["label"] == "first")
+        .and_then(|t| t["id"].as_str())
+        .expect("first")
+        .to_owned();
+    let (s, _) = e
+        .call(
+            Some("root"),
+            Method::POST,
+            &format!("/tokens/{first_id}/revoke"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(me(token).await, StatusCode::UNAUTHORIZED, "revoked at once");
+    assert_eq!(me(second.clone()).await, StatusCode::OK);
+    let (s, _) = e
+        .call(
+            Some("root"),
+            Method::POST,
+            "/accounts/clerk-1/disable",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        me(second.clone()).await,
+        StatusCode::UNAUTHORIZED,
+        "disabled at once"
+    );
+    let (s, v) = e
+        .call(
+            Some("root"),
+            Method::PUT,
+            "/accounts/clerk-1/email",
+            Some(json!({ "email": "x@" })),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_account"))
+    );
+}

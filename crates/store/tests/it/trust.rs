@@ -720,3 +720,87 @@ async fn trust_12_definition_versions_are_exact_recorded_and_weakenings_flagged(
         assert_eq!(records["definition"]["sha256"], v1.sha256.as_str());
     }
 }
+
+/// Accounts and tokens: several tokens per account; revoking, rotating, expiring and
+/// disabling take effect on the very next authentication, on every backend.
+#[tokio::test]
+async fn tokens_revoke_rotate_expire_and_disable_at_once() {
+    for db in all().await {
+        let s = &db.store;
+        let first = s
+            .create_account(&tenderflow_store::Account {
+                id: "ops".into(),
+                role: "admin".into(),
+                display_name: "Ops".into(),
+                email: Some("ops@example.org".into()),
+                locale: "en".into(),
+            })
+            .await
+            .expect("account");
+        assert!(s.authenticate(&first).await.expect("auth").is_some());
+        let second = s
+            .issue_token("ops", "integration", None)
+            .await
+            .expect("issue");
+        assert!(s.authenticate(&second.token).await.expect("auth").is_some());
+        let tokens = s.tokens("ops").await.expect("tokens");
+        assert_eq!(tokens.len(), 2, "[{}]", db.name);
+        let first_id = tokens
+            .iter()
+            .find(|t| t.label == "first")
+            .expect("first")
+            .id
+            .clone();
+        s.revoke_token(&first_id).await.expect("revoke");
+        assert!(
+            s.authenticate(&first).await.expect("auth").is_none(),
+            "[{}] revoked at once",
+            db.name
+        );
+        assert!(s.authenticate(&second.token).await.expect("auth").is_some());
+        let third = s.rotate_token(&second.info.id).await.expect("rotate");
+        assert!(s.authenticate(&second.token).await.expect("auth").is_none());
+        assert!(s.authenticate(&third.token).await.expect("auth").is_some());
+        assert_eq!(third.info.label, "integration");
+        let expired = s
+            .issue_token_until("ops", "old", Some(1))
+            .await
+            .expect("issue");
+        assert!(
+            s.authenticate(&expired.token)
+                .await
+                .expect("auth")
+                .is_none(),
+            "[{}] expired",
+            db.name
+        );
+        s.set_account_disabled("ops", true).await.expect("disable");
+        assert!(
+            s.authenticate(&third.token).await.expect("auth").is_none(),
+            "[{}] disabled",
+            db.name
+        );
+        assert!(s.accounts().await.expect("list")[0].disabled_ms.is_some());
+        s.set_account_disabled("ops", false).await.expect("enable");
+        assert!(s.authenticate(&third.token).await.expect("auth").is_some());
+        assert!(matches!(
+            s.set_account_email("ops", Some("not an address")).await,
+            Err(StoreError::InvalidAccount(_))
+        ));
+        s.set_account_email("ops", Some("ops2@example.org"))
+            .await
+            .expect("email");
+        assert_eq!(
+            s.account("ops")
+                .await
+                .expect("a")
+                .and_then(|a| a.email)
+                .as_deref(),
+            Some("ops2@example.org")
+        );
+        assert!(matches!(
+            s.set_account_disabled("nobody", true).await,
+            Err(StoreError::NotFound(_))
+        ));
+    }
+}
