@@ -12,7 +12,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::sync::Arc;
 use tenderflow_core::{Actor, CommandBody, EventBody, Tender, Timestamp, Workflow};
 use tenderflow_store::{Account, Executed};
@@ -71,6 +70,28 @@ fn check_id(what: &str, value: &str) -> R<()> {
             e.details = json!({ "pattern": tenderflow_core::ids::ID_PATTERN });
             Err(e)
         }
+    }
+}
+
+/// Query parameters, typed: an unknown parameter, a missing or malformed one is
+/// `400 invalid_query` (never silently ignored).
+pub struct Params<T>(T);
+
+impl<T: DeserializeOwned> FromRequestParts<AppState> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> R<Self> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(q)| Self(q))
+            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}
+
+/// A page size: 1–1000, 100 by default.
+fn page_size(limit: Option<usize>) -> R<usize> {
+    match limit.unwrap_or(100) {
+        n @ 1..=1000 => Ok(n),
+        _ => Err(ApiError::bad_request("invalid_query", "limit is 1–1000")),
     }
 }
 
@@ -686,19 +707,65 @@ async fn readable(s: &AppState, caller: &Caller, id: &str) -> R<(Arc<Workflow>, 
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListQuery {
+    /// Only tenders in this state.
     state: Option<String>,
+    /// Only tenders of this definition id.
+    workflow: Option<String>,
+    /// Only tenders whose announcement title contains this text.
+    q: Option<String>,
+    /// Cursor: the last id of the previous page.
+    after: Option<String>,
+    /// Page size, 1–1000 (100).
+    limit: Option<usize>,
 }
 
 async fn list_tenders(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    Params(q): Params<ListQuery>,
 ) -> R<Json<Value>> {
+    let limit = page_size(q.limit)?;
+    if let Some(a) = &q.after {
+        check_id("after", a)?;
+    }
     let mut out = Vec::new();
+    let mut next = None;
     for row in s.store.tenders().await? {
-        if q.state.as_ref().is_some_and(|st| *st != row.state) {
+        if q.after.as_ref().is_some_and(|a| row.tender_id <= *a)
+            || q.state.as_ref().is_some_and(|st| *st != row.state)
+        {
             continue;
+        }
+        if let Some(w) = &q.workflow {
+            if s.store
+                .workflow(&row.workflow_sha256)
+                .await?
+                .definition()
+                .id
+                != *w
+            {
+                continue;
+            }
+        }
+        if let Some(text) = &q.q {
+            let (_, t) = s.store.load(&row.tender_id).await?;
+            let title = t
+                .announcement
+                .as_deref()
+                .and_then(|a| a.get("title"))
+                .map(Value::to_string)
+                .unwrap_or_default();
+            if !title.contains(text.as_str()) {
+                continue;
+            }
+        }
+        if out.len() == limit {
+            next = out
+                .last()
+                .and_then(|v: &Value| v["id"].as_str().map(str::to_owned));
+            break;
         }
         // Staff, inspectors and admins read every tender; only the others need a closer look.
         let unrestricted = matches!(
@@ -715,7 +782,7 @@ async fn list_tenders(
             out.push(json!({ "id": row.tender_id, "state": t.state, "events": events, "deadline": t.deadline }));
         }
     }
-    Ok(Json(json!({ "tenders": out })))
+    Ok(Json(json!({ "tenders": out, "next": next })))
 }
 
 /// The ETag of a view: a hash of exactly what the caller sees.
@@ -944,22 +1011,14 @@ async fn withdraw_bid(
     caller: Caller,
     headers: HeaderMap,
     Id(id): Id,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<LotQuery>,
 ) -> R<Json<Value>> {
     let done = run(
         &s,
         &caller,
         &headers,
         &id,
-        CommandBody::WithdrawBid {
-            lot: match q.get("lot") {
-                Some(l) => {
-                    check_id("lot", l)?;
-                    Some(l.clone())
-                }
-                None => None,
-            },
-        },
+        CommandBody::WithdrawBid { lot: lot(q.lot)? },
     )
     .await?;
     Ok(Json(executed(&done, &caller)))
@@ -1111,20 +1170,45 @@ async fn report(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LotQuery {
+    lot: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboxQuery {
+    status: Option<String>,
+    /// Cursor: the last id of the previous page.
+    after: Option<i64>,
+    limit: Option<usize>,
+}
+
 async fn outbox(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<OutboxQuery>,
 ) -> R<Json<Value>> {
     require(&caller, &["staff", "admin"])?;
-    let status = q.get("status").map(String::as_str);
+    let status = q.status.as_deref();
     if status.is_some_and(|st| !["pending", "sent", "dead"].contains(&st)) {
         return Err(ApiError::bad_request(
             "invalid_query",
             "status is pending, sent or dead",
         ));
     }
-    Ok(Json(json!({ "messages": s.store.outbox(status).await? })))
+    let limit = page_size(q.limit)?;
+    let mut messages: Vec<_> = s
+        .store
+        .outbox(status)
+        .await?
+        .into_iter()
+        .filter(|m| q.after.is_none_or(|a| m.id > a))
+        .collect();
+    let next = (messages.len() > limit).then(|| messages[limit - 1].id);
+    messages.truncate(limit);
+    Ok(Json(json!({ "messages": messages, "next": next })))
 }
 
 async fn resend(State(s): State<AppState>, caller: Caller, Id(id): Id) -> R<Json<Value>> {
@@ -1148,16 +1232,22 @@ async fn stuck_timers(State(s): State<AppState>, caller: Caller) -> R<Json<Value
     Ok(Json(json!({ "timers": s.store.stuck_timers().await? })))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    tender: Option<String>,
+}
+
 async fn audit(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    Params(q): Params<AuditQuery>,
 ) -> R<Json<Value>> {
     require(&caller, &["staff", "inspector", "admin"])?;
-    if let Some(t) = q.get("tender") {
+    if let Some(t) = &q.tender {
         check_id("tender", t)?;
     }
-    let reports = s.store.verify(q.get("tender").map(String::as_str)).await?;
+    let reports = s.store.verify(q.tender.as_deref()).await?;
     let intact = reports.iter().all(|r| r.problem.is_none());
     Ok(Json(json!({ "intact": intact, "tenders": reports })))
 }
@@ -1195,18 +1285,16 @@ async fn all_releases(s: &AppState) -> R<Vec<Value>> {
     Ok(out)
 }
 
-async fn ocds_releases(
-    State(s): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> R<Json<Value>> {
-    let page: usize = q
-        .get("page")
-        .map_or(Ok(1), |p| p.parse())
-        .map_err(|_| ApiError::bad_request("invalid_query", "page is a number from 1"))?;
-    let per: usize = q
-        .get("per_page")
-        .map_or(Ok(100), |p| p.parse())
-        .map_err(|_| ApiError::bad_request("invalid_query", "per_page is a number"))?;
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    page: Option<usize>,
+    per_page: Option<usize>,
+}
+
+async fn ocds_releases(State(s): State<AppState>, Params(q): Params<PageQuery>) -> R<Json<Value>> {
+    let page = q.page.unwrap_or(1);
+    let per = q.per_page.unwrap_or(100);
     if page == 0 || per == 0 || per > 1000 {
         return Err(ApiError::bad_request(
             "invalid_query",

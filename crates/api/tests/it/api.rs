@@ -1066,3 +1066,69 @@ async fn admins_manage_accounts_and_tokens() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_account"))
     );
 }
+
+/// Lists refuse unknown query parameters and page with a cursor.
+#[tokio::test]
+async fn lists_refuse_unknown_parameters_and_page_with_a_cursor() {
+    let e = env(1).await;
+    e.play(2).await;
+    for id in ["T-a", "T-b"] {
+        let (s, v) = e
+            .call(
+                Some(scenario::STAFF),
+                Method::POST,
+                "/tenders",
+                Some(json!({ "workflow": "partner-recruitment", "tender_id": id })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    for path in [
+        "/tenders?stat=draft",
+        "/outbox?status=sent&x=1",
+        "/audit/verify?tenders=T",
+        "/tenders?limit=0",
+        "/tenders?limit=x",
+    ] {
+        let (s, v) = e.call(Some(scenario::STAFF), Method::GET, path, None).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_query")),
+            "{path}: {v}"
+        );
+    }
+    let mut seen = Vec::new();
+    let mut path = "/tenders?limit=2".to_owned();
+    loop {
+        let (s, v) = e
+            .call(Some(scenario::STAFF), Method::GET, &path, None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        seen.extend(
+            v["tenders"]
+                .as_array()
+                .expect("tenders")
+                .iter()
+                .map(|t| t["id"].as_str().expect("id").to_owned()),
+        );
+        match v["next"].as_str() {
+            Some(next) => path = format!("/tenders?limit=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["T-2021", "T-a", "T-b"]);
+    let (_, v) = e
+        .call(
+            Some(scenario::STAFF),
+            Method::GET,
+            "/tenders?state=draft&workflow=partner-recruitment",
+            None,
+        )
+        .await;
+    assert_eq!(v["tenders"].as_array().map(Vec::len), Some(2), "{v}");
+    let (_, v) = e
+        .call(Some("root"), Method::GET, "/outbox?limit=1", None)
+        .await;
+    assert_eq!(v["messages"].as_array().map(Vec::len), Some(1), "{v}");
+    assert!(v["next"].is_i64(), "{v}");
+}
