@@ -600,9 +600,6 @@ pub enum ExportCmd {
         /// Only releases at or after this RFC 3339 time.
         #[arg(long)]
         since: Option<String>,
-        /// OCID prefix (registered with the Open Contracting Partnership).
-        #[arg(long, env = "TENDERFLOW_OCID_PREFIX", default_value = "ocds-tndrfl")]
-        ocid_prefix: String,
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
@@ -610,12 +607,7 @@ pub enum ExportCmd {
 }
 
 pub async fn export(config: &Config, cmd: ExportCmd) -> anyhow::Result<ExitCode> {
-    let ExportCmd::Ocds {
-        tender,
-        since,
-        ocid_prefix,
-        out,
-    } = cmd;
+    let ExportCmd::Ocds { tender, since, out } = cmd;
     let since = match since {
         Some(s) => Some(
             tenderflow_core::Timestamp::parse(&s)
@@ -624,10 +616,7 @@ pub async fn export(config: &Config, cmd: ExportCmd) -> anyhow::Result<ExitCode>
         None => None,
     };
     let store = config.store().await?;
-    let opts = tenderflow_core::ocds::Options {
-        ocid_prefix,
-        ..Default::default()
-    };
+    let opts = config.ocds_options();
     let ids: Vec<String> = match tender {
         Some(t) => vec![t],
         None => store

@@ -58,6 +58,49 @@ pub struct Config {
         default_value = "text"
     )]
     pub log_format: LogFormat,
+    /// OCDS: the OCID prefix registered with the Open Contracting Partnership.
+    #[arg(
+        long,
+        global = true,
+        env = "TENDERFLOW_OCID_PREFIX",
+        default_value = "ocds-tndrfl"
+    )]
+    pub ocid_prefix: String,
+    /// OCDS: the publisher's name in packages.
+    #[arg(
+        long,
+        global = true,
+        env = "TENDERFLOW_OCDS_PUBLISHER",
+        default_value = "Tenderflow"
+    )]
+    pub ocds_publisher: String,
+    /// OCDS: the base URI of published packages and records.
+    #[arg(
+        long,
+        global = true,
+        env = "TENDERFLOW_OCDS_URI",
+        default_value = "https://tenderflow.example/ocds"
+    )]
+    pub ocds_uri: String,
+    /// OCDS: the buyer's identifier, for definitions that name no buyer.
+    #[arg(
+        long,
+        global = true,
+        env = "TENDERFLOW_OCDS_BUYER_ID",
+        requires = "ocds_buyer_name"
+    )]
+    pub ocds_buyer_id: Option<String>,
+    /// OCDS: the buyer's name, for definitions that name no buyer.
+    #[arg(
+        long,
+        global = true,
+        env = "TENDERFLOW_OCDS_BUYER_NAME",
+        requires = "ocds_buyer_id"
+    )]
+    pub ocds_buyer_name: Option<String>,
+    /// OCDS: the ISO 4217 currency, for definitions that name none (default: the rule pack's).
+    #[arg(long, global = true, env = "TENDERFLOW_OCDS_CURRENCY")]
+    pub ocds_currency: Option<String>,
 }
 
 /// How logs are written.
@@ -135,6 +178,18 @@ impl Config {
             .await
             .with_context(|| format!("opening {}", redact(url)))?;
         Ok(Arc::new(store))
+    }
+
+    /// How OCDS is published: from these options; each definition's `publication` wins.
+    pub fn ocds_options(&self) -> tenderflow_core::ocds::Options {
+        tenderflow_core::ocds::Options {
+            ocid_prefix: self.ocid_prefix.clone(),
+            currency: self.ocds_currency.clone(),
+            buyer: self.ocds_buyer_id.clone().zip(self.ocds_buyer_name.clone()),
+            publisher: self.ocds_publisher.clone(),
+            uri: self.ocds_uri.clone(),
+            ..tenderflow_core::ocds::Options::default()
+        }
     }
 
     pub fn transport(&self) -> anyhow::Result<Transport> {

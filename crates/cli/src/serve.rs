@@ -43,6 +43,8 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => AppState::new(store.clone()),
     };
+    let mut state = state;
+    state.ocds = std::sync::Arc::new(config.ocds_options());
     let state = if args.group_commit {
         state.with_group_commit(256)
     } else {

@@ -671,6 +671,35 @@ pub struct Definition {
     /// Notification rules.
     #[serde(default)]
     pub notifications: Vec<NotificationRule>,
+    /// How tenders are published (OCDS buyer, currency, category).
+    #[serde(default)]
+    pub publication: Publication,
+}
+
+/// How tenders of a definition are published; each field falls back to the server's
+/// configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Publication {
+    /// The buyer (procuring entity).
+    #[serde(default)]
+    pub buyer: Option<PublicationParty>,
+    /// ISO 4217 currency of prices.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// `goods`, `works` or `services`.
+    #[serde(default)]
+    pub category: Option<String>,
+}
+
+/// An organisation as published.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicationParty {
+    /// Identifier (scheme-prefixed, e.g. `CN-USCC-…`).
+    pub id: String,
+    /// Name.
+    pub name: String,
 }
 
 /// A validated definition with its forms compiled, ready for the engine.

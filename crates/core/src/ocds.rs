@@ -19,10 +19,11 @@ pub const LOTS_EXTENSION: &str = "https://raw.githubusercontent.com/open-contrac
 pub struct Options {
     /// OCID prefix registered with the Open Contracting Partnership (e.g. `ocds-tf0001`).
     pub ocid_prefix: String,
-    /// ISO 4217 currency of prices (minor units are divided by 100).
-    pub currency: String,
-    /// The buyer (procuring entity): id and name.
-    pub buyer: (String, String),
+    /// ISO 4217 currency of prices (minor units are divided by 100) when the definition names
+    /// none; without either, the rule pack's (CNY for PRC packs, EUR for the EU directive).
+    pub currency: Option<String>,
+    /// The buyer (procuring entity), id and name, when the definition names none.
+    pub buyer: Option<(String, String)>,
     /// The publisher's name.
     pub publisher: String,
     /// Base URI of published packages.
@@ -35,11 +36,8 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             ocid_prefix: "ocds-tndrfl".into(),
-            currency: "CNY".into(),
-            buyer: (
-                "CN-ZJ-FTU-WSC".into(),
-                "浙江省职工服务中心 Zhejiang Workers' Service Centre".into(),
-            ),
+            currency: None,
+            buyer: None,
             publisher: "Tenderflow".into(),
             uri: "https://tenderflow.example/ocds".into(),
             category: "services".into(),
@@ -150,9 +148,32 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
     let (seq, e, tags, amendments, award_start) =
         (at.seq, at.event, at.tags, at.amendments, at.award_start);
     let ocid = ocid(opts, &t.id);
-    let (buyer_id, buyer_name) = &opts.buyer;
-    let mut parties =
-        vec![json!({ "id": buyer_id, "name": buyer_name, "roles": ["buyer", "procuringEntity"] })];
+    let publication = &wf.definition().publication;
+    let buyer = publication
+        .buyer
+        .as_ref()
+        .map(|b| (b.id.clone(), b.name.clone()))
+        .or_else(|| opts.buyer.clone());
+    let currency = publication
+        .currency
+        .clone()
+        .or_else(|| opts.currency.clone())
+        .unwrap_or_else(|| match wf.definition().rule_pack {
+            crate::definition::RulePack::Eu201424 => "EUR".into(),
+            crate::definition::RulePack::Adopted => "XXX".into(),
+            _ => "CNY".into(),
+        });
+    let category = publication
+        .category
+        .clone()
+        .unwrap_or_else(|| opts.category.clone());
+    let buyer_ref = buyer
+        .as_ref()
+        .map(|(id, name)| json!({ "id": id, "name": name }));
+    let mut parties: Vec<Value> = buyer
+        .iter()
+        .map(|(id, name)| json!({ "id": id, "name": name, "roles": ["buyer", "procuringEntity"] }))
+        .collect();
     let winners: Vec<&crate::scoring::Candidate> = t.awarded.iter().flatten().collect();
     if t.opened() {
         let mut seen = std::collections::BTreeSet::new();
@@ -187,11 +208,11 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
         "title": text("title"),
         "description": text("summary"),
         "status": status,
-        "procuringEntity": { "id": buyer_id, "name": buyer_name },
+        "procuringEntity": buyer_ref,
         // Invited tendering (邀请招标): the buyer contacts suppliers of its choice.
         "procurementMethod": if t.invitees.is_empty() { "open" } else { "limited" },
         "procurementMethodDetails": d.title.en,
-        "mainProcurementCategory": opts.category,
+        "mainProcurementCategory": category,
         "awardCriteria": if d.evaluation.method == Method::LowestPrice { "priceOnly" } else { "ratedCriteria" },
         "submissionMethod": ["electronicSubmission"],
         "tenderPeriod": { "startDate": t.published_at, "endDate": t.deadline },
@@ -233,9 +254,19 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
         "initiationType": "tender",
         "language": "zh",
         "parties": parties,
-        "buyer": { "id": buyer_id, "name": buyer_name },
+        "buyer": buyer_ref,
         "tender": tender,
     });
+    // Without a buyer (none in the definition or the configuration) the keys are left out:
+    // OCDS has no null organisation.
+    if r["buyer"].is_null() {
+        if let Some(o) = r.as_object_mut() {
+            o.remove("buyer");
+        }
+        if let Some(o) = r["tender"].as_object_mut() {
+            o.remove("procuringEntity");
+        }
+    }
     if t.opened() {
         let multi = t.lots.len() > 1;
         let details: Vec<Value> = t
@@ -247,7 +278,7 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
                     "date": b.received_at,
                     "status": if t.disqualified.contains_key(k) { "disqualified" } else { "valid" },
                     "tenderers": [{ "id": party_id(&k.bidder), "name": org_name(t, &k.bidder) }],
-                    "value": { "amount": amount(b.price.minor()), "currency": opts.currency },
+                    "value": { "amount": amount(b.price.minor()), "currency": currency },
                 });
                 if multi {
                     d["relatedLots"] = json!([&*k.lot]);
@@ -267,7 +298,7 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
                     "title": format!("Rank {} in lot {}", c.rank, &*c.lot),
                     "status": if awarded { "active" } else { "pending" },
                     "date": e.at,
-                    "value": { "amount": amount(c.price.minor()), "currency": opts.currency },
+                    "value": { "amount": amount(c.price.minor()), "currency": currency },
                     "suppliers": [{ "id": party_id(&c.bidder), "name": org_name(t, &c.bidder) }],
                 });
                 if t.lots.len() > 1 {

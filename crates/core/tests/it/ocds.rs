@@ -250,3 +250,35 @@ fn the_validator_catches_a_broken_release() {
         "{errors:?}"
     );
 }
+
+/// The buyer, currency and category come from the definition (then the configuration, then
+/// the rule pack's currency): the EU definition publishes euros and no seed buyer; the seed
+/// definition publishes its own buyer.
+#[test]
+fn buyer_and_currency_come_from_the_definition_not_the_seed() {
+    let (eu, _) = export("open-procedure-eu");
+    let last = eu.last().expect("releases");
+    let text = last.to_string();
+    assert!(
+        !text.contains("浙江省职工服务中心") && !text.contains("CN-ZJ-FTU-WSC"),
+        "{text}"
+    );
+    assert!(last.get("buyer").is_none());
+    let currencies: BTreeSet<&str> = eu
+        .iter()
+        .flat_map(|r| r["bids"]["details"].as_array().into_iter().flatten())
+        .filter_map(|b| b["value"]["currency"].as_str())
+        .collect();
+    assert_eq!(currencies.into_iter().collect::<Vec<_>>(), ["EUR"]);
+    let (seed, _) = export("partner-recruitment");
+    assert_eq!(seed[0]["buyer"]["id"], "CN-ZJ-FTU-WSC");
+    // The configuration fills in what the definition leaves open.
+    let wf = workflow("open-procedure-eu");
+    let (_, events) = export("open-procedure-eu");
+    let opts = Options {
+        buyer: Some(("EU-CITY-1".into(), "City of Example".into())),
+        ..Options::default()
+    };
+    let configured = ocds::releases(&wf, &events, &opts);
+    assert_eq!(configured[0]["buyer"]["name"], "City of Example");
+}
