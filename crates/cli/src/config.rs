@@ -14,7 +14,8 @@ use tenderflow_store::crypto::MasterKey;
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// A TOML config file with any of: data_dir, database_url, smtp_url, mail_from,
-    /// master_key, log_format.
+    /// master_key, log_format, ocid_prefix, ocds_publisher, ocds_uri, ocds_buyer_id,
+    /// ocds_buyer_name, ocds_currency.
     #[arg(long = "config", global = true, env = "TENDERFLOW_CONFIG")]
     pub config_file: Option<PathBuf>,
     /// Data directory: the SQLite database, the master key file and mail files live here.
@@ -235,6 +236,12 @@ struct FileConfig {
     mail_from: Option<String>,
     master_key: Option<String>,
     log_format: Option<String>,
+    ocid_prefix: Option<String>,
+    ocds_publisher: Option<String>,
+    ocds_uri: Option<String>,
+    ocds_buyer_id: Option<String>,
+    ocds_buyer_name: Option<String>,
+    ocds_currency: Option<String>,
 }
 
 /// Fills in from the config file what neither a flag nor a variable set.
@@ -266,6 +273,27 @@ pub fn apply_file(c: &mut Config, matches: &clap::ArgMatches) -> anyhow::Result<
     }
     if let (Some(v), true) = (file.master_key, unset("master_key")) {
         c.master_key = Some(v);
+    }
+    if let (Some(v), true) = (file.ocid_prefix, unset("ocid_prefix")) {
+        c.ocid_prefix = v;
+    }
+    if let (Some(v), true) = (file.ocds_publisher, unset("ocds_publisher")) {
+        c.ocds_publisher = v;
+    }
+    if let (Some(v), true) = (file.ocds_uri, unset("ocds_uri")) {
+        c.ocds_uri = v;
+    }
+    if let (Some(v), true) = (file.ocds_buyer_id, unset("ocds_buyer_id")) {
+        c.ocds_buyer_id = Some(v);
+    }
+    if let (Some(v), true) = (file.ocds_buyer_name, unset("ocds_buyer_name")) {
+        c.ocds_buyer_name = Some(v);
+    }
+    if let (Some(v), true) = (file.ocds_currency, unset("ocds_currency")) {
+        c.ocds_currency = Some(v);
+    }
+    if c.ocds_buyer_id.is_some() != c.ocds_buyer_name.is_some() {
+        anyhow::bail!("ocds_buyer_id and ocds_buyer_name go together");
     }
     if let (Some(v), true) = (file.log_format, unset("log_format")) {
         c.log_format = match v.as_str() {
