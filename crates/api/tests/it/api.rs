@@ -935,8 +935,19 @@ async fn problems_ready_and_version() {
             .get("www-authenticate")
             .is_some_and(|v| v.to_str().is_ok_and(|s| s.starts_with("Bearer")))
     );
+    let request_id = resp
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("every response names its request");
     let v: Value = serde_json::from_slice(&resp.into_body().collect().await.expect("b").to_bytes())
         .expect("json");
+    assert_eq!(
+        v["requestId"],
+        request_id.as_str(),
+        "the problem names the request"
+    );
     assert_eq!(
         (v["status"].as_u64(), v["code"].as_str()),
         (Some(401), Some("unauthorized"))
