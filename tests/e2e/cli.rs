@@ -13,9 +13,8 @@ fn tf(config: &std::path::Path, args: &[&str]) -> std::process::Output {
         .expect("tenderflow")
 }
 
-#[tokio::test]
-async fn an_administrator_runs_a_tender_from_the_command_line() {
-    let db = Db::sqlite().await;
+/// A config file naming the test's data directory and database.
+fn config_file(db: &Db) -> std::path::PathBuf {
     let config = db.dir.join("tenderflow.toml");
     std::fs::write(
         &config,
@@ -26,6 +25,13 @@ async fn an_administrator_runs_a_tender_from_the_command_line() {
         ),
     )
     .expect("config");
+    config
+}
+
+#[tokio::test]
+async fn an_administrator_runs_a_tender_from_the_command_line() {
+    let db = Db::sqlite().await;
+    let config = config_file(&db);
     let ok = |out: &std::process::Output| {
         assert!(
             out.status.success(),
@@ -185,16 +191,7 @@ fn a_closed_pipe_is_not_a_panic() {
 #[tokio::test]
 async fn a_refusal_exits_3_for_create_as_for_run() {
     let db = Db::sqlite().await;
-    let config = db.dir.join("tenderflow.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = {:?}\ndatabase_url = {:?}\n",
-            db.dir.display().to_string(),
-            db.url
-        ),
-    )
-    .expect("config");
+    let config = config_file(&db);
     assert!(tf(&config, &["migrate"]).status.success());
     assert!(
         tf(

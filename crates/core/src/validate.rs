@@ -791,17 +791,9 @@ fn check_more(def: &Definition, r: &mut Report<'_>, has_calendar: bool, terminal
     }
     if !has_calendar {
         let s = &def.schedule;
-        let mut rules: Vec<(String, &crate::definition::TimeRule)> = [
-            ("minBidPeriod", Some(&s.min_bid_period)),
-            ("clarificationCutoff", s.clarification_cutoff.as_ref()),
-            ("objectionCutoff", s.objection_cutoff.as_ref()),
-            ("objectionAnswer", s.objection_answer.as_ref()),
-            ("publicity", s.publicity.as_ref()),
-            ("documentsAvailable", s.documents_available.as_ref()),
-        ]
-        .into_iter()
-        .filter_map(|(n, tr)| tr.map(|tr| (format!("/schedule/{n}/unit"), tr)))
-        .collect();
+        let mut rules: Vec<(String, &crate::definition::TimeRule)> = schedule_rules(s)
+            .map(|(n, tr)| (format!("/schedule/{n}/unit"), tr))
+            .collect();
         rules.extend(
             s.obligations
                 .iter()
@@ -917,28 +909,16 @@ fn check_graph(def: &Definition, r: &mut Report<'_>, terminal: &HashSet<&str>) {
                 "a path from every state to a terminal state",
             );
         }
-        if !s.terminal {
-            let exits = def
-                .transitions
-                .iter()
-                .filter(|t| applies(t, &s.id))
-                .any(|t| {
-                    [&t.to, &t.fail_to]
-                        .into_iter()
-                        .flatten()
-                        .any(|n| n != &s.id)
-                });
-            if !exits {
-                r.push(
-                    format!("/states/{i}"),
-                    C::DeadEndState,
-                    format!(
-                        "non-terminal state `{}` with no transition to another state",
-                        s.id
-                    ),
-                    "a way out of every non-terminal state",
-                );
-            }
+        if !s.terminal && !has_exit {
+            r.push(
+                format!("/states/{i}"),
+                C::DeadEndState,
+                format!(
+                    "non-terminal state `{}` with no transition to another state",
+                    s.id
+                ),
+                "a way out of every non-terminal state",
+            );
         }
     }
 }
@@ -990,21 +970,27 @@ fn floors(pack: RulePack) -> &'static [Floor] {
 
 type RuleRef<'a> = dyn Fn(&mut Report<'_>, String, &Option<String>) + 'a;
 
-fn check_schedule(def: &Definition, r: &mut Report<'_>, rule_ref: &RuleRef<'_>) {
-    use DefinitionErrorCode as C;
-    let s = &def.schedule;
-    let fields = [
+/// The schedule's time limits that are set, by their field name.
+fn schedule_rules(
+    s: &crate::definition::Schedule,
+) -> impl Iterator<Item = (&'static str, &crate::definition::TimeRule)> {
+    [
         ("minBidPeriod", Some(&s.min_bid_period)),
         ("clarificationCutoff", s.clarification_cutoff.as_ref()),
         ("objectionCutoff", s.objection_cutoff.as_ref()),
         ("objectionAnswer", s.objection_answer.as_ref()),
         ("publicity", s.publicity.as_ref()),
         ("documentsAvailable", s.documents_available.as_ref()),
-    ];
-    for (name, tr) in fields {
-        if let Some(tr) = tr {
-            rule_ref(r, format!("/schedule/{name}/rule"), &tr.rule);
-        }
+    ]
+    .into_iter()
+    .filter_map(|(n, tr)| tr.map(|tr| (n, tr)))
+}
+
+fn check_schedule(def: &Definition, r: &mut Report<'_>, rule_ref: &RuleRef<'_>) {
+    use DefinitionErrorCode as C;
+    let s = &def.schedule;
+    for (name, tr) in schedule_rules(s) {
+        rule_ref(r, format!("/schedule/{name}/rule"), &tr.rule);
     }
     for (i, o) in s.obligations.iter().enumerate() {
         rule_ref(
@@ -1077,10 +1063,9 @@ fn check_schedule(def: &Definition, r: &mut Report<'_>, rule_ref: &RuleRef<'_>) 
 
     // Statutory floors of the rule pack.
     for floor in floors(def.rule_pack) {
-        let got = fields
-            .iter()
+        let got = schedule_rules(s)
             .find(|(n, _)| *n == floor.field)
-            .and_then(|(_, t)| *t);
+            .map(|(_, t)| t);
         let ptr = format!("/schedule/{}", floor.field);
         let expected = format!(
             "at least {} ({}, rule pack {:?})",

@@ -1,11 +1,11 @@
 //! The store's guarantees: one transaction per command, idempotency, optimistic concurrency,
 //! tamper evidence, sealed bids, durable timers, the outbox.
 
-use crate::support::{TestDb, all, workflow_bytes};
+use crate::support::{TestDb, all, bid, published, submit, workflow_bytes};
 use sea_orm::ConnectionTrait;
 use std::collections::BTreeMap;
 use tenderflow_core::scenario::{self, Params};
-use tenderflow_core::{Actor, Command, CommandBody, EventBody, Timestamp};
+use tenderflow_core::{Actor, CommandBody, EventBody};
 use tenderflow_store::chain::ChainProblem;
 use tenderflow_store::{Account, Store, StoreError};
 
@@ -100,60 +100,10 @@ async fn the_seed_case_runs_through_the_store_and_verifies() {
     }
 }
 
-fn bid(org: &str, fee: i64) -> serde_json::Value {
-    serde_json::json!({"organisation": org, "serviceArea": "sports_events", "servicePlan": "Weekly events for workers",
-                       "freeOrDiscountedShare": 30, "feeMinor": fee})
-}
-
-/// A published tender with no bids; returns its id and the publish time.
-async fn published(store: &Store, id: &str) -> (String, Timestamp) {
-    let rec = store
-        .register_workflow(
-            "partner-recruitment.json",
-            &workflow_bytes("partner-recruitment"),
-        )
-        .await
-        .expect("register");
-    let wf = store.workflow(&rec.sha256).await.expect("wf");
-    let params = Params {
-        bidders: 0,
-        seed: 5,
-        ..Params::default()
-    };
-    let steps = scenario::script(&wf, &params);
-    let create = Command {
-        actor: steps[0].command.actor.clone(),
-        body: CommandBody::CreateDraft {
-            tender_id: id.into(),
-        },
-    };
-    store
-        .create_tender(&rec.sha256, &format!("{id}-create"), &create, steps[0].at)
-        .await
-        .expect("create");
-    store
-        .execute(id, &format!("{id}-publish"), &steps[1].command, steps[1].at)
-        .await
-        .expect("publish");
-    (id.to_owned(), steps[1].at)
-}
-
-fn submit(org: &str, fee: i64) -> Command {
-    // The organisation's name in the bid; its account id is the name as an id.
-    let id = org.to_lowercase().replace(' ', "-");
-    Command {
-        actor: Actor::new(&id, "bidder").expect("actor"),
-        body: CommandBody::SubmitBid {
-            lot: None,
-            content: bid(org, fee).into(),
-        },
-    }
-}
-
 #[tokio::test]
 async fn a_repeated_command_id_appends_nothing_and_returns_the_first_result() {
     for db in all().await {
-        let (t, at) = published(&db.store, "T-idem").await;
+        let (t, at, _) = published(&db.store, "T-idem").await;
         let first = db
             .store
             .execute(&t, "bid-1", &submit("org-a", 1000), at.plus_seconds(60))
@@ -179,7 +129,7 @@ async fn a_repeated_command_id_appends_nothing_and_returns_the_first_result() {
 #[tokio::test]
 async fn of_two_concurrent_appends_at_one_sequence_exactly_one_wins() {
     for db in all().await {
-        let (t, at) = published(&db.store, "T-race").await;
+        let (t, at, _) = published(&db.store, "T-race").await;
         let (_, tender) = db.store.load(&t).await.expect("load");
         let seq = tender.seq as i64;
         let event = |org: &str| tenderflow_core::Event {
@@ -218,7 +168,7 @@ async fn of_two_concurrent_appends_at_one_sequence_exactly_one_wins() {
 #[tokio::test]
 async fn concurrent_bids_from_many_clients_are_all_kept() {
     for db in all().await {
-        let (t, at) = published(&db.store, "T-rush").await;
+        let (t, at, _) = published(&db.store, "T-rush").await;
         let mut handles = Vec::new();
         for i in 0..24 {
             // Half through another store instance, as another server process would.
@@ -256,7 +206,7 @@ async fn concurrent_bids_from_many_clients_are_all_kept() {
 #[tokio::test]
 async fn a_rejected_command_writes_nothing() {
     for db in all().await {
-        let (t, at) = published(&db.store, "T-reject").await;
+        let (t, at, _) = published(&db.store, "T-reject").await;
         let before = db.store.event_rows(&t).await.expect("rows");
         let late = db
             .store
@@ -291,7 +241,7 @@ async fn a_rejected_command_writes_nothing() {
 #[tokio::test]
 async fn sealed_bids_are_unreadable_at_rest_and_open_to_their_commitment() {
     for db in all().await {
-        let (t, at) = published(&db.store, "T-seal").await;
+        let (t, at, _) = published(&db.store, "T-seal").await;
         let done = db
             .store
             .execute(
@@ -404,7 +354,7 @@ async fn tampering_is_detected_and_located() {
             raw(&db, "DELETE FROM events WHERE tender_id = 'T-tamper'").await;
             raw(&db, "DELETE FROM tenders WHERE tender_id = 'T-tamper'").await;
             raw(&db, "DELETE FROM commands WHERE tender_id = 'T-tamper'").await;
-            let (t, at) = published(&db.store, "T-tamper").await;
+            let (t, at, _) = published(&db.store, "T-tamper").await;
             for i in 0..3 {
                 db.store
                     .execute(
@@ -440,7 +390,7 @@ async fn tampering_is_detected_and_located() {
 #[tokio::test]
 async fn deadlines_fire_once_even_with_two_workers() {
     for db in all().await {
-        let (t, at) = published(&db.store, "T-timer").await;
+        let (t, at, _) = published(&db.store, "T-timer").await;
         for i in 0..3 {
             db.store
                 .execute(
@@ -541,7 +491,7 @@ async fn the_outbox_claims_retries_and_dead_letters() {
             ..Params::default()
         };
         accounts(&db.store, &params).await;
-        let (t, at) = published(&db.store, "T-outbox").await;
+        let (t, at, _) = published(&db.store, "T-outbox").await;
         db.store
             .execute(
                 &t,

@@ -5,6 +5,8 @@
 use sea_orm::{ConnectionTrait, Database};
 use std::path::PathBuf;
 use std::sync::Arc;
+use tenderflow_core::scenario::{self, Params};
+use tenderflow_core::{Actor, Command, CommandBody, Timestamp};
 use tenderflow_store::Store;
 use tenderflow_store::crypto::MasterKey;
 
@@ -141,4 +143,57 @@ pub fn workflow_bytes(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(format!("../../workflows/{name}.json"));
     std::fs::read(path).expect("definition")
+}
+
+pub fn bid(org: &str, fee: i64) -> serde_json::Value {
+    serde_json::json!({"organisation": org, "serviceArea": "sports_events", "servicePlan": "Weekly events for workers",
+                       "freeOrDiscountedShare": 30, "feeMinor": fee})
+}
+
+pub fn submit(org: &str, fee: i64) -> Command {
+    // The organisation's name in the bid; its account id is the name as an id.
+    let id = org.to_lowercase().replace(' ', "-");
+    Command {
+        actor: Actor::new(&id, "bidder").expect("actor"),
+        body: CommandBody::SubmitBid {
+            lot: None,
+            content: bid(org, fee).into(),
+        },
+    }
+}
+
+/// A published partner-recruitment tender with no bids: its id, the publish time and the
+/// deadline.
+pub async fn published(store: &Store, id: &str) -> (String, Timestamp, Timestamp) {
+    let rec = store
+        .register_workflow(
+            "partner-recruitment.json",
+            &workflow_bytes("partner-recruitment"),
+        )
+        .await
+        .expect("register");
+    let wf = store.workflow(&rec.sha256).await.expect("wf");
+    let params = Params {
+        bidders: 0,
+        seed: 5,
+        ..Params::default()
+    };
+    let steps = scenario::script(&wf, &params);
+    let create = Command {
+        actor: steps[0].command.actor.clone(),
+        body: CommandBody::CreateDraft {
+            tender_id: id.into(),
+        },
+    };
+    store
+        .create_tender(&rec.sha256, &format!("{id}-create"), &create, steps[0].at)
+        .await
+        .expect("create");
+    let done = store
+        .execute(id, &format!("{id}-publish"), &steps[1].command, steps[1].at)
+        .await
+        .expect("publish");
+    let (_, t) = store.load(id).await.expect("load");
+    assert_eq!(done.state, t.state);
+    (id.to_owned(), steps[1].at, t.deadline.expect("deadline"))
 }

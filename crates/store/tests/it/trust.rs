@@ -1,65 +1,15 @@
 //! Regression tests of the trust issue's store items, each named after its number; every one
 //! runs on SQLite and (when available) PostgreSQL.
 
-use crate::support::{TestDb, all, workflow_bytes};
+use crate::support::{TestDb, all, published, submit, workflow_bytes};
 use sea_orm::ConnectionTrait;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
-use tenderflow_core::scenario::{self, Params};
+use tenderflow_core::scenario;
 use tenderflow_core::{Actor, Command, CommandBody, Timestamp};
 use tenderflow_store::clock::{Clock, Now};
 use tenderflow_store::{Request, Store, StoreError};
-
-fn bid(org: &str, fee: i64) -> serde_json::Value {
-    serde_json::json!({"organisation": org, "serviceArea": "sports_events", "servicePlan": "Weekly events for workers",
-                       "freeOrDiscountedShare": 30, "feeMinor": fee})
-}
-
-fn submit(org: &str, fee: i64) -> Command {
-    Command {
-        actor: Actor::new(org, "bidder").expect("actor"),
-        body: CommandBody::SubmitBid {
-            lot: None,
-            content: bid(org, fee).into(),
-        },
-    }
-}
-
-/// A published tender with no bids: its id, the publish time and the deadline.
-async fn published(store: &Store, id: &str) -> (String, Timestamp, Timestamp) {
-    let rec = store
-        .register_workflow(
-            "partner-recruitment.json",
-            &workflow_bytes("partner-recruitment"),
-        )
-        .await
-        .expect("register");
-    let wf = store.workflow(&rec.sha256).await.expect("wf");
-    let params = Params {
-        bidders: 0,
-        seed: 5,
-        ..Params::default()
-    };
-    let steps = scenario::script(&wf, &params);
-    let create = Command {
-        actor: steps[0].command.actor.clone(),
-        body: CommandBody::CreateDraft {
-            tender_id: id.into(),
-        },
-    };
-    store
-        .create_tender(&rec.sha256, &format!("{id}-create"), &create, steps[0].at)
-        .await
-        .expect("create");
-    let done = store
-        .execute(id, &format!("{id}-publish"), &steps[1].command, steps[1].at)
-        .await
-        .expect("publish");
-    let (_, t) = store.load(id).await.expect("load");
-    assert_eq!(done.state, t.state);
-    (id.to_owned(), steps[1].at, t.deadline.expect("deadline"))
-}
 
 async fn raw(db: &TestDb, sql: &str) {
     db.store
