@@ -6,6 +6,7 @@
 //! what (see `docs/ARCHITECTURE.md`).
 
 mod error;
+pub mod metrics;
 mod openapi;
 mod routes;
 
@@ -32,6 +33,8 @@ pub struct AppState {
     /// When set, commands are written in batches (group commit): one transaction for many
     /// concurrent commands, none answered before its batch commits.
     pub committer: Option<tenderflow_store::group::GroupCommitter>,
+    /// Counters behind `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             manual_clock: None,
             ocds: Arc::default(),
             committer: None,
+            metrics: Arc::default(),
         }
     }
 
@@ -55,6 +59,7 @@ impl AppState {
             manual_clock: Some(clock),
             ocds: Arc::default(),
             committer: None,
+            metrics: Arc::default(),
         }
     }
 }

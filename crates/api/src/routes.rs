@@ -200,6 +200,11 @@ pub fn app(state: AppState) -> Router {
         get(ready),
     )
     .add(
+        "/metrics",
+        &[("get", "Prometheus metrics: requests, commands, outbox depth, dead letters, stuck timers, timer lag", "anyone", false)],
+        get(metrics),
+    )
+    .add(
         "/version",
         &[("get", "The server's version", "anyone", false)],
         get(version),
@@ -455,6 +460,7 @@ pub fn app(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(request_id_in_problems))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
         // The access log: a span per request with its method, path and request id (taken
         // from `x-request-id` or made up), a line per response with status and latency, and
         // the id echoed in the response's `x-request-id`.
@@ -476,6 +482,71 @@ pub fn app(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .with_state(state)
+}
+
+/// Counts every request by its route template, method and status, with its latency.
+async fn count_requests(
+    State(s): State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    s.metrics.request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+async fn metrics(
+    State(s): State<AppState>,
+) -> R<([(axum::http::HeaderName, &'static str); 1], String)> {
+    let pending = s.store.outbox(Some("pending")).await?.len() as f64;
+    let dead = s.store.outbox(Some("dead")).await?.len() as f64;
+    let stuck = s.store.stuck_timers().await?.len() as f64;
+    let now = s.clock.now();
+    let lag = s
+        .store
+        .oldest_due_timer(now)
+        .await?
+        .map_or(0.0, |due| (now.unix_millis() - due).max(0) as f64 / 1000.0);
+    let text = s.metrics.render(&[
+        (
+            "tenderflow_outbox_pending",
+            "Messages waiting to be sent.",
+            pending,
+        ),
+        (
+            "tenderflow_outbox_dead",
+            "Messages that could not be delivered (dead letters).",
+            dead,
+        ),
+        (
+            "tenderflow_timers_stuck",
+            "Deadlines that failed to fire.",
+            stuck,
+        ),
+        (
+            "tenderflow_timer_lag_seconds",
+            "How long the oldest due deadline has waited to fire.",
+            lag,
+        ),
+    ]);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        text,
+    ))
 }
 
 /// Puts the request id into every problem body (`requestId`), so a user's report names the
@@ -967,10 +1038,22 @@ async fn run(
         // the order they commit.
         now: tenderflow_store::clock::Now::Clock(s.clock.clone()),
     };
-    Ok(match &s.committer {
-        Some(c) => c.execute(request).await?,
-        None => s.store.execute_request(request).await?,
-    })
+    let kind = request
+        .command
+        .body
+        .name()
+        .map_or("advance_time", |n| n.as_str());
+    let result = match &s.committer {
+        Some(c) => c.execute(request).await,
+        None => s.store.execute_request(request).await,
+    };
+    let outcome = match &result {
+        Ok(_) => "ok".to_owned(),
+        Err(tenderflow_store::StoreError::Rejected(r)) => r.code.as_str().to_owned(),
+        Err(_) => "error".to_owned(),
+    };
+    s.metrics.command(kind, &outcome);
+    Ok(result?)
 }
 
 async fn command(

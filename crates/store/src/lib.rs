@@ -1610,6 +1610,21 @@ impl Store {
         Ok(())
     }
 
+    /// The due time of the oldest timer due at `now` (fired or not yet), for the lag gauge.
+    pub async fn oldest_due_timer(&self, now: Timestamp) -> R<Option<i64>> {
+        let row = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT MIN(due_ms) AS due_ms FROM timers WHERE due_ms <= ?",
+                vec![now.unix_millis().into()],
+            ))
+            .await?;
+        Ok(match row {
+            Some(r) => get::<Option<i64>>(&r, "due_ms")?,
+            None => None,
+        })
+    }
+
     /// Timers that failed to fire at least once (not business refusals), most failures first:
     /// what administrators must look at.
     pub async fn stuck_timers(&self) -> R<Vec<StuckTimer>> {

@@ -1143,3 +1143,49 @@ async fn lists_refuse_unknown_parameters_and_page_with_a_cursor() {
     assert_eq!(v["messages"].as_array().map(Vec::len), Some(1), "{v}");
     assert!(v["next"].is_i64(), "{v}");
 }
+
+/// /metrics: requests by route and status with latency, commands by kind and outcome, and
+/// the outbox and timer gauges, in the Prometheus text format.
+#[tokio::test]
+async fn metrics_count_requests_commands_and_queues() {
+    let e = env(2).await;
+    e.play(3).await; // draft, publish, one bid
+    let bad = json!({ "content": { "organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 5, "feeMinor": 100 } });
+    let (s, _) = e
+        .call(
+            Some(&scenario::bidder_id(1)),
+            Method::POST,
+            "/tenders/T-2021/bids",
+            Some(bad),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .expect("request");
+    let resp = e.router.clone().oneshot(req).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .expect("b")
+            .to_bytes()
+            .to_vec(),
+    )
+    .expect("utf-8");
+    for needle in [
+        "tenderflow_http_requests_seconds_count{route=\"/tenders/{id}/bids\",method=\"POST\",status=\"201\"} 1",
+        "tenderflow_http_requests_seconds_count{route=\"/tenders/{id}/bids\",method=\"POST\",status=\"422\"} 1",
+        "tenderflow_commands_total{kind=\"submit_bid\",outcome=\"ok\"} 1",
+        "tenderflow_commands_total{kind=\"submit_bid\",outcome=\"form_invalid\"} 1",
+        "tenderflow_commands_total{kind=\"publish\",outcome=\"ok\"} 1",
+        "# TYPE tenderflow_outbox_pending gauge",
+        "tenderflow_outbox_dead 0",
+        "tenderflow_timers_stuck 0",
+        "tenderflow_timer_lag_seconds",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+}
