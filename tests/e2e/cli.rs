@@ -72,6 +72,9 @@ async fn an_administrator_runs_a_tender_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let as_json: serde_json::Value =
+        serde_json::from_str(&ok(&tf(&config, &["tender", "list", "--json"]))).expect("json");
+    assert_eq!(as_json[0]["tender_id"], "T-7", "{as_json}");
     let listed = ok(&tf(&config, &["tender", "list"]));
     assert!(
         listed.contains("T-7") && listed.contains("draft"),

@@ -114,7 +114,11 @@ pub enum AuditCmd {
 #[derive(Debug, Subcommand)]
 pub enum TenderCmd {
     /// List tenders with their state.
-    List,
+    List {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create a tender from a workflow (id or SHA-256) as a staff account.
     Create {
         /// The new tender's id.
@@ -167,6 +171,9 @@ pub enum OutboxCmd {
         /// pending, sent or dead.
         #[arg(long)]
         status: Option<String>,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Queue a dead letter again.
     Resend {
@@ -408,7 +415,11 @@ pub async fn audit(config: &Config, cmd: AuditCmd) -> anyhow::Result<ExitCode> {
 pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode> {
     let store = config.store().await?;
     match cmd {
-        TenderCmd::List => {
+        TenderCmd::List { json } => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&store.tenders().await?)?);
+                return Ok(ExitCode::SUCCESS);
+            }
             println!("{:<20} {:<20} {:>6}  workflow", "tender", "state", "events");
             for t in store.tenders().await? {
                 println!(
@@ -531,7 +542,14 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
 pub async fn outbox(config: &Config, cmd: OutboxCmd) -> anyhow::Result<ExitCode> {
     let store = config.store().await?;
     match cmd {
-        OutboxCmd::List { status } => {
+        OutboxCmd::List { status, json } => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&store.outbox(status.as_deref()).await?)?
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             for r in store.outbox(status.as_deref()).await? {
                 println!(
                     "{:>6} {:<8} {:<24} {:<14} tender {} event {} attempts {} {}",
