@@ -1183,15 +1183,9 @@ impl Store {
     /// [`StoreError::Integrity`] (and an alert in the log); nothing is served or decided on
     /// top of a record that does not verify.
     async fn replay_verified<C: ConnectionTrait>(&self, conn: &C, h: &TenderRow) -> R<Tender> {
-        match self.check(conn, h).await? {
-            Ok(t) => Ok(t),
-            Err(problem) => {
-                tracing::error!(tender = %h.tender_id, problem = ?problem, "ALERT: integrity violation; the tender is refused until it is restored (see `tenderflow audit verify`)");
-                Err(StoreError::Integrity {
-                    tender_id: h.tender_id.clone(),
-                    problem,
-                })
-            }
+        match self.verified(conn, h).await? {
+            Ok(v) => Ok(v.tender),
+            Err(problem) => Err(integrity(h, problem)),
         }
     }
 
@@ -1201,15 +1195,29 @@ impl Store {
         conn: &C,
         h: &TenderRow,
     ) -> R<Result<Tender, ChainProblem>> {
+        Ok(self.verified(conn, h).await?.map(|v| v.tender))
+    }
+
+    /// A tender's record read and checked once: the keyed chain up to the head the projection
+    /// recorded, every event readable, and the projection equal to the replay.
+    async fn verified<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        h: &TenderRow,
+    ) -> R<Result<Verified, ChainProblem>> {
         let rows = self.rows_in(conn, &h.tender_id, 1, i64::MAX).await?;
         if let Some(problem) = chain::verify_rows(&rows, h.seq, &h.last_hash, &self.chain_key) {
             return Ok(Err(problem));
         }
         let key = self.data_key_ro(conn, &h.tender_id).await?;
         let mut t = Tender::default();
+        let mut events = Vec::with_capacity(rows.len());
         for row in &rows {
             match chain::decode(row, key.as_ref()) {
-                Ok(e) => t = tenderflow_core::apply(t, &e),
+                Ok(e) => {
+                    t = tenderflow_core::apply(t, &e);
+                    events.push((row.seq, e));
+                }
                 Err(_) => return Ok(Err(ChainProblem::Unreadable { seq: row.seq })),
             }
         }
@@ -1231,7 +1239,11 @@ impl Store {
                 format!("{deadline:?}"),
             ));
         }
-        Ok(Ok(t))
+        Ok(Ok(Verified {
+            rows,
+            events,
+            tender: t,
+        }))
     }
 
     async fn queue(
@@ -1425,21 +1437,26 @@ impl Store {
         tender_id: &str,
         opts: &tenderflow_core::ocds::Options,
     ) -> R<Vec<serde_json::Value>> {
-        let (wf, _) = self.load(tender_id).await?;
-        let rows = self.event_rows(tender_id).await?;
-        let key = self.data_key_ro(&self.db, tender_id).await?;
-        let events = rows
-            .iter()
-            .map(|r| Ok((r.seq, chain::decode(r, key.as_ref())?)))
-            .collect::<R<Vec<_>>>()?;
-        let mut releases = tenderflow_core::ocds::releases(&wf, &events, opts);
+        let head = self
+            .tender_row(tender_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("tender `{tender_id}`")))?;
+        let wf = self.workflow(&head.workflow_sha256).await?;
+        // One read of the record serves the check and the export.
+        let v = match self.verified(&self.db, &head).await? {
+            Ok(v) => v,
+            Err(problem) => return Err(integrity(&head, problem)),
+        };
+        let mut releases = tenderflow_core::ocds::releases(&wf, &v.events, opts);
         for r in &mut releases {
-            // Release ids are `{ocid}-{seq:04}` (core::ocds).
-            let seq = r["id"]
+            // Release ids are `{ocid}-{seq:04}` (core::ocds); a verified chain holds event
+            // `seq` at index `seq - 1`.
+            let row = r["id"]
                 .as_str()
                 .and_then(|id| id.rsplit_once('-'))
-                .and_then(|(_, n)| n.parse::<i64>().ok());
-            if let Some(row) = seq.and_then(|n| rows.iter().find(|row| row.seq == n)) {
+                .and_then(|(_, n)| n.parse::<usize>().ok())
+                .and_then(|n| v.rows.get(n.checked_sub(1)?));
+            if let Some(row) = row {
                 r["tenderflowChainHead"] = serde_json::json!({
                     "tender": tender_id, "seq": row.seq, "hash": row.hash,
                 });
@@ -1782,6 +1799,22 @@ impl Store {
             None => self.db.query_all_raw(self.stmt("SELECT id, tender_id, event_seq, message, recipient_id, status, attempts, last_error FROM outbox ORDER BY id", vec![])).await?,
         };
         rows.iter().map(decode_row::<OutboxRow>).collect()
+    }
+}
+
+/// A tender's record as verified: rows and events in sequence order, and the replay.
+struct Verified {
+    rows: Vec<EventRow>,
+    events: Vec<(i64, Event)>,
+    tender: Tender,
+}
+
+/// The error for a record that fails verification, raised as an alert.
+fn integrity(h: &TenderRow, problem: ChainProblem) -> StoreError {
+    tracing::error!(tender = %h.tender_id, problem = ?problem, "ALERT: integrity violation; the tender is refused until it is restored (see `tenderflow audit verify`)");
+    StoreError::Integrity {
+        tender_id: h.tender_id.clone(),
+        problem,
     }
 }
 
