@@ -136,6 +136,8 @@ pub struct DueTimer {
     pub kind: String,
     /// Due time, ms.
     pub due_ms: i64,
+    /// Failures so far (not business refusals).
+    pub failures: i32,
 }
 
 /// A timer that failed to fire (see [`Store::fire_due_timers`]).
@@ -1535,7 +1537,7 @@ impl Store {
             "due_ms <= ?",
             "",
             "ORDER BY due_ms",
-            "tender_id, kind, due_ms",
+            "tender_id, kind, due_ms, failures",
             (now.unix_millis(), worker, lease_ms, limit),
         )
         .await
@@ -1565,7 +1567,7 @@ impl Store {
                         .await?;
                 }
                 Err(e) => {
-                    let failures = self.timer_failures(&t.tender_id).await? + 1;
+                    let failures = t.failures + 1;
                     let backoff_ms = (1_000i64 << failures.clamp(0, 12)).min(3_600_000);
                     tracing::error!(
                         tender = %t.tender_id, timer = %t.kind, failures, error = %e,
@@ -1582,20 +1584,6 @@ impl Store {
             }
         }
         Ok(fired)
-    }
-
-    async fn timer_failures(&self, tender_id: &str) -> R<i64> {
-        let row = self
-            .db
-            .query_one_raw(self.stmt(
-                "SELECT failures FROM timers WHERE tender_id = ?",
-                vec![tender_id.into()],
-            ))
-            .await?;
-        Ok(match row {
-            Some(r) => i64::from(get::<i32>(&r, "failures")?),
-            None => 0,
-        })
     }
 
     /// Gives a claimed timer back, to be tried again at `retry_ms`; with an error, counts a
