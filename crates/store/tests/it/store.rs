@@ -1,7 +1,9 @@
 //! The store's guarantees: one transaction per command, idempotency, optimistic concurrency,
 //! tamper evidence, sealed bids, durable timers, the outbox.
 
-use crate::support::{TestDb, all, bid, published, submit, workflow_bytes};
+use crate::support::{
+    TestDb, all, bid, bids, published, raw, register_seed, submit, workflow_bytes,
+};
 use sea_orm::ConnectionTrait;
 use std::collections::BTreeMap;
 use tenderflow_core::scenario::{self, Params};
@@ -31,13 +33,7 @@ async fn accounts(store: &Store, params: &Params) {
 /// Plays the seed script through the store; timers fire through `fire_due_timers`.
 async fn play(db: &TestDb, params: &Params) -> String {
     let store = &db.store;
-    let rec = store
-        .register_workflow(
-            "partner-recruitment.json",
-            &workflow_bytes("partner-recruitment"),
-        )
-        .await
-        .expect("register");
+    let rec = register_seed(store).await;
     let wf = store.workflow(&rec.sha256).await.expect("wf");
     let steps = scenario::script(&wf, params);
     let CommandBody::CreateDraft { tender_id } = &steps[0].command.body else {
@@ -307,14 +303,6 @@ async fn sealed_bids_are_unreadable_at_rest_and_open_to_their_commitment() {
     }
 }
 
-async fn raw(db: &TestDb, sql: &str) {
-    db.store
-        .connection()
-        .execute_unprepared(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
-
 #[tokio::test]
 async fn tampering_is_detected_and_located() {
     for db in all().await {
@@ -355,17 +343,7 @@ async fn tampering_is_detected_and_located() {
             raw(&db, "DELETE FROM tenders WHERE tender_id = 'T-tamper'").await;
             raw(&db, "DELETE FROM commands WHERE tender_id = 'T-tamper'").await;
             let (t, at, _) = published(&db.store, "T-tamper").await;
-            for i in 0..3 {
-                db.store
-                    .execute(
-                        &t,
-                        &format!("tamper-{name}-{i}"),
-                        &submit(&format!("org-{i}"), 100 + i),
-                        at.plus_seconds(60 + i),
-                    )
-                    .await
-                    .expect("bid");
-            }
+            bids(&db.store, &t, at, 3, &format!("tamper-{name}-")).await;
             assert_eq!(
                 db.store.verify(Some(&t)).await.expect("verify")[0].problem,
                 None
@@ -391,17 +369,7 @@ async fn tampering_is_detected_and_located() {
 async fn deadlines_fire_once_even_with_two_workers() {
     for db in all().await {
         let (t, at, _) = published(&db.store, "T-timer").await;
-        for i in 0..3 {
-            db.store
-                .execute(
-                    &t,
-                    &format!("tb-{i}"),
-                    &submit(&format!("org-{i}"), 100 + i),
-                    at.plus_seconds(60 + i),
-                )
-                .await
-                .expect("bid");
-        }
+        bids(&db.store, &t, at, 3, "tb-").await;
         let deadline = db
             .store
             .load(&t)

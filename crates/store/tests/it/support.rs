@@ -162,16 +162,46 @@ pub fn submit(org: &str, fee: i64) -> Command {
     }
 }
 
-/// A published partner-recruitment tender with no bids: its id, the publish time and the
-/// deadline.
-pub async fn published(store: &Store, id: &str) -> (String, Timestamp, Timestamp) {
-    let rec = store
+/// Runs raw SQL, as someone with database access would (tampering tests).
+pub async fn raw(db: &TestDb, sql: &str) {
+    db.store
+        .connection()
+        .execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Registers the shipped partner-recruitment definition.
+pub async fn register_seed(store: &Store) -> tenderflow_store::WorkflowRecord {
+    store
         .register_workflow(
             "partner-recruitment.json",
             &workflow_bytes("partner-recruitment"),
         )
         .await
-        .expect("register");
+        .expect("register")
+}
+
+/// `n` bids from `org-0`…, a second apart from a minute after `at`, with command ids
+/// `{prefix}{i}`.
+pub async fn bids(store: &Store, tender: &str, at: Timestamp, n: i64, prefix: &str) {
+    for i in 0..n {
+        store
+            .execute(
+                tender,
+                &format!("{prefix}{i}"),
+                &submit(&format!("org-{i}"), 100 + i),
+                at.plus_seconds(60 + i),
+            )
+            .await
+            .expect("bid");
+    }
+}
+
+/// A published partner-recruitment tender with no bids: its id, the publish time and the
+/// deadline.
+pub async fn published(store: &Store, id: &str) -> (String, Timestamp, Timestamp) {
+    let rec = register_seed(store).await;
     let wf = store.workflow(&rec.sha256).await.expect("wf");
     let params = Params {
         bidders: 0,

@@ -1,8 +1,7 @@
 //! Regression tests of the trust issue's store items, each named after its number; every one
 //! runs on SQLite and (when available) PostgreSQL.
 
-use crate::support::{TestDb, all, published, submit, workflow_bytes};
-use sea_orm::ConnectionTrait;
+use crate::support::{TestDb, all, bids, published, raw, register_seed, submit, workflow_bytes};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -10,14 +9,6 @@ use tenderflow_core::scenario;
 use tenderflow_core::{Actor, Command, CommandBody, Timestamp};
 use tenderflow_store::clock::{Clock, Now};
 use tenderflow_store::{Request, Store, StoreError};
-
-async fn raw(db: &TestDb, sql: &str) {
-    db.store
-        .connection()
-        .execute_unprepared(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
 
 /// Trust #1: a batch that makes a tender's data key and also carries a repeated command id
 /// commits the key with the bids; a fresh process opens them.
@@ -309,17 +300,7 @@ async fn trust_15_the_chain_is_keyed_and_checked_against_published_heads() {
     use tenderflow_store::chain::ChainProblem;
     for db in all().await {
         let (t, at, _) = published(&db.store, "T-forge").await;
-        for i in 0..3 {
-            db.store
-                .execute(
-                    &t,
-                    &format!("b{i}"),
-                    &submit(&format!("org-{i}"), 10 + i),
-                    at.plus_seconds(60 + i),
-                )
-                .await
-                .expect("bid");
-        }
+        bids(&db.store, &t, at, 3, "b").await;
         assert_eq!(db.store.verify(Some(&t)).await.expect("v")[0].problem, None);
         // Heads published so far: the OCDS releases and the records' head.
         let releases = db
@@ -516,14 +497,7 @@ async fn trust_18_bad_account_fields_are_refused_on_every_backend() {
 #[tokio::test]
 async fn trust_20_no_release_for_an_unannounced_draft_and_one_mail_per_person() {
     for db in all().await {
-        let rec = db
-            .store
-            .register_workflow(
-                "partner-recruitment.json",
-                &workflow_bytes("partner-recruitment"),
-            )
-            .await
-            .expect("register");
+        let rec = register_seed(&db.store).await;
         let staff = Actor::new(scenario::STAFF, "staff").expect("staff");
         let at = Timestamp::parse("2026-01-05T09:00:00+08:00").expect("t");
         let create = Command {
