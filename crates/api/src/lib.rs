@@ -5,9 +5,12 @@
 //! definition decides who may issue which command, and the routes here decide who may read
 //! what (see `docs/ARCHITECTURE.md`).
 
+mod accounts;
 mod error;
+mod extract;
 pub mod metrics;
 mod openapi;
+mod ops;
 mod routes;
 
 pub use error::ApiError;
