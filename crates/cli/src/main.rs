@@ -1,5 +1,6 @@
 //! The `tenderflow` binary: a thin shell over the core, the store and the mailer.
 
+mod accounts;
 mod admin;
 mod bench;
 mod config;
@@ -32,7 +33,7 @@ enum Cmd {
     Workflow(workflow::WorkflowCmd),
     /// Manage accounts and their API tokens.
     #[command(subcommand)]
-    Account(admin::AccountCmd),
+    Account(accounts::AccountCmd),
     /// Verify the tamper-evident event log.
     #[command(subcommand)]
     Audit(admin::AuditCmd),
@@ -91,7 +92,7 @@ fn main() -> ExitCode {
             Cmd::Demo(args) => demo::run(&cli.config, args).await,
             Cmd::Migrate => admin::migrate(&cli.config).await,
             Cmd::Workflow(cmd) => workflow::run(&cli.config, cmd).await,
-            Cmd::Account(cmd) => admin::account(&cli.config, cmd).await,
+            Cmd::Account(cmd) => accounts::account(&cli.config, cmd).await,
             Cmd::Audit(cmd) => admin::audit(&cli.config, cmd).await,
             Cmd::Tender(cmd) => admin::tender(&cli.config, cmd).await,
             Cmd::Outbox(cmd) => admin::outbox(&cli.config, cmd).await,
