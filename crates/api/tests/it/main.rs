@@ -1,3 +1,5 @@
 //! Integration tests of tenderflow-api, in process (the router without a socket).
 
 mod api;
+mod conventions;
+mod trust;

@@ -1,0 +1,287 @@
+//! HTTP conventions and operations: problem details, readiness, accounts and tokens,
+//! query parameters and pagination, metrics.
+
+use crate::api::env;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tenderflow_core::scenario;
+use tower::ServiceExt;
+
+/// Errors are RFC 9457 problem details with the stable code; a 401 says how to
+/// authenticate; /ready checks the database, migrations and master key; /version answers.
+#[tokio::test]
+async fn problems_ready_and_version() {
+    let e = env(1).await;
+    let req = Request::builder()
+        .uri("/me")
+        .body(Body::empty())
+        .expect("request");
+    let resp = e.router.clone().oneshot(req).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    assert!(
+        resp.headers()
+            .get("www-authenticate")
+            .is_some_and(|v| v.to_str().is_ok_and(|s| s.starts_with("Bearer")))
+    );
+    let request_id = resp
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("every response names its request");
+    let v: Value = serde_json::from_slice(&resp.into_body().collect().await.expect("b").to_bytes())
+        .expect("json");
+    assert_eq!(
+        v["requestId"],
+        request_id.as_str(),
+        "the problem names the request"
+    );
+    assert_eq!(
+        (v["status"].as_u64(), v["code"].as_str()),
+        (Some(401), Some("unauthorized"))
+    );
+    assert!(v["type"].is_string() && v["title"].is_string() && v["detail"].is_string());
+    let (s, v) = e.call(None, Method::GET, "/ready", None).await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("ready")),
+        "{v}"
+    );
+    let (s, v) = e.call(None, Method::GET, "/version", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    // A store whose master key is not the database's is not ready.
+    use sea_orm::ConnectionTrait;
+    e.store
+        .connection()
+        .execute_unprepared("UPDATE settings SET value = 'other' WHERE name = 'master_key_check'")
+        .await
+        .expect("update");
+    let (s, v) = e.call(None, Method::GET, "/ready", None).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("not_ready")),
+        "{v}"
+    );
+}
+
+/// Accounts over the API: admins create, list, disable and issue and revoke tokens; a revoked
+/// token is refused on the very next request; other roles get 403.
+#[tokio::test]
+async fn admins_manage_accounts_and_tokens() {
+    let e = env(1).await;
+    let (s, v) = e
+        .call(Some(scenario::STAFF), Method::GET, "/accounts", None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = e
+        .call(
+            Some("root"),
+            Method::POST,
+            "/accounts",
+            Some(json!({ "id": "clerk-1", "role": "staff", "name": "Clerk", "email": "clerk@example.org", "locale": "en" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let token = v["token"].as_str().expect("token").to_owned();
+    let me = |token: String| {
+        let router = e.router.clone();
+        async move {
+            let req = Request::builder()
+                .uri("/me")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .expect("request");
+            router.oneshot(req).await.expect("response").status()
+        }
+    };
+    assert_eq!(me(token.clone()).await, StatusCode::OK);
+    let (s, v) = e.call(Some("root"), Method::GET, "/accounts", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        v["accounts"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|a| a["id"] == "clerk-1")
+    );
+    let (s, v) = e
+        .call(
+            Some("root"),
+            Method::POST,
+            "/accounts/clerk-1/tokens",
+            Some(json!({ "label": "laptop", "expiresDays": 30 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let second = v["token"].as_str().expect("token").to_owned();
+    assert!(v["expires_ms"].is_i64(), "{v}");
+    let (_, v) = e
+        .call(Some("root"), Method::GET, "/accounts/clerk-1/tokens", None)
+        .await;
+    let first_id = v["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .find(|t| t["label"] == "first")
+        .and_then(|t| t["id"].as_str())
+        .expect("first")
+        .to_owned();
+    let (s, _) = e
+        .call(
+            Some("root"),
+            Method::POST,
+            &format!("/tokens/{first_id}/revoke"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(me(token).await, StatusCode::UNAUTHORIZED, "revoked at once");
+    assert_eq!(me(second.clone()).await, StatusCode::OK);
+    let (s, _) = e
+        .call(
+            Some("root"),
+            Method::POST,
+            "/accounts/clerk-1/disable",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        me(second.clone()).await,
+        StatusCode::UNAUTHORIZED,
+        "disabled at once"
+    );
+    let (s, v) = e
+        .call(
+            Some("root"),
+            Method::PUT,
+            "/accounts/clerk-1/email",
+            Some(json!({ "email": "x@" })),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_account"))
+    );
+}
+
+/// Lists refuse unknown query parameters and page with a cursor.
+#[tokio::test]
+async fn lists_refuse_unknown_parameters_and_page_with_a_cursor() {
+    let e = env(1).await;
+    e.play(2).await;
+    for id in ["T-a", "T-b"] {
+        let (s, v) = e
+            .call(
+                Some(scenario::STAFF),
+                Method::POST,
+                "/tenders",
+                Some(json!({ "workflow": "partner-recruitment", "tender_id": id })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    for path in [
+        "/tenders?stat=draft",
+        "/outbox?status=sent&x=1",
+        "/audit/verify?tenders=T",
+        "/tenders?limit=0",
+        "/tenders?limit=x",
+    ] {
+        let (s, v) = e.call(Some(scenario::STAFF), Method::GET, path, None).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_query")),
+            "{path}: {v}"
+        );
+    }
+    let mut seen = Vec::new();
+    let mut path = "/tenders?limit=2".to_owned();
+    loop {
+        let (s, v) = e
+            .call(Some(scenario::STAFF), Method::GET, &path, None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        seen.extend(
+            v["tenders"]
+                .as_array()
+                .expect("tenders")
+                .iter()
+                .map(|t| t["id"].as_str().expect("id").to_owned()),
+        );
+        match v["next"].as_str() {
+            Some(next) => path = format!("/tenders?limit=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["T-2021", "T-a", "T-b"]);
+    let (_, v) = e
+        .call(
+            Some(scenario::STAFF),
+            Method::GET,
+            "/tenders?state=draft&workflow=partner-recruitment",
+            None,
+        )
+        .await;
+    assert_eq!(v["tenders"].as_array().map(Vec::len), Some(2), "{v}");
+    let (_, v) = e
+        .call(Some("root"), Method::GET, "/outbox?limit=1", None)
+        .await;
+    assert_eq!(v["messages"].as_array().map(Vec::len), Some(1), "{v}");
+    assert!(v["next"].is_i64(), "{v}");
+}
+
+/// /metrics: requests by route and status with latency, commands by kind and outcome, and
+/// the outbox and timer gauges, in the Prometheus text format.
+#[tokio::test]
+async fn metrics_count_requests_commands_and_queues() {
+    let e = env(2).await;
+    e.play(3).await; // draft, publish, one bid
+    let bad = json!({ "content": { "organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 5, "feeMinor": 100 } });
+    let (s, _) = e
+        .call(
+            Some(&scenario::bidder_id(1)),
+            Method::POST,
+            "/tenders/T-2021/bids",
+            Some(bad),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .expect("request");
+    let resp = e.router.clone().oneshot(req).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .expect("b")
+            .to_bytes()
+            .to_vec(),
+    )
+    .expect("utf-8");
+    for needle in [
+        "tenderflow_http_requests_seconds_count{route=\"/tenders/{id}/bids\",method=\"POST\",status=\"201\"} 1",
+        "tenderflow_http_requests_seconds_count{route=\"/tenders/{id}/bids\",method=\"POST\",status=\"422\"} 1",
+        "tenderflow_commands_total{kind=\"submit_bid\",outcome=\"ok\"} 1",
+        "tenderflow_commands_total{kind=\"submit_bid\",outcome=\"form_invalid\"} 1",
+        "tenderflow_commands_total{kind=\"publish\",outcome=\"ok\"} 1",
+        "# TYPE tenderflow_outbox_pending gauge",
+        "tenderflow_outbox_dead 0",
+        "tenderflow_timers_stuck 0",
+        "tenderflow_timer_lag_seconds",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+}
