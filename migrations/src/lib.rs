@@ -5,6 +5,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod schema;
+
 mod m20261127_000001_init;
 mod m20261128_000002_trust;
 mod m20261128_000003_tokens;

@@ -1,106 +1,10 @@
 //! The initial schema: workflows, tenders, events, commands, keys, timers, outbox, accounts.
 
+use crate::schema::*;
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum Workflows {
-    Table,
-    Sha256,
-    DefinitionId,
-    Version,
-    FileName,
-    Content,
-    CreatedMs,
-}
-
-#[derive(DeriveIden)]
-enum Tenders {
-    Table,
-    TenderId,
-    WorkflowSha256,
-    State,
-    Seq,
-    LastHash,
-    DeadlineMs,
-    UpdatedMs,
-}
-
-#[derive(DeriveIden)]
-enum Events {
-    Table,
-    Id,
-    TenderId,
-    Seq,
-    CommandId,
-    ActorId,
-    ActorRole,
-    AtMs,
-    Kind,
-    Payload,
-    PrevHash,
-    Hash,
-}
-
-#[derive(DeriveIden)]
-enum Commands {
-    Table,
-    CommandId,
-    TenderId,
-    FirstSeq,
-    LastSeq,
-    CreatedMs,
-}
-
-#[derive(DeriveIden)]
-enum TenderKeys {
-    Table,
-    TenderId,
-    WrappedKey,
-}
-
-#[derive(DeriveIden)]
-enum Timers {
-    Table,
-    TenderId,
-    Kind,
-    DueMs,
-    ClaimedBy,
-    ClaimedUntilMs,
-}
-
-#[derive(DeriveIden)]
-enum Outbox {
-    Table,
-    Id,
-    TenderId,
-    EventSeq,
-    Message,
-    RecipientKind,
-    RecipientId,
-    Status,
-    Attempts,
-    NextAttemptMs,
-    LastError,
-    ClaimedBy,
-    ClaimedUntilMs,
-    CreatedMs,
-    SentMs,
-}
-
-#[derive(DeriveIden)]
-enum Accounts {
-    Table,
-    Id,
-    Role,
-    DisplayName,
-    Email,
-    Locale,
-    TokenHash,
-    CreatedMs,
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

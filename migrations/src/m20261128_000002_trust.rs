@@ -1,43 +1,11 @@
 //! Trust fixes: idempotency keys bound to their request, timers that fail are isolated and
 //! visible, and the master key's check value.
 
+use crate::schema::*;
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum Commands {
-    Table,
-    /// SHA-256 of what the command id was first used for (method, path, body); a reuse of
-    /// the key for anything else is refused.
-    Fingerprint,
-}
-
-#[derive(DeriveIden)]
-enum Timers {
-    Table,
-    /// Consecutive failures of this timer (not business refusals).
-    Failures,
-    /// The last failure, for administrators.
-    LastError,
-}
-
-#[derive(DeriveIden)]
-enum Workflows {
-    Table,
-    /// Who registered the version (an admin account, or `cli:<user>`).
-    RegisteredBy,
-    /// JSON list of what this version weakens against the one it replaces.
-    Weakened,
-}
-
-#[derive(DeriveIden)]
-enum Settings {
-    Table,
-    Name,
-    Value,
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

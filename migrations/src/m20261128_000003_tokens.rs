@@ -1,34 +1,11 @@
 //! Accounts that can be disabled, and API tokens of their own: several per account, each with
 //! a label, an optional expiry and a revocation time.
 
+use crate::schema::*;
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum Accounts {
-    Table,
-    Id,
-    TokenHash,
-    CreatedMs,
-    /// When the account was disabled (its tokens stop working at once).
-    DisabledMs,
-}
-
-#[derive(DeriveIden)]
-enum Tokens {
-    Table,
-    /// Public id of the token (shown in lists; the token itself is shown once).
-    Id,
-    AccountId,
-    /// SHA-256 of the token.
-    TokenHash,
-    Label,
-    CreatedMs,
-    ExpiresMs,
-    RevokedMs,
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

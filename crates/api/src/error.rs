@@ -81,6 +81,7 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        let text = e.to_string();
         match e {
             StoreError::Rejected(r) => {
                 let status = match r.code {
@@ -96,7 +97,7 @@ impl From<StoreError> for ApiError {
                     details: r.details,
                 }
             }
-            StoreError::Conflict(t) => Self::new(
+            StoreError::Conflict { tender_id: t } => Self::new(
                 StatusCode::CONFLICT,
                 "conflict",
                 format!("tender `{t}` changed concurrently; retry"),
@@ -136,8 +137,31 @@ impl From<StoreError> for ApiError {
                 e.details = json!({ "commandId": command_id });
                 e
             }
-            StoreError::InvalidWorkflow(m) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_workflow", m)
+            StoreError::InvalidWorkflow(errors) => {
+                let mut e = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_workflow",
+                    errors.to_string(),
+                );
+                // Every problem, each with where it is and its stable code.
+                let problems: Vec<Value> = errors
+                    .0
+                    .iter()
+                    .map(|p| {
+                        json!({
+                            "pointer": p.pointer, "code": p.code.as_str(),
+                            "found": p.found, "expected": p.expected,
+                        })
+                    })
+                    .collect();
+                e.details = json!({ "problems": problems });
+                e
+            }
+            StoreError::WorkflowClash { .. } => {
+                Self::new(StatusCode::CONFLICT, "workflow_clash", text.clone())
+            }
+            StoreError::AccountExists { .. } => {
+                Self::new(StatusCode::CONFLICT, "account_exists", text.clone())
             }
             other => {
                 tracing::error!(error = %other, "internal error");

@@ -33,8 +33,16 @@ pub(crate) async fn count_requests(
 pub(crate) async fn metrics(
     State(s): State<AppState>,
 ) -> R<([(axum::http::HeaderName, &'static str); 1], String)> {
-    let pending = s.store.outbox(Some("pending")).await?.len() as f64;
-    let dead = s.store.outbox(Some("dead")).await?.len() as f64;
+    let pending = s
+        .store
+        .outbox(Some(tenderflow_store::OutboxStatus::Pending))
+        .await?
+        .len() as f64;
+    let dead = s
+        .store
+        .outbox(Some(tenderflow_store::OutboxStatus::Dead))
+        .await?
+        .len() as f64;
     let stuck = s.store.stuck_timers().await?.len() as f64;
     let now = s.clock.now();
     let lag = s

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tenderflow_core::{CommandBody, EventBody, Tender, Timestamp, Workflow};
-use tenderflow_store::Executed;
+use tenderflow_store::{Executed, OutboxStatus};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -980,13 +980,16 @@ async fn outbox(
     Params(q): Params<OutboxQuery>,
 ) -> R<Json<Value>> {
     require(&caller, &["staff", "admin"])?;
-    let status = q.status.as_deref();
-    if status.is_some_and(|st| !["pending", "sent", "dead"].contains(&st)) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "status is pending, sent or dead",
-        ));
-    }
+    let status = match q.status.as_deref().map(str::parse::<OutboxStatus>) {
+        None => None,
+        Some(Ok(st)) => Some(st),
+        Some(Err(_)) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "status is pending, sent or dead",
+            ));
+        }
+    };
     let limit = page_size(q.limit)?;
     let mut messages: Vec<_> = s
         .store

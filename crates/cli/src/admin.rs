@@ -78,7 +78,7 @@ pub enum OutboxCmd {
     List {
         /// pending, sent or dead.
         #[arg(long)]
-        status: Option<String>,
+        status: Option<tenderflow_store::OutboxStatus>,
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -326,11 +326,11 @@ pub async fn outbox(config: &Config, cmd: OutboxCmd) -> anyhow::Result<ExitCode>
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&store.outbox(status.as_deref()).await?)?
+                    serde_json::to_string_pretty(&store.outbox(status).await?)?
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            for r in store.outbox(status.as_deref()).await? {
+            for r in store.outbox(status).await? {
                 println!(
                     "{:>6} {:<8} {:<24} {:<14} tender {} event {} attempts {} {}",
                     r.id,

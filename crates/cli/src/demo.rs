@@ -339,7 +339,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     section("Email");
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-    for r in store.outbox(Some("sent")).await? {
+    for r in store
+        .outbox(Some(tenderflow_store::OutboxStatus::Sent))
+        .await?
+    {
         *kinds.entry(r.message).or_default() += 1;
     }
     for (k, n) in &kinds {

@@ -629,6 +629,20 @@ impl EventBody {
             Self::StateEntered { .. } => return None,
         })
     }
+
+    /// The event's kind as stored and serialised (its `type` tag).
+    pub fn kind(&self) -> &'static str {
+        match self.name() {
+            Some(name) => name.as_str(),
+            None => "state_entered",
+        }
+    }
+
+    /// Whether the event's content is sealed until the bids are opened (the bid submissions):
+    /// the store encrypts it, and only the bidder and, after opening, the committee see it.
+    pub fn is_sealed(&self) -> bool {
+        matches!(self, Self::BidSubmitted { .. } | Self::BidReplaced { .. })
+    }
 }
 
 /// An event with its time and actor.

@@ -3,12 +3,27 @@
 //! only its SHA-256 is stored. Revoking a token or disabling its account takes effect on the
 //! next request: `authenticate` reads the database every time.
 
-use crate::{
-    Account, R, Store, StoreError, check_account, decode_row, is_unique_violation, now_ms,
-    token_hash,
-};
+use crate::sql::{Accounts, Order, Tokens, insert};
+use crate::{Result, Store, StoreError};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, UpdateStatement};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// A person or organisation that can act and receive mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+pub struct Account {
+    /// Account id (the actor id in commands).
+    pub id: String,
+    /// Role.
+    pub role: String,
+    /// Display name.
+    pub display_name: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// `zh-CN` or `en`.
+    pub locale: String,
+}
 
 /// An account as administrators list it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
@@ -56,7 +71,31 @@ pub struct IssuedToken {
     pub token: String,
 }
 
-fn new_token() -> R<(String, String)> {
+/// The columns of an [`Account`].
+const ACCOUNT: [Accounts; 5] = [
+    Accounts::Id,
+    Accounts::Role,
+    Accounts::DisplayName,
+    Accounts::Email,
+    Accounts::Locale,
+];
+
+/// The columns of a [`TokenInfo`].
+fn select_tokens() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .columns([
+            Tokens::Id,
+            Tokens::AccountId,
+            Tokens::Label,
+            Tokens::CreatedMs,
+            Tokens::ExpiresMs,
+            Tokens::RevokedMs,
+        ])
+        .from(Tokens::Table)
+        .to_owned()
+}
+
+fn new_token() -> Result<(String, String)> {
     let mut raw = [0u8; 32];
     getrandom::getrandom(&mut raw).map_err(|e| StoreError::Crypto(e.to_string()))?;
     let token = format!("tf_{}", hex::encode(raw));
@@ -69,27 +108,28 @@ impl Store {
     /// Creates an account and returns its first API token (only its SHA-256 is stored). The
     /// id and role follow the one id pattern, the name is trimmed text, the email an address
     /// and the locale `zh-CN` or `en`; anything else is [`StoreError::InvalidAccount`].
-    pub async fn create_account(&self, account: &Account) -> R<String> {
+    pub async fn create_account(&self, account: &Account) -> Result<String> {
         check_account(account)?;
         let (token_id, token) = new_token()?;
         let _gate = self.gate().await;
         let txn = self.db.begin().await?;
-        txn.execute_raw(self.stmt(
-            "INSERT INTO accounts (id, role, display_name, email, locale, token_hash, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            vec![
-                account.id.clone().into(),
-                account.role.clone().into(),
-                account.display_name.clone().into(),
-                account.email.clone().into(),
-                account.locale.clone().into(),
-                token_hash(&token).into(),
-                now_ms().into(),
+        let row = insert(
+            Accounts::Table,
+            [
+                (Accounts::Id, account.id.as_str().into()),
+                (Accounts::Role, account.role.as_str().into()),
+                (Accounts::DisplayName, account.display_name.as_str().into()),
+                (Accounts::Email, account.email.clone().into()),
+                (Accounts::Locale, account.locale.as_str().into()),
+                (Accounts::TokenHash, token_hash(&token).into()),
+                (Accounts::CreatedMs, self.now_ms().into()),
             ],
-        ))
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(format!("account `{}` already exists", account.id))
+        );
+        txn.execute(&row).await.map_err(|e| {
+            if crate::sql::is_unique_violation(&e) {
+                StoreError::AccountExists {
+                    id: account.id.clone(),
+                }
             } else {
                 e.into()
             }
@@ -108,54 +148,73 @@ impl Store {
         token: &str,
         label: &str,
         expires_ms: Option<i64>,
-    ) -> R<()> {
-        conn.execute_raw(self.stmt(
-            "INSERT INTO tokens (id, account_id, token_hash, label, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
-            vec![
-                id.into(),
-                account.into(),
-                token_hash(token).into(),
-                label.into(),
-                now_ms().into(),
-                expires_ms.into(),
+    ) -> Result<()> {
+        let row = insert(
+            Tokens::Table,
+            [
+                (Tokens::Id, id.into()),
+                (Tokens::AccountId, account.into()),
+                (Tokens::TokenHash, token_hash(token).into()),
+                (Tokens::Label, label.into()),
+                (Tokens::CreatedMs, self.now_ms().into()),
+                (Tokens::ExpiresMs, expires_ms.into()),
             ],
-        ))
-        .await?;
+        );
+        conn.execute(&row).await?;
         Ok(())
     }
 
     /// The account a token belongs to, if the token is neither revoked nor expired and the
     /// account is not disabled.
-    pub async fn authenticate(&self, token: &str) -> R<Option<Account>> {
-        let row = self
-            .db
-            .query_one_raw(self.stmt(
-                "SELECT a.id AS id, a.role AS role, a.display_name AS display_name, a.email AS email, a.locale AS locale \
-                 FROM tokens t JOIN accounts a ON a.id = t.account_id \
-                 WHERE t.token_hash = ? AND t.revoked_ms IS NULL AND (t.expires_ms IS NULL OR t.expires_ms > ?) AND a.disabled_ms IS NULL",
-                vec![token_hash(token).into(), now_ms().into()],
-            ))
-            .await?;
-        row.map(|r| decode_row::<Account>(&r)).transpose()
+    pub async fn authenticate(&self, token: &str) -> Result<Option<Account>> {
+        let now = self.now_ms();
+        let q = Query::select()
+            .columns(ACCOUNT.map(|c| (Accounts::Table, c)))
+            .from(Tokens::Table)
+            .inner_join(
+                Accounts::Table,
+                Expr::col((Accounts::Table, Accounts::Id))
+                    .equals((Tokens::Table, Tokens::AccountId)),
+            )
+            .and_where(Expr::col((Tokens::Table, Tokens::TokenHash)).eq(token_hash(token)))
+            .and_where(Expr::col((Tokens::Table, Tokens::RevokedMs)).is_null())
+            .and_where(
+                Expr::col((Tokens::Table, Tokens::ExpiresMs))
+                    .is_null()
+                    .or(Expr::col((Tokens::Table, Tokens::ExpiresMs)).gt(now)),
+            )
+            .and_where(Expr::col((Accounts::Table, Accounts::DisabledMs)).is_null())
+            .to_owned();
+        self.one(&self.db, &q).await
+    }
+
+    /// An account by id.
+    pub async fn account(&self, id: &str) -> Result<Option<Account>> {
+        let q = Query::select()
+            .columns(ACCOUNT)
+            .from(Accounts::Table)
+            .and_where(Expr::col(Accounts::Id).eq(id))
+            .to_owned();
+        self.one(&self.db, &q).await
     }
 
     /// Every account, by id.
-    pub async fn accounts(&self) -> R<Vec<AccountInfo>> {
-        let rows = self
-            .db
-            .query_all_raw(self.stmt(
-                "SELECT id, role, display_name, email, locale, created_ms, disabled_ms FROM accounts ORDER BY id",
-                vec![],
-            ))
-            .await?;
-        rows.iter().map(decode_row::<AccountInfo>).collect()
+    pub async fn accounts(&self) -> Result<Vec<AccountInfo>> {
+        let q = Query::select()
+            .columns(ACCOUNT)
+            .columns([Accounts::CreatedMs, Accounts::DisabledMs])
+            .from(Accounts::Table)
+            .order_by(Accounts::Id, Order::Asc)
+            .to_owned();
+        self.all(&self.db, &q).await
     }
 
-    async fn update_account(&self, id: &str, sql: &str, mut values: Vec<sea_orm::Value>) -> R<()> {
-        values.push(id.into());
+    /// Runs `q` (an update of the accounts table) on account `id`.
+    async fn update_account(&self, id: &str, mut q: UpdateStatement) -> Result<()> {
+        q.table(Accounts::Table)
+            .and_where(Expr::col(Accounts::Id).eq(id));
         let _gate = self.gate().await;
-        let res = self.db.execute_raw(self.stmt(sql, values)).await?;
-        if res.rows_affected() == 0 {
+        if self.db.execute(&q).await?.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("account `{id}`")));
         }
         Ok(())
@@ -163,18 +222,17 @@ impl Store {
 
     /// Disables (or enables again) an account: a disabled account's tokens stop working at
     /// once; its history stays.
-    pub async fn set_account_disabled(&self, id: &str, disabled: bool) -> R<()> {
-        let at: Option<i64> = disabled.then(now_ms);
+    pub async fn set_account_disabled(&self, id: &str, disabled: bool) -> Result<()> {
+        let at: Option<i64> = disabled.then(|| self.now_ms());
         self.update_account(
             id,
-            "UPDATE accounts SET disabled_ms = ? WHERE id = ?",
-            vec![at.into()],
+            Query::update().value(Accounts::DisabledMs, at).to_owned(),
         )
         .await
     }
 
     /// Changes an account's email address (checked like at creation).
-    pub async fn set_account_email(&self, id: &str, email: Option<&str>) -> R<()> {
+    pub async fn set_account_email(&self, id: &str, email: Option<&str>) -> Result<()> {
         let mut probe = self
             .account(id)
             .await?
@@ -183,8 +241,9 @@ impl Store {
         check_account(&probe)?;
         self.update_account(
             id,
-            "UPDATE accounts SET email = ? WHERE id = ?",
-            vec![probe.email.into()],
+            Query::update()
+                .value(Accounts::Email, probe.email)
+                .to_owned(),
         )
         .await
     }
@@ -196,8 +255,8 @@ impl Store {
         account: &str,
         label: &str,
         expires_days: Option<u32>,
-    ) -> R<IssuedToken> {
-        let until = expires_days.map(|d| now_ms() + i64::from(d) * 86_400_000);
+    ) -> Result<IssuedToken> {
+        let until = expires_days.map(|d| self.now_ms() + i64::from(d) * 86_400_000);
         self.issue_token_until(account, label, until).await
     }
 
@@ -207,7 +266,7 @@ impl Store {
         account: &str,
         label: &str,
         expires_ms: Option<i64>,
-    ) -> R<IssuedToken> {
+    ) -> Result<IssuedToken> {
         if self.account(account).await?.is_none() {
             return Err(StoreError::NotFound(format!("account `{account}`")));
         }
@@ -231,39 +290,34 @@ impl Store {
     }
 
     /// A token's public facts.
-    pub async fn token(&self, id: &str) -> R<Option<TokenInfo>> {
-        let row = self
-            .db
-            .query_one_raw(self.stmt(
-                "SELECT id, account_id, label, created_ms, expires_ms, revoked_ms FROM tokens WHERE id = ?",
-                vec![id.into()],
-            ))
-            .await?;
-        row.map(|r| decode_row::<TokenInfo>(&r)).transpose()
+    pub async fn token(&self, id: &str) -> Result<Option<TokenInfo>> {
+        let q = select_tokens()
+            .and_where(Expr::col(Tokens::Id).eq(id))
+            .to_owned();
+        self.one(&self.db, &q).await
     }
 
     /// An account's tokens, newest first.
-    pub async fn tokens(&self, account: &str) -> R<Vec<TokenInfo>> {
-        let rows = self
-            .db
-            .query_all_raw(self.stmt(
-                "SELECT id, account_id, label, created_ms, expires_ms, revoked_ms FROM tokens WHERE account_id = ? ORDER BY created_ms DESC, id",
-                vec![account.into()],
-            ))
-            .await?;
-        rows.iter().map(decode_row::<TokenInfo>).collect()
+    pub async fn tokens(&self, account: &str) -> Result<Vec<TokenInfo>> {
+        let q = select_tokens()
+            .and_where(Expr::col(Tokens::AccountId).eq(account))
+            .order_by(Tokens::CreatedMs, Order::Desc)
+            .order_by(Tokens::Id, Order::Asc)
+            .to_owned();
+        self.all(&self.db, &q).await
     }
 
     /// Revokes a token; it stops working on the next request. Revoking twice is a no-op.
-    pub async fn revoke_token(&self, id: &str) -> R<TokenInfo> {
+    pub async fn revoke_token(&self, id: &str) -> Result<TokenInfo> {
         {
             let _gate = self.gate().await;
-            self.db
-                .execute_raw(self.stmt(
-                    "UPDATE tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL",
-                    vec![now_ms().into(), id.into()],
-                ))
-                .await?;
+            let q = Query::update()
+                .table(Tokens::Table)
+                .value(Tokens::RevokedMs, self.now_ms())
+                .and_where(Expr::col(Tokens::Id).eq(id))
+                .and_where(Expr::col(Tokens::RevokedMs).is_null())
+                .to_owned();
+            self.db.execute(&q).await?;
         }
         self.token(id)
             .await?
@@ -271,7 +325,7 @@ impl Store {
     }
 
     /// Replaces a token by a new one with the same label and expiry, and revokes the old.
-    pub async fn rotate_token(&self, id: &str) -> R<IssuedToken> {
+    pub async fn rotate_token(&self, id: &str) -> Result<IssuedToken> {
         let old = self
             .token(id)
             .await?
@@ -287,4 +341,48 @@ impl Store {
         self.revoke_token(id).await?;
         Ok(new)
     }
+}
+
+/// Checks an account's fields before it is written.
+pub(crate) fn check_account(a: &Account) -> Result<()> {
+    let bad = |m: String| Err(StoreError::InvalidAccount(m));
+    if let Some(p) = tenderflow_core::ids::problem(&a.id) {
+        return bad(format!("id: {p}"));
+    }
+    if let Some(p) = tenderflow_core::ids::problem(&a.role) {
+        return bad(format!("role: {p}"));
+    }
+    let name = &a.display_name;
+    if name.trim().is_empty() || name.trim() != name || name.chars().any(char::is_control) {
+        return bad("name: non-empty text without surrounding spaces or control characters".into());
+    }
+    if let Some(email) = &a.email {
+        let ok = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.contains('@')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if !ok {
+            return bad(format!(
+                "email: `{}` is not an address like name@example.org",
+                email.escape_debug()
+            ));
+        }
+    }
+    if !matches!(a.locale.as_str(), "zh-CN" | "en") {
+        return bad(format!(
+            "locale: `{}` is not zh-CN or en",
+            a.locale.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+/// SHA-256 (hex) of an API token, the form in which tokens are stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
 }

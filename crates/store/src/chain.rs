@@ -102,12 +102,8 @@ pub fn encode(
 ) -> Result<EventRow, StoreError> {
     let mut payload =
         serde_json::to_value(&event.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let kind = payload
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown")
-        .to_owned();
-    if kind == "bid_submitted" || kind == "bid_replaced" {
+    let kind = event.body.kind().to_owned();
+    if event.body.is_sealed() {
         // Everything but the type is sealed: who bid in which lot, the price, the content.
         let key =
             data_key.ok_or_else(|| StoreError::Crypto("no data key for a sealed bid".into()))?;

@@ -17,7 +17,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        Timestamp::from_unix_millis(crate::now_ms()).unwrap_or(Timestamp::EPOCH)
+        Timestamp::from_unix_millis(system_ms()).unwrap_or(Timestamp::EPOCH)
     }
 }
 
@@ -82,4 +82,12 @@ impl From<Arc<dyn Clock>> for Now {
     fn from(c: Arc<dyn Clock>) -> Self {
         Self::Clock(c)
     }
+}
+
+/// The operating system's time in ms since the epoch.
+fn system_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }

@@ -53,7 +53,7 @@ impl MasterKey {
                  check --data-dir, or run `tenderflow migrate` to set up a new installation",
                 path.display()
             ))),
-            Err(e) => Err(StoreError::Io(format!("{}: {e}", path.display()))),
+            Err(e) => Err(StoreError::io(path, e)),
         }
     }
 
@@ -86,13 +86,12 @@ impl MasterKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::generate()?;
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
                 }
                 write_private(path, hex::encode(key.0).as_bytes())?;
                 Ok(key)
             }
-            Err(e) => Err(StoreError::Io(format!("{}: {e}", path.display()))),
+            Err(e) => Err(StoreError::io(path, e)),
         }
     }
 
@@ -117,15 +116,15 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+        .map_err(|e| StoreError::io(path, e))?;
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
-        .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))
+        .map_err(|e| StoreError::io(path, e))
 }
 
 #[cfg(not(unix))]
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    std::fs::write(path, bytes).map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))
+    std::fs::write(path, bytes).map_err(|e| StoreError::io(path, e))
 }
 
 /// A fresh data key.

@@ -55,9 +55,9 @@ impl GroupCommitter {
         self.tx
             .send((request, reply))
             .await
-            .map_err(|_| StoreError::Io("the group committer has stopped".into()))?;
+            .map_err(|_| StoreError::Unavailable("the group committer has stopped"))?;
         answer
             .await
-            .map_err(|_| StoreError::Io("the group committer dropped a command".into()))?
+            .map_err(|_| StoreError::Unavailable("the group committer dropped a command"))?
     }
 }

@@ -9,7 +9,7 @@ use tenderflow_core::scenario::{self, Params};
 use tenderflow_core::{CommandBody, Timestamp};
 use tenderflow_notify::{Dispatcher, RetryPolicy, Transport};
 use tenderflow_store::crypto::MasterKey;
-use tenderflow_store::{Account, Store};
+use tenderflow_store::{Account, OutboxStatus, Store};
 
 async fn store() -> (Arc<Store>, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("tenderflow-notify-{}", uuid::Uuid::new_v4()));
@@ -55,7 +55,7 @@ async fn drain(d: &Dispatcher, store: &Store) {
     for _ in 0..400 {
         d.dispatch_due(now_ms()).await.expect("dispatch");
         if store
-            .outbox(Some("pending"))
+            .outbox(Some(OutboxStatus::Pending))
             .await
             .expect("outbox")
             .is_empty()
@@ -126,7 +126,10 @@ async fn the_seed_case_mail_reaches_everyone_in_their_language() {
                 .expect("step");
         }
     }
-    let queued = store.outbox(Some("pending")).await.expect("outbox");
+    let queued = store
+        .outbox(Some(OutboxStatus::Pending))
+        .await
+        .expect("outbox");
     let d = Dispatcher::new(
         store.clone(),
         Transport::smtp(&smtp.url(), 4, Duration::from_secs(10)).expect("smtp"),
@@ -236,7 +239,11 @@ async fn a_server_that_stops_partway_loses_none_of_200_messages() {
     let (store, dir) = store().await;
     announce_to(&store, 200, |i| format!("bidder-{i:03}@partners.example")).await;
     assert_eq!(
-        store.outbox(Some("pending")).await.expect("outbox").len(),
+        store
+            .outbox(Some(OutboxStatus::Pending))
+            .await
+            .expect("outbox")
+            .len(),
         200
     );
     let d = Arc::new(
@@ -273,7 +280,7 @@ async fn a_server_that_stops_partway_loses_none_of_200_messages() {
     smtp.restart();
     for _ in 0..600 {
         if store
-            .outbox(Some("pending"))
+            .outbox(Some(OutboxStatus::Pending))
             .await
             .expect("outbox")
             .is_empty()
@@ -284,7 +291,14 @@ async fn a_server_that_stops_partway_loses_none_of_200_messages() {
     }
     let _ = stop_tx.send(());
     runner.await.expect("runner");
-    assert_eq!(store.outbox(Some("sent")).await.expect("sent").len(), 200);
+    assert_eq!(
+        store
+            .outbox(Some(OutboxStatus::Sent))
+            .await
+            .expect("sent")
+            .len(),
+        200
+    );
     let ids: BTreeSet<String> = smtp
         .messages()
         .iter()
@@ -324,7 +338,7 @@ async fn a_550_makes_a_dead_letter_and_a_451_is_retried_then_delivered() {
         "{first:?}"
     );
     drain(&d, &store).await;
-    let dead = store.outbox(Some("dead")).await.expect("dead");
+    let dead = store.outbox(Some(OutboxStatus::Dead)).await.expect("dead");
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].recipient_id, "bidder-000");
     assert!(
@@ -334,7 +348,7 @@ async fn a_550_makes_a_dead_letter_and_a_451_is_retried_then_delivered() {
             .is_some_and(|e| e.contains("550") && e.contains("mailbox unavailable")),
         "{dead:?}"
     );
-    let sent = store.outbox(Some("sent")).await.expect("sent");
+    let sent = store.outbox(Some(OutboxStatus::Sent)).await.expect("sent");
     let retried = sent
         .iter()
         .find(|r| r.recipient_id == "bidder-001")
@@ -344,7 +358,11 @@ async fn a_550_makes_a_dead_letter_and_a_451_is_retried_then_delivered() {
     // Staff re-send the dead letter: it is queued again (and bounces again here).
     assert!(store.resend(dead[0].id).await.expect("resend"));
     assert_eq!(
-        store.outbox(Some("pending")).await.expect("pending").len(),
+        store
+            .outbox(Some(OutboxStatus::Pending))
+            .await
+            .expect("pending")
+            .len(),
         1
     );
     drop(smtp);
@@ -383,7 +401,7 @@ async fn trust_04_a_slow_relay_and_two_workers_send_each_message_once() {
             for _ in 0..400 {
                 lost += d.dispatch_due(now_ms()).await.expect("dispatch").lost;
                 if store
-                    .outbox(Some("pending"))
+                    .outbox(Some(OutboxStatus::Pending))
                     .await
                     .expect("outbox")
                     .is_empty()
@@ -398,7 +416,14 @@ async fn trust_04_a_slow_relay_and_two_workers_send_each_message_once() {
     for r in runs {
         assert_eq!(r.await.expect("join"), 0, "no claim was lost while sending");
     }
-    assert_eq!(store.outbox(Some("sent")).await.expect("sent").len(), 12);
+    assert_eq!(
+        store
+            .outbox(Some(OutboxStatus::Sent))
+            .await
+            .expect("sent")
+            .len(),
+        12
+    );
     let messages = smtp.messages();
     let ids: BTreeSet<String> = messages
         .iter()

@@ -144,13 +144,19 @@ async fn rush(store: Arc<Store>, sha: &str, a: &HashMap<String, String>, url: &s
 
     // The raw ceiling: a bare INSERT + COMMIT of an equally sized row, same concurrency.
     let ceiling = {
-        let c = store.connection();
         use sea_orm::ConnectionTrait;
-        c.execute_unprepared("DROP TABLE IF EXISTS bench_ceiling")
+        use sea_orm::sea_query::{Alias, ColumnDef, Query, Table};
+        let c = store.connection();
+        let table = || Alias::new("bench_ceiling");
+        c.execute(&Table::drop().table(table()).if_exists().to_owned())
             .await
             .expect("drop");
-        c.execute_unprepared(
-            "CREATE TABLE bench_ceiling (id BIGINT PRIMARY KEY, payload TEXT NOT NULL)",
+        c.execute(
+            &Table::create()
+                .table(table())
+                .col(ColumnDef::new(Alias::new("id")).big_integer().primary_key())
+                .col(ColumnDef::new(Alias::new("payload")).text().not_null())
+                .to_owned(),
         )
         .await
         .expect("create");
@@ -164,10 +170,13 @@ async fn rush(store: Arc<Store>, sha: &str, a: &HashMap<String, String>, url: &s
                 while i < total {
                     store
                         .connection()
-                        .execute_raw(store.stmt(
-                            "INSERT INTO bench_ceiling (id, payload) VALUES (?, ?)",
-                            vec![(i as i64).into(), row.clone().into()],
-                        ))
+                        .execute(
+                            &Query::insert()
+                                .into_table(table())
+                                .columns([Alias::new("id"), Alias::new("payload")])
+                                .values_panic([(i as i64).into(), row.clone().into()])
+                                .to_owned(),
+                        )
                         .await
                         .expect("insert");
                     i += clients;

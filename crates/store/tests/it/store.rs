@@ -4,12 +4,11 @@
 use crate::support::{
     TestDb, all, bid, bids, published, raw, register_seed, submit, workflow_bytes,
 };
-use sea_orm::ConnectionTrait;
 use std::collections::BTreeMap;
 use tenderflow_core::scenario::{self, Params};
 use tenderflow_core::{Actor, CommandBody, EventBody};
 use tenderflow_store::chain::ChainProblem;
-use tenderflow_store::{Account, Store, StoreError};
+use tenderflow_store::{Account, OutboxStatus, Store, StoreError};
 
 async fn accounts(store: &Store, params: &Params) {
     let mut all = vec![
@@ -82,7 +81,12 @@ async fn the_seed_case_runs_through_the_store_and_verifies() {
         assert_eq!(reports[0].problem, None, "[{}] {:?}", db.name, reports[0]);
 
         let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-        for row in db.store.outbox(Some("pending")).await.expect("outbox") {
+        for row in db
+            .store
+            .outbox(Some(OutboxStatus::Pending))
+            .await
+            .expect("outbox")
+        {
             *kinds.entry(row.message).or_default() += 1;
         }
         assert_eq!(kinds["bid_receipt"], 18, "[{}] {kinds:?}", db.name);
@@ -150,7 +154,7 @@ async fn of_two_concurrent_appends_at_one_sequence_exactly_one_wins() {
         assert_eq!(wins, 1, "[{}] {ra:?} {rb:?}", db.name);
         let loser = if ra.is_ok() { rb } else { ra };
         assert!(
-            matches!(loser, Err(StoreError::Conflict(_))),
+            matches!(loser, Err(StoreError::Conflict { .. })),
             "[{}] {loser:?}",
             db.name
         );
@@ -248,19 +252,9 @@ async fn sealed_bids_are_unreadable_at_rest_and_open_to_their_commitment() {
             )
             .await
             .expect("bid");
-        let rows = db
-            .store
-            .connection()
-            .query_all_raw(db.store.stmt(
-                "SELECT payload FROM events WHERE tender_id = ?",
-                vec![t.clone().into()],
-            ))
-            .await
-            .expect("raw");
-        let dump: String = rows
-            .iter()
-            .map(|r| r.try_get::<String>("", "payload").expect("payload"))
-            .collect();
+        // The payload column exactly as stored.
+        let rows = db.store.event_rows(&t).await.expect("rows");
+        let dump: String = rows.iter().map(|r| r.payload.as_str()).collect();
         assert!(
             !dump.contains("Secret Arts Troupe") && !dump.contains("4321000"),
             "[{}] plaintext at rest",
@@ -436,7 +430,7 @@ async fn workflows_are_immutable_versions() {
             .register_workflow("x.json", &serde_json::to_vec(&changed).expect("ser"))
             .await
             .expect_err("clash");
-        assert!(matches!(err, StoreError::InvalidWorkflow(_)), "{err}");
+        assert!(matches!(err, StoreError::WorkflowClash { .. }), "{err}");
         changed["version"] = "1.0.1".into();
         db.store
             .register_workflow("x.json", &serde_json::to_vec(&changed).expect("ser"))
@@ -496,7 +490,11 @@ async fn the_outbox_claims_retries_and_dead_letters() {
         for r in &rest[1..] {
             db.store.mark_sent(r.id, "w1").await.expect("sent");
         }
-        let dead = db.store.outbox(Some("dead")).await.expect("dead");
+        let dead = db
+            .store
+            .outbox(Some(OutboxStatus::Dead))
+            .await
+            .expect("dead");
         assert_eq!(dead.len(), 1);
         assert_eq!(
             dead[0].last_error.as_deref(),
@@ -513,6 +511,13 @@ async fn the_outbox_claims_retries_and_dead_letters() {
         );
         assert_eq!(again[0].attempts, 2);
         assert!(db.store.resend(first.id).await.expect("resend"));
-        assert_eq!(db.store.outbox(Some("dead")).await.expect("dead").len(), 0);
+        assert_eq!(
+            db.store
+                .outbox(Some(OutboxStatus::Dead))
+                .await
+                .expect("dead")
+                .len(),
+            0
+        );
     }
 }

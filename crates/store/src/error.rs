@@ -1,0 +1,126 @@
+//! The store's one error type: each variant says what happened and keeps its source.
+
+use crate::chain::ChainProblem;
+use sea_orm::DbErr;
+use tenderflow_core::Rejection;
+use tenderflow_core::validate::DefinitionErrors;
+
+/// What the store returns.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The engine refused the command (a business rule); nothing was written.
+    #[error("{0}")]
+    Rejected(Rejection),
+    /// Another writer changed the tender first (a stale sequence number); the caller may
+    /// retry with fresh state. Nothing was written.
+    #[error("conflict: tender `{tender_id}` changed concurrently")]
+    Conflict {
+        /// The tender.
+        tender_id: String,
+    },
+    /// An account with this id exists already; nothing was written.
+    #[error("account `{id}` already exists")]
+    AccountExists {
+        /// The id asked for.
+        id: String,
+    },
+    /// No such tender, workflow or row.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A workflow definition is invalid: every problem found, each with its JSON Pointer and
+    /// stable code.
+    #[error("invalid workflow: {0}")]
+    InvalidWorkflow(#[source] DefinitionErrors),
+    /// A definition id and version registered already with other content.
+    #[error(
+        "{definition} {version} is already registered with other content (sha256 {sha256}); give the new content a new version"
+    )]
+    WorkflowClash {
+        /// Definition id.
+        definition: String,
+        /// Version.
+        version: String,
+        /// SHA-256 of the registered content.
+        sha256: String,
+    },
+    /// Encryption or keys.
+    #[error("crypto: {0}")]
+    Crypto(String),
+    /// Stored data that cannot be read back (tampering or a bug).
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A tender's stored record fails verification (an altered, missing, inserted or
+    /// reordered event, or a projection that disagrees with the events). Nothing is read
+    /// from it or decided on top of it until an administrator restores it.
+    #[error("integrity violation in tender `{tender_id}`: {problem}")]
+    Integrity {
+        /// The tender.
+        tender_id: String,
+        /// The first problem found.
+        problem: ChainProblem,
+    },
+    /// An account's id, role, name, email or locale is not acceptable; nothing was written.
+    #[error("invalid account: {0}")]
+    InvalidAccount(String),
+    /// A workflow named by a bare id that has several registered versions: the caller must
+    /// name one (`id@version` or its SHA-256).
+    #[error("workflow `{spec}` has several versions; name one of: {}", versions.join(", "))]
+    AmbiguousWorkflow {
+        /// What was asked for.
+        spec: String,
+        /// The candidates.
+        versions: Vec<String>,
+    },
+    /// The master key does not belong to this database (its check value differs, or it
+    /// cannot unwrap the tenders' keys). Nothing was read or written.
+    #[error("the master key does not match this database: {0}")]
+    WrongMasterKey(String),
+    /// An idempotency key (command id) already used for another request: another body,
+    /// method, path or tender. Nothing was written.
+    #[error("command id `{command_id}` was already used for another request")]
+    KeyReused {
+        /// The command id.
+        command_id: String,
+    },
+    /// A part of the store is not running (the group committer stopped).
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
+    /// The database.
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl StoreError {
+    /// The error for a write that lost a race on `tender_id` (a unique key taken by another
+    /// writer), or the database error as it is.
+    pub(crate) fn raced(tender_id: &str, e: DbErr) -> Self {
+        if crate::sql::is_unique_violation(&e) {
+            Self::Conflict {
+                tender_id: tender_id.to_owned(),
+            }
+        } else {
+            Self::Db(e)
+        }
+    }
+
+    /// A file error.
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,528 @@
+//! Executing commands: decide against the tender's state, then append the events (chained
+//! and, for bids, sealed), record the command id, update the projection, replace the timer and
+//! queue the messages, all in one transaction. Several requests share a transaction (group
+//! commit); a stale write is retried, and the write gate is never held while waiting.
+
+use crate::chain::{self, EventRow};
+use crate::clock::Now;
+use crate::sql::{Commands, Events, Tenders, get, insert};
+use crate::{Cached, Result, Store, StoreError};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tenderflow_core::definition::TimerName;
+use tenderflow_core::{Command, CommandBody, Event, Rejection, Tender, Timestamp, Workflow};
+
+/// What executing a command did.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    /// The tender.
+    pub tender_id: String,
+    /// The events appended (or, for a repeated command id, appended the first time).
+    pub events: Vec<(i64, Event)>,
+    /// Whether the command id had been seen: nothing new was appended.
+    pub repeated: bool,
+    /// The tender's state afterwards.
+    pub state: String,
+    /// Outbox rows queued.
+    pub queued_messages: usize,
+}
+
+/// One command of a batch.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Tender.
+    pub tender_id: String,
+    /// For `create_draft`: the workflow (SHA-256 or id) the new tender pins.
+    pub create: Option<String>,
+    /// Idempotency key.
+    pub command_id: String,
+    /// The command.
+    pub command: Command,
+    /// The time it is decided at, read once the tender is locked.
+    pub now: Now,
+    /// What the command id was issued for (e.g. SHA-256 of method, path and body): a later
+    /// command with the same id and another fingerprint is refused with
+    /// [`StoreError::KeyReused`] instead of being answered with the first result.
+    pub fingerprint: Option<String>,
+}
+
+impl Request {
+    /// A command on an existing tender at a time, with no fingerprint.
+    pub fn new(tender_id: &str, command_id: &str, command: Command, now: impl Into<Now>) -> Self {
+        Self {
+            tender_id: tender_id.to_owned(),
+            create: None,
+            command_id: command_id.to_owned(),
+            command,
+            now: now.into(),
+            fingerprint: None,
+        }
+    }
+}
+
+/// A tender touched by a batch, with the state the batch has built so far.
+struct Pending {
+    wf: Arc<Workflow>,
+    tender: Tender,
+    base_timer: Option<(TimerName, Timestamp)>,
+    base_seq: i64,
+    seq: i64,
+    hash: String,
+    created: bool,
+    /// The tender's data key as this transaction sees it; it enters the store's key cache
+    /// only after the transaction commits.
+    key: Option<[u8; 32]>,
+}
+
+impl Store {
+    /// Creates a tender from a registered workflow (by SHA-256 or id) with a `create_draft`
+    /// command.
+    pub async fn create_tender(
+        &self,
+        workflow: &str,
+        command_id: &str,
+        command: &Command,
+        now: impl Into<Now>,
+    ) -> Result<Executed> {
+        let CommandBody::CreateDraft { tender_id } = &command.body else {
+            return Err(StoreError::Rejected(Rejection::new(
+                tenderflow_core::RejectionCode::InvalidInput,
+                "a tender is created with a create_draft command",
+            )));
+        };
+        let wf = self.workflow_exact(workflow).await?;
+        let mut request = Request::new(tender_id, command_id, command.clone(), now);
+        request.create = Some(wf.sha256().to_owned());
+        self.execute_request(request).await
+    }
+
+    /// Executes a command on an existing tender: decide, then append the events, update the
+    /// projection, set the timer and queue the messages in one transaction. Retries a few
+    /// times when another writer got there first, so an update is never lost.
+    pub async fn execute(
+        &self,
+        tender_id: &str,
+        command_id: &str,
+        command: &Command,
+        now: impl Into<Now>,
+    ) -> Result<Executed> {
+        self.execute_request(Request::new(tender_id, command_id, command.clone(), now))
+            .await
+    }
+
+    /// Executes one request (a command with its id, time and fingerprint) in its own
+    /// transaction.
+    pub async fn execute_request(&self, request: Request) -> Result<Executed> {
+        let tender_id = request.tender_id.clone();
+        let mut results = self.execute_batch(std::slice::from_ref(&request)).await?;
+        results
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::NotFound(tender_id)))
+    }
+
+    /// Executes several commands in one transaction (group commit): each is decided against
+    /// the state the ones before it left, a rejected one writes nothing, a repeated command
+    /// id is answered with its first result, and none is acknowledged before the single
+    /// commit. A conflict with another writer fails the whole batch, which is then retried;
+    /// the write gate is never held while waiting to retry.
+    pub async fn execute_batch(&self, requests: &[Request]) -> Result<Vec<Result<Executed>>> {
+        // Load workflows before the transaction: SQLite has a single connection.
+        for r in requests {
+            if let Some(sha) = &r.create {
+                self.workflow(sha).await?;
+            } else {
+                self.preload_workflow(&r.tender_id).await?;
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            let result = {
+                let _gate = self.gate().await;
+                self.try_batch(requests).await
+            };
+            match result {
+                Err(StoreError::Conflict { tender_id }) if attempt < 8 => {
+                    attempt += 1;
+                    self.cache.lock().await.remove(&tender_id);
+                    tokio::time::sleep(std::time::Duration::from_millis(2 << Ord::min(attempt, 6)))
+                        .await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Caches the workflow a tender pins, so that the write transaction finds it in memory.
+    async fn preload_workflow(&self, tender_id: &str) -> Result<()> {
+        let known = self
+            .tender_workflows
+            .read()
+            .ok()
+            .and_then(|m| m.get(tender_id).cloned());
+        let sha = match known {
+            Some(sha) => Some(sha),
+            None => self.tender_row(tender_id).await?.map(|h| h.workflow_sha256),
+        };
+        if let Some(sha) = sha {
+            let wf = self.workflow(&sha).await?;
+            if let Ok(mut m) = self.tender_workflows.write() {
+                m.insert(tender_id.to_owned(), wf.sha256().to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// The first result of a command id already recorded (read inside `txn`), or
+    /// [`StoreError::KeyReused`] when it was recorded for another request.
+    async fn repeated_in(
+        &self,
+        txn: &DatabaseTransaction,
+        open: &HashMap<String, Pending>,
+        r: &Request,
+    ) -> Result<Option<Result<Executed>>> {
+        let q = Query::select()
+            .columns([
+                Commands::TenderId,
+                Commands::FirstSeq,
+                Commands::LastSeq,
+                Commands::Fingerprint,
+            ])
+            .from(Commands::Table)
+            .and_where(Expr::col(Commands::CommandId).eq(r.command_id.as_str()))
+            .to_owned();
+        let Some(row) = txn.query_one(&q).await? else {
+            return Ok(None);
+        };
+        let tender_id: String = get(&row, Commands::TenderId)?;
+        let first: i64 = get(&row, Commands::FirstSeq)?;
+        let last: i64 = get(&row, Commands::LastSeq)?;
+        let fingerprint: Option<String> = get(&row, Commands::Fingerprint)?;
+        if tender_id != r.tender_id || fingerprint != r.fingerprint {
+            return Ok(Some(Err(StoreError::KeyReused {
+                command_id: r.command_id.clone(),
+            })));
+        }
+        let key = match open.get(&tender_id).and_then(|p| p.key) {
+            Some(k) => Some(k),
+            None => self.data_key_ro(txn, &tender_id).await?,
+        };
+        let events = self
+            .rows_in(txn, &tender_id, first, last)
+            .await?
+            .iter()
+            .map(|row| Ok((row.seq, chain::decode(row, key.as_ref())?)))
+            .collect::<Result<Vec<_>>>()?;
+        let state = match open.get(&tender_id) {
+            Some(p) => p.tender.state.clone(),
+            None => self
+                .tender_row_in(txn, &tender_id)
+                .await?
+                .map(|t| t.state)
+                .unwrap_or_default(),
+        };
+        Ok(Some(Ok(Executed {
+            tender_id,
+            events,
+            repeated: true,
+            state,
+            queued_messages: 0,
+        })))
+    }
+
+    async fn try_batch(&self, requests: &[Request]) -> Result<Vec<Result<Executed>>> {
+        #[cfg(test)]
+        {
+            use std::sync::atomic::Ordering;
+            let forced = &self.forced_conflicts;
+            if forced
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                let t = requests.first().map(|r| r.tender_id.clone());
+                return Err(StoreError::Conflict {
+                    tender_id: t.unwrap_or_default(),
+                });
+            }
+        }
+        let txn = self.begin_write().await?;
+        let mut open: HashMap<String, Pending> = HashMap::new();
+        let mut results = Vec::with_capacity(requests.len());
+        for r in requests {
+            // A command id seen before (in an earlier transaction or earlier in this batch)
+            // is answered with its first result; it never fails the batch.
+            if let Some(first) = self.repeated_in(&txn, &open, r).await? {
+                results.push(first);
+                continue;
+            }
+            results.push(self.step(&txn, &mut open, r).await?);
+        }
+        for (tender_id, p) in &open {
+            self.project(&txn, tender_id, p).await?;
+        }
+        txn.commit().await?;
+        // Only now, after the commit, may what the transaction read or made enter a cache.
+        let mut cache = self.cache.lock().await;
+        for (tender_id, p) in open {
+            if let (Some(k), Ok(mut keys)) = (p.key, self.keys.write()) {
+                keys.insert(tender_id.clone(), k);
+            }
+            cache.insert(
+                tender_id,
+                Cached {
+                    seq: p.seq,
+                    hash: p.hash,
+                    tender: p.tender,
+                },
+            );
+        }
+        Ok(results)
+    }
+
+    /// Writes a tender's projection row and timer once the batch has decided everything on it.
+    async fn project(&self, txn: &DatabaseTransaction, tender_id: &str, p: &Pending) -> Result<()> {
+        if p.seq == p.base_seq {
+            return Ok(());
+        }
+        let deadline = p.tender.deadline.map(Timestamp::unix_millis);
+        let updated = p.tender.last_at.map_or(0, Timestamp::unix_millis);
+        if p.created {
+            let row = insert(
+                Tenders::Table,
+                [
+                    (Tenders::TenderId, tender_id.into()),
+                    (Tenders::WorkflowSha256, p.wf.sha256().into()),
+                    (Tenders::State, p.tender.state.as_str().into()),
+                    (Tenders::Seq, p.seq.into()),
+                    (Tenders::LastHash, p.hash.as_str().into()),
+                    (Tenders::DeadlineMs, deadline.into()),
+                    (Tenders::UpdatedMs, updated.into()),
+                ],
+            );
+            txn.execute(&row)
+                .await
+                .map_err(|e| StoreError::raced(tender_id, e))?;
+        } else {
+            let q = Query::update()
+                .table(Tenders::Table)
+                .value(Tenders::State, p.tender.state.as_str())
+                .value(Tenders::Seq, p.seq)
+                .value(Tenders::LastHash, p.hash.as_str())
+                .value(Tenders::DeadlineMs, deadline)
+                .value(Tenders::UpdatedMs, updated)
+                .and_where(Expr::col(Tenders::TenderId).eq(tender_id))
+                .and_where(Expr::col(Tenders::Seq).eq(p.base_seq))
+                .to_owned();
+            if txn.execute(&q).await?.rows_affected() != 1 {
+                return Err(StoreError::Conflict {
+                    tender_id: tender_id.to_owned(),
+                });
+            }
+        }
+        // The timer of the new state replaces the old one (most commands leave it alone).
+        let timer = tenderflow_core::next_timer(&p.wf, &p.tender);
+        if timer != p.base_timer || p.created {
+            self.replace_timer(txn, tender_id, timer).await?;
+        }
+        Ok(())
+    }
+
+    /// The batch's view of a tender, opened (and locked) on its first command in the batch;
+    /// `Err` carries the answer for a request that cannot proceed.
+    async fn open<'a>(
+        &self,
+        txn: &DatabaseTransaction,
+        open: &'a mut HashMap<String, Pending>,
+        r: &Request,
+    ) -> Result<std::result::Result<&'a mut Pending, StoreError>> {
+        if !open.contains_key(&r.tender_id) {
+            let head = self.lock_tender(txn, &r.tender_id).await?;
+            let pending = match (&r.create, head) {
+                (Some(sha), None) => Pending {
+                    wf: self.workflow_in(txn, sha).await?,
+                    tender: Tender::default(),
+                    base_timer: None,
+                    base_seq: 0,
+                    seq: 0,
+                    hash: chain::GENESIS.to_owned(),
+                    created: true,
+                    key: None,
+                },
+                (Some(_), Some(_)) => {
+                    return Ok(Err(StoreError::Rejected(Rejection::new(
+                        tenderflow_core::RejectionCode::AlreadyExists,
+                        format!("tender `{}` already exists", r.tender_id),
+                    ))));
+                }
+                (None, None) => {
+                    return Ok(Err(StoreError::NotFound(format!(
+                        "tender `{}`",
+                        r.tender_id
+                    ))));
+                }
+                (None, Some(h)) => {
+                    let wf = self.workflow_in(txn, &h.workflow_sha256).await?;
+                    let tender = self.state_at(txn, &h).await?;
+                    Pending {
+                        base_timer: tenderflow_core::next_timer(&wf, &tender),
+                        wf,
+                        tender,
+                        base_seq: h.seq,
+                        seq: h.seq,
+                        hash: h.last_hash,
+                        created: false,
+                        key: None,
+                    }
+                }
+            };
+            open.insert(r.tender_id.clone(), pending);
+        }
+        match open.get_mut(&r.tender_id) {
+            Some(p) => Ok(Ok(p)),
+            None => Err(StoreError::NotFound(r.tender_id.clone())),
+        }
+    }
+
+    /// Decides one command inside a batch and writes its events, command record and outbox
+    /// rows; the projection and timer are written once per tender at the end of the batch.
+    async fn step(
+        &self,
+        txn: &DatabaseTransaction,
+        open: &mut HashMap<String, Pending>,
+        r: &Request,
+    ) -> Result<Result<Executed>> {
+        let p = match self.open(txn, open, r).await? {
+            Ok(p) => p,
+            Err(answer) => return Ok(Err(answer)),
+        };
+        // The time is read now that the tender is locked (PostgreSQL: FOR UPDATE; SQLite:
+        // the write gate and an IMMEDIATE transaction), so commands on one tender are decided
+        // in commit order and a valid command never meets `clock_regression` for a race.
+        let now = r.now.read();
+        let events = match tenderflow_core::decide(&p.wf, &p.tender, &r.command, now) {
+            Ok(events) => events,
+            Err(rejection) => return Ok(Err(StoreError::Rejected(rejection))),
+        };
+        if p.key.is_none() && events.iter().any(|e| e.body.is_sealed()) {
+            p.key = Some(self.data_key(txn, &r.tender_id).await?);
+        }
+        let first = p.seq + 1;
+        let mut appended = Vec::with_capacity(events.len());
+        for e in &events {
+            let row = chain::encode(
+                &r.tender_id,
+                p.seq + 1,
+                &r.command_id,
+                e,
+                &p.hash,
+                p.key.as_ref(),
+                &self.chain_key,
+            )?;
+            self.insert_event(txn, &row).await?;
+            p.seq = row.seq;
+            p.hash = row.hash;
+            p.tender = tenderflow_core::apply(std::mem::take(&mut p.tender), e);
+            appended.push((p.seq, e.clone()));
+        }
+        let record = insert(
+            Commands::Table,
+            [
+                (Commands::CommandId, r.command_id.as_str().into()),
+                (Commands::TenderId, r.tender_id.as_str().into()),
+                (Commands::FirstSeq, first.into()),
+                (Commands::LastSeq, p.seq.into()),
+                (Commands::CreatedMs, self.now_ms().into()),
+                (Commands::Fingerprint, r.fingerprint.clone().into()),
+            ],
+        );
+        txn.execute(&record)
+            .await
+            .map_err(|e| StoreError::raced(&r.tender_id, e))?;
+        let queued = self
+            .queue(txn, &r.tender_id, first - 1, &p.wf, &p.tender, &events)
+            .await?;
+        Ok(Ok(Executed {
+            tender_id: r.tender_id.clone(),
+            events: appended,
+            repeated: false,
+            state: p.tender.state.clone(),
+            queued_messages: queued,
+        }))
+    }
+
+    async fn insert_event(&self, txn: &DatabaseTransaction, row: &EventRow) -> Result<()> {
+        let q = insert(
+            Events::Table,
+            [
+                (Events::TenderId, row.tender_id.as_str().into()),
+                (Events::Seq, row.seq.into()),
+                (Events::CommandId, row.command_id.as_str().into()),
+                (Events::ActorId, row.actor_id.as_str().into()),
+                (Events::ActorRole, row.actor_role.as_str().into()),
+                (Events::AtMs, row.at_ms.into()),
+                (Events::Kind, row.kind.as_str().into()),
+                (Events::Payload, row.payload.as_str().into()),
+                (Events::PrevHash, row.prev_hash.as_str().into()),
+                (Events::Hash, row.hash.as_str().into()),
+            ],
+        );
+        txn.execute(&q)
+            .await
+            .map_err(|e| StoreError::raced(&row.tender_id, e))?;
+        Ok(())
+    }
+
+    /// Appends already-decided events at `expected_seq`, skipping `decide`: tests use it to
+    /// race two writers on one head. Fails with [`StoreError::Conflict`] when the tender has
+    /// moved on. Never for the application: every change goes through [`Store::execute`].
+    #[cfg(any(test, feature = "testing"))]
+    pub async fn append(
+        &self,
+        tender_id: &str,
+        expected_seq: i64,
+        command_id: &str,
+        events: &[Event],
+    ) -> Result<i64> {
+        let txn = self.begin_write().await?;
+        let head = self
+            .tender_row_in(&txn, tender_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("tender `{tender_id}`")))?;
+        let conflict = || StoreError::Conflict {
+            tender_id: tender_id.to_owned(),
+        };
+        if head.seq != expected_seq {
+            return Err(conflict());
+        }
+        let key = self.data_key(&txn, tender_id).await?;
+        let mut prev = head.last_hash;
+        for (i, e) in events.iter().enumerate() {
+            let row = chain::encode(
+                tender_id,
+                expected_seq + 1 + i as i64,
+                command_id,
+                e,
+                &prev,
+                Some(&key),
+                &self.chain_key,
+            )?;
+            prev.clone_from(&row.hash);
+            self.insert_event(&txn, &row).await?;
+        }
+        let new_seq = expected_seq + events.len() as i64;
+        let q = Query::update()
+            .table(Tenders::Table)
+            .value(Tenders::Seq, new_seq)
+            .value(Tenders::LastHash, prev)
+            .and_where(Expr::col(Tenders::TenderId).eq(tender_id))
+            .and_where(Expr::col(Tenders::Seq).eq(expected_seq))
+            .to_owned();
+        if txn.execute(&q).await?.rows_affected() != 1 {
+            return Err(conflict());
+        }
+        txn.commit().await?;
+        self.cache.lock().await.remove(tender_id);
+        Ok(new_seq)
+    }
+}

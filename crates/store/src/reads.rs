@@ -1,0 +1,172 @@
+//! Reads: a tender's projection row (locked for a write on PostgreSQL), its event rows, and
+//! its state, from the cache when it is the committed head or else replayed from verified
+//! rows.
+
+use crate::chain::{self, EventRow};
+use crate::sql::{Events, Order, Tenders};
+use crate::{Result, Store, StoreError};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult};
+use serde::Serialize;
+use std::sync::Arc;
+use tenderflow_core::{Event, Tender, Workflow};
+
+/// A tender's projection row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+pub struct TenderRow {
+    /// Tender id.
+    pub tender_id: String,
+    /// The workflow version it pins.
+    pub workflow_sha256: String,
+    /// Current state.
+    pub state: String,
+    /// Events so far.
+    pub seq: i64,
+    /// Hash of the last event.
+    pub last_hash: String,
+    /// Bid deadline, ms.
+    pub deadline_ms: Option<i64>,
+}
+
+/// The columns of a [`TenderRow`].
+fn select_tenders() -> SelectStatement {
+    Query::select()
+        .columns([
+            Tenders::TenderId,
+            Tenders::WorkflowSha256,
+            Tenders::State,
+            Tenders::Seq,
+            Tenders::LastHash,
+            Tenders::DeadlineMs,
+        ])
+        .from(Tenders::Table)
+        .to_owned()
+}
+
+impl Store {
+    /// The tender's row, locked for this transaction on PostgreSQL so that concurrent
+    /// writers of one tender queue instead of failing and retrying. (SQLite's IMMEDIATE
+    /// transactions already serialise writers.)
+    pub(crate) async fn lock_tender(
+        &self,
+        txn: &DatabaseTransaction,
+        tender_id: &str,
+    ) -> Result<Option<TenderRow>> {
+        let mut q = select_tenders();
+        q.and_where(Expr::col(Tenders::TenderId).eq(tender_id));
+        if self.backend == DbBackend::Postgres {
+            q.lock(LockType::Update);
+        }
+        self.one(txn, &q).await
+    }
+
+    pub(crate) async fn tender_row_in<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tender_id: &str,
+    ) -> Result<Option<TenderRow>> {
+        let q = select_tenders()
+            .and_where(Expr::col(Tenders::TenderId).eq(tender_id))
+            .to_owned();
+        self.one(conn, &q).await
+    }
+
+    pub(crate) async fn tender_row(&self, tender_id: &str) -> Result<Option<TenderRow>> {
+        self.tender_row_in(&self.db, tender_id).await
+    }
+
+    /// The tender's row, or [`StoreError::NotFound`].
+    pub(crate) async fn existing_tender(&self, tender_id: &str) -> Result<TenderRow> {
+        self.tender_row(tender_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("tender `{tender_id}`")))
+    }
+
+    /// The projection row of every tender.
+    pub async fn tenders(&self) -> Result<Vec<TenderRow>> {
+        let q = select_tenders()
+            .order_by(Tenders::TenderId, Order::Asc)
+            .to_owned();
+        self.all(&self.db, &q).await
+    }
+
+    /// The tender's workflow and current state (replayed from its events, bids decrypted).
+    pub async fn load(&self, tender_id: &str) -> Result<(Arc<Workflow>, Tender)> {
+        let head = self.existing_tender(tender_id).await?;
+        let wf = self.workflow(&head.workflow_sha256).await?;
+        if let Some(t) = self.cached(&head).await {
+            return Ok((wf, t));
+        }
+        let t = self.replay_verified(&self.db, &head).await?;
+        Ok((wf, t))
+    }
+
+    /// The cached state, if it is the one at head `h`.
+    async fn cached(&self, h: &TenderRow) -> Option<Tender> {
+        let cache = self.cache.lock().await;
+        let c = cache.get(&h.tender_id)?;
+        (c.seq == h.seq && c.hash == h.last_hash).then(|| c.tender.clone())
+    }
+
+    /// The tender's state at the locked head `h`: the cached one if it is that head,
+    /// otherwise replayed from verified rows.
+    pub(crate) async fn state_at(
+        &self,
+        txn: &DatabaseTransaction,
+        h: &TenderRow,
+    ) -> Result<Tender> {
+        match self.cached(h).await {
+            Some(t) => Ok(t),
+            None => self.replay_verified(txn, h).await,
+        }
+    }
+
+    /// Event rows `first..=last` of a tender, read through `conn`.
+    pub(crate) async fn rows_in<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tender_id: &str,
+        first: i64,
+        last: i64,
+    ) -> Result<Vec<EventRow>> {
+        let q = Query::select()
+            .columns([
+                Events::TenderId,
+                Events::Seq,
+                Events::CommandId,
+                Events::ActorId,
+                Events::ActorRole,
+                Events::AtMs,
+                Events::Kind,
+                Events::Payload,
+                Events::PrevHash,
+                Events::Hash,
+            ])
+            .from(Events::Table)
+            .and_where(Expr::col(Events::TenderId).eq(tender_id))
+            .and_where(Expr::col(Events::Seq).gte(first))
+            .and_where(Expr::col(Events::Seq).lte(last))
+            .order_by(Events::Seq, Order::Asc)
+            .to_owned();
+        self.all(conn, &q).await
+    }
+
+    /// The stored rows of a tender's events (payloads as stored: bids sealed).
+    pub async fn event_rows(&self, tender_id: &str) -> Result<Vec<EventRow>> {
+        self.rows_in(&self.db, tender_id, 1, i64::MAX).await
+    }
+
+    /// Events `first..=last` of a tender, decrypted.
+    pub async fn events_between(
+        &self,
+        tender_id: &str,
+        first: i64,
+        last: i64,
+    ) -> Result<Vec<(i64, Event)>> {
+        let key = self.data_key_ro(&self.db, tender_id).await?;
+        let rows = self.rows_in(&self.db, tender_id, first, last).await?;
+        rows.iter()
+            .map(|r| Ok((r.seq, chain::decode(r, key.as_ref())?)))
+            .collect()
+    }
+}

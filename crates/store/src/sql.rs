@@ -1,0 +1,72 @@
+//! How the store talks to the database: statements are built with sea-query from the schema's
+//! identifiers (`tenderflow_migrations::schema`) for the backend in use; no SQL text is written
+//! by hand anywhere in the store. Rows come back through `FromQueryResult` structs whose field
+//! names are the columns, or [`get`] by identifier.
+
+use crate::{Result, Store, StoreError};
+use sea_orm::sea_query::{Expr, Iden, InsertStatement, IntoIden, Query};
+use sea_orm::{
+    ConnectionTrait, DbErr, FromQueryResult, QueryResult, SqlErr, StatementBuilder, Value,
+};
+
+pub(crate) use sea_orm::sea_query::Order;
+pub(crate) use tenderflow_migrations::schema::{
+    Accounts, Commands, Events, Outbox, Settings, TenderKeys, Tenders, Timers, Tokens, Workflows,
+};
+
+/// Whether a statement failed on a unique key (another writer, or a repeated id).
+pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// A column of a row, by its identifier.
+pub(crate) fn get<T: sea_orm::TryGetable>(row: &QueryResult, col: impl Iden) -> Result<T> {
+    row.try_get::<T>("", col.unquoted()).map_err(StoreError::Db)
+}
+
+/// A row as a `FromQueryResult` struct.
+pub(crate) fn decode_row<T: FromQueryResult>(r: &QueryResult) -> Result<T> {
+    T::from_query_result(r, "").map_err(StoreError::Db)
+}
+
+/// An INSERT of one row into `table`, given as (column, value) pairs so that columns and values
+/// cannot disagree in number or order.
+pub(crate) fn insert<T>(table: T, row: impl IntoIterator<Item = (T, Value)>) -> InsertStatement
+where
+    T: IntoIden + Copy + 'static,
+{
+    let (cols, values): (Vec<T>, Vec<Expr>) =
+        row.into_iter().map(|(c, v)| (c, Expr::from(v))).unzip();
+    Query::insert()
+        .into_table(table)
+        .columns(cols)
+        .values_panic(values)
+        .to_owned()
+}
+
+impl Store {
+    /// The first row of a query through `conn`.
+    pub(crate) async fn one<T: FromQueryResult, C: ConnectionTrait, S: StatementBuilder>(
+        &self,
+        conn: &C,
+        s: &S,
+    ) -> Result<Option<T>> {
+        conn.query_one(s)
+            .await?
+            .map(|r| decode_row::<T>(&r))
+            .transpose()
+    }
+
+    /// Every row of a query through `conn`.
+    pub(crate) async fn all<T: FromQueryResult, C: ConnectionTrait, S: StatementBuilder>(
+        &self,
+        conn: &C,
+        s: &S,
+    ) -> Result<Vec<T>> {
+        conn.query_all(s)
+            .await?
+            .iter()
+            .map(decode_row::<T>)
+            .collect()
+    }
+}

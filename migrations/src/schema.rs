@@ -1,0 +1,220 @@
+//! The schema's names: one identifier per table and column, used by the migrations that create
+//! them and by the store's statement builders that read and write them. A new column is one
+//! variant here, and every statement that must name it fails to compile until it does.
+
+use sea_orm_migration::prelude::*;
+
+/// Registered workflow definitions, by the SHA-256 of their file.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Workflows {
+    /// The table.
+    Table,
+    /// SHA-256 of the file (primary key).
+    Sha256,
+    /// The definition's id.
+    DefinitionId,
+    /// The definition's version.
+    Version,
+    /// The file it was registered from.
+    FileName,
+    /// The file's text.
+    Content,
+    /// Registered at, ms.
+    CreatedMs,
+    /// Who registered the version (an admin account, or `cli:<user>`).
+    RegisteredBy,
+    /// JSON list of what this version weakens against the one it replaces.
+    Weakened,
+}
+
+/// The projection: one row per tender.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Tenders {
+    /// The table.
+    Table,
+    /// Tender id (primary key).
+    TenderId,
+    /// The workflow version it pins.
+    WorkflowSha256,
+    /// Current state.
+    State,
+    /// Events so far (the head's sequence number).
+    Seq,
+    /// The head's hash.
+    LastHash,
+    /// Bid deadline, ms.
+    DeadlineMs,
+    /// Time of the last event, ms.
+    UpdatedMs,
+}
+
+/// The hash-chained event log.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Events {
+    /// The table.
+    Table,
+    /// Row id.
+    Id,
+    /// Tender.
+    TenderId,
+    /// Sequence number within the tender.
+    Seq,
+    /// The command that appended it.
+    CommandId,
+    /// Who acted.
+    ActorId,
+    /// In which role.
+    ActorRole,
+    /// When, ms.
+    AtMs,
+    /// Event kind.
+    Kind,
+    /// Payload (sealed for bids).
+    Payload,
+    /// The previous event's hash.
+    PrevHash,
+    /// This event's keyed hash.
+    Hash,
+}
+
+/// Command ids seen (idempotency), with the events they appended.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Commands {
+    /// The table.
+    Table,
+    /// The command id (primary key).
+    CommandId,
+    /// Tender.
+    TenderId,
+    /// First event appended.
+    FirstSeq,
+    /// Last event appended.
+    LastSeq,
+    /// Recorded at, ms.
+    CreatedMs,
+    /// SHA-256 of what the command id was first used for (method, path, body); a reuse of
+    /// the key for anything else is refused.
+    Fingerprint,
+}
+
+/// Each tender's data key, wrapped with the master key.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum TenderKeys {
+    /// The table.
+    Table,
+    /// Tender (primary key).
+    TenderId,
+    /// The wrapped key.
+    WrappedKey,
+}
+
+/// Durable timers: at most one per tender.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Timers {
+    /// The table.
+    Table,
+    /// Tender (primary key).
+    TenderId,
+    /// Timer kind.
+    Kind,
+    /// Due, ms.
+    DueMs,
+    /// The worker holding it.
+    ClaimedBy,
+    /// Its claim lasts until, ms.
+    ClaimedUntilMs,
+    /// Consecutive failures of this timer (not business refusals).
+    Failures,
+    /// The last failure, for administrators.
+    LastError,
+}
+
+/// The transactional outbox of messages.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Outbox {
+    /// The table.
+    Table,
+    /// Row id (the Message-ID derives from it).
+    Id,
+    /// Tender.
+    TenderId,
+    /// The event that caused it.
+    EventSeq,
+    /// Message kind.
+    Message,
+    /// Recipient kind (`account`).
+    RecipientKind,
+    /// Recipient id.
+    RecipientId,
+    /// `pending`, `sent` or `dead`.
+    Status,
+    /// Delivery attempts.
+    Attempts,
+    /// Next attempt not before, ms.
+    NextAttemptMs,
+    /// The last error.
+    LastError,
+    /// The worker holding it.
+    ClaimedBy,
+    /// Its claim lasts until, ms.
+    ClaimedUntilMs,
+    /// Queued at, ms.
+    CreatedMs,
+    /// Sent at, ms.
+    SentMs,
+}
+
+/// People and organisations that act and receive mail.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Accounts {
+    /// The table.
+    Table,
+    /// Account id (primary key).
+    Id,
+    /// Role.
+    Role,
+    /// Display name.
+    DisplayName,
+    /// Email address.
+    Email,
+    /// `zh-CN` or `en`.
+    Locale,
+    /// SHA-256 of the first token (kept for databases from before `tokens`).
+    TokenHash,
+    /// Created, ms.
+    CreatedMs,
+    /// When the account was disabled (its tokens stop working at once).
+    DisabledMs,
+}
+
+/// API tokens: several per account.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Tokens {
+    /// The table.
+    Table,
+    /// Public id of the token (shown in lists; the token itself is shown once).
+    Id,
+    /// The account.
+    AccountId,
+    /// SHA-256 of the token.
+    TokenHash,
+    /// What it is for.
+    Label,
+    /// Issued, ms.
+    CreatedMs,
+    /// Expires, ms.
+    ExpiresMs,
+    /// Revoked, ms.
+    RevokedMs,
+}
+
+/// Named settings of the installation (the master key's check value).
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Settings {
+    /// The table.
+    Table,
+    /// Setting name (primary key).
+    Name,
+    /// Its value.
+    Value,
+}
