@@ -30,7 +30,7 @@ fn config_file(db: &Db) -> std::path::PathBuf {
 
 #[tokio::test]
 async fn an_administrator_runs_a_tender_from_the_command_line() {
-    let db = Db::sqlite().await;
+    let db = Db::sqlite();
     let config = config_file(&db);
     let ok = |out: &std::process::Output| {
         assert!(
@@ -193,7 +193,7 @@ fn a_closed_pipe_is_not_a_panic() {
 /// A refusal by a rule exits 3 for every command that runs one (`tender create` too).
 #[tokio::test]
 async fn a_refusal_exits_3_for_create_as_for_run() {
-    let db = Db::sqlite().await;
+    let db = Db::sqlite();
     let config = config_file(&db);
     assert!(tf(&config, &["migrate"]).status.success());
     assert!(

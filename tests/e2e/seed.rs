@@ -8,24 +8,16 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use tenderflow_core::CommandBody;
 use tenderflow_core::scenario::{self, Params};
+use tenderflow_testkit::fixtures::seed_roles;
 
 fn people(params: &Params) -> Vec<(String, &'static str)> {
-    let mut p = vec![
-        (scenario::STAFF.to_owned(), "staff"),
-        (scenario::INSPECTOR.to_owned(), "inspector"),
-        ("root".to_owned(), "admin"),
-    ];
-    p.extend((0..params.bidders).map(|i| (scenario::bidder_id(i), "bidder")));
-    p.extend((0..params.evaluators).map(|i| (scenario::evaluator_id(i), "evaluator")));
+    let mut p = seed_roles(params.bidders, params.evaluators);
+    p.push(("root".to_owned(), "admin"));
     p
 }
 
 fn script(params: &Params) -> Vec<scenario::Step> {
-    let bytes = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../workflows/partner-recruitment.json"),
-    )
-    .expect("wf");
+    let bytes = tenderflow_testkit::workflow_bytes("partner-recruitment");
     let wf = tenderflow_core::load("partner-recruitment.json", &bytes).expect("wf");
     scenario::script(&wf, params)
 }

@@ -5,244 +5,14 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
-use std::sync::Arc;
 use tenderflow_api::{AppState, app};
-use tenderflow_core::scenario::{self, Params};
-use tenderflow_core::{CommandBody, Timestamp};
-use tenderflow_store::crypto::MasterKey;
-use tenderflow_store::{Account, Store};
+use tenderflow_core::scenario;
+use tenderflow_testkit::app::{spawn_app, spawn_app_with};
 use tower::ServiceExt;
-
-pub struct Env {
-    pub router: axum::Router,
-    pub store: Arc<Store>,
-    pub tokens: BTreeMap<String, String>,
-    pub steps: Vec<scenario::Step>,
-    _dir: Dir,
-}
-
-struct Dir(std::path::PathBuf);
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub async fn env(bidders: u32) -> Env {
-    env_with(bidders, false).await
-}
-
-async fn env_with(bidders: u32, group_commit: bool) -> Env {
-    let dir = std::env::temp_dir().join(format!("tenderflow-api-{}", uuid_like()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
-    let store = Arc::new(
-        Store::connect(&url, MasterKey::generate().expect("key"))
-            .await
-            .expect("store"),
-    );
-    let bytes = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../workflows/partner-recruitment.json"),
-    )
-    .expect("wf");
-    let sha = store
-        .register_workflow("partner-recruitment.json", &bytes)
-        .await
-        .expect("register")
-        .sha256;
-    let wf = store.workflow(&sha).await.expect("wf");
-    let params = Params {
-        bidders,
-        ..Params::default()
-    };
-    let steps = scenario::script(&wf, &params);
-    let mut tokens = BTreeMap::new();
-    let mut people = vec![
-        (scenario::STAFF.to_owned(), "staff"),
-        (scenario::INSPECTOR.to_owned(), "inspector"),
-        ("root".to_owned(), "admin"),
-        ("outsider".to_owned(), "bidder"),
-    ];
-    people.extend((0..bidders).map(|i| (scenario::bidder_id(i), "bidder")));
-    people.extend((0..params.evaluators).map(|i| (scenario::evaluator_id(i), "evaluator")));
-    people.push(("expert-99".to_owned(), "evaluator"));
-    for (id, role) in people {
-        let a = Account {
-            id: id.clone(),
-            role: role.into(),
-            display_name: id.clone(),
-            email: Some(format!("{id}@example.org")),
-            locale: "en".into(),
-        };
-        tokens.insert(id, store.create_account(&a).await.expect("account"));
-    }
-    let state = AppState::with_manual_clock(store.clone(), steps[0].at);
-    let state = if group_commit {
-        state.with_group_commit(64)
-    } else {
-        state
-    };
-    Env {
-        router: app(state),
-        store,
-        tokens,
-        steps,
-        _dir: Dir(dir),
-    }
-}
-
-fn uuid_like() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("t")
-            .as_nanos()
-    )
-}
-
-impl Env {
-    pub async fn call(
-        &self,
-        who: Option<&str>,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        self.raw(who, method, path, body.map(|b| b.to_string()), &[])
-            .await
-    }
-
-    pub async fn raw(
-        &self,
-        who: Option<&str>,
-        method: Method,
-        path: &str,
-        body: Option<String>,
-        headers: &[(&str, &str)],
-    ) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(w) = who {
-            req = req.header("authorization", format!("Bearer {}", self.tokens[w]));
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b)),
-            None => req.body(Body::empty()),
-        }
-        .expect("request");
-        let resp = self.router.clone().oneshot(req).await.expect("response");
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-        let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, v)
-    }
-
-    /// The ETag of a GET.
-    pub async fn etag(&self, who: &str, path: &str) -> Option<String> {
-        let req = Request::builder()
-            .uri(path)
-            .header("authorization", format!("Bearer {}", self.tokens[who]))
-            .body(Body::empty())
-            .expect("request");
-        let resp = self.router.clone().oneshot(req).await.expect("response");
-        resp.headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    }
-
-    pub async fn clock(&self, t: Timestamp) {
-        let (s, v) = self
-            .call(
-                Some("root"),
-                Method::POST,
-                "/admin/clock",
-                Some(json!({ "now": t })),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-    }
-
-    /// Plays the scenario through the HTTP API up to (not including) step `until`.
-    pub async fn play(&self, until: usize) {
-        self.play_from(0, until).await;
-    }
-
-    /// Plays steps `from..until`.
-    pub async fn play_from(&self, from: usize, until: usize) {
-        let tender = "T-2021";
-        for (i, step) in self.steps.iter().enumerate().take(until).skip(from) {
-            self.clock(step.at).await;
-            let who = step.command.actor.id.as_str();
-            let (status, v) = match &step.command.body {
-                CommandBody::CreateDraft { tender_id } => {
-                    self.call(
-                        Some(who),
-                        Method::POST,
-                        "/tenders",
-                        Some(json!({ "workflow": "partner-recruitment", "tender_id": tender_id })),
-                    )
-                    .await
-                }
-                // Timers fire when the clock passes them.
-                CommandBody::AdvanceTime => continue,
-                CommandBody::SubmitBid { content, .. } => {
-                    self.call(
-                        Some(who),
-                        Method::POST,
-                        &format!("/tenders/{tender}/bids"),
-                        Some(json!({ "content": content })),
-                    )
-                    .await
-                }
-                CommandBody::SubmitScores { bidder, sheet, .. } => {
-                    self.call(
-                        Some(who),
-                        Method::POST,
-                        &format!("/tenders/{tender}/scores"),
-                        Some(json!({ "bidder": bidder, "sheet": sheet })),
-                    )
-                    .await
-                }
-                CommandBody::SignOff { gate, content } => {
-                    self.call(
-                        Some(who),
-                        Method::POST,
-                        &format!("/tenders/{tender}/signoffs"),
-                        Some(json!({ "gate": gate, "content": content })),
-                    )
-                    .await
-                }
-                other => {
-                    self.call(
-                        Some(who),
-                        Method::POST,
-                        &format!("/tenders/{tender}/commands"),
-                        Some(serde_json::to_value(other).expect("ser")),
-                    )
-                    .await
-                }
-            };
-            assert!(
-                status.is_success(),
-                "step {i} {:?}: {status} {v}",
-                step.command.body.name()
-            );
-        }
-    }
-}
 
 #[tokio::test]
 async fn the_seed_case_runs_over_http() {
-    let e = env(18).await;
+    let e = spawn_app(18).await;
     e.play(e.steps.len()).await;
     let (s, v) = e
         .call(Some(scenario::STAFF), Method::GET, "/tenders/T-2021", None)
@@ -304,7 +74,7 @@ type Case<'a> = (
 
 #[tokio::test]
 async fn group_commit_gives_the_same_answers() {
-    let e = env_with(18, true).await;
+    let e = spawn_app_with(18, true).await;
     e.play(e.steps.len()).await;
     let (_, v) = e
         .call(Some(scenario::STAFF), Method::GET, "/tenders/T-2021", None)
@@ -312,7 +82,7 @@ async fn group_commit_gives_the_same_answers() {
     assert_eq!(v["state"], "awarded", "{v}");
     assert_eq!(v["awarded"].as_array().map(Vec::len), Some(7));
     // Concurrent bids on a fresh tender, a duplicate and a refused one among them.
-    let e = env_with(6, true).await;
+    let e = spawn_app_with(6, true).await;
     e.play(2).await;
     let mut handles = Vec::new();
     let e = std::sync::Arc::new(e);
@@ -359,7 +129,7 @@ async fn group_commit_gives_the_same_answers() {
 
 #[tokio::test]
 async fn bad_input_gets_its_status_and_code_and_changes_nothing() {
-    let e = env(3).await;
+    let e = spawn_app(3).await;
     e.play(3).await; // draft, publish, one bid
     let before = e.store.event_rows("T-2021").await.expect("rows");
     let outbox = e.store.outbox(None).await.expect("outbox").len();
@@ -423,7 +193,7 @@ async fn bad_input_gets_its_status_and_code_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_late_bid_is_refused_as_late() {
-    let e = env(3).await;
+    let e = spawn_app(3).await;
     e.play(2).await;
     let deadline = e
         .store
@@ -453,7 +223,7 @@ async fn a_late_bid_is_refused_as_late() {
 
 #[tokio::test]
 async fn idempotency_key_repeats_the_first_answer() {
-    let e = env(2).await;
+    let e = spawn_app(2).await;
     e.play(2).await;
     let bidder = scenario::bidder_id(0);
     let body = json!({ "content": { "organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 30, "feeMinor": 100 } }).to_string();
@@ -484,7 +254,7 @@ async fn idempotency_key_repeats_the_first_answer() {
 /// Every documented operation × every role: the status a role gets, before opening.
 #[tokio::test]
 async fn every_endpoint_for_every_role() {
-    let e = env(3).await;
+    let e = spawn_app(3).await;
     e.play(3).await;
     let (_, doc) = e.call(None, Method::GET, "/openapi.json", None).await;
     assert_eq!(doc["openapi"], "3.1.0");

@@ -1,19 +1,19 @@
 //! HTTP conventions and operations: problem details, readiness, accounts and tokens,
 //! query parameters and pagination, metrics.
 
-use crate::api::env;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tenderflow_core::scenario;
+use tenderflow_testkit::app::spawn_app;
 use tower::ServiceExt;
 
 /// Errors are RFC 9457 problem details with the stable code; a 401 says how to
 /// authenticate; /ready checks the database, migrations and master key; /version answers.
 #[tokio::test]
 async fn problems_ready_and_version() {
-    let e = env(1).await;
+    let e = spawn_app(1).await;
     let req = Request::builder()
         .uri("/me")
         .body(Body::empty())
@@ -77,7 +77,7 @@ async fn problems_ready_and_version() {
 /// token is refused on the very next request; other roles get 403.
 #[tokio::test]
 async fn admins_manage_accounts_and_tokens() {
-    let e = env(1).await;
+    let e = spawn_app(1).await;
     let (s, v) = e
         .call(Some(scenario::STAFF), Method::GET, "/accounts", None)
         .await;
@@ -177,7 +177,7 @@ async fn admins_manage_accounts_and_tokens() {
 /// Lists refuse unknown query parameters and page with a cursor.
 #[tokio::test]
 async fn lists_refuse_unknown_parameters_and_page_with_a_cursor() {
-    let e = env(1).await;
+    let e = spawn_app(1).await;
     e.play(2).await;
     for id in ["T-a", "T-b"] {
         let (s, v) = e
@@ -244,7 +244,7 @@ async fn lists_refuse_unknown_parameters_and_page_with_a_cursor() {
 /// the outbox and timer gauges, in the Prometheus text format.
 #[tokio::test]
 async fn metrics_count_requests_commands_and_queues() {
-    let e = env(2).await;
+    let e = spawn_app(2).await;
     e.play(3).await; // draft, publish, one bid
     let bad = json!({ "content": { "organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 5, "feeMinor": 100 } });
     let (s, _) = e

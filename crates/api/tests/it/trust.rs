@@ -1,18 +1,18 @@
 //! Regression tests of the trust issue's API items, named after their numbers.
 
-use crate::api::env;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tenderflow_core::CommandBody;
 use tenderflow_core::scenario;
 use tenderflow_store::Account;
+use tenderflow_testkit::app::spawn_app;
 
 /// Trust #8: an Idempotency-Key is bound to its account, tender and request; reusing it for
 /// another body, method or tender is `422 idempotency_key_reused` and writes nothing; keys of
 /// different accounts never collide.
 #[tokio::test]
 async fn trust_08_an_idempotency_key_is_bound_to_its_request() {
-    let mut e = env(2).await;
+    let mut e = spawn_app(2).await;
     e.play(2).await;
     for id in ["a:b", "a"] {
         let acc = Account {
@@ -120,7 +120,7 @@ async fn trust_08_an_idempotency_key_is_bound_to_its_request() {
 #[tokio::test]
 async fn trust_09_staff_read_no_scores_before_the_report_is_final() {
     // Eight bidders: the partner recruitment needs at least eight valid bids for seven places.
-    let e = env(8).await;
+    let e = spawn_app(8).await;
     let first_score = e
         .steps
         .iter()
@@ -175,7 +175,7 @@ async fn trust_09_staff_read_no_scores_before_the_report_is_final() {
 /// not others have bid.
 #[tokio::test]
 async fn trust_13_a_bidder_cannot_count_the_other_bids() {
-    let e = env(4).await;
+    let e = spawn_app(4).await;
     e.play(2).await; // draft, publish
     let bid = |fee: u32| json!({ "content": { "organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 30, "feeMinor": fee } });
     let me = scenario::bidder_id(0);
@@ -266,7 +266,7 @@ async fn trust_13_a_bidder_cannot_count_the_other_bids() {
 /// control character or a space in a path, body or query id is `400 invalid_id`.
 #[tokio::test]
 async fn trust_18_ids_are_validated_at_the_edge() {
-    let e = env(2).await;
+    let e = spawn_app(2).await;
     e.play(2).await;
     let staff = Some(scenario::STAFF);
     let bidder = scenario::bidder_id(0);

@@ -3,12 +3,9 @@
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use tenderflow_core::DefinitionErrorCode;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use tenderflow_testkit::repo_root as root;
 
 #[test]
 fn every_shipped_definition_is_valid() {

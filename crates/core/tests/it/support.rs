@@ -1,13 +1,11 @@
 //! Test harness: load a shipped definition, play commands through decide/apply.
 
-use std::path::Path;
 use std::sync::Arc;
 use tenderflow_core::scenario::{self, Params, Step};
 use tenderflow_core::{Command, Event, Rejection, Tender, Timestamp, Workflow, apply, decide};
 
 pub fn workflow(name: &str) -> Arc<Workflow> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../workflows/{name}.json"));
-    let bytes = std::fs::read(&path).expect("definition");
+    let bytes = tenderflow_testkit::workflow_bytes(name);
     Arc::new(tenderflow_core::load(name, &bytes).expect("valid definition"))
 }
 

@@ -3,4 +3,3 @@
 
 mod render;
 mod smtp;
-mod support;

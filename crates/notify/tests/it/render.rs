@@ -2,7 +2,6 @@
 //! seed case (and of side branches for amendments, objections, irregularities, cancellation
 //! and failure).
 
-use crate::support::workflow_bytes;
 use serde_json::json;
 use std::collections::BTreeMap;
 use tenderflow_core::definition::MessageKind;
@@ -12,6 +11,7 @@ use tenderflow_core::{
 };
 use tenderflow_notify::{Renderer, context};
 use tenderflow_store::Account;
+use tenderflow_testkit::workflow_bytes;
 
 struct Play {
     wf: Workflow,

@@ -1,7 +1,6 @@
 //! Delivery to a real SMTP server: every kind to the right people in their language; a server
 //! that stops partway loses nothing; 550 makes a dead letter; 451 is retried.
 
-use crate::support::{Smtp, header, workflow_bytes};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +9,8 @@ use tenderflow_core::{CommandBody, Timestamp};
 use tenderflow_notify::{Dispatcher, RetryPolicy, Transport};
 use tenderflow_store::crypto::MasterKey;
 use tenderflow_store::{Account, OutboxStatus, Store};
+use tenderflow_testkit::smtp::{Smtp, header};
+use tenderflow_testkit::workflow_bytes;
 
 async fn store() -> (Arc<Store>, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("tenderflow-notify-{}", uuid::Uuid::new_v4()));

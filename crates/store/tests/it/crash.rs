@@ -1,13 +1,13 @@
 //! A writer killed with SIGKILL in the middle of 1,000 bid submissions loses no acknowledged
 //! bid and leaves every chain verifiable.
 
-use crate::support::all;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use tenderflow_testkit::db::TestDb;
 
 #[tokio::test]
 async fn sigkill_mid_rush_loses_no_acknowledged_bid() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let key = db.master_hex.clone();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tenderflow-store-bench"))
             .args([

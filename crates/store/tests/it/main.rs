@@ -2,5 +2,4 @@
 
 mod crash;
 mod store;
-mod support;
 mod trust;

@@ -1,30 +1,20 @@
 //! The store's guarantees: one transaction per command, idempotency, optimistic concurrency,
 //! tamper evidence, sealed bids, durable timers, the outbox.
 
-use crate::support::{
-    TestDb, all, bid, bids, published, raw, register_seed, submit, workflow_bytes,
-};
 use std::collections::BTreeMap;
 use tenderflow_core::scenario::{self, Params};
 use tenderflow_core::{Actor, CommandBody, EventBody};
 use tenderflow_store::chain::ChainProblem;
-use tenderflow_store::{Account, OutboxStatus, Store, StoreError};
+use tenderflow_store::{OutboxStatus, Store, StoreError};
+use tenderflow_testkit::db::TestDb;
+use tenderflow_testkit::fixtures::{
+    account_in, bid, bids, published, register_seed, seed_roles, submit,
+};
+use tenderflow_testkit::workflow_bytes;
 
 async fn accounts(store: &Store, params: &Params) {
-    let mut all = vec![
-        (scenario::STAFF.to_owned(), "staff"),
-        (scenario::INSPECTOR.to_owned(), "inspector"),
-    ];
-    all.extend((0..params.bidders).map(|i| (scenario::bidder_id(i), "bidder")));
-    all.extend((0..params.evaluators).map(|i| (scenario::evaluator_id(i), "evaluator")));
-    for (id, role) in all {
-        let a = Account {
-            id: id.clone(),
-            role: role.into(),
-            display_name: id.clone(),
-            email: Some(format!("{id}@example.org")),
-            locale: "zh-CN".into(),
-        };
+    for (id, role) in seed_roles(params.bidders, params.evaluators) {
+        let a = account_in(&id, role, "zh-CN");
         store.create_account(&a).await.expect("account");
     }
 }
@@ -62,7 +52,7 @@ async fn play(db: &TestDb, params: &Params) -> String {
 
 #[tokio::test]
 async fn the_seed_case_runs_through_the_store_and_verifies() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let params = Params::default();
         accounts(&db.store, &params).await;
         let tender = play(&db, &params).await;
@@ -102,7 +92,7 @@ async fn the_seed_case_runs_through_the_store_and_verifies() {
 
 #[tokio::test]
 async fn a_repeated_command_id_appends_nothing_and_returns_the_first_result() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-idem").await;
         let first = db
             .store
@@ -128,7 +118,7 @@ async fn a_repeated_command_id_appends_nothing_and_returns_the_first_result() {
 
 #[tokio::test]
 async fn of_two_concurrent_appends_at_one_sequence_exactly_one_wins() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-race").await;
         let (_, tender) = db.store.load(&t).await.expect("load");
         let seq = tender.seq as i64;
@@ -167,7 +157,7 @@ async fn of_two_concurrent_appends_at_one_sequence_exactly_one_wins() {
 
 #[tokio::test]
 async fn concurrent_bids_from_many_clients_are_all_kept() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-rush").await;
         let mut handles = Vec::new();
         for i in 0..24 {
@@ -205,7 +195,7 @@ async fn concurrent_bids_from_many_clients_are_all_kept() {
 
 #[tokio::test]
 async fn a_rejected_command_writes_nothing() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-reject").await;
         let before = db.store.event_rows(&t).await.expect("rows");
         let late = db
@@ -240,7 +230,7 @@ async fn a_rejected_command_writes_nothing() {
 
 #[tokio::test]
 async fn sealed_bids_are_unreadable_at_rest_and_open_to_their_commitment() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-seal").await;
         let done = db
             .store
@@ -299,7 +289,7 @@ async fn sealed_bids_are_unreadable_at_rest_and_open_to_their_commitment() {
 
 #[tokio::test]
 async fn tampering_is_detected_and_located() {
-    for db in all().await {
+    for db in TestDb::all().await {
         for (name, sql, expect) in [
             (
                 "edit",
@@ -333,9 +323,12 @@ async fn tampering_is_detected_and_located() {
                 },
             ),
         ] {
-            raw(&db, "DELETE FROM events WHERE tender_id = 'T-tamper'").await;
-            raw(&db, "DELETE FROM tenders WHERE tender_id = 'T-tamper'").await;
-            raw(&db, "DELETE FROM commands WHERE tender_id = 'T-tamper'").await;
+            db.tamper("DELETE FROM events WHERE tender_id = 'T-tamper'")
+                .await;
+            db.tamper("DELETE FROM tenders WHERE tender_id = 'T-tamper'")
+                .await;
+            db.tamper("DELETE FROM commands WHERE tender_id = 'T-tamper'")
+                .await;
             let (t, at, _) = published(&db.store, "T-tamper").await;
             bids(&db.store, &t, at, 3, &format!("tamper-{name}-")).await;
             assert_eq!(
@@ -344,14 +337,13 @@ async fn tampering_is_detected_and_located() {
             );
             if name == "reorder" {
                 // Swapping two unique keys takes a detour through free values.
-                raw(
-                    &db,
+                db.tamper(
                     "UPDATE events SET seq = -seq WHERE tender_id = 'T-tamper' AND seq IN (5, 6)",
                 )
                 .await;
-                raw(&db, "UPDATE events SET seq = CASE seq WHEN -5 THEN 6 ELSE 5 END WHERE tender_id = 'T-tamper' AND seq IN (-5, -6)").await;
+                db.tamper("UPDATE events SET seq = CASE seq WHEN -5 THEN 6 ELSE 5 END WHERE tender_id = 'T-tamper' AND seq IN (-5, -6)").await;
             } else {
-                raw(&db, sql).await;
+                db.tamper(sql).await;
             }
             let report = db.store.verify(Some(&t)).await.expect("verify");
             assert_eq!(report[0].problem, Some(expect), "[{}] {name}", db.name);
@@ -361,7 +353,7 @@ async fn tampering_is_detected_and_located() {
 
 #[tokio::test]
 async fn deadlines_fire_once_even_with_two_workers() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-timer").await;
         bids(&db.store, &t, at, 3, "tb-").await;
         let deadline = db
@@ -409,7 +401,7 @@ async fn deadlines_fire_once_even_with_two_workers() {
 
 #[tokio::test]
 async fn workflows_are_immutable_versions() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let bytes = workflow_bytes("open-tender-prc");
         let a = db
             .store
@@ -447,7 +439,7 @@ async fn workflows_are_immutable_versions() {
 
 #[tokio::test]
 async fn the_outbox_claims_retries_and_dead_letters() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let params = Params {
             bidders: 2,
             ..Params::default()

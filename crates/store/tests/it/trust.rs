@@ -1,7 +1,6 @@
 //! Regression tests of the trust issue's store items, each named after its number; every one
 //! runs on SQLite and (when available) PostgreSQL.
 
-use crate::support::{TestDb, all, bids, published, raw, register_seed, submit, workflow_bytes};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -9,12 +8,15 @@ use tenderflow_core::scenario;
 use tenderflow_core::{Actor, Command, CommandBody, Timestamp};
 use tenderflow_store::clock::{Clock, Now};
 use tenderflow_store::{Request, Store, StoreError};
+use tenderflow_testkit::db::TestDb;
+use tenderflow_testkit::fixtures::{bids, published, register_seed, submit};
+use tenderflow_testkit::workflow_bytes;
 
 /// Trust #1: a batch that makes a tender's data key and also carries a repeated command id
 /// commits the key with the bids; a fresh process opens them.
 #[tokio::test]
 async fn trust_01_a_repeated_id_in_a_batch_never_loses_the_data_key() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-key").await;
         let (_, tender) = db.store.load(&t).await.expect("load");
         let publish_again = Request::new(
@@ -77,16 +79,13 @@ async fn trust_01_a_repeated_id_in_a_batch_never_loses_the_data_key() {
 /// backoff and shown to administrators.
 #[tokio::test]
 async fn trust_02_one_broken_tender_does_not_stop_other_deadlines() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (broken, _, deadline) = published(&db.store, "T-broken").await;
         let (ok1, _, _) = published(&db.store, "T-ok-1").await;
         let (ok2, _, _) = published(&db.store, "T-ok-2").await;
-        raw(
-            &db,
-            &format!(
-                "UPDATE events SET payload = 'not json' WHERE tender_id = '{broken}' AND seq = 3"
-            ),
-        )
+        db.tamper(&format!(
+            "UPDATE events SET payload = 'not json' WHERE tender_id = '{broken}' AND seq = 3"
+        ))
         .await;
         let worker = db.reopen().await;
         let fired = worker
@@ -135,7 +134,7 @@ impl Clock for Ticking {
 /// land (none refused with `clock_regression` for having read the time before the lock).
 #[tokio::test]
 async fn trust_03_concurrent_bids_are_never_refused_for_clock_regression() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-clock").await;
         let clock: Arc<dyn Clock> =
             Arc::new(Ticking(AtomicI64::new(at.plus_seconds(60).unix_millis())));
@@ -172,11 +171,9 @@ async fn trust_03_concurrent_bids_are_never_refused_for_clock_regression() {
 /// (never served under the pinned hash, never freezing the writer).
 #[tokio::test]
 async fn trust_06_a_tampered_workflow_row_is_refused() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-wf").await;
-        raw(
-            &db,
-            "UPDATE workflows SET content = replace(content, '\"minBidPeriod\"', '\"minBidPeriod\" ')",
+        db.tamper("UPDATE workflows SET content = replace(content, '\"minBidPeriod\"', '\"minBidPeriod\" ')",
         )
         .await;
         let fresh = db.reopen().await;
@@ -200,7 +197,7 @@ async fn trust_06_a_tampered_workflow_row_is_refused() {
 /// bid is sealed with it or fails to open.
 #[tokio::test]
 async fn trust_07_a_wrong_master_key_is_refused_at_start() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-mk").await;
         db.store
             .execute(&t, "bid-1", &submit("org-1", 1), at.plus_seconds(60))
@@ -214,7 +211,7 @@ async fn trust_07_a_wrong_master_key_is_refused_at_start() {
             db.name
         );
         // A database from before the check value: the key is tried on a stored tender key.
-        raw(&db, "DELETE FROM settings").await;
+        db.tamper("DELETE FROM settings").await;
         assert!(matches!(
             Store::connect(&db.url, other).await,
             Err(StoreError::WrongMasterKey(_))
@@ -228,7 +225,7 @@ async fn trust_07_a_wrong_master_key_is_refused_at_start() {
 /// tender is refused and writes nothing.
 #[tokio::test]
 async fn trust_08_a_reused_command_id_with_another_request_is_refused() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-fp").await;
         let (u, _, _) = published(&db.store, "T-fp-2").await;
         let mut first = Request::new(&t, "k", submit("org-1", 1), at.plus_seconds(60));
@@ -270,10 +267,9 @@ async fn trust_08_a_reused_command_id_with_another_request_is_refused() {
 async fn forge(db: &TestDb, tender: &str, seq: i64, edit: &str) {
     use tenderflow_store::chain::{self, ChainKey};
     let guess = ChainKey::of(&tenderflow_store::crypto::MasterKey::generate().expect("key"));
-    raw(
-        db,
-        &format!("UPDATE events SET payload = {edit} WHERE tender_id = '{tender}' AND seq = {seq}"),
-    )
+    db.tamper(&format!(
+        "UPDATE events SET payload = {edit} WHERE tender_id = '{tender}' AND seq = {seq}"
+    ))
     .await;
     let rows = db.store.event_rows(tender).await.expect("rows");
     let mut prev = rows
@@ -283,13 +279,12 @@ async fn forge(db: &TestDb, tender: &str, seq: i64, edit: &str) {
     for mut row in rows.into_iter().filter(|r| r.seq >= seq) {
         row.prev_hash = prev.clone();
         row.hash = chain::row_hash(&row, &guess).expect("hash");
-        raw(db, &format!("UPDATE events SET prev_hash = '{}', hash = '{}' WHERE tender_id = '{tender}' AND seq = {}", row.prev_hash, row.hash, row.seq)).await;
+        db.tamper(&format!("UPDATE events SET prev_hash = '{}', hash = '{}' WHERE tender_id = '{tender}' AND seq = {}", row.prev_hash, row.hash, row.seq)).await;
         prev = row.hash;
     }
-    raw(
-        db,
-        &format!("UPDATE tenders SET last_hash = '{prev}' WHERE tender_id = '{tender}'"),
-    )
+    db.tamper(&format!(
+        "UPDATE tenders SET last_hash = '{prev}' WHERE tender_id = '{tender}'"
+    ))
     .await;
 }
 
@@ -298,7 +293,7 @@ async fn forge(db: &TestDb, tender: &str, seq: i64, edit: &str) {
 #[tokio::test]
 async fn trust_15_the_chain_is_keyed_and_checked_against_published_heads() {
     use tenderflow_store::chain::ChainProblem;
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-forge").await;
         bids(&db.store, &t, at, 3, "b").await;
         assert_eq!(db.store.verify(Some(&t)).await.expect("v")[0].problem, None);
@@ -349,7 +344,7 @@ async fn trust_15_the_chain_is_keyed_and_checked_against_published_heads() {
         );
     }
     // Truncation with a rewound head passes the chain check but not the published heads.
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-trunc").await;
         db.store
             .execute(&t, "b0", &submit("org-0", 10), at.plus_seconds(60))
@@ -357,15 +352,13 @@ async fn trust_15_the_chain_is_keyed_and_checked_against_published_heads() {
             .expect("bid");
         let head = db.store.chain_head(&t).await.expect("head");
         let prev = db.store.event_rows(&t).await.expect("rows")[3].hash.clone();
-        raw(
-            &db,
-            &format!("DELETE FROM events WHERE tender_id = '{t}' AND seq = 5"),
-        )
+        db.tamper(&format!(
+            "DELETE FROM events WHERE tender_id = '{t}' AND seq = 5"
+        ))
         .await;
-        raw(
-            &db,
-            &format!("UPDATE tenders SET seq = 4, last_hash = '{prev}' WHERE tender_id = '{t}'"),
-        )
+        db.tamper(&format!(
+            "UPDATE tenders SET seq = 4, last_hash = '{prev}' WHERE tender_id = '{t}'"
+        ))
         .await;
         assert_eq!(db.store.verify(Some(&t)).await.expect("v")[0].problem, None);
         let against = db.store.verify_against(&[head]).await.expect("against");
@@ -389,12 +382,11 @@ async fn trust_15_the_chain_is_keyed_and_checked_against_published_heads() {
 #[tokio::test]
 async fn trust_16_verify_checks_the_projection_against_the_replay() {
     use tenderflow_store::chain::ChainProblem;
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, _, _) = published(&db.store, "T-proj").await;
-        raw(
-            &db,
-            &format!("UPDATE tenders SET state = 'awarded' WHERE tender_id = '{t}'"),
-        )
+        db.tamper(&format!(
+            "UPDATE tenders SET state = 'awarded' WHERE tender_id = '{t}'"
+        ))
         .await;
         let report = db.store.verify(Some(&t)).await.expect("verify");
         assert!(
@@ -403,7 +395,7 @@ async fn trust_16_verify_checks_the_projection_against_the_replay() {
             db.name,
             report[0].problem
         );
-        raw(&db, &format!("UPDATE tenders SET state = 'announced', deadline_ms = deadline_ms + 86400000 WHERE tender_id = '{t}'")).await;
+        db.tamper(&format!("UPDATE tenders SET state = 'announced', deadline_ms = deadline_ms + 86400000 WHERE tender_id = '{t}'")).await;
         let report = db.store.verify(Some(&t)).await.expect("verify");
         assert!(
             matches!(&report[0].problem, Some(ChainProblem::Projection { field, .. }) if field == "deadline_ms"),
@@ -424,14 +416,14 @@ async fn trust_16_verify_checks_the_projection_against_the_replay() {
 #[tokio::test]
 async fn trust_17_a_tampered_tender_is_refused_not_served() {
     use tenderflow_store::chain::ChainProblem;
-    for db in all().await {
+    for db in TestDb::all().await {
         let (t, at, _) = published(&db.store, "T-tamper17").await;
         db.store
             .execute(&t, "b0", &submit("org-0", 10), at.plus_seconds(60))
             .await
             .expect("bid");
         // A sealed bid row edited in place.
-        raw(&db, &format!("UPDATE events SET payload = replace(payload, '\"sealed\":\"', '\"sealed\":\"AAAA') WHERE tender_id = '{t}' AND seq = 5")).await;
+        db.tamper(&format!("UPDATE events SET payload = replace(payload, '\"sealed\":\"', '\"sealed\":\"AAAA') WHERE tender_id = '{t}' AND seq = 5")).await;
         let fresh = db.reopen().await;
         match fresh.load(&t).await {
             Err(StoreError::Integrity { tender_id, problem }) => {
@@ -456,7 +448,7 @@ async fn trust_17_a_tampered_tender_is_refused_not_served() {
 /// database, the same on every backend; nothing is written.
 #[tokio::test]
 async fn trust_18_bad_account_fields_are_refused_on_every_backend() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let good = tenderflow_store::Account {
             id: "org-x".into(),
             role: "bidder".into(),
@@ -496,7 +488,7 @@ async fn trust_18_bad_account_fields_are_refused_on_every_backend() {
 /// amendment reaches each bidder once although two audiences name them.
 #[tokio::test]
 async fn trust_20_no_release_for_an_unannounced_draft_and_one_mail_per_person() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let rec = register_seed(&db.store).await;
         let staff = Actor::new(scenario::STAFF, "staff").expect("staff");
         let at = Timestamp::parse("2026-01-05T09:00:00+08:00").expect("t");
@@ -578,7 +570,7 @@ async fn trust_20_no_release_for_an_unannounced_draft_and_one_mail_per_person() 
 /// versions is refused), and its records and OCDS name the version's hash.
 #[tokio::test]
 async fn trust_12_definition_versions_are_exact_recorded_and_weakenings_flagged() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let v1 = db
             .store
             .register_workflow_by(
@@ -649,7 +641,7 @@ async fn trust_12_definition_versions_are_exact_recorded_and_weakenings_flagged(
 /// disabling take effect on the very next authentication, on every backend.
 #[tokio::test]
 async fn tokens_revoke_rotate_expire_and_disable_at_once() {
-    for db in all().await {
+    for db in TestDb::all().await {
         let s = &db.store;
         let first = s
             .create_account(&tenderflow_store::Account {

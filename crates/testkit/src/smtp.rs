@@ -1,28 +1,23 @@
-//! Test support: the seed case through the core, and an aiosmtpd server per test.
+//! A real SMTP server for tests: aiosmtpd (PyPI) on a free loopback port, storing each message
+//! it accepts as a file (`smtp_server.py`). Never a hand-written fake.
 
+use crate::{TempDir, skip};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-pub fn require_services() -> bool {
-    std::env::var("TENDERFLOW_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
-}
-
-pub fn workflow_bytes(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../workflows/{name}.json")),
-    )
-    .expect("definition")
-}
-
-/// A real SMTP server (aiosmtpd) on a free loopback port, storing messages in a directory.
+/// A running aiosmtpd; stopped when dropped.
+#[derive(Debug)]
 pub struct Smtp {
+    /// Its port on 127.0.0.1.
     pub port: u16,
-    pub dir: PathBuf,
+    /// Where it writes messages.
+    pub dir: TempDir,
     child: Option<Child>,
 }
 
-fn free_port() -> u16 {
+/// A port nobody listens on now.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -31,34 +26,34 @@ fn free_port() -> u16 {
 }
 
 impl Smtp {
-    /// Starts the server, or returns `None` (saying so) when aiosmtpd is not installed.
+    /// Starts the server, or returns `None` (a printed skip) when aiosmtpd is not installed.
     pub fn start() -> Option<Self> {
-        let ok = Command::new("python3")
+        let installed = Command::new("python3")
             .args(["-c", "import aiosmtpd"])
             .status()
             .is_ok_and(|s| s.success());
-        if !ok {
-            assert!(
-                !require_services(),
-                "aiosmtpd is required in CI (python3 -m pip install aiosmtpd)"
+        if !installed {
+            skip(
+                "SMTP",
+                "aiosmtpd is not installed (python3 -m pip install aiosmtpd)",
             );
-            println!("skipped SMTP: aiosmtpd is not installed (python3 -m pip install aiosmtpd)");
             return None;
         }
-        let dir = std::env::temp_dir().join(format!("tenderflow-smtp-{}", uuid::Uuid::new_v4()));
         let mut s = Self {
             port: free_port(),
-            dir,
+            dir: TempDir::new("smtp"),
             child: None,
         };
         s.restart();
         Some(s)
     }
 
+    /// Its URL (`smtp://127.0.0.1:PORT`).
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
+    /// Stops the server (messages stay).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
@@ -66,13 +61,14 @@ impl Smtp {
         }
     }
 
+    /// (Re)starts the server on the same port and directory.
     pub fn restart(&mut self) {
         self.stop();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp_server.py");
         let mut child = Command::new("python3")
             .arg(script)
             .arg(self.port.to_string())
-            .arg(&self.dir)
+            .arg(self.dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -88,25 +84,32 @@ impl Smtp {
     /// Messages received so far (raw RFC 5322 text).
     pub fn messages(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(&self.dir) {
-            for e in rd.flatten() {
-                let p = e.path();
-                // `.name.eml` is a message still being written (the server renames it when
-                // complete).
-                let complete = !e.file_name().to_string_lossy().starts_with('.');
-                if complete && p.extension().is_some_and(|x| x == "eml") {
-                    out.push(std::fs::read_to_string(p).expect("read"));
-                }
+        for e in std::fs::read_dir(self.dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            // `.name.eml` is a message still being written (renamed when complete).
+            let complete = !e.file_name().to_string_lossy().starts_with('.');
+            if complete && e.path().extension().is_some_and(|x| x == "eml") {
+                out.push(std::fs::read_to_string(e.path()).expect("read"));
             }
         }
         out
+    }
+
+    /// The Message-IDs of the messages received so far.
+    pub fn message_ids(&self) -> Vec<String> {
+        self.messages()
+            .iter()
+            .filter_map(|m| header(m, "Message-ID"))
+            .collect()
     }
 }
 
 impl Drop for Smtp {
     fn drop(&mut self) {
         self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -1,0 +1,215 @@
+//! The API in process (the router without a socket) over a store on SQLite with the seed
+//! case's accounts, in zero2prod's `spawn_app` shape: requests go through the same router
+//! `tenderflow serve` runs.
+
+use crate::TempDir;
+use crate::fixtures::{account, seed_people};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tenderflow_api::{AppState, app};
+use tenderflow_core::scenario::{self, Params};
+use tenderflow_core::{CommandBody, Timestamp};
+use tenderflow_store::Store;
+use tenderflow_store::crypto::MasterKey;
+use tower::ServiceExt;
+
+/// The app, its store, every seed account's token and the seed script.
+#[derive(Debug)]
+pub struct TestApp {
+    /// The router.
+    pub router: axum::Router,
+    /// The store under it.
+    pub store: Arc<Store>,
+    /// Bearer tokens by account id.
+    pub tokens: BTreeMap<String, String>,
+    /// The seed case's script.
+    pub steps: Vec<scenario::Step>,
+    _dir: TempDir,
+}
+
+/// The app with `bidders` bidders, on a manual clock at the script's start.
+pub async fn spawn_app(bidders: u32) -> TestApp {
+    spawn_app_with(bidders, false).await
+}
+
+/// [`spawn_app`], with group commit on or off.
+pub async fn spawn_app_with(bidders: u32, group_commit: bool) -> TestApp {
+    let dir = TempDir::new("api");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("db.sqlite").display()
+    );
+    let store = Arc::new(
+        Store::connect(&url, MasterKey::generate().expect("key"))
+            .await
+            .expect("store"),
+    );
+    let sha = crate::fixtures::register_seed(&store).await.sha256;
+    let wf = store.workflow(&sha).await.expect("wf");
+    let params = Params {
+        bidders,
+        ..Params::default()
+    };
+    let steps = scenario::script(&wf, &params);
+    let mut tokens = BTreeMap::new();
+    for (id, role) in seed_people(bidders, params.evaluators) {
+        let token = store
+            .create_account(&account(&id, role))
+            .await
+            .expect("account");
+        tokens.insert(id, token);
+    }
+    let state = AppState::with_manual_clock(store.clone(), steps[0].at);
+    let state = if group_commit {
+        state.with_group_commit(64)
+    } else {
+        state
+    };
+    TestApp {
+        router: app(state),
+        store,
+        tokens,
+        steps,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub async fn call(
+        &self,
+        who: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.raw(who, method, path, body.map(|b| b.to_string()), &[])
+            .await
+    }
+
+    pub async fn raw(
+        &self,
+        who: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(w) = who {
+            req = req.header("authorization", format!("Bearer {}", self.tokens[w]));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b)),
+            None => req.body(Body::empty()),
+        }
+        .expect("request");
+        let resp = self.router.clone().oneshot(req).await.expect("response");
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, v)
+    }
+
+    /// The ETag of a GET.
+    pub async fn etag(&self, who: &str, path: &str) -> Option<String> {
+        let req = Request::builder()
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.tokens[who]))
+            .body(Body::empty())
+            .expect("request");
+        let resp = self.router.clone().oneshot(req).await.expect("response");
+        resp.headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    pub async fn clock(&self, t: Timestamp) {
+        let (s, v) = self
+            .call(
+                Some("root"),
+                Method::POST,
+                "/admin/clock",
+                Some(json!({ "now": t })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+
+    /// Plays the scenario through the HTTP API up to (not including) step `until`.
+    pub async fn play(&self, until: usize) {
+        self.play_from(0, until).await;
+    }
+
+    /// Plays steps `from..until`.
+    pub async fn play_from(&self, from: usize, until: usize) {
+        let tender = "T-2021";
+        for (i, step) in self.steps.iter().enumerate().take(until).skip(from) {
+            self.clock(step.at).await;
+            let who = step.command.actor.id.as_str();
+            let (status, v) = match &step.command.body {
+                CommandBody::CreateDraft { tender_id } => {
+                    self.call(
+                        Some(who),
+                        Method::POST,
+                        "/tenders",
+                        Some(json!({ "workflow": "partner-recruitment", "tender_id": tender_id })),
+                    )
+                    .await
+                }
+                // Timers fire when the clock passes them.
+                CommandBody::AdvanceTime => continue,
+                CommandBody::SubmitBid { content, .. } => {
+                    self.call(
+                        Some(who),
+                        Method::POST,
+                        &format!("/tenders/{tender}/bids"),
+                        Some(json!({ "content": content })),
+                    )
+                    .await
+                }
+                CommandBody::SubmitScores { bidder, sheet, .. } => {
+                    self.call(
+                        Some(who),
+                        Method::POST,
+                        &format!("/tenders/{tender}/scores"),
+                        Some(json!({ "bidder": bidder, "sheet": sheet })),
+                    )
+                    .await
+                }
+                CommandBody::SignOff { gate, content } => {
+                    self.call(
+                        Some(who),
+                        Method::POST,
+                        &format!("/tenders/{tender}/signoffs"),
+                        Some(json!({ "gate": gate, "content": content })),
+                    )
+                    .await
+                }
+                other => {
+                    self.call(
+                        Some(who),
+                        Method::POST,
+                        &format!("/tenders/{tender}/commands"),
+                        Some(serde_json::to_value(other).expect("ser")),
+                    )
+                    .await
+                }
+            };
+            assert!(
+                status.is_success(),
+                "step {i} {:?}: {status} {v}",
+                step.command.body.name()
+            );
+        }
+    }
+}
