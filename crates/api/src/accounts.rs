@@ -2,12 +2,13 @@
 //! change emails, issue, list, rotate and revoke tokens (the store does the work).
 
 use crate::AppState;
-use crate::extract::{Body, Caller, Id, R, require};
+use crate::extract::{Body, Caller, Id, R};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tenderflow_app::roles::ADMIN;
 use tenderflow_store::Account;
 
 #[derive(Deserialize)]
@@ -27,7 +28,7 @@ fn default_locale() -> String {
 }
 
 pub(crate) async fn list_accounts(State(s): State<AppState>, caller: Caller) -> R<Json<Value>> {
-    require(&caller, &["admin"])?;
+    caller.require(&[ADMIN])?;
     Ok(Json(json!({ "accounts": s.store.accounts().await? })))
 }
 
@@ -36,7 +37,7 @@ pub(crate) async fn create_account(
     caller: Caller,
     Body(b): Body<NewAccount>,
 ) -> R<(StatusCode, Json<Value>)> {
-    require(&caller, &["admin"])?;
+    caller.require(&[ADMIN])?;
     let token = s
         .store
         .create_account(&Account {
@@ -58,7 +59,7 @@ pub(crate) async fn disable_account(
     caller: Caller,
     Id(id): Id,
 ) -> R<Json<Value>> {
-    require(&caller, &["admin"])?;
+    caller.require(&[ADMIN])?;
     s.store.set_account_disabled(&id, true).await?;
     Ok(Json(json!({ "id": id, "disabled": true })))
 }
@@ -68,7 +69,7 @@ pub(crate) async fn enable_account(
     caller: Caller,
     Id(id): Id,
 ) -> R<Json<Value>> {
-    require(&caller, &["admin"])?;
+    caller.require(&[ADMIN])?;
     s.store.set_account_disabled(&id, false).await?;
     Ok(Json(json!({ "id": id, "disabled": false })))
 }
@@ -85,7 +86,7 @@ pub(crate) async fn set_email(
     Id(id): Id,
     Body(b): Body<EmailBody>,
 ) -> R<Json<Value>> {
-    require(&caller, &["admin"])?;
+    caller.require(&[ADMIN])?;
     s.store.set_account_email(&id, b.email.as_deref()).await?;
     Ok(Json(json!({ "id": id, "email": b.email })))
 }
@@ -95,7 +96,7 @@ pub(crate) async fn list_tokens(
     caller: Caller,
     Id(id): Id,
 ) -> R<Json<Value>> {
-    require(&caller, &["admin"])?;
+    caller.require(&[ADMIN])?;
     Ok(Json(json!({ "tokens": s.store.tokens(&id).await? })))
 }
 
@@ -113,7 +114,7 @@ pub(crate) async fn issue_token(
     Id(id): Id,
     Body(b): Body<TokenBody>,
 ) -> R<(StatusCode, Json<Value>)> {
-    require(&caller, &["admin"])?;
+    caller.require(&[ADMIN])?;
     let issued = s.store.issue_token(&id, &b.label, b.expires_days).await?;
     Ok((StatusCode::CREATED, Json(json!(issued))))
 }
@@ -123,7 +124,7 @@ pub(crate) async fn revoke_token(
     caller: Caller,
     Id(id): Id,
 ) -> R<Json<Value>> {
-    require(&caller, &["admin"])?;
+    caller.require(&[ADMIN])?;
     Ok(Json(json!(s.store.revoke_token(&id).await?)))
 }
 
@@ -132,6 +133,6 @@ pub(crate) async fn rotate_token(
     caller: Caller,
     Id(id): Id,
 ) -> R<Json<Value>> {
-    require(&caller, &["admin"])?;
+    caller.require(&[ADMIN])?;
     Ok(Json(json!(s.store.rotate_token(&id).await?)))
 }

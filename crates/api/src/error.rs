@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use tenderflow_app::AppError;
 use tenderflow_core::RejectionCode;
 use tenderflow_store::StoreError;
 
@@ -162,6 +163,41 @@ impl From<StoreError> for ApiError {
             }
             StoreError::AccountExists { .. } => {
                 Self::new(StatusCode::CONFLICT, "account_exists", text.clone())
+            }
+            other => {
+                tracing::error!(error = %other, "internal error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "an internal error occurred; it has been logged",
+                )
+            }
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Store(e) => e.into(),
+            AppError::Forbidden(m) => Self::forbidden(m),
+            AppError::NotFound(m) => Self::not_found(m),
+            AppError::Invalid { code, message } => {
+                let mut e = Self::bad_request(code, message);
+                if code == "invalid_id" {
+                    e.details = json!({ "pattern": tenderflow_core::ids::ID_PATTERN });
+                }
+                e
+            }
+            AppError::NotNow { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            AppError::Stale { current } => {
+                let mut e = Self::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "precondition_failed",
+                    "the tender has changed since you loaded it; reload it and try again",
+                );
+                e.details = json!({ "current": current });
+                e
             }
             other => {
                 tracing::error!(error = %other, "internal error");

@@ -10,15 +10,17 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use tenderflow_core::Actor;
-use tenderflow_store::Account;
 
 pub(crate) type R<T> = Result<T, ApiError>;
 
-/// The authenticated caller.
-pub struct Caller {
-    pub(crate) account: Account,
-    pub(crate) actor: Actor,
+/// The authenticated caller (the application's [`tenderflow_app::Caller`]).
+pub struct Caller(pub tenderflow_app::Caller);
+
+impl std::ops::Deref for Caller {
+    type Target = tenderflow_app::Caller;
+    fn deref(&self) -> &tenderflow_app::Caller {
+        &self.0
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -31,13 +33,12 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(ApiError::unauthorized)?;
-        let account = state
-            .store
+        let caller = state
+            .app
             .authenticate(token.trim())
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        let actor = Actor::new(&account.id, &account.role).ok_or_else(ApiError::unauthorized)?;
-        Ok(Self { account, actor })
+        Ok(Self(caller))
     }
 }
 
@@ -84,14 +85,6 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for Params<T> {
     }
 }
 
-/// A page size: 1–1000, 100 by default.
-pub(crate) fn page_size(limit: Option<usize>) -> R<usize> {
-    match limit.unwrap_or(100) {
-        n @ 1..=1000 => Ok(n),
-        _ => Err(ApiError::bad_request("invalid_query", "limit is 1–1000")),
-    }
-}
-
 /// A lot id from a body, checked like every id.
 pub(crate) fn lot(l: Option<String>) -> R<Option<String>> {
     if let Some(l) = &l {
@@ -128,17 +121,5 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
             )),
             Err(e) => Err(ApiError::bad_request("invalid_body", e.body_text())),
         }
-    }
-}
-
-pub(crate) fn require(caller: &Caller, roles: &[&str]) -> R<()> {
-    if roles.contains(&caller.account.role.as_str()) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "role `{}` may not do this; allowed: {}",
-            caller.account.role,
-            roles.join(", ")
-        )))
     }
 }

@@ -44,7 +44,7 @@ pub(crate) async fn metrics(
         .await?
         .len() as f64;
     let stuck = s.store.stuck_timers().await?.len() as f64;
-    let now = s.clock.now();
+    let now = s.store.now();
     let lag = s
         .store
         .oldest_due_timer(now)

@@ -356,10 +356,7 @@ pub async fn outbox(config: &Config, cmd: OutboxCmd) -> anyhow::Result<ExitCode>
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    now().unix_millis()
 }
 
 /// Fires due timers and delivers the outbox until Ctrl-C.
@@ -372,19 +369,12 @@ pub async fn worker(config: &Config) -> anyhow::Result<ExitCode> {
         &config.mail_from,
         &name,
     )?;
-    let timers = crate::serve::timer_loop(
-        store.clone(),
-        std::sync::Arc::new(tenderflow_api::SystemClock),
-        name.clone(),
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-        },
-    );
+    let app = tenderflow_app::App::new(store);
     println!("worker {name}: firing timers and delivering mail; Ctrl-C stops");
-    tokio::select! {
-        () = timers => {}
-        () = dispatcher.run(async { let _ = tokio::signal::ctrl_c().await; }, now_ms) => {}
-    }
+    tenderflow_app::background::run(&app, Some(&dispatcher), &name, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -413,45 +403,18 @@ pub async fn export(config: &Config, cmd: ExportCmd) -> anyhow::Result<ExitCode>
         ),
         None => None,
     };
-    let store = config.store().await?;
-    let opts = config.ocds_options();
-    let ids: Vec<String> = match tender {
-        Some(t) => vec![t],
-        None => store
-            .tenders()
-            .await?
-            .into_iter()
-            .map(|t| t.tender_id)
-            .collect(),
-    };
-    let mut releases = Vec::new();
-    for id in &ids {
-        releases.extend(
-            store
-                .ocds_releases(id, &opts)
-                .await?
-                .into_iter()
-                .filter(|r| {
-                    since.is_none_or(|s| {
-                        r["date"]
-                            .as_str()
-                            .and_then(tenderflow_core::Timestamp::parse)
-                            .is_some_and(|d| d >= s)
-                    })
-                }),
-        );
-    }
-    let published = tenderflow_core::Timestamp::from_unix_millis(now_ms())
-        .unwrap_or(tenderflow_core::Timestamp::EPOCH);
-    let n = releases.len();
-    let pkg = tenderflow_core::ocds::package(releases, &opts, published);
+    let app = tenderflow_app::App::new(config.store().await?).with_ocds(config.ocds_options());
+    let releases = app.ocds_releases(tender.as_deref(), since).await?;
+    let tenders: std::collections::BTreeSet<&str> =
+        releases.iter().filter_map(|r| r["ocid"].as_str()).collect();
+    let (n, t) = (releases.len(), tenders.len());
+    let pkg = app.ocds_package(releases);
     let text = serde_json::to_string_pretty(&pkg)?;
     match out {
         Some(path) => {
             std::fs::write(&path, text)?;
             eprintln!(
-                "{n} releases of {} tender(s) written to {}",
-                ids.len(),
+                "{n} releases of {t} tender(s) written to {}",
                 path.display()
             );
         }
@@ -460,9 +423,10 @@ pub async fn export(config: &Config, cmd: ExportCmd) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
+/// The CLI's clock (the system's).
 fn now() -> tenderflow_core::Timestamp {
-    tenderflow_core::Timestamp::from_unix_millis(now_ms())
-        .unwrap_or(tenderflow_core::Timestamp::EPOCH)
+    use tenderflow_store::clock::Clock;
+    tenderflow_store::clock::SystemClock.now()
 }
 
 /// The actor of an existing account.

@@ -58,10 +58,8 @@ fn temp_sqlite() -> anyhow::Result<(String, std::path::PathBuf)> {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    use tenderflow_store::clock::Clock;
+    tenderflow_store::clock::SystemClock.now().unix_millis()
 }
 
 fn percentile(sorted: &[u128], q: f64) -> f64 {
@@ -101,12 +99,7 @@ async fn http(
             (u, Some(d))
         }
     };
-    let store = Arc::new(Store::connect(&url, MasterKey::generate()?).await?);
-    let sha = store
-        .register_workflow("partner-recruitment.json", crate::workflow::SHIPPED[0].1)
-        .await?
-        .sha256;
-    let wf = store.workflow(&sha).await?;
+    let wf = tenderflow_core::load("partner-recruitment.json", crate::workflow::SHIPPED[0].1)?;
     let per_tender = 100usize;
     let tenders = bids.div_ceil(per_tender);
     let steps = scenario::script(
@@ -116,13 +109,30 @@ async fn http(
             ..Params::default()
         },
     );
-    let state =
-        tenderflow_api::AppState::with_manual_clock(store.clone(), steps[1].at.plus_seconds(60));
-    let state = if group_commit {
-        state.with_group_commit(256)
+    // The one clock, stopped a minute into the bid period: every bid is decided then.
+    let clock = Arc::new(tenderflow_store::clock::ManualClock::new(
+        steps[1].at.plus_seconds(60),
+    ));
+    let store = Arc::new(
+        Store::connect_with(
+            &url,
+            MasterKey::generate()?,
+            clock.clone(),
+            tenderflow_store::Tuning::default(),
+        )
+        .await?,
+    );
+    let sha = store
+        .register_workflow("partner-recruitment.json", crate::workflow::SHIPPED[0].1)
+        .await?
+        .sha256;
+    let app = tenderflow_app::App::with_manual_clock(store.clone(), clock);
+    let app = if group_commit {
+        app.with_group_commit(256)
     } else {
-        state
+        app
     };
+    let state = tenderflow_api::AppState::new(app);
     let mut tokens = Vec::with_capacity(per_tender);
     for i in 0..per_tender {
         let id = format!("bench-org-{i:03}");
@@ -292,7 +302,7 @@ async fn mail(smtp_url: &str, messages: u32, concurrency: usize) -> anyhow::Resu
         let start = Instant::now();
         let mut sent = 0;
         while sent < messages as usize {
-            let s = d.dispatch_due(now_ms()).await?;
+            let s = d.dispatch_due(tenderflow_store::clock::wall_ms()).await?;
             if s.sent + s.retried + s.dead == 0 {
                 bail!("nothing left to send after {sent} messages");
             }

@@ -154,6 +154,15 @@ impl Config {
     /// mistyped `--data-dir` must not start a new, empty installation) and a key that is not
     /// the database's.
     pub async fn store(&self) -> anyhow::Result<Arc<Store>> {
+        self.store_on(Arc::new(tenderflow_store::clock::SystemClock))
+            .await
+    }
+
+    /// [`Config::store`] on `clock`, the process's one clock.
+    pub async fn store_on(
+        &self,
+        clock: Arc<dyn tenderflow_store::clock::Clock>,
+    ) -> anyhow::Result<Arc<Store>> {
         let url = self.database_url();
         if let Some(path) = sqlite_path(&url) {
             if !path.exists() {
@@ -163,7 +172,7 @@ impl Config {
                 );
             }
         }
-        self.connect(&url, false).await
+        self.connect(&url, false, clock).await
     }
 
     /// Creates the data directory, the master key file and the database if missing, and
@@ -171,11 +180,18 @@ impl Config {
     pub async fn setup_store(&self) -> anyhow::Result<Arc<Store>> {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating {}", self.data_dir.display()))?;
-        self.connect(&self.database_url(), true).await
+        let clock = Arc::new(tenderflow_store::clock::SystemClock);
+        self.connect(&self.database_url(), true, clock).await
     }
 
-    async fn connect(&self, url: &str, create: bool) -> anyhow::Result<Arc<Store>> {
-        let store = Store::connect(url, self.master_key(create)?)
+    async fn connect(
+        &self,
+        url: &str,
+        create: bool,
+        clock: Arc<dyn tenderflow_store::clock::Clock>,
+    ) -> anyhow::Result<Arc<Store>> {
+        let tuning = tenderflow_store::Tuning::default();
+        let store = Store::connect_with(url, self.master_key(create)?, clock, tuning)
             .await
             .with_context(|| format!("opening {}", redact(url)))?;
         Ok(Arc::new(store))

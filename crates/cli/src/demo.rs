@@ -17,6 +17,7 @@ use tenderflow_core::scenario::{self, Params};
 use tenderflow_core::{CommandBody, EventBody, Timestamp};
 use tenderflow_notify::render::local_time;
 use tenderflow_notify::{Dispatcher, Transport};
+use tenderflow_store::clock::Clock;
 use tenderflow_store::{Account, Store};
 
 #[derive(Debug, Args)]
@@ -75,13 +76,6 @@ fn org(i: u32) -> (String, String) {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 fn section(title: &str) {
     println!("\n== {title}");
 }
@@ -90,7 +84,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let dir = match &args.dir {
         Some(d) => d.clone(),
-        None => config.data_dir.join(format!("demo-{}", now_ms())),
+        None => config.data_dir.join(format!(
+            "demo-{}",
+            tenderflow_store::clock::SystemClock.now().unix_millis()
+        )),
     };
     if dir.exists()
         && std::fs::read_dir(&dir)
@@ -104,8 +101,17 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let master = tenderflow_store::crypto::MasterKey::load_or_create(&dir.join("master.key"))?;
-    let store =
-        Arc::new(Store::connect(&sqlite_url(&dir.join("tenderflow.sqlite")), master).await?);
+    // The one clock of the demo follows the script: commands, timers and mail all read it.
+    let clock = Arc::new(tenderflow_store::clock::ManualClock::new(Timestamp::EPOCH));
+    let store = Arc::new(
+        Store::connect_with(
+            &sqlite_url(&dir.join("tenderflow.sqlite")),
+            master,
+            clock.clone(),
+            tenderflow_store::Tuning::default(),
+        )
+        .await?,
+    );
     let mail_dir = dir.join("mail");
     let dispatcher = Dispatcher::new(
         store.clone(),
@@ -232,6 +238,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let sheets = (args.bidders * args.evaluators) as usize;
     let mut mail_sent = 0usize;
     for (i, step) in steps.iter().enumerate() {
+        clock.set(step.at);
         let cid = format!("demo/{i}");
         let done = match &step.command.body {
             CommandBody::CreateDraft { .. } => {
@@ -263,7 +270,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => return Err(e.into()),
         };
-        mail_sent += dispatcher.dispatch_due(now_ms()).await?.sent;
+        mail_sent += dispatcher
+            .dispatch_due(tenderflow_store::clock::wall_ms())
+            .await?
+            .sent;
         for (_, ev) in &done.events {
             describe(&wf, &store, &tender, ev, &names, &mut scored, sheets).await?;
         }
@@ -271,7 +281,12 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             break;
         }
     }
-    while dispatcher.dispatch_due(now_ms()).await?.sent > 0 {}
+    while dispatcher
+        .dispatch_due(tenderflow_store::clock::wall_ms())
+        .await?
+        .sent
+        > 0
+    {}
 
     // The result.
     let (_, t) = store.load(&tender).await?;

@@ -1,4 +1,4 @@
-//! `tenderflow serve`: the HTTP API, the timer loop and the mail dispatcher in one process.
+//! `tenderflow serve`: the HTTP API and the background work (timers, mail) in one process.
 //! Several processes may share one PostgreSQL database: timers and mail are claimed with
 //! `FOR UPDATE SKIP LOCKED` and fire through idempotent commands.
 
@@ -7,8 +7,9 @@ use anyhow::Context;
 use clap::Args;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 use tenderflow_api::AppState;
+use tenderflow_app::App;
+use tenderflow_store::clock::{Clock, ManualClock, SystemClock};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -25,30 +26,30 @@ pub struct ServeArgs {
     group_commit: bool,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let store = config.store().await?;
-    crate::workflow::register_shipped(&store).await?;
-    let state = match &args.manual_clock {
+    let manual = match &args.manual_clock {
         Some(t) => {
             let start = tenderflow_core::Timestamp::parse(t)
                 .with_context(|| format!("--manual-clock {t}: expected RFC 3339"))?;
-            AppState::with_manual_clock(store.clone(), start)
+            Some(Arc::new(ManualClock::new(start)))
         }
-        None => AppState::new(store.clone()),
+        None => None,
     };
-    let mut state = state;
-    state.ocds = std::sync::Arc::new(config.ocds_options());
-    let state = if args.group_commit {
-        state.with_group_commit(256)
+    let clock: Arc<dyn Clock> = match &manual {
+        Some(m) => m.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let store = config.store_on(clock).await?;
+    crate::workflow::register_shipped(&store).await?;
+    let app = match manual {
+        Some(m) => App::with_manual_clock(store.clone(), m),
+        None => App::new(store.clone()),
+    }
+    .with_ocds(config.ocds_options());
+    let app = if args.group_commit {
+        app.with_group_commit(256)
     } else {
-        state
+        app
     };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -57,71 +58,28 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let worker = format!("serve-{}-{}", std::process::id(), addr.port());
     println!("tenderflow listening on http://{addr}");
 
+    let dispatcher =
+        tenderflow_notify::Dispatcher::new(store, config.transport()?, &config.mail_from, &worker)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let timers = {
-        let (store, clock, worker, mut stop) = (
-            store.clone(),
-            state.clock.clone(),
-            worker.clone(),
-            stop_rx.clone(),
-        );
-        tokio::spawn(timer_loop(store, clock, worker, async move {
-            let _ = stop.changed().await;
-        }))
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
     };
-    let mail = {
-        let dispatcher = Arc::new(tenderflow_notify::Dispatcher::new(
-            store.clone(),
-            config.transport()?,
-            &config.mail_from,
-            &worker,
-        )?);
-        let mut stop = stop_rx.clone();
+    let background = {
+        let (app, stop) = (app.clone(), stopped(stop_rx.clone()));
         tokio::spawn(async move {
-            dispatcher
-                .run(
-                    async move {
-                        let _ = stop.changed().await;
-                    },
-                    now_ms,
-                )
-                .await;
+            tenderflow_app::background::run(&app, Some(&dispatcher), &worker, stop).await;
         })
     };
-    let mut stop = stop_rx;
-    axum::serve(listener, tenderflow_api::app(state))
+    let stop = stopped(stop_rx);
+    axum::serve(listener, tenderflow_api::app(AppState::new(app)))
         .with_graceful_shutdown(async move {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
-                _ = stop.changed() => {}
+                () = stop => {}
             }
         })
         .await?;
     let _ = stop_tx.send(true);
-    let _ = timers.await;
-    let _ = mail.await;
+    let _ = background.await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Fires due timers every 200 ms on `clock` until `stop` resolves. Several processes may run
-/// it on one PostgreSQL database: each timer is claimed by one and fires through an
-/// idempotent command.
-pub async fn timer_loop(
-    store: Arc<tenderflow_store::Store>,
-    clock: Arc<dyn tenderflow_api::Clock>,
-    worker: String,
-    stop: impl std::future::Future<Output = ()>,
-) {
-    tokio::pin!(stop);
-    loop {
-        match store.fire_due_timers(clock.now(), &worker).await {
-            Ok(f) if !f.is_empty() => tracing::info!(fired = f.len(), "timers fired"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "timer loop"),
-        }
-        tokio::select! {
-            () = &mut stop => return,
-            () = tokio::time::sleep(Duration::from_millis(200)) => {}
-        }
-    }
 }

@@ -357,15 +357,12 @@ impl Dispatcher {
         Ok(lost)
     }
 
-    /// Runs until `shutdown` resolves: delivers what is due, then waits a little.
-    pub async fn run(
-        &self,
-        shutdown: impl std::future::Future<Output = ()>,
-        clock: impl Fn() -> i64,
-    ) {
+    /// Runs until `shutdown` resolves: delivers what is due, then waits a little. Leases and
+    /// retries are real time (`tenderflow_store::clock::wall_ms`), whatever the procedure's clock.
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            match self.dispatch_due(clock()).await {
+            match self.dispatch_due(tenderflow_store::clock::wall_ms()).await {
                 Ok(s) if s.sent + s.retried + s.dead > 0 => tracing::info!(
                     sent = s.sent,
                     retried = s.retried,

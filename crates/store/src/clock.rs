@@ -84,6 +84,13 @@ impl From<Arc<dyn Clock>> for Now {
     }
 }
 
+/// Real time in ms since the epoch, for what coordinates processes rather than procedures:
+/// leases, retry schedules and the outbox's bookkeeping. They must move while a rehearsal's
+/// manual clock stands still or jumps; the procedure's time always comes from a [`Clock`].
+pub fn wall_ms() -> i64 {
+    system_ms()
+}
+
 /// The operating system's time in ms since the epoch.
 fn system_ms() -> i64 {
     std::time::SystemTime::now()

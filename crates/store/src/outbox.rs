@@ -1,6 +1,7 @@
 //! The transactional outbox: messages are queued in the transaction of the events that cause
 //! them, claimed by dispatchers under a lease, and marked sent, retried or dead.
 
+use crate::clock::wall_ms;
 use crate::sql::{Accounts, Order, Outbox, get, insert};
 use crate::{Result, Store};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query, UpdateStatement};
@@ -116,7 +117,7 @@ impl Store {
         events: &[Event],
     ) -> Result<usize> {
         let mut queued = HashSet::new();
-        let now = self.now_ms();
+        let now = wall_ms();
         for note in tenderflow_core::notifications(wf, after, events) {
             let recipients: Vec<String> = match &note.recipient {
                 Recipient::Actor(id) => vec![id.as_str().to_owned()],
@@ -211,7 +212,7 @@ impl Store {
         let q = Query::update()
             .table(Outbox::Table)
             .value(Outbox::Status, OutboxStatus::Sent)
-            .value(Outbox::SentMs, self.now_ms())
+            .value(Outbox::SentMs, wall_ms())
             .value(Outbox::LastError, Option::<String>::None)
             .and_where(Expr::col(Outbox::Id).is_in(ids.iter().copied()))
             .to_owned();
@@ -282,7 +283,7 @@ impl Store {
         let q = Query::update()
             .table(Outbox::Table)
             .value(Outbox::Status, OutboxStatus::Pending)
-            .value(Outbox::NextAttemptMs, self.now_ms())
+            .value(Outbox::NextAttemptMs, wall_ms())
             .value(Outbox::ClaimedBy, Option::<String>::None)
             .value(Outbox::ClaimedUntilMs, Option::<i64>::None)
             .and_where(Expr::col(Outbox::Id).eq(id))

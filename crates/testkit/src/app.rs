@@ -11,10 +11,12 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tenderflow_api::{AppState, app};
+use tenderflow_app::App;
 use tenderflow_core::scenario::{self, Params};
 use tenderflow_core::{CommandBody, Timestamp};
-use tenderflow_store::Store;
+use tenderflow_store::clock::ManualClock;
 use tenderflow_store::crypto::MasterKey;
+use tenderflow_store::{Store, Tuning};
 use tower::ServiceExt;
 
 /// The app, its store, every seed account's token and the seed script.
@@ -22,6 +24,11 @@ use tower::ServiceExt;
 pub struct TestApp {
     /// The router.
     pub router: axum::Router,
+    /// The use cases under it (for tests without HTTP).
+    pub app: App,
+    /// The one clock, which `POST /admin/clock` moves (and fires timers); tests may also set
+    /// it directly.
+    pub clock: Arc<ManualClock>,
     /// The store under it.
     pub store: Arc<Store>,
     /// Bearer tokens by account id.
@@ -43,18 +50,29 @@ pub async fn spawn_app_with(bidders: u32, group_commit: bool) -> TestApp {
         "sqlite://{}?mode=rwc",
         dir.path().join("db.sqlite").display()
     );
-    let store = Arc::new(
-        Store::connect(&url, MasterKey::generate().expect("key"))
-            .await
-            .expect("store"),
-    );
-    let sha = crate::fixtures::register_seed(&store).await.sha256;
-    let wf = store.workflow(&sha).await.expect("wf");
     let params = Params {
         bidders,
         ..Params::default()
     };
+    let wf = tenderflow_core::load(
+        "partner-recruitment.json",
+        &crate::workflow_bytes("partner-recruitment"),
+    )
+    .expect("definition");
     let steps = scenario::script(&wf, &params);
+    // The one clock: the store records and decides at its time; `POST /admin/clock` moves it.
+    let clock = Arc::new(ManualClock::new(steps[0].at));
+    let store = Arc::new(
+        Store::connect_with(
+            &url,
+            MasterKey::generate().expect("key"),
+            clock.clone(),
+            Tuning::default(),
+        )
+        .await
+        .expect("store"),
+    );
+    crate::fixtures::register_seed(&store).await;
     let mut tokens = BTreeMap::new();
     for (id, role) in seed_people(bidders, params.evaluators) {
         let token = store
@@ -63,14 +81,16 @@ pub async fn spawn_app_with(bidders: u32, group_commit: bool) -> TestApp {
             .expect("account");
         tokens.insert(id, token);
     }
-    let state = AppState::with_manual_clock(store.clone(), steps[0].at);
-    let state = if group_commit {
-        state.with_group_commit(64)
+    let app_ = App::with_manual_clock(store.clone(), clock.clone());
+    let app_ = if group_commit {
+        app_.with_group_commit(64)
     } else {
-        state
+        app_
     };
     TestApp {
-        router: app(state),
+        router: app(AppState::new(app_.clone())),
+        app: app_,
+        clock,
         store,
         tokens,
         steps,

@@ -5,7 +5,6 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tenderflow_api::{AppState, app};
 use tenderflow_core::scenario;
 use tenderflow_testkit::app::{spawn_app, spawn_app_with};
 use tower::ServiceExt;
@@ -203,9 +202,10 @@ async fn a_late_bid_is_refused_as_late() {
         .1
         .deadline
         .expect("deadline");
-    // Close the gap without letting the timer fire: decide at the deadline second.
-    let state = AppState::with_manual_clock(e.store.clone(), deadline);
-    let late_router = app(state);
+    // Close the gap without letting the timer fire: decide at the deadline second (the
+    // clock is set directly; `POST /admin/clock` would fire the deadline's timer).
+    e.clock.set(deadline);
+    let late_router = e.router.clone();
     let bidder = scenario::bidder_id(0);
     let req = Request::builder()
         .method(Method::POST)

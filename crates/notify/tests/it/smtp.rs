@@ -38,10 +38,7 @@ async fn add(store: &Store, id: &str, role: &str, locale: &str, email: &str) {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64
+    tenderflow_store::clock::wall_ms()
 }
 
 fn fast() -> RetryPolicy {
@@ -262,12 +259,9 @@ async fn a_server_that_stops_partway_loses_none_of_200_messages() {
     let runner = {
         let d = d.clone();
         tokio::spawn(async move {
-            d.run(
-                async {
-                    let _ = stop_rx.await;
-                },
-                now_ms,
-            )
+            d.run(async {
+                let _ = stop_rx.await;
+            })
             .await
         })
     };

@@ -1,0 +1,105 @@
+//! Operations handlers (the outbox, stuck timers, verification, the manual clock) and the
+//! OCDS publication, over the application's use cases.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{Body, Caller, Id, Params, R};
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tenderflow_app::operations::{ClockMoved, Verification};
+use tenderflow_core::Timestamp;
+use tenderflow_store::OutboxStatus;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OutboxQuery {
+    status: Option<String>,
+    /// Cursor: the last id of the previous page.
+    after: Option<i64>,
+    limit: Option<usize>,
+}
+
+pub(crate) async fn outbox(
+    State(s): State<AppState>,
+    caller: Caller,
+    Params(q): Params<OutboxQuery>,
+) -> R<Json<Value>> {
+    let status = q
+        .status
+        .as_deref()
+        .map(str::parse::<OutboxStatus>)
+        .transpose()
+        .map_err(|_| ApiError::bad_request("invalid_query", "status is pending, sent or dead"))?;
+    let page = s.app.outbox(&caller, status, q.after, q.limit).await?;
+    Ok(Json(json!({ "messages": page.items, "next": page.next })))
+}
+
+pub(crate) async fn resend(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> R<Json<Value>> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid_path", "the outbox id is a number"))?;
+    s.app.resend(&caller, id).await?;
+    Ok(Json(json!({ "id": id, "status": OutboxStatus::Pending })))
+}
+
+pub(crate) async fn stuck_timers(State(s): State<AppState>, caller: Caller) -> R<Json<Value>> {
+    Ok(Json(
+        json!({ "timers": s.app.stuck_timers(&caller).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuditQuery {
+    tender: Option<String>,
+}
+
+pub(crate) async fn audit(
+    State(s): State<AppState>,
+    caller: Caller,
+    Params(q): Params<AuditQuery>,
+) -> R<Json<Verification>> {
+    Ok(Json(s.app.verify(&caller, q.tender.as_deref()).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClockBody {
+    now: Timestamp,
+}
+
+pub(crate) async fn set_clock(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(b): Body<ClockBody>,
+) -> R<Json<ClockMoved>> {
+    Ok(Json(s.app.set_clock(&caller, b.now).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    page: Option<usize>,
+    per_page: Option<usize>,
+}
+
+pub(crate) async fn ocds_releases(
+    State(s): State<AppState>,
+    Params(q): Params<PageQuery>,
+) -> R<Json<Value>> {
+    let page = s
+        .app
+        .ocds_page(q.page.unwrap_or(1), q.per_page.unwrap_or(100))
+        .await?;
+    Ok(Json(page))
+}
+
+pub(crate) async fn ocds_record(State(s): State<AppState>, Id(ocid): Id) -> R<Json<Value>> {
+    Ok(Json(s.app.ocds_record(&ocid).await?))
+}

@@ -1,0 +1,342 @@
+//! The tender handlers: thin adapters that turn a request into an application use case
+//! (`tenderflow_app`) and its answer into JSON.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{Body, Caller, Id, Params, R, lot};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tenderflow_app::commands::{Answer, Submission, outcome};
+use tenderflow_app::views::TenderFilter;
+use tenderflow_core::CommandBody;
+use tenderflow_store::Executed;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateTender {
+    workflow: String,
+    tender_id: String,
+}
+
+/// The `Idempotency-Key` header, if any.
+fn key(headers: &HeaderMap) -> R<Option<String>> {
+    headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().map(str::to_owned).map_err(|_| {
+                ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be ASCII")
+            })
+        })
+        .transpose()
+}
+
+/// The `If-Match` header, if any.
+fn if_match(headers: &HeaderMap) -> R<Option<String>> {
+    headers
+        .get(header::IF_MATCH)
+        .map(|v| {
+            v.to_str().map(str::to_owned).map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_if_match",
+                    "If-Match is an ETag of GET /tenders/{id}",
+                )
+            })
+        })
+        .transpose()
+}
+
+pub(crate) async fn create_tender(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Body(b): Body<CreateTender>,
+) -> R<(StatusCode, Json<Answer>)> {
+    let done = s
+        .app
+        .create_tender(
+            &caller,
+            &b.workflow,
+            &b.tender_id,
+            key(&headers)?.as_deref(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(Answer::of(&done, &caller))))
+}
+
+/// Runs a command for the caller, counting it by kind and outcome.
+async fn run(
+    s: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: &str,
+    body: CommandBody,
+) -> R<Executed> {
+    let kind = body.name().map_or("advance_time", |n| n.as_str());
+    let submission = Submission {
+        tender_id: id.to_owned(),
+        body,
+        key: key(headers)?,
+        if_match: if_match(headers)?,
+    };
+    let result = s.app.execute(caller, submission).await;
+    s.metrics.command(kind, &outcome(&result));
+    Ok(result?)
+}
+
+/// Runs a command and answers it.
+async fn answer(
+    s: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: &str,
+    body: CommandBody,
+) -> R<Json<Answer>> {
+    let done = run(s, caller, headers, id, body).await?;
+    Ok(Json(Answer::of(&done, caller)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    /// Only tenders in this state.
+    state: Option<String>,
+    /// Only tenders of this definition id.
+    workflow: Option<String>,
+    /// Only tenders whose announcement title contains this text.
+    q: Option<String>,
+    /// Cursor: the last id of the previous page.
+    after: Option<String>,
+    /// Page size, 1–1000 (100).
+    limit: Option<usize>,
+}
+
+pub(crate) async fn list_tenders(
+    State(s): State<AppState>,
+    caller: Caller,
+    Params(q): Params<ListQuery>,
+) -> R<Json<Value>> {
+    let filter = TenderFilter {
+        state: q.state,
+        workflow: q.workflow,
+        text: q.q,
+        after: q.after,
+        limit: q.limit,
+    };
+    let page = s.app.tenders(&caller, &filter).await?;
+    Ok(Json(json!({ "tenders": page.items, "next": page.next })))
+}
+
+pub(crate) async fn get_tender(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> R<([(HeaderName, String); 1], Json<Value>)> {
+    let v = s.app.tender_view(&caller, &id).await?;
+    Ok(([(header::ETAG, v.tag)], Json(v.view)))
+}
+
+pub(crate) async fn events(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> R<Json<Value>> {
+    let events = s.app.audit_trail(&caller, &id).await?;
+    Ok(Json(json!({ "tender": id, "events": events })))
+}
+
+pub(crate) async fn timeline(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> R<Json<Value>> {
+    let items = s.app.timeline(&caller, &id).await?;
+    Ok(Json(json!({ "tender": id, "timeline": items })))
+}
+
+pub(crate) async fn command(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Id(id): Id,
+    Body(body): Body<CommandBody>,
+) -> R<Json<Answer>> {
+    answer(&s, &caller, &headers, &id, body).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BidBody {
+    #[serde(default)]
+    lot: Option<String>,
+    content: Value,
+}
+
+pub(crate) async fn submit_bid(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Id(id): Id,
+    Body(b): Body<BidBody>,
+) -> R<(StatusCode, Json<Answer>)> {
+    let body = CommandBody::SubmitBid {
+        lot: lot(b.lot)?,
+        content: b.content.into(),
+    };
+    Ok((
+        StatusCode::CREATED,
+        answer(&s, &caller, &headers, &id, body).await?,
+    ))
+}
+
+pub(crate) async fn replace_bid(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Id(id): Id,
+    Body(b): Body<BidBody>,
+) -> R<Json<Answer>> {
+    let body = CommandBody::ReplaceBid {
+        lot: lot(b.lot)?,
+        content: b.content.into(),
+    };
+    answer(&s, &caller, &headers, &id, body).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LotQuery {
+    lot: Option<String>,
+}
+
+pub(crate) async fn withdraw_bid(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Id(id): Id,
+    Params(q): Params<LotQuery>,
+) -> R<Json<Answer>> {
+    let body = CommandBody::WithdrawBid { lot: lot(q.lot)? };
+    answer(&s, &caller, &headers, &id, body).await
+}
+
+pub(crate) async fn receipts(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> R<Json<Value>> {
+    let own = s.app.receipts(&caller, &id).await?;
+    Ok(Json(json!({ "tender": id, "receipts": own })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScoreBody {
+    #[serde(default)]
+    lot: Option<String>,
+    bidder: String,
+    sheet: Value,
+}
+
+pub(crate) async fn scores(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Id(id): Id,
+    Body(b): Body<ScoreBody>,
+) -> R<Json<Answer>> {
+    let bidder = tenderflow_core::ActorId::parse(&b.bidder)
+        .ok_or_else(|| ApiError::bad_request("invalid_body", "bidder: not a valid id"))?;
+    let body = CommandBody::SubmitScores {
+        lot: lot(b.lot)?,
+        bidder,
+        sheet: b.sheet.into(),
+    };
+    answer(&s, &caller, &headers, &id, body).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SignBody {
+    gate: String,
+    content: Value,
+}
+
+pub(crate) async fn signoff(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Id(id): Id,
+    Body(b): Body<SignBody>,
+) -> R<Json<Answer>> {
+    let body = CommandBody::SignOff {
+        gate: b.gate,
+        content: b.content.into(),
+    };
+    answer(&s, &caller, &headers, &id, body).await
+}
+
+pub(crate) async fn observation(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Id(id): Id,
+    Body(content): Body<Value>,
+) -> R<Json<Answer>> {
+    let body = CommandBody::RecordObservation {
+        content: content.into(),
+    };
+    answer(&s, &caller, &headers, &id, body).await
+}
+
+pub(crate) async fn irregularity(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Id(id): Id,
+    Body(content): Body<Value>,
+) -> R<Json<Answer>> {
+    let body = CommandBody::RaiseIrregularity {
+        content: content.into(),
+    };
+    answer(&s, &caller, &headers, &id, body).await
+}
+
+pub(crate) async fn objection(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Id(id): Id,
+    Body(content): Body<Value>,
+) -> R<Json<Answer>> {
+    let body = CommandBody::RaiseObjection {
+        content: content.into(),
+    };
+    answer(&s, &caller, &headers, &id, body).await
+}
+
+pub(crate) async fn opening_record(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> R<Json<Value>> {
+    Ok(Json(s.app.opening_record(&caller, &id).await?))
+}
+
+pub(crate) async fn report(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> R<Json<Value>> {
+    Ok(Json(s.app.report(&caller, &id).await?))
+}
+
+pub(crate) async fn records(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> R<Json<Value>> {
+    Ok(Json(s.app.records(&caller, &id).await?))
+}

@@ -1,0 +1,175 @@
+//! Tenderflow's application layer: the use cases the HTTP API, the web pages and the CLI all
+//! call, so that each of them is a thin adapter and no business rule lives above this crate.
+//!
+//! - [`commands`]: execute a command for a caller (idempotency key, `If-Match` view tag),
+//!   create a tender; typed answers with receipts.
+//! - [`views`]: what a caller may read: a tender's view and its tag, lists, the timeline, the
+//!   audit trail, receipts, the opening record, the report.
+//! - [`records`]: the signed records and the OCDS publication.
+//! - [`operations`]: the outbox, stuck timers, verification, the manual clock.
+//! - [`background`]: the timer loop and the mail dispatcher, run until a shutdown signal
+//!   (mini-redis's `run(listener, shutdown)` shape).
+//!
+//! The time of everything comes from the store's one clock.
+
+pub mod background;
+pub mod commands;
+pub mod operations;
+pub mod records;
+pub mod roles;
+pub mod views;
+
+use std::sync::Arc;
+use tenderflow_core::Actor;
+use tenderflow_store::clock::{Clock, ManualClock};
+use tenderflow_store::group::GroupCommitter;
+use tenderflow_store::{Account, Store, StoreError};
+
+/// What the use cases return.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Why a use case did not do what was asked. Business refusals of a command come from the
+/// core inside [`AppError::Store`] (`StoreError::Rejected`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The store refused or failed (including the core's business rejections).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The caller's role may not read or do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing the caller may see by this name.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request itself is malformed (a stable code and what is wrong).
+    #[error("{message}")]
+    Invalid {
+        /// Stable code.
+        code: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The request is well formed but the tender is not in a state to answer it.
+    #[error("{message}")]
+    NotNow {
+        /// Stable code.
+        code: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// The caller's `If-Match` tag is not the tag of its current view.
+    #[error("the tender has changed since you loaded it; reload it and try again")]
+    Stale {
+        /// The current tag.
+        current: String,
+    },
+}
+
+impl AppError {
+    pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_now(code: &'static str, message: impl Into<String>) -> Self {
+        Self::NotNow {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// An authenticated person: the account and the actor it acts as.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account.
+    pub account: Account,
+    /// As an actor in commands.
+    pub actor: Actor,
+}
+
+impl Caller {
+    /// The caller of an account; `None` when its id is not a valid actor id.
+    pub fn of(account: Account) -> Option<Self> {
+        let actor = Actor::new(&account.id, &account.role)?;
+        Some(Self { account, actor })
+    }
+
+    /// The caller's role.
+    pub fn role(&self) -> &str {
+        &self.account.role
+    }
+
+    /// Refuses the caller unless its role is one of `roles`.
+    pub fn require(&self, roles: &[&str]) -> Result<()> {
+        if roles.contains(&self.role()) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "role `{}` may not do this; allowed: {}",
+                self.role(),
+                roles.join(", ")
+            )))
+        }
+    }
+}
+
+/// The application: the store, the process's clock, and how OCDS is published.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The store.
+    pub store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    manual_clock: Option<Arc<ManualClock>>,
+    /// How OCDS identifiers are formed and who publishes.
+    pub ocds: Arc<tenderflow_core::ocds::Options>,
+    committer: Option<GroupCommitter>,
+}
+
+impl App {
+    /// The application on `store`, on the store's clock.
+    pub fn new(store: Arc<Store>) -> Self {
+        Self {
+            clock: store.clock(),
+            store,
+            manual_clock: None,
+            ocds: Arc::default(),
+            committer: None,
+        }
+    }
+
+    /// The application on a store connected with `clock` (the one clock: the store records
+    /// and decides at its time), which `POST /admin/clock` may move.
+    pub fn with_manual_clock(store: Arc<Store>, clock: Arc<ManualClock>) -> Self {
+        Self {
+            manual_clock: Some(clock),
+            ..Self::new(store)
+        }
+    }
+
+    /// Publishes OCDS with `opts`.
+    pub fn with_ocds(mut self, opts: tenderflow_core::ocds::Options) -> Self {
+        self.ocds = Arc::new(opts);
+        self
+    }
+
+    /// Writes commands through a group committer (batches of up to `max_batch`). Call from
+    /// within the runtime that serves requests.
+    pub fn with_group_commit(mut self, max_batch: usize) -> Self {
+        self.committer = Some(GroupCommitter::start(self.store.clone(), max_batch));
+        self
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// The caller a bearer token stands for, if it is valid now.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<Caller>> {
+        Ok(self.store.authenticate(token).await?.and_then(Caller::of))
+    }
+}

@@ -1,0 +1,95 @@
+//! Operations: the outbox, stuck timers, verification of the record, and the manual clock.
+
+use crate::views::{Page, page_size};
+use crate::{App, AppError, Caller, Result, roles};
+use serde::Serialize;
+use tenderflow_core::Timestamp;
+use tenderflow_store::{AuditReport, OutboxRow, OutboxStatus, StuckTimer};
+
+/// The result of verifying the record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    /// Whether every tender verified.
+    pub intact: bool,
+    /// One report per tender.
+    pub tenders: Vec<AuditReport>,
+}
+
+/// What moving the manual clock did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClockMoved {
+    /// The clock's time now.
+    pub now: Timestamp,
+    /// Timers that fell due and fired.
+    pub timers_fired: usize,
+}
+
+impl App {
+    /// Outbox messages (with a status, or all), by id, a page at a time after `after`.
+    pub async fn outbox(
+        &self,
+        caller: &Caller,
+        status: Option<OutboxStatus>,
+        after: Option<i64>,
+        limit: Option<usize>,
+    ) -> Result<Page<OutboxRow, i64>> {
+        caller.require(&[roles::STAFF, roles::ADMIN])?;
+        let limit = page_size(limit)?;
+        let mut items: Vec<OutboxRow> = self
+            .store
+            .outbox(status)
+            .await?
+            .into_iter()
+            .filter(|m| after.is_none_or(|a| m.id > a))
+            .collect();
+        let next = (items.len() > limit).then(|| items[limit - 1].id);
+        items.truncate(limit);
+        Ok(Page { items, next })
+    }
+
+    /// Puts a dead letter back in the queue.
+    pub async fn resend(&self, caller: &Caller, id: i64) -> Result<()> {
+        caller.require(&[roles::STAFF, roles::ADMIN])?;
+        if self.store.resend(id).await? {
+            Ok(())
+        } else {
+            Err(AppError::not_now(
+                "not_dead",
+                format!("message {id} is not a dead letter"),
+            ))
+        }
+    }
+
+    /// Timers that failed to fire.
+    pub async fn stuck_timers(&self, caller: &Caller) -> Result<Vec<StuckTimer>> {
+        caller.require(&[roles::INSPECTOR, roles::ADMIN])?;
+        Ok(self.store.stuck_timers().await?)
+    }
+
+    /// Verifies every tender's record (or one).
+    pub async fn verify(&self, caller: &Caller, tender: Option<&str>) -> Result<Verification> {
+        caller.require(roles::OFFICIALS)?;
+        if let Some(t) = tender {
+            crate::views::check_id("tender", t)?;
+        }
+        let tenders = self.store.verify(tender).await?;
+        let intact = tenders.iter().all(|r| r.problem.is_none());
+        Ok(Verification { intact, tenders })
+    }
+
+    /// Moves the manual clock forward (admins; servers on a manual clock only) and fires the
+    /// timers that passed with the jump, at the new time.
+    pub async fn set_clock(&self, caller: &Caller, now: Timestamp) -> Result<ClockMoved> {
+        caller.require(&[roles::ADMIN])?;
+        let clock = self.manual_clock.as_ref().ok_or_else(|| {
+            AppError::not_now("system_clock", "this server runs on the system clock")
+        })?;
+        let now = clock.set(now);
+        let fired = self.store.fire_due_timers(now, "clock").await?;
+        Ok(ClockMoved {
+            now,
+            timers_fired: fired.len(),
+        })
+    }
+}

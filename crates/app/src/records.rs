@@ -1,0 +1,110 @@
+//! The records the inspector signs (with the chain head they describe) and the OCDS
+//! publication: releases a page at a time, a record per tender, an export.
+
+use crate::{App, AppError, Caller, Result, roles};
+use serde_json::{Value, json};
+use tenderflow_core::Timestamp;
+
+impl App {
+    /// The procedure's records, with the chain head they describe (to be published with
+    /// them: `tenderflow audit verify --against`).
+    pub async fn records(&self, caller: &Caller, id: &str) -> Result<Value> {
+        caller.require(roles::OFFICIALS)?;
+        let (wf, t) = self.store.load(id).await?;
+        let mut records = tenderflow_core::records::records(&wf, &t);
+        records["chainHead"] = json!(self.store.chain_head(id).await?);
+        Ok(records)
+    }
+
+    /// The OCDS releases of every tender (or one), at or after `since`, by date and id.
+    pub async fn ocds_releases(
+        &self,
+        tender: Option<&str>,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<Value>> {
+        let ids: Vec<String> = match tender {
+            Some(t) => vec![t.to_owned()],
+            None => self
+                .store
+                .tenders()
+                .await?
+                .into_iter()
+                .map(|t| t.tender_id)
+                .collect(),
+        };
+        let mut releases = Vec::new();
+        for id in &ids {
+            releases.extend(
+                self.store
+                    .ocds_releases(id, &self.ocds)
+                    .await?
+                    .into_iter()
+                    .filter(|r| {
+                        since.is_none_or(|s| {
+                            r["date"]
+                                .as_str()
+                                .and_then(Timestamp::parse)
+                                .is_some_and(|d| d >= s)
+                        })
+                    }),
+            );
+        }
+        releases.sort_by(|a, b| {
+            a["date"]
+                .as_str()
+                .cmp(&b["date"].as_str())
+                .then(a["id"].as_str().cmp(&b["id"].as_str()))
+        });
+        Ok(releases)
+    }
+
+    /// A release package of `releases`, published now.
+    pub fn ocds_package(&self, releases: Vec<Value>) -> Value {
+        tenderflow_core::ocds::package(releases, &self.ocds, self.clock().now())
+    }
+
+    /// Page `page` (from 1) of the release package, `per` releases a page, with a link to
+    /// the next page.
+    pub async fn ocds_page(&self, page: usize, per: usize) -> Result<Value> {
+        if page == 0 || per == 0 || per > crate::views::MAX_PAGE {
+            return Err(AppError::invalid(
+                "invalid_query",
+                "page ≥ 1 and 1 ≤ per_page ≤ 1000",
+            ));
+        }
+        let releases = self.ocds_releases(None, None).await?;
+        let total = releases.len();
+        let slice: Vec<Value> = releases
+            .into_iter()
+            .skip((page - 1) * per)
+            .take(per)
+            .collect();
+        let mut pkg = self.ocds_package(slice);
+        let next = (page * per < total)
+            .then(|| format!("/ocds/releases?page={}&per_page={per}", page + 1));
+        pkg["links"] = json!({ "next": next });
+        Ok(pkg)
+    }
+
+    /// The OCDS record package of one tender, by its OCID.
+    pub async fn ocds_record(&self, ocid: &str) -> Result<Value> {
+        let prefix = format!("{}-", self.ocds.ocid_prefix);
+        let tender = ocid
+            .strip_prefix(&prefix)
+            .ok_or_else(|| AppError::NotFound(format!("no record `{ocid}`")))?;
+        let releases = self.store.ocds_releases(tender, &self.ocds).await?;
+        if releases.is_empty() {
+            return Err(AppError::NotFound(format!(
+                "no public release of `{ocid}` yet"
+            )));
+        }
+        Ok(json!({
+            "uri": format!("{}/records/{ocid}.json", self.ocds.uri),
+            "version": "1.1",
+            "extensions": [tenderflow_core::ocds::BID_EXTENSION, tenderflow_core::ocds::LOTS_EXTENSION],
+            "publishedDate": self.clock().now(),
+            "publisher": { "name": self.ocds.publisher },
+            "records": [tenderflow_core::ocds::record(releases)],
+        }))
+    }
+}

@@ -1,0 +1,254 @@
+//! What a caller may read. Evaluators read only the tenders whose committee they sit on,
+//! bidders only published ones; the core's `view` decides which fields each role sees. Lists
+//! and details come from the same verified state, so they never disagree.
+
+use crate::{App, AppError, Caller, Result, roles};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tenderflow_core::{Tender, Timestamp, Workflow};
+
+/// Largest page of a list.
+pub const MAX_PAGE: usize = 1000;
+/// Page size when none is asked for.
+pub const DEFAULT_PAGE: usize = 100;
+
+/// `invalid_id` unless `value` follows the one id pattern.
+pub fn check_id(what: &str, value: &str) -> Result<()> {
+    match tenderflow_core::ids::problem(value) {
+        None => Ok(()),
+        Some(p) => Err(AppError::invalid("invalid_id", format!("{what}: {p}"))),
+    }
+}
+
+/// A page size: 1–1000, 100 when none is given.
+pub fn page_size(limit: Option<usize>) -> Result<usize> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::invalid(
+            "invalid_query",
+            "limit is between 1 and 1000",
+        )),
+    }
+}
+
+/// A tender as the caller sees it, and the tag of exactly that (an ETag).
+#[derive(Debug, Clone)]
+pub struct TenderView {
+    /// The view.
+    pub view: Value,
+    /// A hash of what the caller sees (quoted, as an ETag).
+    pub tag: String,
+}
+
+/// One line of the tender list.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenderSummary {
+    /// Tender id.
+    pub id: String,
+    /// State.
+    pub state: String,
+    /// Events so far, where the count reveals nothing about other bids.
+    pub events: Option<i64>,
+    /// Bid deadline.
+    pub deadline: Option<Timestamp>,
+}
+
+/// Which tenders to list.
+#[derive(Debug, Clone, Default)]
+pub struct TenderFilter {
+    /// Only in this state.
+    pub state: Option<String>,
+    /// Only of this definition id.
+    pub workflow: Option<String>,
+    /// Only whose announcement title contains this text.
+    pub text: Option<String>,
+    /// After this id (the cursor).
+    pub after: Option<String>,
+    /// Page size.
+    pub limit: Option<usize>,
+}
+
+/// A page of a list and the cursor of the next page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T, C> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<C>,
+}
+
+/// The tag of a view: a hash of exactly what the caller sees, so it reveals nothing the view
+/// does not (a bidder's does not move with other bids).
+pub fn tag(view: &Value) -> String {
+    format!(
+        "\"{}\"",
+        &tenderflow_core::canonical::sha256_hex(view)[..32]
+    )
+}
+
+impl App {
+    /// A tender the caller may read, with its workflow.
+    pub async fn readable(&self, caller: &Caller, id: &str) -> Result<(Arc<Workflow>, Tender)> {
+        let (wf, t) = self.store.load(id).await?;
+        match caller.role() {
+            roles::EVALUATOR if !t.committee.iter().any(|m| m.id == caller.actor.id) => Err(
+                AppError::Forbidden("only members of this tender's committee may read it".into()),
+            ),
+            roles::BIDDER if t.announcement.is_none() => {
+                Err(AppError::NotFound(format!("no tender `{id}`")))
+            }
+            _ => Ok((wf, t)),
+        }
+    }
+
+    /// The tender as the caller sees it; officials also get the staff's open obligations.
+    pub async fn tender_view(&self, caller: &Caller, id: &str) -> Result<TenderView> {
+        let (wf, t) = self.readable(caller, id).await?;
+        let mut view = tenderflow_core::view(&wf, &t, &caller.actor);
+        let tag = tag(&view);
+        if roles::is_official(caller.role()) {
+            view["obligations"] = json!(tenderflow_core::obligations::obligations(
+                &wf,
+                &t,
+                self.clock().now()
+            ));
+        }
+        Ok(TenderView { view, tag })
+    }
+
+    /// The tenders the caller may read, by id, filtered, a page at a time.
+    pub async fn tenders(
+        &self,
+        caller: &Caller,
+        f: &TenderFilter,
+    ) -> Result<Page<TenderSummary, String>> {
+        let limit = page_size(f.limit)?;
+        if let Some(a) = &f.after {
+            check_id("after", a)?;
+        }
+        let mut items: Vec<TenderSummary> = Vec::new();
+        let mut next = None;
+        for row in self.store.tenders().await? {
+            if f.after.as_ref().is_some_and(|a| row.tender_id <= *a)
+                || f.state.as_ref().is_some_and(|st| *st != row.state)
+            {
+                continue;
+            }
+            if let Some(w) = &f.workflow {
+                let wf = self.store.workflow(&row.workflow_sha256).await?;
+                if wf.definition().id != *w {
+                    continue;
+                }
+            }
+            if let Some(text) = &f.text {
+                let (_, t) = self.store.load(&row.tender_id).await?;
+                let title = t
+                    .announcement
+                    .as_deref()
+                    .and_then(|a| a.get("title"))
+                    .map(Value::to_string)
+                    .unwrap_or_default();
+                if !title.contains(text.as_str()) {
+                    continue;
+                }
+            }
+            if items.len() == limit {
+                next = items.last().map(|s| s.id.clone());
+                break;
+            }
+            if roles::is_official(caller.role()) {
+                items.push(TenderSummary {
+                    id: row.tender_id,
+                    state: row.state,
+                    events: Some(row.seq),
+                    deadline: row.deadline_ms.and_then(Timestamp::from_unix_millis),
+                });
+            } else if let Ok((_, t)) = self.readable(caller, &row.tender_id).await {
+                // From the verified replay, like the detail; the event count only where it
+                // reveals nothing about other bids.
+                let events = tenderflow_core::view::counts_visible(&t, caller.role())
+                    .then(|| i64::try_from(t.seq).unwrap_or(i64::MAX));
+                items.push(TenderSummary {
+                    id: row.tender_id,
+                    state: t.state,
+                    events,
+                    deadline: t.deadline,
+                });
+            }
+        }
+        Ok(Page { items, next })
+    }
+
+    /// The audit trail of a tender for officials: every stored event with its hashes, payloads
+    /// the role may not see yet withheld. Loading verifies the chain first.
+    pub async fn audit_trail(&self, caller: &Caller, id: &str) -> Result<Vec<Value>> {
+        caller.require(roles::OFFICIALS)?;
+        let (_, t) = self.store.load(id).await?;
+        let rows = self.store.event_rows(id).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let payload: Value = if tenderflow_core::view::audit_payload_visible(&t, &r.kind)
+                {
+                    serde_json::from_str(&r.payload).unwrap_or(Value::Null)
+                } else {
+                    tenderflow_core::view::withheld_payload(&r.kind)
+                };
+                json!({ "seq": r.seq, "at": Timestamp::from_unix_millis(r.at_ms), "actor": { "id": r.actor_id, "role": r.actor_role },
+                        "command": r.command_id, "payload": payload, "prevHash": r.prev_hash, "hash": r.hash })
+            })
+            .collect())
+    }
+
+    /// What happened when, as the caller may see it: before the opening a bidder sees only
+    /// its own bid events and no sequence numbers.
+    pub async fn timeline(&self, caller: &Caller, id: &str) -> Result<Vec<Value>> {
+        let (_, t) = self.readable(caller, id).await?;
+        let rows = self.store.event_rows(id).await?;
+        let officials = roles::is_official(caller.role()) || caller.role() == roles::EVALUATOR;
+        let counts = tenderflow_core::view::counts_visible(&t, caller.role());
+        Ok(rows
+            .iter()
+            .filter(|r| {
+                officials || t.opened() || !r.kind.starts_with("bid_") || r.actor_id == caller.account.id
+            })
+            .map(|r| json!({ "seq": counts.then_some(r.seq), "at": Timestamp::from_unix_millis(r.at_ms), "type": r.kind, "actorRole": r.actor_role }))
+            .collect())
+    }
+
+    /// A bidder's own receipts (numbers only after the opening).
+    pub async fn receipts(&self, caller: &Caller, id: &str) -> Result<Vec<Value>> {
+        caller.require(&[roles::BIDDER])?;
+        let (_, t) = self.readable(caller, id).await?;
+        Ok(t.bids
+            .iter()
+            .filter(|(k, _)| k.bidder == caller.actor.id)
+            .map(|(k, b)| json!({ "lot": &*k.lot, "code": k.receipt_code(&t.id, &b.commitment), "number": t.opened().then_some(b.receipt), "commitment": b.commitment, "receivedAt": b.received_at }))
+            .collect())
+    }
+
+    /// The opening record, once the bids are opened.
+    pub async fn opening_record(&self, caller: &Caller, id: &str) -> Result<Value> {
+        let (_, t) = self.readable(caller, id).await?;
+        let record = t
+            .opening
+            .as_deref()
+            .ok_or_else(|| AppError::not_now("not_opened", "the bids have not been opened"))?;
+        Ok(json!(record))
+    }
+
+    /// The evaluation report, once it is final and visible to the caller.
+    pub async fn report(&self, caller: &Caller, id: &str) -> Result<Value> {
+        let (wf, t) = self.readable(caller, id).await?;
+        let view = tenderflow_core::view(&wf, &t, &caller.actor);
+        match view.get("report") {
+            Some(r) if !r.is_null() => Ok(r.clone()),
+            _ => Err(AppError::not_now(
+                "not_final",
+                "the evaluation report is not final or not yet visible to you",
+            )),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Integration tests of tenderflow-app: the use cases without HTTP, over a real store.
+
+mod use_cases;
