@@ -2,5 +2,6 @@
 //! SQLite and PostgreSQL, with a real SMTP server (aiosmtpd).
 
 mod cli;
+mod docs;
 mod harness;
 mod seed;

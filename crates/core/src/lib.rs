@@ -21,6 +21,7 @@ pub mod numbers;
 pub mod obligations;
 pub mod ocds;
 pub mod records;
+#[cfg(feature = "scenario")]
 pub mod scenario;
 pub mod scoring;
 pub mod time;

@@ -1,0 +1,171 @@
+//! Closed sets of names (commands, events, timers, messages) as enums with their text.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! names {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $text)] $variant,)*
+        }
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),*];
+            /// The name as written in definitions and events.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),* }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+names!(
+    /// The commands the engine understands; a definition says where and by whom each is allowed.
+    CommandName {
+        /// Publish the announcement.
+        Publish = "publish",
+        /// Publish a clarification or amendment.
+        Amend = "amend",
+        /// Submit a sealed bid.
+        SubmitBid = "submit_bid",
+        /// Replace one's bid before the deadline.
+        ReplaceBid = "replace_bid",
+        /// Withdraw one's bid before the deadline.
+        WithdrawBid = "withdraw_bid",
+        /// Close submission once the deadline has passed (the deadline timer does the same).
+        CloseSubmission = "close_submission",
+        /// Open the bids.
+        OpenBids = "open_bids",
+        /// Appoint the evaluation committee.
+        AppointCommittee = "appoint_committee",
+        /// An evaluator declares a conflict of interest and withdraws.
+        DeclareConflict = "declare_conflict",
+        /// The committee rejects a bid (qualification or responsiveness).
+        DisqualifyBid = "disqualify_bid",
+        /// An evaluator submits a score sheet.
+        SubmitScores = "submit_scores",
+        /// Finalize the evaluation report.
+        FinalizeEvaluation = "finalize_evaluation",
+        /// Propose the award (ranked candidates) and start publicity.
+        ProposeAward = "propose_award",
+        /// Award the contract(s).
+        Award = "award",
+        /// Raise an objection.
+        RaiseObjection = "raise_objection",
+        /// Answer an objection.
+        AnswerObjection = "answer_objection",
+        /// Sign off a gate.
+        SignOff = "sign_off",
+        /// Record an oversight observation.
+        RecordObservation = "record_observation",
+        /// Raise an irregularity: the procedure halts.
+        RaiseIrregularity = "raise_irregularity",
+        /// Resolve an irregularity: the procedure resumes.
+        ResolveIrregularity = "resolve_irregularity",
+        /// Cancel the procedure.
+        Cancel = "cancel",
+    }
+);
+
+names!(
+    /// Time-driven transitions.
+    TimerName {
+        /// The bid deadline is reached.
+        BidDeadline = "bid_deadline",
+        /// The publicity (or standstill) period is over.
+        PublicityEnd = "publicity_end",
+    }
+);
+
+names!(
+    /// Kinds of events, named in notification rules.
+    EventName {
+        /// A draft was created.
+        DraftCreated = "draft_created",
+        /// The announcement was published.
+        AnnouncementPublished = "announcement_published",
+        /// A clarification or amendment was published.
+        AmendmentPublished = "amendment_published",
+        /// A bid was received.
+        BidSubmitted = "bid_submitted",
+        /// A bid was replaced.
+        BidReplaced = "bid_replaced",
+        /// A bid was withdrawn.
+        BidWithdrawn = "bid_withdrawn",
+        /// Submission closed at the deadline.
+        SubmissionClosed = "submission_closed",
+        /// Bids were opened.
+        BidsOpened = "bids_opened",
+        /// The committee was appointed.
+        CommitteeAppointed = "committee_appointed",
+        /// An evaluator withdrew for a conflict of interest.
+        ConflictDeclared = "conflict_declared",
+        /// A bid was rejected by the committee.
+        BidDisqualified = "bid_disqualified",
+        /// An evaluator submitted scores.
+        ScoresSubmitted = "scores_submitted",
+        /// The evaluation report is final.
+        EvaluationFinalized = "evaluation_finalized",
+        /// The award was proposed; publicity started.
+        AwardProposed = "award_proposed",
+        /// The publicity period ended.
+        PublicityEnded = "publicity_ended",
+        /// The award is final.
+        Awarded = "awarded",
+        /// An objection was raised.
+        ObjectionRaised = "objection_raised",
+        /// An objection was answered.
+        ObjectionAnswered = "objection_answered",
+        /// A gate was signed off.
+        SignedOff = "signed_off",
+        /// An observation was recorded.
+        ObservationRecorded = "observation_recorded",
+        /// An irregularity was raised.
+        IrregularityRaised = "irregularity_raised",
+        /// An irregularity was resolved.
+        IrregularityResolved = "irregularity_resolved",
+        /// The procedure was cancelled.
+        Cancelled = "cancelled",
+        /// The procedure failed (too few bids or no qualifying bid).
+        ProcedureFailed = "procedure_failed",
+    }
+);
+
+names!(
+    /// Message templates the notify crate renders.
+    MessageKind {
+        /// Announcement of a tender.
+        Announcement = "announcement",
+        /// Clarification or amendment, with the new deadline.
+        Amendment = "amendment",
+        /// Bid receipt with time and commitment.
+        BidReceipt = "bid_receipt",
+        /// Bid withdrawn.
+        BidWithdrawn = "bid_withdrawn",
+        /// Submission closed / opening notice with the opening record.
+        OpeningNotice = "opening_notice",
+        /// The evaluation report is ready.
+        EvaluationReportReady = "evaluation_report_ready",
+        /// Award notice to a winner.
+        AwardNotice = "award_notice",
+        /// Regret notice to an unsuccessful bidder.
+        RegretNotice = "regret_notice",
+        /// Objection received.
+        ObjectionReceived = "objection_received",
+        /// Objection answered.
+        ObjectionAnswered = "objection_answered",
+        /// Irregularity raised.
+        IrregularityRaised = "irregularity_raised",
+        /// Cancellation.
+        Cancellation = "cancellation",
+        /// Procedure failed.
+        ProcedureFailed = "procedure_failed",
+    }
+);

@@ -1,0 +1,341 @@
+//! Events: the facts a command leaves, the storage format of the record.
+
+use super::*;
+use crate::definition::EventName;
+use crate::numbers::Money;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A bid's place: lot and bidder.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct BidKey {
+    /// Lot.
+    pub lot: Arc<str>,
+    /// Bidder.
+    pub bidder: ActorId,
+}
+
+impl BidKey {
+    /// The receipt code a bidder is given for a bid: derived from the tender, the lot, the
+    /// bidder and the bid's commitment only, so it reveals nothing about other bids (the
+    /// receipt *number* counts the bids received and is shown only from the opening on).
+    pub fn receipt_code(&self, tender_id: &str, commitment: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [tender_id, &self.lot, self.bidder.as_str(), commitment] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        let digest = h.finalize();
+        format!("R-{}", hex::encode_upper(&digest[..6]))
+    }
+}
+
+/// One line of the opening record (开标记录), read out at opening.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpeningEntry {
+    /// Receipt number.
+    pub receipt: u32,
+    /// Lot.
+    pub lot: Arc<str>,
+    /// Bidder.
+    pub bidder: ActorId,
+    /// When it was received.
+    pub received_at: Timestamp,
+    /// SHA-256 of the bid's canonical JSON, as on the receipt.
+    pub commitment: String,
+    /// Price read out.
+    pub price: Money,
+    /// Other figures read out (the bid-ratio fields, e.g. the share of free places).
+    pub read_out: BTreeMap<String, Value>,
+}
+
+/// The opening record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpeningRecord {
+    /// When bids were opened.
+    pub opened_at: Timestamp,
+    /// Who opened them.
+    pub opened_by: ActorId,
+    /// Bids in receipt order.
+    pub entries: Vec<OpeningEntry>,
+}
+
+/// What happened. Events are facts: `apply` never fails on them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// Draft created.
+    DraftCreated {
+        /// Tender id.
+        tender_id: String,
+        /// Definition id.
+        definition_id: String,
+        /// Definition version.
+        definition_version: String,
+        /// Definition SHA-256.
+        definition_sha256: String,
+    },
+    /// Announcement published.
+    AnnouncementPublished {
+        /// Content.
+        announcement: Arc<Value>,
+        /// SHA-256 of the content: the same announcement on every channel.
+        content_sha256: String,
+        /// Channels.
+        channels: Vec<String>,
+        /// Bid deadline.
+        deadline: Timestamp,
+        /// Lots (at least one).
+        lots: Vec<Lot>,
+        /// Estimated price.
+        estimated_price: Option<Money>,
+        /// Bid security.
+        bid_security: Option<Money>,
+        /// Invitees of an invited procedure (empty for an open one).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        invitees: Vec<ActorId>,
+    },
+    /// Clarification or amendment published.
+    AmendmentPublished {
+        /// Sequence number of the amendment.
+        number: u32,
+        /// Text.
+        text: String,
+        /// Whether it affects bid preparation.
+        affects_bids: bool,
+        /// Deadline before.
+        deadline_before: Timestamp,
+        /// Deadline after (later when the rules forced an extension).
+        deadline_after: Timestamp,
+    },
+    /// Bid received.
+    BidSubmitted {
+        /// Where.
+        key: BidKey,
+        /// Receipt number.
+        receipt: u32,
+        /// The sealed content.
+        content: Arc<Value>,
+        /// SHA-256 of its canonical JSON.
+        commitment: String,
+        /// Price (minor units).
+        price: Money,
+    },
+    /// Bid replaced.
+    BidReplaced {
+        /// Where.
+        key: BidKey,
+        /// New receipt number.
+        receipt: u32,
+        /// New content.
+        content: Arc<Value>,
+        /// New commitment.
+        commitment: String,
+        /// New price.
+        price: Money,
+    },
+    /// Bid withdrawn.
+    BidWithdrawn {
+        /// Where.
+        key: BidKey,
+    },
+    /// Submission closed.
+    SubmissionClosed {
+        /// The deadline.
+        deadline: Timestamp,
+        /// Bids received and not withdrawn.
+        bids: u32,
+    },
+    /// Bids opened.
+    BidsOpened {
+        /// The opening record.
+        record: Arc<OpeningRecord>,
+    },
+    /// Committee appointed.
+    CommitteeAppointed {
+        /// Members.
+        members: Vec<Member>,
+        /// Members with submitted sheets removed by this appointment.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<RemovedMember>,
+    },
+    /// Conflict declared; the evaluator withdraws.
+    ConflictDeclared {
+        /// Evaluator.
+        evaluator: ActorId,
+        /// Bidder concerned.
+        bidder: ActorId,
+        /// Why.
+        reason: String,
+    },
+    /// Bid disqualified.
+    BidDisqualified {
+        /// Which bid.
+        key: BidKey,
+        /// Why.
+        reason: String,
+    },
+    /// Scores submitted.
+    ScoresSubmitted {
+        /// Evaluator.
+        evaluator: ActorId,
+        /// Which bid.
+        key: BidKey,
+        /// Scores by criterion.
+        scores: Sheet,
+        /// The sheet as submitted.
+        sheet: Arc<Value>,
+    },
+    /// Evaluation report final.
+    EvaluationFinalized {
+        /// The report.
+        report: Arc<EvaluationReport>,
+    },
+    /// Award proposed; publicity started.
+    AwardProposed {
+        /// Candidates to award.
+        winners: Vec<Candidate>,
+        /// When publicity ends.
+        publicity_ends: Timestamp,
+    },
+    /// Publicity over.
+    PublicityEnded,
+    /// Award final.
+    Awarded {
+        /// Winners.
+        winners: Vec<Candidate>,
+    },
+    /// Objection raised.
+    ObjectionRaised {
+        /// Number.
+        id: u32,
+        /// In which state.
+        stage: String,
+        /// Content.
+        content: Arc<Value>,
+        /// Answer due by.
+        answer_due: Option<Timestamp>,
+    },
+    /// Objection answered.
+    ObjectionAnswered {
+        /// Number.
+        id: u32,
+        /// Who raised it.
+        objector: ActorId,
+        /// Answer.
+        answer: String,
+        /// Upheld?
+        upheld: bool,
+    },
+    /// Gate signed off.
+    SignedOff {
+        /// Gate.
+        gate: String,
+        /// Sign-off form.
+        content: Arc<Value>,
+    },
+    /// Observation recorded.
+    ObservationRecorded {
+        /// In which state.
+        stage: String,
+        /// Content.
+        content: Arc<Value>,
+    },
+    /// Irregularity raised: halted.
+    IrregularityRaised {
+        /// Number.
+        id: u32,
+        /// In which state.
+        stage: String,
+        /// Content.
+        content: Arc<Value>,
+    },
+    /// Irregularity resolved.
+    IrregularityResolved {
+        /// Number.
+        id: u32,
+        /// Resolution.
+        resolution: String,
+    },
+    /// Cancelled.
+    Cancelled {
+        /// Why.
+        reason: String,
+    },
+    /// Procedure failed.
+    ProcedureFailed {
+        /// Stable code (`too_few_bids`, `no_qualifying_bid`).
+        code: String,
+        /// Explanation.
+        reason: String,
+    },
+    /// The procedure entered a state.
+    StateEntered {
+        /// The state.
+        state: String,
+    },
+}
+
+impl EventBody {
+    /// The name notification rules use (`None` for state changes).
+    pub fn name(&self) -> Option<EventName> {
+        use EventName as N;
+        Some(match self {
+            Self::DraftCreated { .. } => N::DraftCreated,
+            Self::AnnouncementPublished { .. } => N::AnnouncementPublished,
+            Self::AmendmentPublished { .. } => N::AmendmentPublished,
+            Self::BidSubmitted { .. } => N::BidSubmitted,
+            Self::BidReplaced { .. } => N::BidReplaced,
+            Self::BidWithdrawn { .. } => N::BidWithdrawn,
+            Self::SubmissionClosed { .. } => N::SubmissionClosed,
+            Self::BidsOpened { .. } => N::BidsOpened,
+            Self::CommitteeAppointed { .. } => N::CommitteeAppointed,
+            Self::ConflictDeclared { .. } => N::ConflictDeclared,
+            Self::BidDisqualified { .. } => N::BidDisqualified,
+            Self::ScoresSubmitted { .. } => N::ScoresSubmitted,
+            Self::EvaluationFinalized { .. } => N::EvaluationFinalized,
+            Self::AwardProposed { .. } => N::AwardProposed,
+            Self::PublicityEnded => N::PublicityEnded,
+            Self::Awarded { .. } => N::Awarded,
+            Self::ObjectionRaised { .. } => N::ObjectionRaised,
+            Self::ObjectionAnswered { .. } => N::ObjectionAnswered,
+            Self::SignedOff { .. } => N::SignedOff,
+            Self::ObservationRecorded { .. } => N::ObservationRecorded,
+            Self::IrregularityRaised { .. } => N::IrregularityRaised,
+            Self::IrregularityResolved { .. } => N::IrregularityResolved,
+            Self::Cancelled { .. } => N::Cancelled,
+            Self::ProcedureFailed { .. } => N::ProcedureFailed,
+            Self::StateEntered { .. } => return None,
+        })
+    }
+
+    /// The event's kind as stored and serialised (its `type` tag).
+    pub fn kind(&self) -> &'static str {
+        match self.name() {
+            Some(name) => name.as_str(),
+            None => "state_entered",
+        }
+    }
+
+    /// Whether the event's content is sealed until the bids are opened (the bid submissions):
+    /// the store encrypts it, and only the bidder and, after opening, the committee see it.
+    pub fn is_sealed(&self) -> bool {
+        matches!(self, Self::BidSubmitted { .. } | Self::BidReplaced { .. })
+    }
+}
+
+/// An event with its time and actor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub actor: Actor,
+    /// What.
+    #[serde(flatten)]
+    pub body: EventBody,
+}

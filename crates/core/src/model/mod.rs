@@ -1,0 +1,15 @@
+//! Commands, events and the tender state they build, with `apply`; the evaluation report as
+//! data. The layout is a straight line of dependencies: actor → command → event → report →
+//! tender (scoring computes reports from a tender; the model never calls it).
+
+mod actor;
+mod command;
+mod event;
+mod report;
+mod tender;
+
+pub use actor::*;
+pub use command::*;
+pub use event::*;
+pub use report::*;
+pub use tender::*;

@@ -1,0 +1,383 @@
+//! The tender's state, and `apply`/`replay`, which build it from events and never fail.
+
+use super::*;
+use crate::definition::EventName;
+use crate::numbers::Money;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A sealed bid as held in the state. Views decide who sees `content`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bid {
+    /// Receipt number of the latest version.
+    pub receipt: u32,
+    /// When the latest version arrived.
+    pub received_at: Timestamp,
+    /// Content.
+    pub content: Arc<Value>,
+    /// SHA-256 commitment.
+    pub commitment: String,
+    /// Price.
+    pub price: Money,
+}
+
+/// A signature on a gate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignOff {
+    /// Gate.
+    pub gate: String,
+    /// Signer.
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+    /// The form.
+    pub content: Arc<Value>,
+}
+
+/// An oversight observation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// Inspector.
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+    /// State.
+    pub stage: String,
+    /// The form.
+    pub content: Arc<Value>,
+}
+
+/// An objection and its answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Objection {
+    /// Number.
+    pub id: u32,
+    /// Who raised it.
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+    /// State.
+    pub stage: String,
+    /// Content.
+    pub content: Arc<Value>,
+    /// Answer due.
+    pub answer_due: Option<Timestamp>,
+    /// Answer: text, upheld, when.
+    pub answer: Option<(String, bool, Timestamp)>,
+}
+
+/// An irregularity and its resolution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Irregularity {
+    /// Number.
+    pub id: u32,
+    /// Inspector.
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+    /// State.
+    pub stage: String,
+    /// Content.
+    pub content: Arc<Value>,
+    /// Resolution and when.
+    pub resolution: Option<(String, Timestamp)>,
+}
+
+/// The state of one tender: everything `apply` has folded from its events. It is not
+/// serialised: the events are the record, and [`crate::view`] is its JSON form.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tender {
+    /// Tender id (empty before creation).
+    pub id: String,
+    /// Definition id.
+    pub definition_id: String,
+    /// Definition version.
+    pub definition_version: String,
+    /// Current state (empty before creation).
+    pub state: String,
+    /// Events applied.
+    pub seq: u64,
+    /// Time of the last event.
+    pub last_at: Option<Timestamp>,
+    /// Announcement.
+    pub announcement: Option<Arc<Value>>,
+    /// Announcement hash.
+    pub announcement_sha256: Option<String>,
+    /// Channels.
+    pub channels: Vec<String>,
+    /// When published.
+    pub published_at: Option<Timestamp>,
+    /// Bid deadline.
+    pub deadline: Option<Timestamp>,
+    /// Lots.
+    pub lots: Vec<Lot>,
+    /// Estimated price.
+    pub estimated_price: Option<Money>,
+    /// Bid security.
+    pub bid_security: Option<Money>,
+    /// Invitees (invited procedures); empty when anyone may bid.
+    pub invitees: Vec<ActorId>,
+    /// Amendments published.
+    pub amendments: u32,
+    /// Current bids.
+    pub bids: BTreeMap<BidKey, Bid>,
+    /// Receipts issued (including replaced and withdrawn bids).
+    pub receipts: u32,
+    /// Whether submission closed.
+    pub submission_closed: bool,
+    /// The opening record.
+    pub opening: Option<Arc<OpeningRecord>>,
+    /// Committee.
+    pub committee: Vec<Member>,
+    /// Evaluators who withdrew: the bidder concerned and why.
+    pub recused: BTreeMap<ActorId, (ActorId, String)>,
+    /// Rejected bids and why.
+    pub disqualified: BTreeMap<BidKey, String>,
+    /// Committee members removed after they scored (with reason and approval).
+    pub removed_members: Vec<RemovedMember>,
+    /// Scores by evaluator and bid.
+    pub scores: BTreeMap<(ActorId, BidKey), Sheet>,
+    /// Evaluation report.
+    pub report: Option<Arc<EvaluationReport>>,
+    /// Proposed winners.
+    pub proposed: Option<Vec<Candidate>>,
+    /// End of publicity.
+    pub publicity_ends: Option<Timestamp>,
+    /// Whether publicity is over.
+    pub publicity_over: bool,
+    /// Final winners.
+    pub awarded: Option<Vec<Candidate>>,
+    /// Sign-offs.
+    pub signoffs: Vec<SignOff>,
+    /// Observations.
+    pub observations: Vec<Observation>,
+    /// Objections.
+    pub objections: Vec<Objection>,
+    /// Irregularities.
+    pub irregularities: Vec<Irregularity>,
+    /// Why it was cancelled.
+    pub cancellation: Option<String>,
+    /// Why it failed: code and reason.
+    pub failure: Option<(String, String)>,
+    /// When each kind of event first and last happened (obligations are timed from them).
+    pub happened: BTreeMap<EventName, (Timestamp, Timestamp)>,
+}
+
+impl Tender {
+    /// Whether an irregularity is open (the procedure is halted).
+    pub fn halted(&self) -> bool {
+        self.irregularities.iter().any(|i| i.resolution.is_none())
+    }
+    /// Whether an objection awaits its answer (the procedure is suspended).
+    pub fn objection_pending(&self) -> bool {
+        self.objections.iter().any(|o| o.answer.is_none())
+    }
+    /// Distinct signers of a gate.
+    pub fn signatures(&self, gate: &str) -> usize {
+        let mut who: Vec<&ActorId> = self
+            .signoffs
+            .iter()
+            .filter(|s| s.gate == gate)
+            .map(|s| &s.by)
+            .collect();
+        who.sort();
+        who.dedup();
+        who.len()
+    }
+    /// Committee members who have not withdrawn.
+    pub fn active_members(&self) -> impl Iterator<Item = &Member> {
+        self.committee
+            .iter()
+            .filter(|m| !self.recused.contains_key(&m.id))
+    }
+    /// Whether the bids have been opened.
+    pub fn opened(&self) -> bool {
+        self.opening.is_some()
+    }
+}
+
+/// Folds one event into the state. Total: any event on any state gives a state.
+pub fn apply(mut t: Tender, event: &Event) -> Tender {
+    t.seq += 1;
+    t.last_at = Some(event.at);
+    if let Some(name) = event.body.name() {
+        t.happened
+            .entry(name)
+            .and_modify(|(_, last)| *last = event.at)
+            .or_insert((event.at, event.at));
+    }
+    let at = event.at;
+    let by = &event.actor.id;
+    match &event.body {
+        EventBody::DraftCreated {
+            tender_id,
+            definition_id,
+            definition_version,
+            ..
+        } => {
+            t.id.clone_from(tender_id);
+            t.definition_id.clone_from(definition_id);
+            t.definition_version.clone_from(definition_version);
+        }
+        EventBody::AnnouncementPublished {
+            announcement,
+            content_sha256,
+            channels,
+            deadline,
+            lots,
+            estimated_price,
+            bid_security,
+            invitees,
+        } => {
+            t.invitees.clone_from(invitees);
+            t.announcement = Some(announcement.clone());
+            t.announcement_sha256 = Some(content_sha256.clone());
+            t.channels.clone_from(channels);
+            t.deadline = Some(*deadline);
+            t.published_at = Some(at);
+            t.lots.clone_from(lots);
+            t.estimated_price = *estimated_price;
+            t.bid_security = *bid_security;
+        }
+        EventBody::AmendmentPublished {
+            number,
+            deadline_after,
+            ..
+        } => {
+            t.amendments = *number;
+            t.deadline = Some(*deadline_after);
+        }
+        EventBody::BidSubmitted {
+            key,
+            receipt,
+            content,
+            commitment,
+            price,
+        }
+        | EventBody::BidReplaced {
+            key,
+            receipt,
+            content,
+            commitment,
+            price,
+        } => {
+            t.receipts = t.receipts.max(*receipt);
+            t.bids.insert(
+                key.clone(),
+                Bid {
+                    receipt: *receipt,
+                    received_at: at,
+                    content: content.clone(),
+                    commitment: commitment.clone(),
+                    price: *price,
+                },
+            );
+        }
+        EventBody::BidWithdrawn { key } => {
+            t.bids.remove(key);
+        }
+        EventBody::SubmissionClosed { .. } => t.submission_closed = true,
+        EventBody::BidsOpened { record } => {
+            t.submission_closed = true;
+            t.opening = Some(record.clone());
+        }
+        EventBody::CommitteeAppointed { members, removed } => {
+            t.committee.clone_from(members);
+            t.removed_members.extend(removed.iter().cloned());
+        }
+        EventBody::ConflictDeclared {
+            evaluator,
+            bidder,
+            reason,
+        } => {
+            t.recused
+                .insert(evaluator.clone(), (bidder.clone(), reason.clone()));
+        }
+        EventBody::BidDisqualified { key, reason } => {
+            t.disqualified.insert(key.clone(), reason.clone());
+        }
+        EventBody::ScoresSubmitted {
+            evaluator,
+            key,
+            scores,
+            ..
+        } => {
+            t.scores
+                .insert((evaluator.clone(), key.clone()), scores.clone());
+        }
+        EventBody::EvaluationFinalized { report } => t.report = Some(report.clone()),
+        EventBody::AwardProposed {
+            winners,
+            publicity_ends,
+        } => {
+            t.proposed = Some(winners.clone());
+            t.publicity_ends = Some(*publicity_ends);
+        }
+        EventBody::PublicityEnded => t.publicity_over = true,
+        EventBody::Awarded { winners } => t.awarded = Some(winners.clone()),
+        EventBody::ObjectionRaised {
+            id,
+            stage,
+            content,
+            answer_due,
+        } => {
+            t.objections.push(Objection {
+                id: *id,
+                by: by.clone(),
+                at,
+                stage: stage.clone(),
+                content: content.clone(),
+                answer_due: *answer_due,
+                answer: None,
+            });
+        }
+        EventBody::ObjectionAnswered {
+            id, answer, upheld, ..
+        } => {
+            if let Some(o) = t.objections.iter_mut().find(|o| o.id == *id) {
+                o.answer = Some((answer.clone(), *upheld, at));
+            }
+        }
+        EventBody::SignedOff { gate, content } => t.signoffs.push(SignOff {
+            gate: gate.clone(),
+            by: by.clone(),
+            at,
+            content: content.clone(),
+        }),
+        EventBody::ObservationRecorded { stage, content } => t.observations.push(Observation {
+            by: by.clone(),
+            at,
+            stage: stage.clone(),
+            content: content.clone(),
+        }),
+        EventBody::IrregularityRaised { id, stage, content } => {
+            t.irregularities.push(Irregularity {
+                id: *id,
+                by: by.clone(),
+                at,
+                stage: stage.clone(),
+                content: content.clone(),
+                resolution: None,
+            });
+        }
+        EventBody::IrregularityResolved { id, resolution } => {
+            if let Some(i) = t.irregularities.iter_mut().find(|i| i.id == *id) {
+                i.resolution = Some((resolution.clone(), at));
+            }
+        }
+        EventBody::Cancelled { reason } => t.cancellation = Some(reason.clone()),
+        EventBody::ProcedureFailed { code, reason } => {
+            t.failure = Some((code.clone(), reason.clone()));
+        }
+        EventBody::StateEntered { state } => t.state.clone_from(state),
+    }
+    t
+}
+
+/// Folds a whole history.
+pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Tender {
+    events.into_iter().fold(Tender::default(), apply)
+}
