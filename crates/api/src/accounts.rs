@@ -2,7 +2,7 @@
 //! change emails, issue, list, rotate and revoke tokens (the store does the work).
 
 use crate::AppState;
-use crate::extract::{Body, Caller, Id, R};
+use crate::extract::{ApiResult, Body, Caller, Id};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,7 +27,10 @@ fn default_locale() -> String {
     "zh-CN".into()
 }
 
-pub(crate) async fn list_accounts(State(s): State<AppState>, caller: Caller) -> R<Json<Value>> {
+pub(crate) async fn list_accounts(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
     caller.require(&[ADMIN])?;
     Ok(Json(json!({ "accounts": s.store.accounts().await? })))
 }
@@ -36,7 +39,7 @@ pub(crate) async fn create_account(
     State(s): State<AppState>,
     caller: Caller,
     Body(b): Body<NewAccount>,
-) -> R<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(&[ADMIN])?;
     let token = s
         .store
@@ -58,7 +61,7 @@ pub(crate) async fn disable_account(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     caller.require(&[ADMIN])?;
     s.store.set_account_disabled(&id, true).await?;
     Ok(Json(json!({ "id": id, "disabled": true })))
@@ -68,7 +71,7 @@ pub(crate) async fn enable_account(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     caller.require(&[ADMIN])?;
     s.store.set_account_disabled(&id, false).await?;
     Ok(Json(json!({ "id": id, "disabled": false })))
@@ -85,7 +88,7 @@ pub(crate) async fn set_email(
     caller: Caller,
     Id(id): Id,
     Body(b): Body<EmailBody>,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     caller.require(&[ADMIN])?;
     s.store.set_account_email(&id, b.email.as_deref()).await?;
     Ok(Json(json!({ "id": id, "email": b.email })))
@@ -95,7 +98,7 @@ pub(crate) async fn list_tokens(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     caller.require(&[ADMIN])?;
     Ok(Json(json!({ "tokens": s.store.tokens(&id).await? })))
 }
@@ -113,7 +116,7 @@ pub(crate) async fn issue_token(
     caller: Caller,
     Id(id): Id,
     Body(b): Body<TokenBody>,
-) -> R<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(&[ADMIN])?;
     let issued = s.store.issue_token(&id, &b.label, b.expires_days).await?;
     Ok((StatusCode::CREATED, Json(json!(issued))))
@@ -123,7 +126,7 @@ pub(crate) async fn revoke_token(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     caller.require(&[ADMIN])?;
     Ok(Json(json!(s.store.revoke_token(&id).await?)))
 }
@@ -132,7 +135,7 @@ pub(crate) async fn rotate_token(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     caller.require(&[ADMIN])?;
     Ok(Json(json!(s.store.rotate_token(&id).await?)))
 }

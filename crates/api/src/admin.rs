@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{Body, Caller, Id, Params, R};
+use crate::extract::{ApiResult, Body, Caller, Id, Params};
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
@@ -25,7 +25,7 @@ pub(crate) async fn outbox(
     State(s): State<AppState>,
     caller: Caller,
     Params(q): Params<OutboxQuery>,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let status = q
         .status
         .as_deref()
@@ -40,7 +40,7 @@ pub(crate) async fn resend(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request("invalid_path", "the outbox id is a number"))?;
@@ -48,7 +48,10 @@ pub(crate) async fn resend(
     Ok(Json(json!({ "id": id, "status": OutboxStatus::Pending })))
 }
 
-pub(crate) async fn stuck_timers(State(s): State<AppState>, caller: Caller) -> R<Json<Value>> {
+pub(crate) async fn stuck_timers(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
     Ok(Json(
         json!({ "timers": s.app.stuck_timers(&caller).await? }),
     ))
@@ -64,7 +67,7 @@ pub(crate) async fn audit(
     State(s): State<AppState>,
     caller: Caller,
     Params(q): Params<AuditQuery>,
-) -> R<Json<Verification>> {
+) -> ApiResult<Json<Verification>> {
     Ok(Json(s.app.verify(&caller, q.tender.as_deref()).await?))
 }
 
@@ -78,7 +81,7 @@ pub(crate) async fn set_clock(
     State(s): State<AppState>,
     caller: Caller,
     Body(b): Body<ClockBody>,
-) -> R<Json<ClockMoved>> {
+) -> ApiResult<Json<ClockMoved>> {
     Ok(Json(s.app.set_clock(&caller, b.now).await?))
 }
 
@@ -92,7 +95,7 @@ pub(crate) struct PageQuery {
 pub(crate) async fn ocds_releases(
     State(s): State<AppState>,
     Params(q): Params<PageQuery>,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let page = s
         .app
         .ocds_page(q.page.unwrap_or(1), q.per_page.unwrap_or(100))
@@ -100,6 +103,6 @@ pub(crate) async fn ocds_releases(
     Ok(Json(page))
 }
 
-pub(crate) async fn ocds_record(State(s): State<AppState>, Id(ocid): Id) -> R<Json<Value>> {
+pub(crate) async fn ocds_record(State(s): State<AppState>, Id(ocid): Id) -> ApiResult<Json<Value>> {
     Ok(Json(s.app.ocds_record(&ocid).await?))
 }

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-pub(crate) type R<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 /// The authenticated caller (the application's [`tenderflow_app::Caller`]).
 pub struct Caller(pub tenderflow_app::Caller);
@@ -26,7 +26,7 @@ impl std::ops::Deref for Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> R<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -50,7 +50,7 @@ pub struct Id(pub String);
 impl FromRequestParts<AppState> for Id {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> R<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let Path(id) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::bad_request("invalid_id", e.body_text()))?;
@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for Id {
 }
 
 /// `400 invalid_id` unless `value` matches the id pattern.
-pub(crate) fn check_id(what: &str, value: &str) -> R<()> {
+pub(crate) fn check_id(what: &str, value: &str) -> ApiResult<()> {
     match tenderflow_core::ids::problem(value) {
         None => Ok(()),
         Some(p) => {
@@ -78,7 +78,7 @@ pub struct Params<T>(pub T);
 impl<T: DeserializeOwned> FromRequestParts<AppState> for Params<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> R<Self> {
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> ApiResult<Self> {
         Query::<T>::try_from_uri(&parts.uri)
             .map(|Query(q)| Self(q))
             .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
@@ -86,7 +86,7 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for Params<T> {
 }
 
 /// A lot id from a body, checked like every id.
-pub(crate) fn lot(l: Option<String>) -> R<Option<String>> {
+pub(crate) fn lot(l: Option<String>) -> ApiResult<Option<String>> {
     if let Some(l) = &l {
         check_id("lot", l)?;
     }
@@ -100,7 +100,7 @@ pub struct Body<T>(pub T);
 impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> R<Self> {
+    async fn from_request(req: Request, state: &AppState) -> ApiResult<Self> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Self(v)),
             Err(JsonRejection::JsonSyntaxError(e)) => {

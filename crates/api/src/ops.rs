@@ -1,7 +1,7 @@
 //! Operations: health, readiness, version, metrics, and the request middleware (request
 //! counts and latency, the request id in problem bodies).
 
-use crate::extract::R;
+use crate::extract::ApiResult;
 use crate::{ApiError, AppState, MAX_BODY};
 use axum::Json;
 use axum::extract::{Request, State};
@@ -32,7 +32,7 @@ pub(crate) async fn count_requests(
 
 pub(crate) async fn metrics(
     State(s): State<AppState>,
-) -> R<([(axum::http::HeaderName, &'static str); 1], String)> {
+) -> ApiResult<([(axum::http::HeaderName, &'static str); 1], String)> {
     let pending = s
         .store
         .outbox(Some(tenderflow_store::OutboxStatus::Pending))
@@ -117,7 +117,7 @@ pub(crate) async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-pub(crate) async fn ready(State(s): State<AppState>) -> R<Json<Value>> {
+pub(crate) async fn ready(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     match s.store.readiness().await {
         Ok(()) => Ok(Json(json!({ "status": "ready" }))),
         Err(problem) => Err(ApiError::new(

@@ -6,7 +6,7 @@ use crate::accounts::{
 };
 use crate::admin::{audit, ocds_record, ocds_releases, outbox, resend, set_clock, stuck_timers};
 use crate::error::ApiError;
-use crate::extract::{Body, Caller, Id, R};
+use crate::extract::{ApiResult, Body, Caller, Id};
 use crate::openapi::{Op, document};
 use crate::ops::{count_requests, health, metrics, ready, request_id_in_problems, version};
 use crate::tenders::{
@@ -366,7 +366,7 @@ async fn me(caller: Caller) -> Json<Value> {
     )
 }
 
-async fn list_workflows(State(s): State<AppState>, _caller: Caller) -> R<Json<Value>> {
+async fn list_workflows(State(s): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
     Ok(Json(json!({ "workflows": s.store.workflows().await? })))
 }
 
@@ -374,7 +374,7 @@ async fn register_workflow(
     State(s): State<AppState>,
     caller: Caller,
     Body(def): Body<Value>,
-) -> R<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(&[tenderflow_app::roles::ADMIN])?;
     let bytes = serde_json::to_vec_pretty(&def)
         .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
@@ -391,7 +391,11 @@ async fn register_workflow(
     Ok((StatusCode::CREATED, Json(json!(rec))))
 }
 
-async fn get_workflow(State(s): State<AppState>, _caller: Caller, Id(id): Id) -> R<Json<Value>> {
+async fn get_workflow(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
     let wf = s.store.workflow(&id).await?;
     Ok(Json(
         json!({ "sha256": wf.sha256(), "definition": wf.definition() }),

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{Body, Caller, Id, Params, R, lot};
+use crate::extract::{ApiResult, Body, Caller, Id, Params, lot};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
@@ -22,7 +22,7 @@ pub(crate) struct CreateTender {
 }
 
 /// The `Idempotency-Key` header, if any.
-fn key(headers: &HeaderMap) -> R<Option<String>> {
+fn key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     headers
         .get("idempotency-key")
         .map(|v| {
@@ -34,7 +34,7 @@ fn key(headers: &HeaderMap) -> R<Option<String>> {
 }
 
 /// The `If-Match` header, if any.
-fn if_match(headers: &HeaderMap) -> R<Option<String>> {
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<String>> {
     headers
         .get(header::IF_MATCH)
         .map(|v| {
@@ -53,7 +53,7 @@ pub(crate) async fn create_tender(
     caller: Caller,
     headers: HeaderMap,
     Body(b): Body<CreateTender>,
-) -> R<(StatusCode, Json<Answer>)> {
+) -> ApiResult<(StatusCode, Json<Answer>)> {
     let done = s
         .app
         .create_tender(
@@ -73,7 +73,7 @@ async fn run(
     headers: &HeaderMap,
     id: &str,
     body: CommandBody,
-) -> R<Executed> {
+) -> ApiResult<Executed> {
     let kind = body.name().map_or("advance_time", |n| n.as_str());
     let submission = Submission {
         tender_id: id.to_owned(),
@@ -93,7 +93,7 @@ async fn answer(
     headers: &HeaderMap,
     id: &str,
     body: CommandBody,
-) -> R<Json<Answer>> {
+) -> ApiResult<Json<Answer>> {
     let done = run(s, caller, headers, id, body).await?;
     Ok(Json(Answer::of(&done, caller)))
 }
@@ -117,7 +117,7 @@ pub(crate) async fn list_tenders(
     State(s): State<AppState>,
     caller: Caller,
     Params(q): Params<ListQuery>,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let filter = TenderFilter {
         state: q.state,
         workflow: q.workflow,
@@ -133,7 +133,7 @@ pub(crate) async fn get_tender(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<([(HeaderName, String); 1], Json<Value>)> {
+) -> ApiResult<([(HeaderName, String); 1], Json<Value>)> {
     let v = s.app.tender_view(&caller, &id).await?;
     Ok(([(header::ETAG, v.tag)], Json(v.view)))
 }
@@ -142,7 +142,7 @@ pub(crate) async fn events(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let events = s.app.audit_trail(&caller, &id).await?;
     Ok(Json(json!({ "tender": id, "events": events })))
 }
@@ -151,7 +151,7 @@ pub(crate) async fn timeline(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let items = s.app.timeline(&caller, &id).await?;
     Ok(Json(json!({ "tender": id, "timeline": items })))
 }
@@ -162,7 +162,7 @@ pub(crate) async fn command(
     headers: HeaderMap,
     Id(id): Id,
     Body(body): Body<CommandBody>,
-) -> R<Json<Answer>> {
+) -> ApiResult<Json<Answer>> {
     answer(&s, &caller, &headers, &id, body).await
 }
 
@@ -180,7 +180,7 @@ pub(crate) async fn submit_bid(
     headers: HeaderMap,
     Id(id): Id,
     Body(b): Body<BidBody>,
-) -> R<(StatusCode, Json<Answer>)> {
+) -> ApiResult<(StatusCode, Json<Answer>)> {
     let body = CommandBody::SubmitBid {
         lot: lot(b.lot)?,
         content: b.content.into(),
@@ -197,7 +197,7 @@ pub(crate) async fn replace_bid(
     headers: HeaderMap,
     Id(id): Id,
     Body(b): Body<BidBody>,
-) -> R<Json<Answer>> {
+) -> ApiResult<Json<Answer>> {
     let body = CommandBody::ReplaceBid {
         lot: lot(b.lot)?,
         content: b.content.into(),
@@ -217,7 +217,7 @@ pub(crate) async fn withdraw_bid(
     headers: HeaderMap,
     Id(id): Id,
     Params(q): Params<LotQuery>,
-) -> R<Json<Answer>> {
+) -> ApiResult<Json<Answer>> {
     let body = CommandBody::WithdrawBid { lot: lot(q.lot)? };
     answer(&s, &caller, &headers, &id, body).await
 }
@@ -226,7 +226,7 @@ pub(crate) async fn receipts(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     let own = s.app.receipts(&caller, &id).await?;
     Ok(Json(json!({ "tender": id, "receipts": own })))
 }
@@ -246,7 +246,7 @@ pub(crate) async fn scores(
     headers: HeaderMap,
     Id(id): Id,
     Body(b): Body<ScoreBody>,
-) -> R<Json<Answer>> {
+) -> ApiResult<Json<Answer>> {
     let bidder = tenderflow_core::ActorId::parse(&b.bidder)
         .ok_or_else(|| ApiError::bad_request("invalid_body", "bidder: not a valid id"))?;
     let body = CommandBody::SubmitScores {
@@ -270,7 +270,7 @@ pub(crate) async fn signoff(
     headers: HeaderMap,
     Id(id): Id,
     Body(b): Body<SignBody>,
-) -> R<Json<Answer>> {
+) -> ApiResult<Json<Answer>> {
     let body = CommandBody::SignOff {
         gate: b.gate,
         content: b.content.into(),
@@ -278,50 +278,43 @@ pub(crate) async fn signoff(
     answer(&s, &caller, &headers, &id, body).await
 }
 
-pub(crate) async fn observation(
-    State(s): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    Id(id): Id,
-    Body(content): Body<Value>,
-) -> R<Json<Answer>> {
-    let body = CommandBody::RecordObservation {
-        content: content.into(),
+/// A command whose whole payload is the request's JSON body.
+macro_rules! content_command {
+    ($(#[$m:meta])* $name:ident => $variant:ident) => {
+        $(#[$m])*
+        pub(crate) async fn $name(
+            State(s): State<AppState>,
+            caller: Caller,
+            headers: HeaderMap,
+            Id(id): Id,
+            Body(content): Body<Value>,
+        ) -> ApiResult<Json<Answer>> {
+            let body = CommandBody::$variant {
+                content: content.into(),
+            };
+            answer(&s, &caller, &headers, &id, body).await
+        }
     };
-    answer(&s, &caller, &headers, &id, body).await
 }
 
-pub(crate) async fn irregularity(
-    State(s): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    Id(id): Id,
-    Body(content): Body<Value>,
-) -> R<Json<Answer>> {
-    let body = CommandBody::RaiseIrregularity {
-        content: content.into(),
-    };
-    answer(&s, &caller, &headers, &id, body).await
-}
-
-pub(crate) async fn objection(
-    State(s): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    Id(id): Id,
-    Body(content): Body<Value>,
-) -> R<Json<Answer>> {
-    let body = CommandBody::RaiseObjection {
-        content: content.into(),
-    };
-    answer(&s, &caller, &headers, &id, body).await
-}
+content_command!(
+    /// An inspector's observation.
+    observation => RecordObservation
+);
+content_command!(
+    /// An inspector raises an irregularity.
+    irregularity => RaiseIrregularity
+);
+content_command!(
+    /// A bidder's objection.
+    objection => RaiseObjection
+);
 
 pub(crate) async fn opening_record(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     Ok(Json(s.app.opening_record(&caller, &id).await?))
 }
 
@@ -329,7 +322,7 @@ pub(crate) async fn report(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     Ok(Json(s.app.report(&caller, &id).await?))
 }
 
@@ -337,6 +330,6 @@ pub(crate) async fn records(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> R<Json<Value>> {
+) -> ApiResult<Json<Value>> {
     Ok(Json(s.app.records(&caller, &id).await?))
 }

@@ -1,11 +1,15 @@
 //! The `tenderflow` binary: a thin shell over the core, the store and the mailer.
 
 mod accounts;
-mod admin;
+mod audit;
 mod bench;
 mod config;
 mod demo;
+mod export;
+mod queues;
 mod serve;
+mod setup;
+mod tender;
 mod workflow;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -36,16 +40,16 @@ enum Cmd {
     Account(accounts::AccountCmd),
     /// Verify the tamper-evident event log.
     #[command(subcommand)]
-    Audit(admin::AuditCmd),
+    Audit(audit::AuditCmd),
     /// Inspect tenders.
     #[command(subcommand)]
-    Tender(admin::TenderCmd),
+    Tender(tender::TenderCmd),
     /// Inspect the mail outbox and re-send dead letters.
     #[command(subcommand)]
-    Outbox(admin::OutboxCmd),
+    Outbox(queues::OutboxCmd),
     /// Deadlines that failed to fire (isolated and retried with backoff).
     #[command(subcommand)]
-    Timers(admin::TimersCmd),
+    Timers(queues::TimersCmd),
     /// Deliver due timers and the outbox until stopped (Ctrl-C).
     Worker,
     /// Load benchmarks (HTTP bid submission, mail dispatch).
@@ -53,7 +57,7 @@ enum Cmd {
     Bench(bench::BenchCmd),
     /// Export open contracting data.
     #[command(subcommand)]
-    Export(admin::ExportCmd),
+    Export(export::ExportCmd),
     /// Serve the HTTP API, fire deadlines and deliver mail until stopped (Ctrl-C).
     Serve(serve::ServeArgs),
 }
@@ -90,16 +94,16 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match cli.command {
             Cmd::Demo(args) => demo::run(&cli.config, args).await,
-            Cmd::Migrate => admin::migrate(&cli.config).await,
+            Cmd::Migrate => setup::migrate(&cli.config).await,
             Cmd::Workflow(cmd) => workflow::run(&cli.config, cmd).await,
             Cmd::Account(cmd) => accounts::account(&cli.config, cmd).await,
-            Cmd::Audit(cmd) => admin::audit(&cli.config, cmd).await,
-            Cmd::Tender(cmd) => admin::tender(&cli.config, cmd).await,
-            Cmd::Outbox(cmd) => admin::outbox(&cli.config, cmd).await,
-            Cmd::Timers(cmd) => admin::timers(&cli.config, cmd).await,
-            Cmd::Worker => admin::worker(&cli.config).await,
+            Cmd::Audit(cmd) => audit::audit(&cli.config, cmd).await,
+            Cmd::Tender(cmd) => tender::tender(&cli.config, cmd).await,
+            Cmd::Outbox(cmd) => queues::outbox(&cli.config, cmd).await,
+            Cmd::Timers(cmd) => queues::timers(&cli.config, cmd).await,
+            Cmd::Worker => queues::worker(&cli.config).await,
             Cmd::Serve(args) => serve::run(&cli.config, args).await,
-            Cmd::Export(cmd) => admin::export(&cli.config, cmd).await,
+            Cmd::Export(cmd) => export::export(&cli.config, cmd).await,
             Cmd::Bench(cmd) => bench::run(cmd).await,
         }
     });

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) fn propose(cx: &mut Ctx<'_>, tr: &Transition) -> R<()> {
+pub(super) fn propose(cx: &mut Ctx<'_>, tr: &Transition) -> Decision<()> {
     let Some(report) = &cx.t.report else {
         return Err(Rejection::new(
             C::InvalidState,
@@ -38,7 +38,7 @@ pub(super) fn propose(cx: &mut Ctx<'_>, tr: &Transition) -> R<()> {
     Ok(())
 }
 
-pub(super) fn objection(cx: &mut Ctx<'_>, content: &Arc<Value>) -> R<()> {
+pub(super) fn objection(cx: &mut Ctx<'_>, content: &Arc<Value>) -> Decision<()> {
     let d = cx.wf.definition();
     if let Some(ends) = cx.t.publicity_ends.filter(|_| cx.t.proposed.is_some()) {
         if cx.now >= ends {

@@ -8,7 +8,7 @@ pub(super) fn submit(
     lot: Option<&String>,
     content: &Arc<Value>,
     replace: bool,
-) -> R<()> {
+) -> Decision<()> {
     before_deadline(cx)?;
     if !cx.t.invitees.is_empty() && !cx.t.invitees.contains(&cx.actor.id) {
         return Err(Rejection::new(
@@ -132,7 +132,7 @@ pub(super) fn close(cx: &mut Ctx<'_>, tr: &Transition) {
     }
 }
 
-pub(super) fn open(cx: &mut Ctx<'_>, tr: &Transition) -> R<()> {
+pub(super) fn open(cx: &mut Ctx<'_>, tr: &Transition) -> Decision<()> {
     let deadline = cx.t.deadline.unwrap_or(cx.now);
     if cx.now < deadline {
         return Err(Rejection::new(

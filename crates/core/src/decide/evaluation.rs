@@ -2,7 +2,7 @@
 //! who has scored, only with an inspector's approval), score sheets, and finalising the
 //! report with a tie-break draw fixed before the ranking.
 
-use super::{C, Ctx, R, Rejection, fail, lot_of, required_text, too_few};
+use super::{C, Ctx, Decision, Rejection, fail, lot_of, required_text, too_few};
 use crate::definition::{CriterionSource, Transition};
 use crate::model::{BidKey, EventBody};
 use crate::numbers::SCALE;
@@ -15,7 +15,7 @@ pub(super) fn appoint(
     cx: &mut Ctx<'_>,
     members: &[crate::model::Member],
     removals: &[crate::model::Removal],
-) -> R<()> {
+) -> Decision<()> {
     let rules = &cx.wf.definition().evaluation.committee;
     let n = members.len() as u32;
     let ids: BTreeSet<&crate::model::ActorId> = members.iter().map(|m| &m.id).collect();
@@ -79,7 +79,7 @@ fn removed_members(
     cx: &Ctx<'_>,
     members: &[crate::model::Member],
     removals: &[crate::model::Removal],
-) -> R<Vec<crate::model::RemovedMember>> {
+) -> Decision<Vec<crate::model::RemovedMember>> {
     let opened_at = cx.t.opening.as_ref().map(|o| o.opened_at);
     let mut out = Vec::new();
     for m in cx.t.active_members() {
@@ -134,7 +134,7 @@ fn removed_members(
     Ok(out)
 }
 
-pub(super) fn member(cx: &Ctx<'_>) -> R<()> {
+pub(super) fn member(cx: &Ctx<'_>) -> Decision<()> {
     if !cx.t.committee.iter().any(|m| m.id == cx.actor.id) {
         return Err(Rejection::new(
             C::NotCommitteeMember,
@@ -158,7 +158,7 @@ pub(super) fn score(
     lot: Option<&String>,
     bidder: &crate::model::ActorId,
     sheet: &Arc<Value>,
-) -> R<()> {
+) -> Decision<()> {
     member(cx)?;
     let key = BidKey {
         lot: lot_of(cx.t, lot)?,
@@ -192,7 +192,11 @@ pub(super) fn score(
     Ok(())
 }
 
-pub(super) fn finalize(cx: &mut Ctx<'_>, tr: &Transition, draw_reveal: Option<&str>) -> R<()> {
+pub(super) fn finalize(
+    cx: &mut Ctx<'_>,
+    tr: &Transition,
+    draw_reveal: Option<&str>,
+) -> Decision<()> {
     let rules = &cx.wf.definition().evaluation.committee;
     let active: Vec<&crate::model::Member> = cx.t.active_members().collect();
     let n = active.len() as u32;

@@ -18,7 +18,7 @@ pub(super) fn wrong_role(role: &str, what: &str, allowed: &[String]) -> Rejectio
     .with(json!({ "role": role, "allowed": allowed }))
 }
 
-pub(super) fn find<'a>(cx: &Ctx<'a>, name: CommandName) -> R<&'a Transition> {
+pub(super) fn find<'a>(cx: &Ctx<'a>, name: CommandName) -> Decision<&'a Transition> {
     // The index built at load time: the first transition for this command from this state.
     let Some(tr) = cx.wf.transition(&cx.t.state, name) else {
         // A bid after the deadline is late, whether or not the deadline's timer has fired
@@ -66,7 +66,7 @@ pub(super) fn halt_exempt(name: CommandName) -> bool {
     )
 }
 
-pub(super) fn guard(cx: &Ctx<'_>, name: CommandName, tr: &Transition) -> R<()> {
+pub(super) fn guard(cx: &Ctx<'_>, name: CommandName, tr: &Transition) -> Decision<()> {
     if cx.t.halted() && !halt_exempt(name) {
         return Err(Rejection::new(
             C::Halted,
@@ -85,7 +85,7 @@ pub(super) fn guard(cx: &Ctx<'_>, name: CommandName, tr: &Transition) -> R<()> {
 
 /// Every gate the transition needs is signed; otherwise one rejection naming every gate
 /// still open and, for committee gates, the members who have not signed.
-pub(super) fn check_gates(cx: &Ctx<'_>, tr: &Transition) -> R<()> {
+pub(super) fn check_gates(cx: &Ctx<'_>, tr: &Transition) -> Decision<()> {
     let mut open = Vec::new();
     let mut said = Vec::new();
     for gate in &tr.gates {
@@ -139,7 +139,7 @@ pub(super) fn payload(body: &CommandBody) -> Option<&Value> {
     }
 }
 
-pub(super) fn check_form(wf: &Workflow, form: &str, value: &Value) -> R<()> {
+pub(super) fn check_form(wf: &Workflow, form: &str, value: &Value) -> Decision<()> {
     let Some(v) = wf.form(form) else {
         return Err(Rejection::new(
             C::FormInvalid,
@@ -168,7 +168,7 @@ pub(super) fn check_form(wf: &Workflow, form: &str, value: &Value) -> R<()> {
     }
 }
 
-pub(super) fn required_text(text: &str, what: &str) -> R<()> {
+pub(super) fn required_text(text: &str, what: &str) -> Decision<()> {
     if text.trim().is_empty() {
         Err(Rejection::new(
             C::ReasonRequired,
@@ -179,7 +179,7 @@ pub(super) fn required_text(text: &str, what: &str) -> R<()> {
     }
 }
 
-pub(super) fn lot_of(t: &Tender, lot: Option<&String>) -> R<Arc<str>> {
+pub(super) fn lot_of(t: &Tender, lot: Option<&String>) -> Decision<Arc<str>> {
     match lot {
         Some(l) => match t.lots.iter().find(|x| *x.id == **l) {
             Some(x) => Ok(x.id.clone()),

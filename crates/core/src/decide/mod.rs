@@ -31,7 +31,8 @@ pub use rejection::{Rejection, RejectionCode};
 pub use timers::next_timer;
 use timers::*;
 
-type R<T> = Result<T, Rejection>;
+/// What deciding a command yields: its events (or a step of it), or why not.
+type Decision<T> = Result<T, Rejection>;
 use RejectionCode as C;
 
 struct Ctx<'a> {
@@ -61,7 +62,12 @@ impl Ctx<'_> {
 
 /// Decides what `command` does to tender `t` at `now` under workflow `wf`: the events to
 /// append, or why not. Pure and total: it never panics and reads no clock.
-pub fn decide(wf: &Workflow, t: &Tender, command: &Command, now: Timestamp) -> R<Vec<Event>> {
+pub fn decide(
+    wf: &Workflow,
+    t: &Tender,
+    command: &Command,
+    now: Timestamp,
+) -> Decision<Vec<Event>> {
     let mut cx = Ctx {
         wf,
         t,
@@ -107,7 +113,7 @@ pub fn decide(wf: &Workflow, t: &Tender, command: &Command, now: Timestamp) -> R
     Ok(cx.events)
 }
 
-fn create(cx: &mut Ctx<'_>, tender_id: &str) -> R<()> {
+fn create(cx: &mut Ctx<'_>, tender_id: &str) -> Decision<()> {
     if !cx.t.state.is_empty() {
         return Err(Rejection::new(
             C::AlreadyExists,
@@ -141,7 +147,7 @@ fn create(cx: &mut Ctx<'_>, tender_id: &str) -> R<()> {
     Ok(())
 }
 
-fn act(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> R<()> {
+fn act(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> Decision<()> {
     let to = tr.to.as_deref();
     match body {
         CommandBody::Publish { .. } => publish(cx, body)?,

@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub(super) fn publish(cx: &mut Ctx<'_>, body: &CommandBody) -> R<()> {
+pub(super) fn publish(cx: &mut Ctx<'_>, body: &CommandBody) -> Decision<()> {
     let CommandBody::Publish {
         announcement,
         channels,
@@ -135,7 +135,7 @@ pub(super) fn cite(wf: &Workflow, rule: Option<&str>) -> String {
     }
 }
 
-pub(super) fn before_deadline(cx: &Ctx<'_>) -> R<()> {
+pub(super) fn before_deadline(cx: &Ctx<'_>) -> Decision<()> {
     match cx.t.deadline {
         Some(d) if cx.now < d => Ok(()),
         Some(d) => Err(
@@ -154,7 +154,7 @@ pub(super) fn amend(
     text: &str,
     affects_bids: bool,
     new_deadline: Option<Timestamp>,
-) -> R<()> {
+) -> Decision<()> {
     required_text(text, "the amendment text")?;
     let d = cx.wf.definition();
     let current =

@@ -17,7 +17,7 @@ pub fn next_timer(wf: &Workflow, t: &Tender) -> Option<(TimerName, Timestamp)> {
     })
 }
 
-pub(super) fn advance_time(cx: &mut Ctx<'_>) -> R<()> {
+pub(super) fn advance_time(cx: &mut Ctx<'_>) -> Decision<()> {
     if &*cx.actor.role != SYSTEM_ROLE {
         return Err(Rejection::new(
             C::WrongRole,

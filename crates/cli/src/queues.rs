@@ -1,0 +1,113 @@
+//! The background queues: `tenderflow outbox` (list, resend), `tenderflow timers stuck`, and
+//! `tenderflow worker`, which fires timers and delivers mail until Ctrl-C.
+
+use crate::config::Config;
+use clap::Subcommand;
+use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCmd {
+    /// List outbox messages.
+    List {
+        /// pending, sent or dead.
+        #[arg(long)]
+        status: Option<tenderflow_store::OutboxStatus>,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a dead letter again.
+    Resend {
+        /// Outbox id.
+        id: i64,
+    },
+}
+
+/// Deadlines that could not fire.
+#[derive(Debug, clap::Subcommand)]
+pub enum TimersCmd {
+    /// List timers that failed to fire (with their failures and last error); exits 1 when
+    /// there are any, so monitoring can alert on it.
+    Stuck,
+}
+
+pub async fn timers(config: &Config, cmd: TimersCmd) -> anyhow::Result<ExitCode> {
+    let store = config.store().await?;
+    let TimersCmd::Stuck = cmd;
+    let stuck = store.stuck_timers().await?;
+    for t in &stuck {
+        println!(
+            "{:<24} {:<16} due {} failures {} retry after {} — {}",
+            t.tender_id,
+            t.kind,
+            tenderflow_core::Timestamp::from_unix_millis(t.due_ms)
+                .map_or_else(|| t.due_ms.to_string(), |d| d.to_string()),
+            t.failures,
+            t.claimed_until_ms
+                .and_then(tenderflow_core::Timestamp::from_unix_millis)
+                .map_or_else(String::new, |d| d.to_string()),
+            t.last_error.as_deref().unwrap_or("")
+        );
+    }
+    if stuck.is_empty() {
+        println!("no stuck timers");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+pub async fn outbox(config: &Config, cmd: OutboxCmd) -> anyhow::Result<ExitCode> {
+    let store = config.store().await?;
+    match cmd {
+        OutboxCmd::List { status, json } => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&store.outbox(status).await?)?
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            for r in store.outbox(status).await? {
+                println!(
+                    "{:>6} {:<8} {:<24} {:<14} tender {} event {} attempts {} {}",
+                    r.id,
+                    r.status,
+                    r.message,
+                    r.recipient_id,
+                    r.tender_id,
+                    r.event_seq,
+                    r.attempts,
+                    r.last_error.unwrap_or_default()
+                );
+            }
+        }
+        OutboxCmd::Resend { id } => {
+            if store.resend(id).await? {
+                println!("message {id} queued again");
+            } else {
+                anyhow::bail!("message {id} is not a dead letter");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Fires due timers and delivers the outbox until Ctrl-C.
+pub async fn worker(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = config.store().await?;
+    let name = format!("worker-{}", std::process::id());
+    let dispatcher = tenderflow_notify::Dispatcher::new(
+        store.clone(),
+        config.transport()?,
+        &config.mail_from,
+        &name,
+    )?;
+    let app = tenderflow_app::App::new(store);
+    println!("worker {name}: firing timers and delivering mail; Ctrl-C stops");
+    tenderflow_app::background::run(&app, Some(&dispatcher), &name, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    Ok(ExitCode::SUCCESS)
+}
