@@ -1,5 +1,7 @@
 //! Integration tests of tenderflow-store, on SQLite and on PostgreSQL.
 
+mod accounts;
 mod crash;
 mod store;
 mod trust;
+mod trust_records;

@@ -1,0 +1,380 @@
+//! Whole stretches of a procedure: clarifications, failures, halts, objections, conflicts of
+//! interest, bid security and replaced bids.
+
+use crate::commands::*;
+use crate::support::{Run, workflow};
+use serde_json::json;
+use tenderflow_core::decide::RejectionCode as C;
+use tenderflow_core::model::Member;
+use tenderflow_core::scenario::{INSPECTOR, STAFF, bidder_id, evaluator_id};
+use tenderflow_core::{Actor, Command, CommandBody, EventBody, Timestamp};
+
+#[test]
+fn a_late_clarification_moves_the_deadline_by_the_rule() {
+    let (mut run, _, _) = at("announced");
+    let deadline = run.tender.deadline.expect("deadline");
+    let when = deadline.plus_seconds(-5 * 86_400);
+    let amend = cmd(
+        STAFF,
+        "staff",
+        CommandBody::Amend {
+            text: "Venue changed".into(),
+            affects_bids: true,
+            new_deadline: None,
+        },
+    );
+    let events = run.exec(&amend, when).expect("amend");
+    let EventBody::AmendmentPublished { deadline_after, .. } = &events[0].body else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        *deadline_after,
+        when.plus_seconds(15 * 86_400),
+        "15 calendar days remain"
+    );
+    // A clarification that does not affect bids leaves the deadline alone.
+    let note = cmd(
+        STAFF,
+        "staff",
+        CommandBody::Amend {
+            text: "Typo".into(),
+            affects_bids: false,
+            new_deadline: None,
+        },
+    );
+    let events = run.exec(&note, when.plus_seconds(60)).expect("amend");
+    let EventBody::AmendmentPublished {
+        deadline_before,
+        deadline_after,
+        ..
+    } = &events[0].body
+    else {
+        panic!()
+    };
+    assert_eq!(deadline_before, deadline_after);
+    // The old deadline no longer closes submission.
+    let tick = Command {
+        actor: Actor::system(),
+        body: CommandBody::AdvanceTime,
+    };
+    assert_eq!(
+        run.exec(&tick, deadline).expect_err("not due").code,
+        C::TooEarly
+    );
+    run.exec(
+        &cmd(
+            "new-org",
+            "bidder",
+            CommandBody::SubmitBid {
+                lot: None,
+                content: good_bid().into(),
+            },
+        ),
+        deadline,
+    )
+    .expect("still open");
+}
+
+#[test]
+fn fewer_than_three_bids_makes_the_procedure_unsuccessful() {
+    let wf = workflow("partner-recruitment");
+    let params = tenderflow_core::scenario::Params {
+        bidders: 2,
+        ..Default::default()
+    };
+    let steps = tenderflow_core::scenario::script(&wf, &params);
+    let mut run = Run::new(wf);
+    let i = run.play_until(&steps, Some("submission_closed"));
+    run.step(&steps[i]); // the opening sign-off
+    run.step(&steps[i + 1]); // open bids
+    assert_eq!(run.tender.state, "unsuccessful");
+    assert_eq!(
+        run.tender.failure.as_ref().map(|f| f.0.as_str()),
+        Some("too_few_bids")
+    );
+    assert!(run.tender.opening.is_none(), "no opening below the minimum");
+}
+
+#[test]
+fn an_irregularity_halts_everything_but_oversight_until_resolved() {
+    let (mut run, steps, i) = at("submission_closed");
+    let t = now(&run);
+    run.exec(
+        &cmd(
+            INSPECTOR,
+            "inspector",
+            CommandBody::RaiseIrregularity {
+                content: json!({"text": "seal damaged", "severity": "serious"}).into(),
+            },
+        ),
+        t,
+    )
+    .expect("raise");
+    assert!(run.tender.halted());
+    let sign = &steps[i].command;
+    assert_eq!(run.exec(sign, t).expect_err("halted").code, C::Halted);
+    run.exec(
+        &cmd(
+            INSPECTOR,
+            "inspector",
+            CommandBody::RecordObservation {
+                content: json!({"text": "checked the seals again"}).into(),
+            },
+        ),
+        t,
+    )
+    .expect("observe");
+    run.exec(
+        &cmd(
+            INSPECTOR,
+            "inspector",
+            CommandBody::ResolveIrregularity {
+                irregularity: 1,
+                resolution: "seal intact on inspection".into(),
+            },
+        ),
+        t,
+    )
+    .expect("resolve");
+    run.exec(sign, t).expect("sign after resolution");
+    run.exec(&cmd(STAFF, "staff", CommandBody::OpenBids), t)
+        .expect("open");
+    assert_eq!(run.tender.state, "evaluation");
+}
+
+#[test]
+fn an_objection_during_publicity_suspends_the_award_until_answered() {
+    let (mut run, steps, i) = at("publicity");
+    let t = now(&run);
+    let loser = run
+        .tender
+        .report
+        .as_ref()
+        .expect("report")
+        .rows
+        .last()
+        .expect("row")
+        .bidder
+        .clone();
+    run.exec(
+        &cmd(
+            loser.as_str(),
+            "bidder",
+            CommandBody::RaiseObjection {
+                content: json!({"subject": "scores", "grounds": "plan undervalued"}).into(),
+            },
+        ),
+        t,
+    )
+    .expect("objection");
+    let tick = &steps[i];
+    assert_eq!(
+        run.exec(&tick.command, tick.at)
+            .expect_err("suspended")
+            .code,
+        C::ObjectionPending
+    );
+    run.exec(
+        &cmd(
+            STAFF,
+            "staff",
+            CommandBody::AnswerObjection {
+                objection: 1,
+                answer: "Scores re-checked; unchanged.".into(),
+                upheld: false,
+            },
+        ),
+        tick.at,
+    )
+    .expect("answer");
+    run.exec(&tick.command, tick.at)
+        .expect("timer fires after the answer");
+    assert_eq!(run.tender.state, "award_ready");
+    // After publicity ends, objections are too late.
+    let late = cmd(
+        loser.as_str(),
+        "bidder",
+        CommandBody::RaiseObjection {
+            content: json!({"subject": "s", "grounds": "g"}).into(),
+        },
+    );
+    assert_eq!(
+        run.exec(&late, tick.at).expect_err("closed").code,
+        C::InvalidState
+    );
+}
+
+#[test]
+fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replaced() {
+    let (mut run, steps, i) = at("evaluation");
+    run.step(&steps[i]); // appoint the committee
+    let t = now(&run);
+    let e0 = evaluator_id(0);
+    run.exec(
+        &cmd(
+            &e0,
+            "evaluator",
+            CommandBody::DeclareConflict {
+                bidder: aid(&bidder_id(2)),
+                reason: "worked there until 2024".into(),
+            },
+        ),
+        t,
+    )
+    .expect("declare");
+    let sheet = json!({"scores": {"service_plan": 80, "capability": 80}});
+    let score = cmd(
+        &e0,
+        "evaluator",
+        CommandBody::SubmitScores {
+            lot: None,
+            bidder: aid(&bidder_id(0)),
+            sheet: sheet.into(),
+        },
+    );
+    assert_eq!(
+        run.exec(&score, t).expect_err("withdrawn").code,
+        C::ConflictOfInterest
+    );
+    let mut members = committee(5);
+    members[0] = Member {
+        id: aid("expert-6"),
+        expert: true,
+    };
+    // The withdrawn member cannot be re-appointed.
+    let again = cmd(
+        STAFF,
+        "staff",
+        CommandBody::AppointCommittee {
+            members: committee(5),
+            removals: Vec::new(),
+        },
+    );
+    assert_eq!(
+        run.exec(&again, t).expect_err("withdrawn").code,
+        C::ConflictOfInterest
+    );
+    run.exec(
+        &cmd(
+            STAFF,
+            "staff",
+            CommandBody::AppointCommittee {
+                members,
+                removals: Vec::new(),
+            },
+        ),
+        t,
+    )
+    .expect("replace");
+    let fin = cmd(
+        STAFF,
+        "staff",
+        CommandBody::FinalizeEvaluation { draw_reveal: None },
+    );
+    let err = run.exec(&fin, t).expect_err("no scores yet");
+    assert_eq!(err.code, C::ScoresIncomplete);
+    assert_eq!(
+        err.details["missing"].as_array().map(Vec::len),
+        Some(18 * 5)
+    );
+}
+
+#[test]
+fn bid_security_above_two_percent_is_refused_under_the_bidding_law() {
+    let wf = workflow("open-tender-prc");
+    let mut run = Run::new(wf);
+    let t0 = Timestamp::parse("2026-03-02T09:00:00+08:00").expect("ts");
+    run.exec(
+        &cmd(
+            STAFF,
+            "staff",
+            CommandBody::CreateDraft {
+                tender_id: "BL-1".into(),
+            },
+        ),
+        t0,
+    )
+    .expect("create");
+    let publish = |security: i64| {
+        cmd(
+            STAFF,
+            "staff",
+            CommandBody::Publish {
+                announcement: json!({"title": "Road works", "summary": "Resurfacing"}).into(),
+                channels: vec!["national-platform".into()],
+                deadline: t0.plus_seconds(25 * 86_400),
+                lots: vec![],
+                estimated_price: tenderflow_core::Money::from_minor(100_000_000),
+                bid_security: tenderflow_core::Money::from_minor(security),
+                invitees: vec![],
+            },
+        )
+    };
+    assert_eq!(
+        run.exec(&publish(2_000_001), t0).expect_err("3 %").code,
+        C::BidSecurityTooHigh
+    );
+    run.exec(&publish(2_000_000), t0).expect("exactly 2 %");
+}
+
+#[test]
+fn replacing_a_bid_issues_a_new_receipt_and_commitment() {
+    let (mut run, _, _) = at("announced");
+    let t = now(&run);
+    run.exec(
+        &cmd(
+            "new-org",
+            "bidder",
+            CommandBody::SubmitBid {
+                lot: None,
+                content: good_bid().into(),
+            },
+        ),
+        t,
+    )
+    .expect("bid");
+    let first = run
+        .tender
+        .bids
+        .values()
+        .find(|b| b.content["organisation"] == "Late Org")
+        .expect("bid")
+        .clone();
+    let mut changed = good_bid();
+    changed["feeMinor"] = json!(8_000_000);
+    run.exec(
+        &cmd(
+            "new-org",
+            "bidder",
+            CommandBody::ReplaceBid {
+                lot: None,
+                content: changed.clone().into(),
+            },
+        ),
+        t,
+    )
+    .expect("replace");
+    let second = run
+        .tender
+        .bids
+        .values()
+        .find(|b| b.content["organisation"] == "Late Org")
+        .expect("bid");
+    assert!(second.receipt > first.receipt);
+    assert_ne!(second.commitment, first.commitment);
+    assert_eq!(
+        second.commitment,
+        tenderflow_core::canonical::sha256_hex(&changed)
+    );
+    run.exec(
+        &cmd("new-org", "bidder", CommandBody::WithdrawBid { lot: None }),
+        t,
+    )
+    .expect("withdraw");
+    assert!(
+        !run.tender
+            .bids
+            .values()
+            .any(|b| b.content["organisation"] == "Late Org")
+    );
+}

@@ -1,0 +1,476 @@
+//! The business rules as a table: each row a command in a state, and what the engine says.
+
+use crate::commands::*;
+use serde_json::json;
+use tenderflow_core::decide::RejectionCode as C;
+use tenderflow_core::model::Member;
+use tenderflow_core::scenario::{INSPECTOR, STAFF, bidder_id, evaluator_id};
+use tenderflow_core::{Actor, Command, CommandBody, Timestamp};
+
+/// One row: the state to start from, a command, and the expected outcome.
+struct Row {
+    name: &'static str,
+    state: &'static str,
+    command: Command,
+    /// Seconds after the last event (negative: before the deadline by that much, see `when`).
+    when: When,
+    expect: Result<&'static str, C>,
+}
+
+enum When {
+    Soon,
+    AtDeadline,
+    BeforeDeadline(i64),
+}
+
+#[test]
+fn business_rules_table() {
+    let bidder = |i: u32| bidder_id(i);
+    let rows = vec![
+        Row {
+            name: "bid accepted",
+            state: "announced",
+            command: cmd(
+                "new-org",
+                "bidder",
+                CommandBody::SubmitBid {
+                    lot: None,
+                    content: good_bid().into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Ok("announced"),
+        },
+        Row {
+            name: "late bid",
+            state: "announced",
+            command: cmd(
+                "new-org",
+                "bidder",
+                CommandBody::SubmitBid {
+                    lot: None,
+                    content: good_bid().into(),
+                },
+            ),
+            when: When::AtDeadline,
+            expect: Err(C::LateBid),
+        },
+        Row {
+            name: "bid below 20 % share",
+            state: "announced",
+            command: cmd(
+                "new-org",
+                "bidder",
+                CommandBody::SubmitBid {
+                    lot: None,
+                    content: json!({"organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 10, "feeMinor": 100}).into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::FormInvalid),
+        },
+        Row {
+            name: "unknown bid field",
+            state: "announced",
+            command: cmd(
+                "new-org",
+                "bidder",
+                CommandBody::SubmitBid {
+                    lot: None,
+                    content: {
+                        let mut b = good_bid();
+                        b["extra"] = json!(1);
+                        b
+                    }.into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::FormInvalid),
+        },
+        Row {
+            name: "unknown lot",
+            state: "announced",
+            command: cmd(
+                "new-org",
+                "bidder",
+                CommandBody::SubmitBid {
+                    lot: Some("9".into()),
+                    content: good_bid().into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::UnknownLot),
+        },
+        Row {
+            name: "second bid",
+            state: "announced+",
+            command: cmd(
+                &bidder(0),
+                "bidder",
+                CommandBody::SubmitBid {
+                    lot: None,
+                    content: good_bid().into(),
+                },
+            ),
+            when: When::BeforeDeadline(3600),
+            expect: Err(C::DuplicateBid),
+        },
+        Row {
+            name: "replace without bid",
+            state: "announced",
+            command: cmd(
+                "new-org",
+                "bidder",
+                CommandBody::ReplaceBid {
+                    lot: None,
+                    content: good_bid().into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::UnknownBid),
+        },
+        Row {
+            name: "close before deadline",
+            state: "announced",
+            command: cmd(STAFF, "staff", CommandBody::CloseSubmission),
+            when: When::Soon,
+            expect: Err(C::TooEarly),
+        },
+        Row {
+            name: "timer before due",
+            state: "announced",
+            command: Command {
+                actor: Actor::system(),
+                body: CommandBody::AdvanceTime,
+            },
+            when: When::Soon,
+            expect: Err(C::TooEarly),
+        },
+        Row {
+            name: "timer by a person",
+            state: "announced",
+            command: cmd(STAFF, "staff", CommandBody::AdvanceTime),
+            when: When::AtDeadline,
+            expect: Err(C::WrongRole),
+        },
+        Row {
+            name: "objection too close to the deadline",
+            state: "announced",
+            command: cmd(
+                &bidder(0),
+                "bidder",
+                CommandBody::RaiseObjection {
+                    content: json!({"subject": "s", "grounds": "g"}).into(),
+                },
+            ),
+            when: When::BeforeDeadline(5 * 86_400),
+            expect: Err(C::ObjectionTooLate),
+        },
+        Row {
+            name: "objection in time",
+            state: "announced",
+            command: cmd(
+                &bidder(0),
+                "bidder",
+                CommandBody::RaiseObjection {
+                    content: json!({"subject": "s", "grounds": "g"}).into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Ok("announced"),
+        },
+        Row {
+            name: "amend without text",
+            state: "announced",
+            command: cmd(
+                STAFF,
+                "staff",
+                CommandBody::Amend {
+                    text: " ".into(),
+                    affects_bids: false,
+                    new_deadline: None,
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::ReasonRequired),
+        },
+        Row {
+            name: "open without sign-off",
+            state: "submission_closed",
+            command: cmd(STAFF, "staff", CommandBody::OpenBids),
+            when: When::Soon,
+            expect: Err(C::MissingSignoff),
+        },
+        Row {
+            name: "sign the wrong gate",
+            state: "submission_closed",
+            command: cmd(
+                INSPECTOR,
+                "inspector",
+                CommandBody::SignOff {
+                    gate: "award".into(),
+                    content: json!({"statement": "x"}).into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::InvalidState),
+        },
+        Row {
+            name: "sign an unknown gate",
+            state: "submission_closed",
+            command: cmd(
+                INSPECTOR,
+                "inspector",
+                CommandBody::SignOff {
+                    gate: "nope".into(),
+                    content: json!({"statement": "x"}).into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::UnknownGate),
+        },
+        Row {
+            name: "sign-off breaking its form",
+            state: "submission_closed",
+            command: cmd(
+                INSPECTOR,
+                "inspector",
+                CommandBody::SignOff {
+                    gate: "opening".into(),
+                    content: json!({}).into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::FormInvalid),
+        },
+        Row {
+            name: "bidder opens",
+            state: "submission_closed",
+            command: cmd(&bidder(0), "bidder", CommandBody::OpenBids),
+            when: When::Soon,
+            expect: Err(C::WrongRole),
+        },
+        Row {
+            name: "even committee",
+            state: "submission_closed",
+            command: cmd(
+                STAFF,
+                "staff",
+                CommandBody::AppointCommittee {
+                    members: committee(4),
+                    removals: Vec::new(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::CommitteeInvalid),
+        },
+        Row {
+            name: "small committee",
+            state: "submission_closed",
+            command: cmd(
+                STAFF,
+                "staff",
+                CommandBody::AppointCommittee {
+                    members: committee(3),
+                    removals: Vec::new(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::CommitteeInvalid),
+        },
+        Row {
+            name: "bidder on committee",
+            state: "submission_closed",
+            command: cmd(
+                STAFF,
+                "staff",
+                CommandBody::AppointCommittee {
+                    members: {
+                        let mut c = committee(4);
+                        c.push(Member {
+                            id: aid(&bidder(3)),
+                            expert: true,
+                        });
+                        c
+                    },
+                    removals: Vec::new(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::ConflictOfInterest),
+        },
+        Row {
+            name: "outsider scores",
+            state: "evaluation+",
+            command: cmd(
+                "expert-99",
+                "evaluator",
+                CommandBody::SubmitScores {
+                    lot: None,
+                    bidder: aid(&bidder(0)),
+                    sheet: json!({"scores": {"service_plan": 1, "capability": 1}}).into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::NotCommitteeMember),
+        },
+        Row {
+            name: "score over 100",
+            state: "evaluation+",
+            command: cmd(
+                &evaluator_id(0),
+                "evaluator",
+                CommandBody::SubmitScores {
+                    lot: None,
+                    bidder: aid(&bidder(0)),
+                    sheet: json!({"scores": {"service_plan": 101, "capability": 1}}).into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::FormInvalid),
+        },
+        Row {
+            name: "score for no bid",
+            state: "evaluation+",
+            command: cmd(
+                &evaluator_id(0),
+                "evaluator",
+                CommandBody::SubmitScores {
+                    lot: None,
+                    bidder: aid("nobody"),
+                    sheet: json!({"scores": {"service_plan": 1, "capability": 1}}).into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::UnknownBid),
+        },
+        Row {
+            name: "finalize without scores",
+            state: "evaluation",
+            command: cmd(
+                STAFF,
+                "staff",
+                CommandBody::FinalizeEvaluation { draw_reveal: None },
+            ),
+            when: When::Soon,
+            expect: Err(C::CommitteeInvalid),
+        },
+        Row {
+            name: "propose without report sign-off",
+            state: "evaluated",
+            command: cmd(STAFF, "staff", CommandBody::ProposeAward),
+            when: When::Soon,
+            expect: Err(C::MissingSignoff),
+        },
+        Row {
+            name: "award without sign-off",
+            state: "award_ready",
+            command: cmd(STAFF, "staff", CommandBody::Award),
+            when: When::Soon,
+            expect: Err(C::MissingSignoff),
+        },
+        Row {
+            name: "cancel without reason",
+            state: "evaluation",
+            command: cmd(STAFF, "staff", CommandBody::Cancel { reason: "".into() }),
+            when: When::Soon,
+            expect: Err(C::ReasonRequired),
+        },
+        Row {
+            name: "cancel",
+            state: "evaluation",
+            command: cmd(
+                STAFF,
+                "staff",
+                CommandBody::Cancel {
+                    reason: "funds withdrawn".into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Ok("cancelled"),
+        },
+        Row {
+            name: "nothing after the award",
+            state: "awarded",
+            command: cmd(STAFF, "staff", CommandBody::Cancel { reason: "x".into() }),
+            when: When::Soon,
+            expect: Err(C::InvalidState),
+        },
+        Row {
+            name: "create twice",
+            state: "draft",
+            command: cmd(
+                STAFF,
+                "staff",
+                CommandBody::CreateDraft {
+                    tender_id: "again".into(),
+                },
+            ),
+            when: When::Soon,
+            expect: Err(C::AlreadyExists),
+        },
+        Row {
+            name: "publish too short",
+            state: "draft",
+            command: cmd(
+                STAFF,
+                "staff",
+                CommandBody::Publish {
+                    announcement: json!({"title": "t", "summary": "s"}).into(),
+                    channels: vec!["web".into()],
+                    deadline: Timestamp::parse("2026-01-10T00:00:00Z").expect("ts"),
+                    lots: vec![],
+                    estimated_price: None,
+                    bid_security: None, invitees: vec![] },
+            ),
+            when: When::Soon,
+            expect: Err(C::ScheduleViolation),
+        },
+        Row {
+            name: "publish without channel",
+            state: "draft",
+            command: cmd(
+                STAFF,
+                "staff",
+                CommandBody::Publish {
+                    announcement: json!({"title": "t", "summary": "s"}).into(),
+                    channels: vec![],
+                    deadline: Timestamp::parse("2026-03-10T00:00:00Z").expect("ts"),
+                    lots: vec![],
+                    estimated_price: None,
+                    bid_security: None, invitees: vec![] },
+            ),
+            when: When::Soon,
+            expect: Err(C::InvalidInput),
+        },
+    ];
+    for row in rows {
+        let (mut run, _, _) = at(row.state);
+        let deadline = run.tender.deadline;
+        let when = match row.when {
+            When::Soon => now(&run),
+            When::AtDeadline => deadline.expect("deadline"),
+            When::BeforeDeadline(s) => deadline.expect("deadline").plus_seconds(-s),
+        };
+        let before = run.tender.clone();
+        let result = run.exec(&row.command, when);
+        match (row.expect, result) {
+            (Ok(state), Ok(_)) => assert_eq!(
+                run.tender.state,
+                state.trim_end_matches('+'),
+                "{}",
+                row.name
+            ),
+            (Err(code), Err(r)) => {
+                assert_eq!(r.code, code, "{}: {r}", row.name);
+                assert!(!r.message.is_empty());
+                assert_eq!(
+                    run.tender, before,
+                    "{}: a rejection changes nothing",
+                    row.name
+                );
+            }
+            (want, got) => panic!("{}: expected {want:?}, got {got:?}", row.name),
+        }
+    }
+}
