@@ -9,11 +9,28 @@ use std::time::Duration;
 use tenderflow_notify::Dispatcher;
 use tokio::sync::watch;
 
-/// How often the timer loop looks for due timers.
-pub const TIMER_POLL: Duration = Duration::from_millis(200);
+/// How often the loops look for due work.
+#[derive(Debug, Clone, Copy)]
+pub struct Polling {
+    /// Between looks for due timers.
+    pub timers: Duration,
+}
 
-/// Fires due timers at the store's clock every [`TIMER_POLL`] until `shutdown` resolves.
-pub async fn fire_timers(app: &App, worker: &str, shutdown: impl Future<Output = ()>) {
+impl Default for Polling {
+    fn default() -> Self {
+        Self {
+            timers: Duration::from_millis(200),
+        }
+    }
+}
+
+/// Fires due timers at the store's clock every `every` until `shutdown` resolves.
+pub async fn fire_timers(
+    app: &App,
+    worker: &str,
+    every: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     loop {
         match app.store.fire_due_timers(app.store.now(), worker).await {
@@ -23,24 +40,25 @@ pub async fn fire_timers(app: &App, worker: &str, shutdown: impl Future<Output =
         }
         tokio::select! {
             () = &mut shutdown => return,
-            () = tokio::time::sleep(TIMER_POLL) => {}
+            () = tokio::time::sleep(every) => {}
         }
     }
 }
 
-/// Fires timers and, with a dispatcher, delivers mail, until `shutdown` resolves; returns when
-/// both have stopped.
+/// Fires timers and, with a dispatcher, delivers mail (at the dispatcher's own pace), until
+/// `shutdown` resolves; returns when both have stopped.
 pub async fn run(
     app: &App,
     mail: Option<&Dispatcher>,
     worker: &str,
+    polling: Polling,
     shutdown: impl Future<Output = ()>,
 ) {
     let (stop, stopped) = watch::channel(false);
     let signal = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let timers = fire_timers(app, worker, signal(stopped.clone()));
+    let timers = fire_timers(app, worker, polling.timers, signal(stopped.clone()));
     let mail = async {
         if let Some(d) = mail {
             d.run(signal(stopped.clone())).await;

@@ -13,9 +13,8 @@ use tenderflow_store::crypto::MasterKey;
 /// the config file, then the defaults.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// A TOML config file with any of: data_dir, database_url, smtp_url, mail_from,
-    /// master_key, log_format, ocid_prefix, ocds_publisher, ocds_uri, ocds_buyer_id,
-    /// ocds_buyer_name, ocds_currency.
+    /// A TOML config file whose keys are the global options' long names with `_` (data_dir,
+    /// database_url, pg_pool, …); flags and TENDERFLOW_* variables take precedence over it.
     #[arg(long = "config", global = true, env = "TENDERFLOW_CONFIG")]
     pub config_file: Option<PathBuf>,
     /// Data directory: the SQLite database, the master key file and mail files live here.
@@ -102,6 +101,72 @@ pub struct Config {
     /// OCDS: the ISO 4217 currency, for definitions that name none (default: the rule pack's).
     #[arg(long, global = true, env = "TENDERFLOW_OCDS_CURRENCY")]
     pub ocds_currency: Option<String>,
+    /// The tuning values.
+    #[command(flatten)]
+    pub tuning: TuningArgs,
+}
+
+/// Every tuning value, with its flag, variable and config key (docs/OPERATIONS.md).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Tuning")]
+pub struct TuningArgs {
+    /// Connections per process to PostgreSQL (SQLite always has one).
+    #[arg(long, global = true, env = "TENDERFLOW_PG_POOL", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pg_pool: u32,
+    /// How long SQLite waits for another process's write lock, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "TENDERFLOW_SQLITE_BUSY_SECS",
+        default_value_t = 10
+    )]
+    pub sqlite_busy_secs: u64,
+    /// How long a worker holds a claimed timer before another may take it, in seconds.
+    #[arg(long, global = true, env = "TENDERFLOW_TIMER_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timer_lease_secs: u64,
+    /// Timers claimed per round.
+    #[arg(long, global = true, env = "TENDERFLOW_TIMER_BATCH", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timer_batch: u64,
+    /// How often the timer loop looks for due timers, in milliseconds.
+    #[arg(long, global = true, env = "TENDERFLOW_TIMER_POLL_MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..))]
+    pub timer_poll_ms: u64,
+    /// How often the dispatcher looks for due mail, in milliseconds.
+    #[arg(long, global = true, env = "TENDERFLOW_MAIL_POLL_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..))]
+    pub mail_poll_ms: u64,
+    /// Messages sent at once by one dispatcher.
+    #[arg(long, global = true, env = "TENDERFLOW_MAIL_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub mail_concurrency: u64,
+    /// How long a dispatcher holds claimed messages before another may take them, in seconds.
+    #[arg(long, global = true, env = "TENDERFLOW_MAIL_LEASE_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub mail_lease_secs: u64,
+    /// SMTP connections kept open.
+    #[arg(long, global = true, env = "TENDERFLOW_SMTP_POOL", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub smtp_pool: u32,
+    /// SMTP timeout per command, in seconds.
+    #[arg(long, global = true, env = "TENDERFLOW_SMTP_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub smtp_timeout_secs: u64,
+    /// Largest batch of commands written in one transaction with `serve --group-commit`.
+    #[arg(long, global = true, env = "TENDERFLOW_GROUP_COMMIT_BATCH", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=10000))]
+    pub group_commit_batch: u64,
+}
+
+impl TuningArgs {
+    /// The store's part.
+    pub fn store(&self) -> tenderflow_store::Tuning {
+        tenderflow_store::Tuning {
+            max_connections: self.pg_pool,
+            busy_timeout: std::time::Duration::from_secs(self.sqlite_busy_secs),
+            timer_lease: std::time::Duration::from_secs(self.timer_lease_secs),
+            timer_batch: self.timer_batch,
+        }
+    }
+
+    /// The background loops' part.
+    pub fn background(&self) -> tenderflow_app::background::Polling {
+        tenderflow_app::background::Polling {
+            timers: std::time::Duration::from_millis(self.timer_poll_ms),
+        }
+    }
 }
 
 /// How logs are written.
@@ -190,7 +255,7 @@ impl Config {
         create: bool,
         clock: Arc<dyn tenderflow_store::clock::Clock>,
     ) -> anyhow::Result<Arc<Store>> {
-        let tuning = tenderflow_store::Tuning::default();
+        let tuning = self.tuning.store();
         let store = Store::connect_with(url, self.master_key(create)?, clock, tuning)
             .await
             .with_context(|| format!("opening {}", redact(url)))?;
@@ -209,9 +274,28 @@ impl Config {
         }
     }
 
+    /// A dispatcher named `worker` with the configured transport, sender and tuning.
+    pub fn dispatcher(
+        &self,
+        store: Arc<Store>,
+        worker: &str,
+    ) -> anyhow::Result<tenderflow_notify::Dispatcher> {
+        let t = &self.tuning;
+        Ok(
+            tenderflow_notify::Dispatcher::new(store, self.transport()?, &self.mail_from, worker)?
+                .with_concurrency(usize::try_from(t.mail_concurrency).unwrap_or(32))
+                .with_lease(std::time::Duration::from_secs(t.mail_lease_secs))
+                .with_poll(std::time::Duration::from_millis(t.mail_poll_ms)),
+        )
+    }
+
     pub fn transport(&self) -> anyhow::Result<Transport> {
         Ok(match &self.smtp_url {
-            Some(url) => Transport::smtp(url, 32, std::time::Duration::from_secs(30))?,
+            Some(url) => Transport::smtp(
+                url,
+                self.tuning.smtp_pool,
+                std::time::Duration::from_secs(self.tuning.smtp_timeout_secs),
+            )?,
             None => Transport::file(self.data_dir.join("mail"))?,
         })
     }
@@ -242,84 +326,127 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// The keys a config file may set.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    smtp_url: Option<String>,
-    mail_from: Option<String>,
-    master_key: Option<String>,
-    log_format: Option<String>,
-    ocid_prefix: Option<String>,
-    ocds_publisher: Option<String>,
-    ocds_uri: Option<String>,
-    ocds_buyer_id: Option<String>,
-    ocds_buyer_name: Option<String>,
-    ocds_currency: Option<String>,
-}
-
-/// Fills in from the config file what neither a flag nor a variable set.
-pub fn apply_file(c: &mut Config, matches: &clap::ArgMatches) -> anyhow::Result<()> {
-    let Some(path) = c.config_file.clone() else {
-        return Ok(());
+/// The config file as arguments (ripgrep's approach): every key of the TOML file is the long
+/// name of a global option (`database_url` is `--database-url`), inserted before the command
+/// line's own arguments unless the option's `TENDERFLOW_*` variable is set. The parser then
+/// applies one precedence for every option: flags, then variables, then the file, then the
+/// defaults. An unknown key or a value of the wrong kind is a usage error naming the file.
+pub fn file_args(
+    args: Vec<std::ffi::OsString>,
+    cmd: &clap::Command,
+) -> anyhow::Result<Vec<std::ffi::OsString>> {
+    let path = config_path(&args);
+    let Some(path) = path else {
+        return Ok(args);
     };
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("reading config file {}", path.display()))?;
-    let file: FileConfig =
+    let table: toml::Table =
         toml::from_str(&text).with_context(|| format!("config file {}", path.display()))?;
-    let unset = |id: &str| {
-        matches!(
-            matches.value_source(id),
-            None | Some(clap::parser::ValueSource::DefaultValue)
-        )
-    };
-    if let (Some(v), true) = (file.data_dir, unset("data_dir")) {
-        c.data_dir = v;
-    }
-    if let (Some(v), true) = (file.database_url, unset("database_url")) {
-        c.database_url = Some(v);
-    }
-    if let (Some(v), true) = (file.smtp_url, unset("smtp_url")) {
-        c.smtp_url = Some(v);
-    }
-    if let (Some(v), true) = (file.mail_from, unset("mail_from")) {
-        c.mail_from = v;
-    }
-    if let (Some(v), true) = (file.master_key, unset("master_key")) {
-        c.master_key = Some(v);
-    }
-    if let (Some(v), true) = (file.ocid_prefix, unset("ocid_prefix")) {
-        c.ocid_prefix = v;
-    }
-    if let (Some(v), true) = (file.ocds_publisher, unset("ocds_publisher")) {
-        c.ocds_publisher = v;
-    }
-    if let (Some(v), true) = (file.ocds_uri, unset("ocds_uri")) {
-        c.ocds_uri = v;
-    }
-    if let (Some(v), true) = (file.ocds_buyer_id, unset("ocds_buyer_id")) {
-        c.ocds_buyer_id = Some(v);
-    }
-    if let (Some(v), true) = (file.ocds_buyer_name, unset("ocds_buyer_name")) {
-        c.ocds_buyer_name = Some(v);
-    }
-    if let (Some(v), true) = (file.ocds_currency, unset("ocds_currency")) {
-        c.ocds_currency = Some(v);
-    }
-    if c.ocds_buyer_id.is_some() != c.ocds_buyer_name.is_some() {
-        anyhow::bail!("ocds_buyer_id and ocds_buyer_name go together");
-    }
-    if let (Some(v), true) = (file.log_format, unset("log_format")) {
-        c.log_format = match v.as_str() {
-            "json" => LogFormat::Json,
-            "text" => LogFormat::Text,
+    let mut inserted = Vec::new();
+    for (key, value) in table {
+        let long = key.replace('_', "-");
+        let arg = cmd
+            .get_arguments()
+            .find(|a| a.is_global_set() && a.get_long() == Some(long.as_str()) && long != "config")
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "config file {}: unknown key `{key}` (the keys are the global options' long names with _; see --help)",
+                    path.display()
+                )
+            })?;
+        if arg.get_env().is_some_and(|v| std::env::var_os(v).is_some()) {
+            continue;
+        }
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
             other => anyhow::bail!(
-                "config file {}: log_format `{other}`: expected text or json",
-                path.display()
+                "config file {}: `{key}`: expected a string, number or boolean, found {}",
+                path.display(),
+                other.type_str()
             ),
         };
+        inserted.push(std::ffi::OsString::from(format!("--{long}={text}")));
     }
-    Ok(())
+    let mut out = Vec::with_capacity(args.len() + inserted.len());
+    let mut rest = args.into_iter();
+    out.extend(rest.next());
+    out.extend(inserted);
+    out.extend(rest);
+    Ok(out)
+}
+
+/// The config file named by `--config PATH`, `--config=PATH` or `TENDERFLOW_CONFIG`.
+fn config_path(args: &[std::ffi::OsString]) -> Option<PathBuf> {
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        let a = a.to_string_lossy();
+        if a == "--" {
+            break;
+        }
+        if a == "--config" {
+            return it.next().map(PathBuf::from);
+        }
+        if let Some(p) = a.strip_prefix("--config=") {
+            return Some(PathBuf::from(p));
+        }
+    }
+    std::env::var_os("TENDERFLOW_CONFIG").map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, FromArgMatches};
+
+    fn parse(file: &str, cli_args: &[&str]) -> anyhow::Result<Config> {
+        let dir = std::env::temp_dir().join(format!("tenderflow-config-{}", uuid_free()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("tenderflow.toml");
+        std::fs::write(&path, file)?;
+        let mut args: Vec<std::ffi::OsString> = vec!["tenderflow".into(), "--config".into()];
+        args.push(path.clone().into());
+        args.extend(cli_args.iter().map(Into::into));
+        let command = crate::Cli::command().args_override_self(true);
+        let args = file_args(args, &command);
+        let _ = std::fs::remove_dir_all(&dir);
+        let matches = command.try_get_matches_from(args?)?;
+        Ok(crate::Cli::from_arg_matches(&matches)?.config)
+    }
+
+    fn uuid_free() -> u128 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    }
+
+    #[test]
+    fn the_file_sets_any_global_option_and_flags_win() {
+        let c = parse(
+            "ocid_prefix = \"ocds-file\"\npg_pool = 7\nmail_poll_ms = 500\nlog_format = \"json\"\n",
+            &["--pg-pool", "9", "migrate"],
+        )
+        .expect("parse");
+        assert_eq!(c.ocid_prefix, "ocds-file");
+        assert_eq!(c.tuning.pg_pool, 9, "the flag wins over the file");
+        assert_eq!(c.tuning.mail_poll_ms, 500);
+        assert!(matches!(c.log_format, LogFormat::Json));
+        assert_eq!(c.tuning.store().max_connections, 9);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let e = parse("no_such_option = 1\n", &["migrate"]).expect_err("unknown key");
+        assert!(
+            e.to_string().contains("unknown key `no_such_option`"),
+            "{e}"
+        );
+        let e = parse("pg_pool = 0\n", &["migrate"]).expect_err("out of range");
+        assert!(e.to_string().contains("pg-pool"), "{e}");
+        let e = parse("ocid_prefix = [1]\n", &["migrate"]).expect_err("array");
+        assert!(e.to_string().contains("found array"), "{e}");
+    }
 }

@@ -66,15 +66,21 @@ enum Cmd {
 /// workflow, 141 when the reader of our output went away (`tenderflow tender show | head`).
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
-    let matches = Cli::command().get_matches();
-    let mut cli = match Cli::from_arg_matches(&matches) {
+    // The config file's keys become arguments (see `config::file_args`); a later flag
+    // overrides an earlier one, so the command line wins.
+    let command = Cli::command().args_override_self(true);
+    let args = match config::file_args(std::env::args_os().collect(), &command) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let matches = command.get_matches_from(args);
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
-    if let Err(e) = config::apply_file(&mut cli.config, &matches) {
-        eprintln!("error: {e:#}");
-        return ExitCode::from(2);
-    }
     // Servers log what an operator needs (info); the demo and one-shot commands only warnings.
     let default_log = match cli.command {
         Cmd::Serve(_) | Cmd::Worker => "info",

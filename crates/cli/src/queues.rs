@@ -97,15 +97,11 @@ pub async fn outbox(config: &Config, cmd: OutboxCmd) -> anyhow::Result<ExitCode>
 pub async fn worker(config: &Config) -> anyhow::Result<ExitCode> {
     let store = config.store().await?;
     let name = format!("worker-{}", std::process::id());
-    let dispatcher = tenderflow_notify::Dispatcher::new(
-        store.clone(),
-        config.transport()?,
-        &config.mail_from,
-        &name,
-    )?;
+    let dispatcher = config.dispatcher(store.clone(), &name)?;
     let app = tenderflow_app::App::new(store);
     println!("worker {name}: firing timers and delivering mail; Ctrl-C stops");
-    tenderflow_app::background::run(&app, Some(&dispatcher), &name, async {
+    let polling = config.tuning.background();
+    tenderflow_app::background::run(&app, Some(&dispatcher), &name, polling, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await;

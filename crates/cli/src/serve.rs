@@ -47,7 +47,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     .with_ocds(config.ocds_options());
     let app = if args.group_commit {
-        app.with_group_commit(256)
+        app.with_group_commit(usize::try_from(config.tuning.group_commit_batch).unwrap_or(256))
     } else {
         app
     };
@@ -58,8 +58,8 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let worker = format!("serve-{}-{}", std::process::id(), addr.port());
     println!("tenderflow listening on http://{addr}");
 
-    let dispatcher =
-        tenderflow_notify::Dispatcher::new(store, config.transport()?, &config.mail_from, &worker)?;
+    let dispatcher = config.dispatcher(store, &worker)?;
+    let polling = config.tuning.background();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -67,7 +67,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let background = {
         let (app, stop) = (app.clone(), stopped(stop_rx.clone()));
         tokio::spawn(async move {
-            tenderflow_app::background::run(&app, Some(&dispatcher), &worker, stop).await;
+            tenderflow_app::background::run(&app, Some(&dispatcher), &worker, polling, stop).await;
         })
     };
     let stop = stopped(stop_rx);

@@ -148,6 +148,8 @@ pub struct Dispatcher {
     retry: RetryPolicy,
     concurrency: usize,
     lease: Duration,
+    /// How long `run` waits between rounds.
+    poll: Duration,
 }
 
 impl Dispatcher {
@@ -172,6 +174,7 @@ impl Dispatcher {
             retry: RetryPolicy::default(),
             concurrency: 32,
             lease: Duration::from_secs(120),
+            poll: Duration::from_millis(250),
         })
     }
 
@@ -184,6 +187,12 @@ impl Dispatcher {
     /// Sets how many messages are sent at once.
     pub fn with_concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self
+    }
+
+    /// Sets how long `run` waits between rounds.
+    pub fn with_poll(mut self, poll: Duration) -> Self {
+        self.poll = poll.max(Duration::from_millis(10));
         self
     }
 
@@ -374,7 +383,7 @@ impl Dispatcher {
             }
             tokio::select! {
                 () = &mut shutdown => return,
-                () = tokio::time::sleep(Duration::from_millis(250)) => {}
+                () = tokio::time::sleep(self.poll) => {}
             }
         }
     }

@@ -200,7 +200,7 @@ async fn the_background_work_fires_due_timers_and_stops_on_shutdown() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let app = w.app.clone();
     let running = tokio::spawn(async move {
-        tenderflow_app::background::run(&app, None, "bg", async {
+        tenderflow_app::background::run(&app, None, "bg", Default::default(), async {
             let _ = stopped.await;
         })
         .await;
