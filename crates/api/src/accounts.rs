@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tenderflow_app::roles::ADMIN;
+use tenderflow_core::Role;
 use tenderflow_store::Account;
 
 #[derive(Deserialize)]
@@ -31,7 +31,7 @@ pub(crate) async fn list_accounts(
     State(s): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Value>> {
-    caller.require(&[ADMIN])?;
+    caller.require(&[Role::ADMIN])?;
     Ok(Json(json!({ "accounts": s.store.accounts().await? })))
 }
 
@@ -40,7 +40,7 @@ pub(crate) async fn create_account(
     caller: Caller,
     Body(b): Body<NewAccount>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    caller.require(&[ADMIN])?;
+    caller.require(&[Role::ADMIN])?;
     let token = s
         .store
         .create_account(&Account {
@@ -62,7 +62,7 @@ pub(crate) async fn disable_account(
     caller: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    caller.require(&[ADMIN])?;
+    caller.require(&[Role::ADMIN])?;
     s.store.set_account_disabled(&id, true).await?;
     Ok(Json(json!({ "id": id, "disabled": true })))
 }
@@ -72,7 +72,7 @@ pub(crate) async fn enable_account(
     caller: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    caller.require(&[ADMIN])?;
+    caller.require(&[Role::ADMIN])?;
     s.store.set_account_disabled(&id, false).await?;
     Ok(Json(json!({ "id": id, "disabled": false })))
 }
@@ -89,7 +89,7 @@ pub(crate) async fn set_email(
     Id(id): Id,
     Body(b): Body<EmailBody>,
 ) -> ApiResult<Json<Value>> {
-    caller.require(&[ADMIN])?;
+    caller.require(&[Role::ADMIN])?;
     s.store.set_account_email(&id, b.email.as_deref()).await?;
     Ok(Json(json!({ "id": id, "email": b.email })))
 }
@@ -99,7 +99,7 @@ pub(crate) async fn list_tokens(
     caller: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    caller.require(&[ADMIN])?;
+    caller.require(&[Role::ADMIN])?;
     Ok(Json(json!({ "tokens": s.store.tokens(&id).await? })))
 }
 
@@ -117,7 +117,7 @@ pub(crate) async fn issue_token(
     Id(id): Id,
     Body(b): Body<TokenBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    caller.require(&[ADMIN])?;
+    caller.require(&[Role::ADMIN])?;
     let issued = s.store.issue_token(&id, &b.label, b.expires_days).await?;
     Ok((StatusCode::CREATED, Json(json!(issued))))
 }
@@ -127,7 +127,7 @@ pub(crate) async fn revoke_token(
     caller: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    caller.require(&[ADMIN])?;
+    caller.require(&[Role::ADMIN])?;
     Ok(Json(json!(s.store.revoke_token(&id).await?)))
 }
 
@@ -136,6 +136,6 @@ pub(crate) async fn rotate_token(
     caller: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    caller.require(&[ADMIN])?;
+    caller.require(&[Role::ADMIN])?;
     Ok(Json(json!(s.store.rotate_token(&id).await?)))
 }

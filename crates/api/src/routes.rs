@@ -21,6 +21,7 @@ use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use tenderflow_core::Role;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -88,42 +89,42 @@ pub fn app(state: AppState) -> Router {
     .add(
         "/accounts",
         &[
-            ("get", "List accounts", "admin", false),
-            ("post", "Create an account; answers its first token (shown once)", "admin", true),
+            ("get", "List accounts", Role::ADMIN.as_str(), false),
+            ("post", "Create an account; answers its first token (shown once)", Role::ADMIN.as_str(), true),
         ],
         get(list_accounts).post(create_account),
     )
     .add(
         "/accounts/{id}/disable",
-        &[("post", "Disable an account (its tokens stop working at once)", "admin", false)],
+        &[("post", "Disable an account (its tokens stop working at once)", Role::ADMIN.as_str(), false)],
         post(disable_account),
     )
     .add(
         "/accounts/{id}/enable",
-        &[("post", "Enable a disabled account", "admin", false)],
+        &[("post", "Enable a disabled account", Role::ADMIN.as_str(), false)],
         post(enable_account),
     )
     .add(
         "/accounts/{id}/email",
-        &[("put", "Change (or with null remove) an account's email", "admin", true)],
+        &[("put", "Change (or with null remove) an account's email", Role::ADMIN.as_str(), true)],
         put(set_email),
     )
     .add(
         "/accounts/{id}/tokens",
         &[
-            ("get", "An account's tokens (never the tokens themselves)", "admin", false),
-            ("post", "Issue another token (label, expiresDays); shown once", "admin", true),
+            ("get", "An account's tokens (never the tokens themselves)", Role::ADMIN.as_str(), false),
+            ("post", "Issue another token (label, expiresDays); shown once", Role::ADMIN.as_str(), true),
         ],
         get(list_tokens).post(issue_token),
     )
     .add(
         "/tokens/{id}/revoke",
-        &[("post", "Revoke a token; it stops working at once", "admin", false)],
+        &[("post", "Revoke a token; it stops working at once", Role::ADMIN.as_str(), false)],
         post(revoke_token),
     )
     .add(
         "/tokens/{id}/rotate",
-        &[("post", "Replace a token by a new one and revoke it", "admin", false)],
+        &[("post", "Replace a token by a new one and revoke it", Role::ADMIN.as_str(), false)],
         post(rotate_token),
     )
     .add(
@@ -138,7 +139,7 @@ pub fn app(state: AppState) -> Router {
             (
                 "post",
                 "Register a definition version (an admin act, recorded with who did it; a version weaker than the one it replaces is flagged to inspectors)",
-                "admin",
+                Role::ADMIN.as_str(),
                 true,
             ),
         ],
@@ -153,7 +154,7 @@ pub fn app(state: AppState) -> Router {
         "/tenders",
         &[
             ("get", "List tenders (`?state=`)", ALL, false),
-            ("post", "Create a tender from a definition", "staff", true),
+            ("post", "Create a tender from a definition", Role::STAFF.as_str(), true),
         ],
         get(list_tenders).post(create_tender),
     )
@@ -190,9 +191,9 @@ pub fn app(state: AppState) -> Router {
     .add(
         "/tenders/{id}/bids",
         &[
-            ("post", "Submit a sealed bid", "bidder", true),
-            ("put", "Replace one's bid", "bidder", true),
-            ("delete", "Withdraw one's bid (`?lot=`)", "bidder", false),
+            ("post", "Submit a sealed bid", Role::BIDDER.as_str(), true),
+            ("put", "Replace one's bid", Role::BIDDER.as_str(), true),
+            ("delete", "Withdraw one's bid (`?lot=`)", Role::BIDDER.as_str(), false),
         ],
         post(submit_bid)
             .merge(put(replace_bid))
@@ -200,32 +201,32 @@ pub fn app(state: AppState) -> Router {
     )
     .add(
         "/tenders/{id}/bids/receipt",
-        &[("get", "The caller's bid receipts", "bidder", false)],
+        &[("get", "The caller's bid receipts", Role::BIDDER.as_str(), false)],
         get(receipts),
     )
     .add(
         "/tenders/{id}/scores",
-        &[("post", "Submit a score sheet", "evaluator", true)],
+        &[("post", "Submit a score sheet", Role::EVALUATOR.as_str(), true)],
         post(scores),
     )
     .add(
         "/tenders/{id}/signoffs",
-        &[("post", "Sign off a gate", "inspector", true)],
+        &[("post", "Sign off a gate", Role::INSPECTOR.as_str(), true)],
         post(signoff),
     )
     .add(
         "/tenders/{id}/observations",
-        &[("post", "Record an observation", "inspector", true)],
+        &[("post", "Record an observation", Role::INSPECTOR.as_str(), true)],
         post(observation),
     )
     .add(
         "/tenders/{id}/irregularities",
-        &[("post", "Raise an irregularity (halts)", "inspector", true)],
+        &[("post", "Raise an irregularity (halts)", Role::INSPECTOR.as_str(), true)],
         post(irregularity),
     )
     .add(
         "/tenders/{id}/objections",
-        &[("post", "Raise an objection", "bidder", true)],
+        &[("post", "Raise an objection", Role::BIDDER.as_str(), true)],
         post(objection),
     )
     .add(
@@ -308,7 +309,7 @@ pub fn app(state: AppState) -> Router {
         &[(
             "post",
             "Set the manual clock (servers started with --manual-clock)",
-            "admin",
+            Role::ADMIN.as_str(),
             true,
         )],
         post(set_clock),
@@ -375,7 +376,7 @@ async fn register_workflow(
     caller: Caller,
     Body(def): Body<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    caller.require(&[tenderflow_app::roles::ADMIN])?;
+    caller.require(&[Role::ADMIN])?;
     let bytes = serde_json::to_vec_pretty(&def)
         .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
     let name = format!(

@@ -2,7 +2,8 @@
 //! request, the `If-Match` tag of the caller's view, and typed answers (a bidder gets a
 //! receipt code and no sequence numbers).
 
-use crate::{App, AppError, Caller, Result, roles, views};
+use crate::roles::Role;
+use crate::{App, AppError, Caller, Result, views};
 use serde::Serialize;
 use serde_json::json;
 use tenderflow_core::{Command, CommandBody, EventBody, Timestamp};
@@ -70,7 +71,7 @@ pub struct Answer {
 impl Answer {
     /// The answer to `caller` for `done`.
     pub fn of(done: &Executed, caller: &Caller) -> Self {
-        let seqs = caller.role() != roles::BIDDER;
+        let seqs = !caller.is(Role::BIDDER);
         let mut receipt = None;
         for (_, ev) in &done.events {
             if let EventBody::BidSubmitted {

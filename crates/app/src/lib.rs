@@ -20,7 +20,7 @@ pub mod roles;
 pub mod views;
 
 use std::sync::Arc;
-use tenderflow_core::Actor;
+use tenderflow_core::{Actor, Role};
 use tenderflow_store::clock::{Clock, ManualClock};
 use tenderflow_store::group::GroupCommitter;
 use tenderflow_store::{Account, Store, StoreError};
@@ -103,15 +103,21 @@ impl Caller {
         &self.account.role
     }
 
+    /// Whether the caller has `role`.
+    pub fn is(&self, role: Role) -> bool {
+        role.is(self.role())
+    }
+
     /// Refuses the caller unless its role is one of `roles`.
-    pub fn require(&self, roles: &[&str]) -> Result<()> {
-        if roles.contains(&self.role()) {
+    pub fn require(&self, roles: &[Role]) -> Result<()> {
+        if roles.iter().any(|r| self.is(*r)) {
             Ok(())
         } else {
+            let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             Err(AppError::Forbidden(format!(
                 "role `{}` may not do this; allowed: {}",
                 self.role(),
-                roles.join(", ")
+                allowed.join(", ")
             )))
         }
     }

@@ -1,7 +1,8 @@
 //! Operations: the outbox, stuck timers, verification of the record, and the manual clock.
 
+use crate::roles::{self, Role};
 use crate::views::{Page, page_size};
-use crate::{App, AppError, Caller, Result, roles};
+use crate::{App, AppError, Caller, Result};
 use serde::Serialize;
 use tenderflow_core::Timestamp;
 use tenderflow_store::{AuditReport, OutboxRow, OutboxStatus, StuckTimer};
@@ -34,7 +35,7 @@ impl App {
         after: Option<i64>,
         limit: Option<usize>,
     ) -> Result<Page<OutboxRow, i64>> {
-        caller.require(&[roles::STAFF, roles::ADMIN])?;
+        caller.require(&[Role::STAFF, Role::ADMIN])?;
         let limit = page_size(limit)?;
         let mut items: Vec<OutboxRow> = self
             .store
@@ -50,7 +51,7 @@ impl App {
 
     /// Puts a dead letter back in the queue.
     pub async fn resend(&self, caller: &Caller, id: i64) -> Result<()> {
-        caller.require(&[roles::STAFF, roles::ADMIN])?;
+        caller.require(&[Role::STAFF, Role::ADMIN])?;
         if self.store.resend(id).await? {
             Ok(())
         } else {
@@ -63,7 +64,7 @@ impl App {
 
     /// Timers that failed to fire.
     pub async fn stuck_timers(&self, caller: &Caller) -> Result<Vec<StuckTimer>> {
-        caller.require(&[roles::INSPECTOR, roles::ADMIN])?;
+        caller.require(&[Role::INSPECTOR, Role::ADMIN])?;
         Ok(self.store.stuck_timers().await?)
     }
 
@@ -81,7 +82,7 @@ impl App {
     /// Moves the manual clock forward (admins; servers on a manual clock only) and fires the
     /// timers that passed with the jump, at the new time.
     pub async fn set_clock(&self, caller: &Caller, now: Timestamp) -> Result<ClockMoved> {
-        caller.require(&[roles::ADMIN])?;
+        caller.require(&[Role::ADMIN])?;
         let clock = self.manual_clock.as_ref().ok_or_else(|| {
             AppError::not_now("system_clock", "this server runs on the system clock")
         })?;

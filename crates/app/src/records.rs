@@ -1,7 +1,8 @@
 //! The records the inspector signs (with the chain head they describe) and the OCDS
 //! publication: releases a page at a time, a record per tender, an export.
 
-use crate::{App, AppError, Caller, Result, roles};
+use crate::roles;
+use crate::{App, AppError, Caller, Result};
 use serde_json::{Value, json};
 use tenderflow_core::Timestamp;
 

@@ -1,21 +1,12 @@
-//! The roles the application knows by name. Definitions may declare more; these are the ones
-//! whose read access the application decides (who sees which tender, list or record).
+//! Read access by role: which roles read every tender whole. The roles themselves are
+//! [`tenderflow_core::Role`].
 
-/// Procurement staff.
-pub const STAFF: &str = "staff";
-/// Bidders.
-pub const BIDDER: &str = "bidder";
-/// Members of an evaluation committee.
-pub const EVALUATOR: &str = "evaluator";
-/// Discipline inspectors.
-pub const INSPECTOR: &str = "inspector";
-/// Administrators.
-pub const ADMIN: &str = "admin";
+pub use tenderflow_core::Role;
 
 /// Roles that read every tender whole (within what the core's view shows them).
-pub const OFFICIALS: &[&str] = &[STAFF, INSPECTOR, ADMIN];
+pub const OFFICIALS: &[Role] = &[Role::STAFF, Role::INSPECTOR, Role::ADMIN];
 
-/// Whether `role` reads every tender.
-pub fn is_official(role: &str) -> bool {
-    OFFICIALS.contains(&role)
+/// Whether the role called `name` reads every tender.
+pub fn is_official(name: &str) -> bool {
+    OFFICIALS.iter().any(|r| r.is(name))
 }

@@ -2,7 +2,8 @@
 //! bidders only published ones; the core's `view` decides which fields each role sees. Lists
 //! and details come from the same verified state, so they never disagree.
 
-use crate::{App, AppError, Caller, Result, roles};
+use crate::roles::{self, Role};
+use crate::{App, AppError, Caller, Result};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -92,11 +93,11 @@ impl App {
     /// A tender the caller may read, with its workflow.
     pub async fn readable(&self, caller: &Caller, id: &str) -> Result<(Arc<Workflow>, Tender)> {
         let (wf, t) = self.store.load(id).await?;
-        match caller.role() {
-            roles::EVALUATOR if !t.committee.iter().any(|m| m.id == caller.actor.id) => Err(
+        match Role::known(caller.role()) {
+            Some(Role::EVALUATOR) if !t.committee.iter().any(|m| m.id == caller.actor.id) => Err(
                 AppError::Forbidden("only members of this tender's committee may read it".into()),
             ),
-            roles::BIDDER if t.announcement.is_none() => {
+            Some(Role::BIDDER) if t.announcement.is_none() => {
                 Err(AppError::NotFound(format!("no tender `{id}`")))
             }
             _ => Ok((wf, t)),
@@ -207,12 +208,15 @@ impl App {
     pub async fn timeline(&self, caller: &Caller, id: &str) -> Result<Vec<Value>> {
         let (_, t) = self.readable(caller, id).await?;
         let rows = self.store.event_rows(id).await?;
-        let officials = roles::is_official(caller.role()) || caller.role() == roles::EVALUATOR;
+        let officials = roles::is_official(caller.role()) || caller.is(Role::EVALUATOR);
         let counts = tenderflow_core::view::counts_visible(&t, caller.role());
         Ok(rows
             .iter()
             .filter(|r| {
-                officials || t.opened() || !r.kind.starts_with("bid_") || r.actor_id == caller.account.id
+                officials
+                    || t.opened()
+                    || !tenderflow_core::view::is_bid_event(&r.kind)
+                    || r.actor_id == caller.account.id
             })
             .map(|r| json!({ "seq": counts.then_some(r.seq), "at": Timestamp::from_unix_millis(r.at_ms), "type": r.kind, "actorRole": r.actor_role }))
             .collect())
@@ -220,7 +224,7 @@ impl App {
 
     /// A bidder's own receipts (numbers only after the opening).
     pub async fn receipts(&self, caller: &Caller, id: &str) -> Result<Vec<Value>> {
-        caller.require(&[roles::BIDDER])?;
+        caller.require(&[Role::BIDDER])?;
         let (_, t) = self.readable(caller, id).await?;
         Ok(t.bids
             .iter()

@@ -14,7 +14,7 @@ pub enum AccountCmd {
         #[arg(long)]
         id: String,
         /// Role: staff, bidder, evaluator, inspector or admin.
-        #[arg(long, value_parser = ["staff", "bidder", "evaluator", "inspector", "admin"])]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(tenderflow_core::Role::PEOPLE.map(tenderflow_core::Role::as_str)))]
         role: String,
         /// Display name.
         #[arg(long)]

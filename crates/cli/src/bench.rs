@@ -140,7 +140,7 @@ async fn http(
             store
                 .create_account(&Account {
                     id: id.clone(),
-                    role: "bidder".into(),
+                    role: tenderflow_core::Role::BIDDER.as_str().into(),
                     display_name: id,
                     email: None,
                     locale: "en".into(),
@@ -245,7 +245,7 @@ async fn mail(smtp_url: &str, messages: u32, concurrency: usize) -> anyhow::Resu
         store
             .create_account(&Account {
                 id: id.clone(),
-                role: "bidder".into(),
+                role: tenderflow_core::Role::BIDDER.as_str().into(),
                 display_name: id.clone(),
                 email: Some(format!("{id}@example.org")),
                 locale: locale.into(),

@@ -79,7 +79,7 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
         }
         TenderCmd::Show { tender } => {
             let (wf, t) = store.load(&tender).await?;
-            let staff = tenderflow_core::Actor::new("admin", "staff")
+            let staff = tenderflow_core::Actor::new("admin", tenderflow_core::Role::STAFF.as_str())
                 .ok_or_else(|| anyhow::anyhow!("actor"))?;
             let mut v = tenderflow_core::view(&wf, &t, &staff);
             v["obligations"] =
@@ -136,10 +136,7 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
             match store.execute(&tender, &id, &cmd, now()).await {
                 Ok(done) => {
                     for (seq, e) in &done.events {
-                        println!(
-                            "{seq:>4} {}",
-                            e.body.name().map_or("state_entered", |n| n.as_str())
-                        );
+                        println!("{seq:>4} {}", e.body.kind());
                     }
                     println!(
                         "tender {tender} is now `{}`{}",

@@ -31,7 +31,9 @@ pub mod view;
 pub use decide::{Rejection, RejectionCode, decide, next_timer};
 pub use definition::{Definition, Workflow};
 pub use effects::{Notification, Recipient, notifications};
-pub use model::{Actor, ActorId, Command, CommandBody, Event, EventBody, Tender, apply, replay};
+pub use model::{
+    Actor, ActorId, Command, CommandBody, Event, EventBody, Role, Tender, apply, replay,
+};
 pub use numbers::{Money, Score, Weight};
 pub use time::{Calendar, Period, PeriodUnit, Timestamp};
 pub use validate::{DefinitionError, DefinitionErrorCode, DefinitionErrors, load};

@@ -5,7 +5,7 @@
 //! Bid contents are made from the definition's bid form, so every shipped definition can run.
 
 use crate::definition::{CriterionSource, Workflow};
-use crate::model::{Actor, Command, CommandBody, Member};
+use crate::model::{Actor, Command, CommandBody, Member, Role};
 use crate::time::{Period, Timestamp};
 use serde_json::{Map, Value, json};
 
@@ -195,8 +195,8 @@ pub fn score_sheet(wf: &Workflow, quality: i64, rng: &mut Rng) -> Value {
 pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
     let d = wf.definition();
     let mut rng = Rng::new(p.seed);
-    let staff = actor(STAFF, "staff");
-    let inspector = actor(INSPECTOR, "inspector");
+    let staff = actor(STAFF, Role::STAFF.as_str());
+    let inspector = actor(INSPECTOR, Role::INSPECTOR.as_str());
     let mut steps = Vec::new();
     let mut push = |at: Timestamp, actor: &Actor, body: CommandBody| {
         steps.push(Step {
@@ -251,7 +251,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
         let content = bid_content(wf, i, &mut rng);
         push(
             published.plus_seconds(offset),
-            &actor(&bidder_id(i), "bidder"),
+            &actor(&bidder_id(i), Role::BIDDER.as_str()),
             CommandBody::SubmitBid {
                 lot: None,
                 content: content.into(),
@@ -295,7 +295,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
     let qualities: Vec<i64> = (0..p.bidders).map(|_| rng.range(45, 95)).collect();
     let mut at = deadline.plus_seconds(3600);
     for e in 0..p.evaluators {
-        let ev = actor(&evaluator_id(e), "evaluator");
+        let ev = actor(&evaluator_id(e), Role::EVALUATOR.as_str());
         for (i, q) in qualities.iter().enumerate() {
             let sheet = score_sheet(wf, *q, &mut rng);
             let bidder = crate::model::ActorId::parse(&bidder_id(i as u32))
@@ -331,7 +331,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
                 json!({ "statement": "I sign the evaluation report.", "observations": "" });
             push(
                 finalized.plus_seconds(300),
-                &actor(&evaluator_id(e), "evaluator"),
+                &actor(&evaluator_id(e), Role::EVALUATOR.as_str()),
                 CommandBody::SignOff {
                     gate: g.id.clone(),
                     content: content.into(),

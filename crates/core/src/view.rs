@@ -10,7 +10,7 @@
 //! - The committee's names stay secret from bidders until the award is proposed.
 
 use crate::definition::Workflow;
-use crate::model::{Actor, Tender};
+use crate::model::{Actor, Role, Tender};
 use serde_json::{Value, json};
 
 /// Which of the four kinds of party an actor is, by role id.
@@ -24,11 +24,11 @@ enum Party {
 }
 
 fn party(role: &str) -> Party {
-    match role {
-        "staff" | "admin" => Party::Staff,
-        "bidder" => Party::Bidder,
-        "evaluator" => Party::Evaluator,
-        "inspector" => Party::Inspector,
+    match Role::known(role) {
+        Some(Role::STAFF | Role::ADMIN) => Party::Staff,
+        Some(Role::BIDDER) => Party::Bidder,
+        Some(Role::EVALUATOR) => Party::Evaluator,
+        Some(Role::INSPECTOR) => Party::Inspector,
         _ => Party::Other,
     }
 }
@@ -138,6 +138,20 @@ pub fn audit_payload_visible(t: &Tender, kind: &str) -> bool {
 /// The payload the audit trail shows for an event whose payload is withheld.
 pub fn withheld_payload(kind: &str) -> Value {
     json!({ "type": kind, "withheld": "until the evaluation report is final" })
+}
+
+/// Whether events of this kind concern one bid (submitted, replaced, withdrawn, disqualified):
+/// before the opening a bidder's timeline shows only its own.
+pub fn is_bid_event(kind: &str) -> bool {
+    use crate::definition::EventName as N;
+    [
+        N::BidSubmitted,
+        N::BidReplaced,
+        N::BidWithdrawn,
+        N::BidDisqualified,
+    ]
+    .iter()
+    .any(|n| n.as_str() == kind)
 }
 
 /// Whether `role` may see figures that depend on other bids (event counts, sequence numbers,

@@ -8,7 +8,6 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tenderflow_core::definition::MessageKind;
 use tenderflow_store::{OutboxRow, Store};
 
 /// Where messages go.
@@ -226,15 +225,8 @@ impl Dispatcher {
                 .map_err(|e| NotifyError::Message(format!("`{email}`: {e}")))?,
         );
         let (wf, tender, event) = round.get(&self.store, row).await?;
-        let kind = MessageKind::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == row.message)
-            .ok_or_else(|| {
-                NotifyError::Template(format!("unknown message kind `{}`", row.message))
-            })?;
         let rendered = self.renderer.render(
-            kind,
+            row.message,
             &account.locale,
             &context(&wf, &tender, &event, &account),
         )?;

@@ -4,6 +4,7 @@
 use crate::clock::wall_ms;
 use crate::sql::{Accounts, Order, Outbox, get, insert};
 use crate::{Result, Store};
+use sea_orm::Iden;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query, UpdateStatement};
 use sea_orm::{
     ColIdx, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, FromQueryResult, QueryResult,
@@ -11,6 +12,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 use std::collections::HashSet;
+use tenderflow_core::definition::MessageKind;
 use tenderflow_core::effects::Recipient;
 use tenderflow_core::{Event, Tender, Workflow};
 
@@ -71,7 +73,7 @@ impl TryGetable for OutboxStatus {
 }
 
 /// A message waiting in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutboxRow {
     /// Row id (stable: the Message-ID derives from it).
     pub id: i64,
@@ -80,7 +82,7 @@ pub struct OutboxRow {
     /// The event that caused it.
     pub event_seq: i64,
     /// Message kind.
-    pub message: String,
+    pub message: MessageKind,
     /// Recipient account id.
     pub recipient_id: String,
     /// Where it is.
@@ -89,6 +91,25 @@ pub struct OutboxRow {
     pub attempts: i32,
     /// The last error (the server's reply for dead letters).
     pub last_error: Option<String>,
+}
+
+impl FromQueryResult for OutboxRow {
+    fn from_query_result(res: &QueryResult, pre: &str) -> std::result::Result<Self, DbErr> {
+        let col = |c: Outbox| c.unquoted().to_owned();
+        let text: String = res.try_get(pre, &col(Outbox::Message))?;
+        let message = MessageKind::parse(&text)
+            .ok_or_else(|| DbErr::Type(format!("unknown message kind `{text}` in the outbox")))?;
+        Ok(Self {
+            id: res.try_get(pre, &col(Outbox::Id))?,
+            tender_id: res.try_get(pre, &col(Outbox::TenderId))?,
+            event_seq: res.try_get(pre, &col(Outbox::EventSeq))?,
+            message,
+            recipient_id: res.try_get(pre, &col(Outbox::RecipientId))?,
+            status: res.try_get(pre, &col(Outbox::Status))?,
+            attempts: res.try_get(pre, &col(Outbox::Attempts))?,
+            last_error: res.try_get(pre, &col(Outbox::LastError))?,
+        })
+    }
 }
 
 /// The columns of an [`OutboxRow`].

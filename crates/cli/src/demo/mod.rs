@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tenderflow_core::scenario::{self, Params};
-use tenderflow_core::{CommandBody, Timestamp};
+use tenderflow_core::{CommandBody, Role, Timestamp};
 use tenderflow_notify::render::local_time;
 use tenderflow_notify::{Dispatcher, Transport};
 use tenderflow_store::clock::Clock;
@@ -183,13 +183,13 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut people = vec![
         (
             scenario::STAFF.to_owned(),
-            "staff",
+            Role::STAFF.as_str(),
             "张明（招募工作组）".to_owned(),
             "zh-CN",
         ),
         (
             scenario::INSPECTOR.to_owned(),
-            "inspector",
+            Role::INSPECTOR.as_str(),
             "李华（机关纪委）".to_owned(),
             "zh-CN",
         ),
@@ -199,7 +199,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         let locale = if i % 3 == 2 { "en" } else { "zh-CN" };
         people.push((
             scenario::bidder_id(i),
-            "bidder",
+            Role::BIDDER.as_str(),
             if locale == "en" { en } else { zh },
             locale,
         ));
@@ -207,7 +207,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     for e in 0..args.evaluators {
         people.push((
             scenario::evaluator_id(e),
-            "evaluator",
+            Role::EVALUATOR.as_str(),
             format!("评审专家 {}", e + 1),
             "zh-CN",
         ));
@@ -351,12 +351,12 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     }
     section("Email");
-    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for r in store
         .outbox(Some(tenderflow_store::OutboxStatus::Sent))
         .await?
     {
-        *kinds.entry(r.message).or_default() += 1;
+        *kinds.entry(r.message.as_str()).or_default() += 1;
     }
     for (k, n) in &kinds {
         println!("  {k:<26} {n:>4}");

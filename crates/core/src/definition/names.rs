@@ -17,6 +17,10 @@ macro_rules! names {
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),* }
             }
+            /// The value written `text`, if there is one.
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
         }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

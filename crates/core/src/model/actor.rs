@@ -44,8 +44,61 @@ impl fmt::Display for ActorId {
 /// One evaluator's scores for one bid, by criterion; shared between state, events and report.
 pub type Sheet = Arc<BTreeMap<Arc<str>, Score>>;
 
+/// A role the engine and the application know by name. A definition may declare further
+/// roles (they are plain text in an [`Actor`]); these are the ones code decides on, so that a
+/// new one is one constant here and a compile error wherever it must be handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Role(&'static str);
+
+impl Role {
+    /// Procurement staff.
+    pub const STAFF: Self = Self("staff");
+    /// Bidders.
+    pub const BIDDER: Self = Self("bidder");
+    /// Members of an evaluation committee.
+    pub const EVALUATOR: Self = Self("evaluator");
+    /// Discipline inspectors.
+    pub const INSPECTOR: Self = Self("inspector");
+    /// Administrators.
+    pub const ADMIN: Self = Self("admin");
+    /// The engine's own clock, which fires timers.
+    pub const SYSTEM: Self = Self("system");
+    /// The roles an account (a person or organisation) may have.
+    pub const PEOPLE: [Self; 5] = [
+        Self::STAFF,
+        Self::BIDDER,
+        Self::EVALUATOR,
+        Self::INSPECTOR,
+        Self::ADMIN,
+    ];
+
+    /// The role's name.
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// Whether `name` is this role.
+    pub fn is(self, name: &str) -> bool {
+        self.0 == name
+    }
+
+    /// The known role called `name`, if it is one.
+    pub fn known(name: &str) -> Option<Self> {
+        Self::PEOPLE
+            .into_iter()
+            .chain([Self::SYSTEM])
+            .find(|r| r.is(name))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
 /// The role the engine's own timers act in.
-pub const SYSTEM_ROLE: &str = "system";
+pub const SYSTEM_ROLE: &str = Role::SYSTEM.as_str();
 
 /// An actor: id and role.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -339,3 +339,38 @@ pub struct Event {
     #[serde(flatten)]
     pub body: EventBody,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kind_is_the_serialised_type_and_bids_are_the_sealed_events() {
+        let bodies = [
+            EventBody::StateEntered {
+                state: "announced".into(),
+            },
+            EventBody::PublicityEnded,
+        ];
+        for b in &bodies {
+            let v = serde_json::to_value(b).expect("serialise");
+            assert_eq!(v["type"], b.kind(), "{v}");
+            assert!(!b.is_sealed());
+        }
+        for name in crate::definition::EventName::ALL {
+            assert_eq!(
+                crate::definition::EventName::parse(name.as_str()),
+                Some(*name)
+            );
+        }
+    }
+
+    #[test]
+    fn roles_are_known_by_name() {
+        for r in Role::PEOPLE.into_iter().chain([Role::SYSTEM]) {
+            assert_eq!(Role::known(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::known("auditor"), None);
+        assert_eq!(SYSTEM_ROLE, "system");
+    }
+}

@@ -77,7 +77,7 @@ async fn the_seed_case_runs_through_the_store_and_verifies() {
             .await
             .expect("outbox")
         {
-            *kinds.entry(row.message).or_default() += 1;
+            *kinds.entry(row.message.as_str().to_owned()).or_default() += 1;
         }
         assert_eq!(kinds["bid_receipt"], 18, "[{}] {kinds:?}", db.name);
         assert_eq!(kinds["award_notice"], 7);
@@ -218,7 +218,7 @@ async fn a_rejected_command_writes_nothing() {
                 .await
                 .expect("outbox")
                 .iter()
-                .all(|r| r.message != "bid_receipt")
+                .all(|r| r.message.as_str() != "bid_receipt")
         );
         // The command id of a rejected command stays free.
         db.store

@@ -334,7 +334,7 @@ async fn trust_20_no_release_for_an_unannounced_draft_and_one_mail_per_person() 
             .await
             .expect("outbox")
             .into_iter()
-            .filter(|r| r.tender_id == t && r.message == "amendment")
+            .filter(|r| r.tender_id == t && r.message.as_str() == "amendment")
             .map(|r| r.recipient_id)
             .collect();
         to.sort();
