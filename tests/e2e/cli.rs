@@ -42,6 +42,18 @@ async fn an_administrator_runs_a_tender_from_the_command_line() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     ok(&tf(&config, &["migrate"]));
+    // Lists answer JSON on request, with times as RFC 3339.
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&tf(&config, &["workflow", "list", "--json"]))).expect("json");
+    assert!(
+        listed
+            .as_array()
+            .is_some_and(|a| a.iter().any(|w| w["definition_id"] == "open-tender-prc")),
+        "{listed}"
+    );
+    let stuck: serde_json::Value =
+        serde_json::from_str(&ok(&tf(&config, &["timers", "stuck", "--json"]))).expect("json");
+    assert_eq!(stuck, serde_json::json!([]));
     ok(&tf(
         &config,
         &[

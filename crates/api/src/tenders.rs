@@ -138,13 +138,25 @@ pub(crate) async fn get_tender(
     Ok(([(header::ETAG, v.tag)], Json(v.view)))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventsQuery {
+    /// Cursor: the last sequence number of the previous page.
+    after: Option<i64>,
+    /// Page size, 1–1000 (1000).
+    limit: Option<usize>,
+}
+
 pub(crate) async fn events(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
+    Params(q): Params<EventsQuery>,
 ) -> ApiResult<Json<Value>> {
-    let events = s.app.audit_trail(&caller, &id).await?;
-    Ok(Json(json!({ "tender": id, "events": events })))
+    let page = s.app.audit_trail(&caller, &id, q.after, q.limit).await?;
+    Ok(Json(
+        json!({ "tender": id, "events": page.items, "next": page.next }),
+    ))
 }
 
 pub(crate) async fn timeline(

@@ -182,14 +182,27 @@ impl App {
         Ok(Page { items, next })
     }
 
-    /// The audit trail of a tender for officials: every stored event with its hashes, payloads
-    /// the role may not see yet withheld. Loading verifies the chain first.
-    pub async fn audit_trail(&self, caller: &Caller, id: &str) -> Result<Vec<Value>> {
+    /// The audit trail of a tender for officials: the stored events after sequence number
+    /// `after`, `limit` at a time (1000 by default: most tenders in one page), with their
+    /// hashes; payloads the role may not see yet are withheld. Loading verifies the chain first.
+    pub async fn audit_trail(
+        &self,
+        caller: &Caller,
+        id: &str,
+        after: Option<i64>,
+        limit: Option<usize>,
+    ) -> Result<Page<Value, i64>> {
         caller.require(roles::OFFICIALS)?;
+        let limit = page_size(Some(limit.unwrap_or(MAX_PAGE)))?;
         let (_, t) = self.store.load(id).await?;
-        let rows = self.store.event_rows(id).await?;
-        Ok(rows
+        let first = after.unwrap_or(0).max(0).saturating_add(1);
+        let last = first.saturating_add(i64::try_from(limit).unwrap_or(i64::MAX));
+        // One more than the page, to know whether there is a next one.
+        let rows = self.store.event_rows_between(id, first, last).await?;
+        let next = (rows.len() > limit).then(|| rows[limit - 1].seq);
+        let items = rows
             .iter()
+            .take(limit)
             .map(|r| {
                 let payload: Value = if tenderflow_core::view::audit_payload_visible(&t, &r.kind)
                 {
@@ -200,7 +213,8 @@ impl App {
                 json!({ "seq": r.seq, "at": Timestamp::from_unix_millis(r.at_ms), "actor": { "id": r.actor_id, "role": r.actor_role },
                         "command": r.command_id, "payload": payload, "prevHash": r.prev_hash, "hash": r.hash })
             })
-            .collect())
+            .collect();
+        Ok(Page { items, next })
     }
 
     /// What happened when, as the caller may see it: before the opening a bidder sees only

@@ -28,14 +28,32 @@ pub enum OutboxCmd {
 pub enum TimersCmd {
     /// List timers that failed to fire (with their failures and last error); exits 1 when
     /// there are any, so monitoring can alert on it.
-    Stuck,
+    Stuck {
+        /// JSON instead of lines (times as RFC 3339).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn timers(config: &Config, cmd: TimersCmd) -> anyhow::Result<ExitCode> {
     let store = config.store().await?;
-    let TimersCmd::Stuck = cmd;
+    let TimersCmd::Stuck { json } = cmd;
     let stuck = store.stuck_timers().await?;
-    for t in &stuck {
+    let time = |ms: i64| tenderflow_core::Timestamp::from_unix_millis(ms);
+    if json {
+        let rows: Vec<serde_json::Value> = stuck
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "tender": t.tender_id, "kind": t.kind, "due": time(t.due_ms),
+                    "failures": t.failures, "lastError": t.last_error,
+                    "retryAfter": t.claimed_until_ms.and_then(time),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    }
+    for t in stuck.iter().filter(|_| !json) {
         println!(
             "{:<24} {:<16} due {} failures {} retry after {} — {}",
             t.tender_id,
@@ -50,7 +68,9 @@ pub async fn timers(config: &Config, cmd: TimersCmd) -> anyhow::Result<ExitCode>
         );
     }
     if stuck.is_empty() {
-        println!("no stuck timers");
+        if !json {
+            println!("no stuck timers");
+        }
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::FAILURE)

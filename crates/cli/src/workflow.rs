@@ -47,7 +47,11 @@ pub enum WorkflowCmd {
         file: PathBuf,
     },
     /// List registered definitions (the shipped ones are registered on first use).
-    List,
+    List {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a definition: a file, a registered id, or a SHA-256.
     Show {
         /// File, id or SHA-256.
@@ -138,20 +142,28 @@ pub async fn run(config: &Config, cmd: WorkflowCmd) -> anyhow::Result<ExitCode> 
             }
             Ok(ExitCode::SUCCESS)
         }
-        WorkflowCmd::List => {
+        WorkflowCmd::List { json } => {
             let store = config.store().await?;
             register_shipped(&store).await?;
+            let all = store.workflows().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+                return Ok(ExitCode::SUCCESS);
+            }
             println!(
-                "{:<24} {:<9} {:<66} {:<20} file",
-                "id", "version", "sha256", "registered by"
+                "{:<24} {:<9} {:<66} {:<20} {:<20} file",
+                "id", "version", "sha256", "registered by", "registered (UTC)"
             );
-            for w in store.workflows().await? {
+            for w in all {
+                let when = tenderflow_core::Timestamp::from_unix_millis(w.created_ms)
+                    .map_or_else(|| w.created_ms.to_string(), |t| t.to_rfc3339());
                 println!(
-                    "{:<24} {:<9} {:<66} {:<20} {}",
+                    "{:<24} {:<9} {:<66} {:<20} {:<20} {}",
                     w.definition_id,
                     w.version,
                     w.sha256,
                     w.registered_by.as_deref().unwrap_or("-"),
+                    when,
                     w.file_name
                 );
                 for weak in &w.weakened {

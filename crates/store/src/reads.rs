@@ -156,6 +156,16 @@ impl Store {
         self.rows_in(&self.db, tender_id, 1, i64::MAX).await
     }
 
+    /// The stored rows of events `first..=last` of a tender (payloads as stored).
+    pub async fn event_rows_between(
+        &self,
+        tender_id: &str,
+        first: i64,
+        last: i64,
+    ) -> Result<Vec<EventRow>> {
+        self.rows_in(&self.db, tender_id, first, last).await
+    }
+
     /// Events `first..=last` of a tender, decrypted.
     pub async fn events_between(
         &self,

@@ -238,6 +238,50 @@ async fn lists_refuse_unknown_parameters_and_page_with_a_cursor() {
         .await;
     assert_eq!(v["messages"].as_array().map(Vec::len), Some(1), "{v}");
     assert!(v["next"].is_i64(), "{v}");
+    // A tender's events, a page at a time: every event once, in order.
+    let (_, all) = e
+        .call(
+            Some(scenario::STAFF),
+            Method::GET,
+            "/tenders/T-2021/events",
+            None,
+        )
+        .await;
+    let total = all["events"].as_array().map_or(0, Vec::len);
+    assert!(total > 2 && all["next"].is_null(), "{all}");
+    let mut seqs = Vec::new();
+    let mut path = "/tenders/T-2021/events?limit=2".to_owned();
+    loop {
+        let (s, v) = e
+            .call(Some(scenario::STAFF), Method::GET, &path, None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        seqs.extend(
+            v["events"]
+                .as_array()
+                .expect("events")
+                .iter()
+                .map(|ev| ev["seq"].as_i64().expect("seq")),
+        );
+        match v["next"].as_i64() {
+            Some(next) => path = format!("/tenders/T-2021/events?limit=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seqs, (1..=total as i64).collect::<Vec<_>>());
+    let (s, v) = e
+        .call(
+            Some(scenario::STAFF),
+            Method::GET,
+            "/tenders/T-2021/events?page=2",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_query")),
+        "{v}"
+    );
 }
 
 /// /metrics: requests by route and status with latency, commands by kind and outcome, and
