@@ -2,7 +2,6 @@
 
 mod accounts;
 mod audit;
-mod bench;
 mod config;
 mod demo;
 mod export;
@@ -52,9 +51,6 @@ enum Cmd {
     Timers(queues::TimersCmd),
     /// Deliver due timers and the outbox until stopped (Ctrl-C).
     Worker,
-    /// Load benchmarks (HTTP bid submission, mail dispatch).
-    #[command(subcommand)]
-    Bench(bench::BenchCmd),
     /// Export open contracting data.
     #[command(subcommand)]
     Export(export::ExportCmd),
@@ -110,7 +106,6 @@ fn main() -> ExitCode {
             Cmd::Worker => queues::worker(&cli.config).await,
             Cmd::Serve(args) => serve::run(&cli.config, args).await,
             Cmd::Export(cmd) => export::export(&cli.config, cmd).await,
-            Cmd::Bench(cmd) => bench::run(cmd).await,
         }
     });
     match result {

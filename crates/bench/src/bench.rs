@@ -1,4 +1,4 @@
-//! `tenderflow bench`: load benchmarks of the whole server and of mail dispatch. Figures and
+//! The benchmarks: load benchmarks of the whole server and of mail dispatch. Figures and
 //! commands are recorded in docs/PERFORMANCE.md.
 
 use anyhow::{Context, bail};
@@ -12,6 +12,9 @@ use tenderflow_core::scenario::{self, Params};
 use tenderflow_notify::{Dispatcher, Transport};
 use tenderflow_store::crypto::MasterKey;
 use tenderflow_store::{Account, Store};
+
+/// The seed case's definition, built in.
+const SEED_DEFINITION: &[u8] = include_bytes!("../../../workflows/partner-recruitment.json");
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
@@ -33,7 +36,7 @@ pub enum BenchCmd {
     },
     /// Mail dispatch to an SMTP server: the pooled transport against a connection per
     /// message. Start a server first, e.g.
-    /// `python3 crates/notify/tests/smtp_server.py 2525 /tmp/mail`.
+    /// `python3 crates/testkit/smtp_server.py 2525 /tmp/mail`.
     Mail {
         /// The SMTP server.
         #[arg(long)]
@@ -54,7 +57,10 @@ fn temp_sqlite() -> anyhow::Result<(String, std::path::PathBuf)> {
         now_ms()
     ));
     std::fs::create_dir_all(&dir)?;
-    Ok((crate::config::sqlite_url(&dir.join("bench.sqlite")), dir))
+    Ok((
+        format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display()),
+        dir,
+    ))
 }
 
 fn now_ms() -> i64 {
@@ -99,7 +105,7 @@ async fn http(
             (u, Some(d))
         }
     };
-    let wf = tenderflow_core::load("partner-recruitment.json", crate::workflow::SHIPPED[0].1)?;
+    let wf = tenderflow_core::load("partner-recruitment.json", SEED_DEFINITION)?;
     let per_tender = 100usize;
     let tenders = bids.div_ceil(per_tender);
     let steps = scenario::script(
@@ -123,7 +129,7 @@ async fn http(
         .await?,
     );
     let sha = store
-        .register_workflow("partner-recruitment.json", crate::workflow::SHIPPED[0].1)
+        .register_workflow("partner-recruitment.json", SEED_DEFINITION)
         .await?
         .sha256;
     let app = tenderflow_app::App::with_manual_clock(store.clone(), clock);
@@ -253,7 +259,7 @@ async fn mail(smtp_url: &str, messages: u32, concurrency: usize) -> anyhow::Resu
             .await?;
     }
     let sha = store
-        .register_workflow("partner-recruitment.json", crate::workflow::SHIPPED[0].1)
+        .register_workflow("partner-recruitment.json", SEED_DEFINITION)
         .await?
         .sha256;
     let wf = store.workflow(&sha).await?;

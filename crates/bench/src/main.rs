@@ -1,0 +1,38 @@
+//! `tenderflow-bench`: load benchmarks of the whole server (bids over HTTP against an
+//! in-process `tenderflow serve`) and of mail dispatch. Figures and commands are recorded in
+//! docs/PERFORMANCE.md. A separate binary, so that the server does not link the benchmark's
+//! HTTP client.
+
+mod bench;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Load benchmarks of Tenderflow.
+#[derive(Debug, Parser)]
+#[command(name = "tenderflow-bench", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: bench::BenchCmd,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(bench::run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
