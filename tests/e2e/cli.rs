@@ -48,7 +48,7 @@ async fn an_administrator_runs_a_tender_from_the_command_line() {
     assert!(
         listed
             .as_array()
-            .is_some_and(|a| a.iter().any(|w| w["definition_id"] == "open-tender-prc")),
+            .is_some_and(|a| a.iter().any(|w| w["definitionId"] == "open-tender-prc")),
         "{listed}"
     );
     let stuck: serde_json::Value =
@@ -86,7 +86,7 @@ async fn an_administrator_runs_a_tender_from_the_command_line() {
     );
     let as_json: serde_json::Value =
         serde_json::from_str(&ok(&tf(&config, &["tender", "list", "--json"]))).expect("json");
-    assert_eq!(as_json[0]["tender_id"], "T-7", "{as_json}");
+    assert_eq!(as_json[0]["tenderId"], "T-7", "{as_json}");
     let listed = ok(&tf(&config, &["tender", "list"]));
     assert!(
         listed.contains("T-7") && listed.contains("draft"),

@@ -42,7 +42,7 @@ async fn play(
                         token,
                         Method::POST,
                         "/tenders",
-                        Some(json!({ "workflow": "partner-recruitment", "tender_id": tender })),
+                        Some(json!({ "workflow": "partner-recruitment", "tenderId": tender })),
                     )
                     .await
             }
@@ -230,7 +230,7 @@ async fn two_servers_on_one_postgres_fire_each_timer_and_send_each_message_once(
                             token,
                             Method::POST,
                             "/tenders",
-                            Some(json!({ "workflow": "partner-recruitment", "tender_id": tender })),
+                            Some(json!({ "workflow": "partner-recruitment", "tenderId": tender })),
                         )
                         .await,
                     CommandBody::SubmitBid { content, .. } => {

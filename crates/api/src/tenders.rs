@@ -15,7 +15,7 @@ use tenderflow_core::CommandBody;
 use tenderflow_store::Executed;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CreateTender {
     workflow: String,
     tender_id: String,

@@ -181,7 +181,7 @@ impl App {
         tender_id: &str,
         key: Option<&str>,
     ) -> Result<Executed> {
-        views::check_id("tender_id", tender_id)?;
+        views::check_id("tenderId", tender_id)?;
         views::check_id("workflow", workflow)?;
         let command = Command {
             actor: caller.actor.clone(),

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 /// A person or organisation that can act and receive mail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+#[serde(rename_all = "camelCase")]
 pub struct Account {
     /// Account id (the actor id in commands).
     pub id: String,
@@ -27,6 +28,7 @@ pub struct Account {
 
 /// An account as administrators list it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+#[serde(rename_all = "camelCase")]
 pub struct AccountInfo {
     /// Account id.
     pub id: String,
@@ -46,6 +48,7 @@ pub struct AccountInfo {
 
 /// An API token's public facts (never the token itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+#[serde(rename_all = "camelCase")]
 pub struct TokenInfo {
     /// Public id (`tok_…`).
     pub id: String,
@@ -63,6 +66,7 @@ pub struct TokenInfo {
 
 /// A token just issued: its public facts and the token, shown this once.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IssuedToken {
     /// Public facts.
     #[serde(flatten)]

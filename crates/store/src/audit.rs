@@ -12,6 +12,7 @@ use tenderflow_core::{Event, Tender, Timestamp};
 
 /// Verification result of one tender.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditReport {
     /// Tender.
     pub tender_id: String,

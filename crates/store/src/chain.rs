@@ -161,7 +161,11 @@ pub fn decode(row: &EventRow, data_key: Option<&[u8; 32]>) -> Result<Event, Stor
 
 /// What verification found wrong with one tender's chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "problem", rename_all = "snake_case")]
+#[serde(
+    tag = "problem",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum ChainProblem {
     /// An event's content no longer matches its hash: it was edited.
     Altered {

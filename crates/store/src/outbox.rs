@@ -74,6 +74,7 @@ impl TryGetable for OutboxStatus {
 
 /// A message waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OutboxRow {
     /// Row id (stable: the Message-ID derives from it).
     pub id: i64,

@@ -13,6 +13,7 @@ use tenderflow_core::{Event, Tender, Workflow};
 
 /// A tender's projection row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+#[serde(rename_all = "camelCase")]
 pub struct TenderRow {
     /// Tender id.
     pub tender_id: String,

@@ -25,6 +25,7 @@ pub struct DueTimer {
 
 /// A timer that failed to fire (see [`Store::fire_due_timers`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+#[serde(rename_all = "camelCase")]
 pub struct StuckTimer {
     /// Tender.
     pub tender_id: String,

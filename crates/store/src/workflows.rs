@@ -13,6 +13,7 @@ use tenderflow_core::Workflow;
 
 /// A registered workflow version.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct WorkflowRecord {
     /// SHA-256 of the file.
     pub sha256: String,

@@ -182,7 +182,7 @@ impl TestApp {
                         Some(who),
                         Method::POST,
                         "/tenders",
-                        Some(json!({ "workflow": "partner-recruitment", "tender_id": tender_id })),
+                        Some(json!({ "workflow": "partner-recruitment", "tenderId": tender_id })),
                     )
                     .await
                 }

@@ -123,7 +123,7 @@ async fn admins_manage_accounts_and_tokens() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let second = v["token"].as_str().expect("token").to_owned();
-    assert!(v["expires_ms"].is_i64(), "{v}");
+    assert!(v["expiresMs"].is_i64(), "{v}");
     let (_, v) = e
         .call(Some("root"), Method::GET, "/accounts/clerk-1/tokens", None)
         .await;
@@ -185,7 +185,7 @@ async fn lists_refuse_unknown_parameters_and_page_with_a_cursor() {
                 Some(scenario::STAFF),
                 Method::POST,
                 "/tenders",
-                Some(json!({ "workflow": "partner-recruitment", "tender_id": id })),
+                Some(json!({ "workflow": "partner-recruitment", "tenderId": id })),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");

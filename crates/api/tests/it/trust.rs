@@ -279,19 +279,19 @@ async fn trust_18_ids_are_validated_at_the_edge() {
             staff,
             Method::POST,
             "/tenders",
-            Some(json!({ "workflow": "partner-recruitment", "tender_id": "T\u{0}1" })),
+            Some(json!({ "workflow": "partner-recruitment", "tenderId": "T\u{0}1" })),
         ),
         (
             staff,
             Method::POST,
             "/tenders",
-            Some(json!({ "workflow": "partner\u{0}", "tender_id": "T-9" })),
+            Some(json!({ "workflow": "partner\u{0}", "tenderId": "T-9" })),
         ),
         (
             staff,
             Method::POST,
             "/tenders",
-            Some(json!({ "workflow": "partner-recruitment", "tender_id": " T-9" })),
+            Some(json!({ "workflow": "partner-recruitment", "tenderId": " T-9" })),
         ),
         (
             Some(&bidder),
