@@ -112,10 +112,7 @@ pub(super) fn too_few(cx: &Ctx<'_>, valid_only: bool) -> Option<String> {
 }
 
 pub(super) fn fail(cx: &mut Ctx<'_>, to: &str, code: RejectionCode, reason: String) {
-    cx.emit(EventBody::ProcedureFailed {
-        code: code.as_str().into(),
-        reason,
-    });
+    cx.emit(EventBody::ProcedureFailed { code, reason });
     cx.enter(to);
 }
 

@@ -19,15 +19,14 @@ mod bids;
 mod evaluation;
 mod guard;
 mod publication;
-mod rejection;
 mod timers;
 
+pub use crate::model::{Rejection, RejectionCode};
 use award::*;
 use bids::*;
 use evaluation::{appoint, finalize, member, score};
 use guard::*;
 use publication::*;
-pub use rejection::{Rejection, RejectionCode};
 pub use timers::next_timer;
 use timers::*;
 

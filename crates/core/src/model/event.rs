@@ -269,7 +269,7 @@ pub enum EventBody {
     /// Procedure failed.
     ProcedureFailed {
         /// Stable code (`too_few_bids`, `no_qualifying_bid`).
-        code: String,
+        code: RejectionCode,
         /// Explanation.
         reason: String,
     },
@@ -363,6 +363,23 @@ mod tests {
                 Some(*name)
             );
         }
+    }
+
+    #[test]
+    fn a_failed_procedure_records_a_typed_code_stored_as_its_text() {
+        for code in RejectionCode::ALL {
+            let v = serde_json::to_value(code).expect("serialise");
+            assert_eq!(v, code.as_str());
+            let back: RejectionCode = serde_json::from_value(v).expect("parse");
+            assert_eq!(back, *code);
+        }
+        let stored =
+            serde_json::json!({"type": "procedure_failed", "code": "too_few_bids", "reason": "r"});
+        let body: EventBody = serde_json::from_value(stored.clone()).expect("stored event");
+        assert_eq!(serde_json::to_value(&body).expect("ser"), stored);
+        let unknown =
+            serde_json::json!({"type": "procedure_failed", "code": "nope", "reason": "r"});
+        assert!(serde_json::from_value::<EventBody>(unknown).is_err());
     }
 
     #[test]

@@ -5,11 +5,13 @@
 mod actor;
 mod command;
 mod event;
+mod rejection;
 mod report;
 mod tender;
 
 pub use actor::*;
 pub use command::*;
 pub use event::*;
+pub use rejection::{Rejection, RejectionCode};
 pub use report::*;
 pub use tender::*;

@@ -9,6 +9,15 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Why a procedure failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// Stable code (`too_few_bids`, `no_qualifying_bid`).
+    pub code: RejectionCode,
+    /// Explanation.
+    pub reason: String,
+}
+
 /// A sealed bid as held in the state. Views decide who sees `content`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bid {
@@ -161,7 +170,7 @@ pub struct Tender {
     /// Why it was cancelled.
     pub cancellation: Option<String>,
     /// Why it failed: code and reason.
-    pub failure: Option<(String, String)>,
+    pub failure: Option<Failure>,
     /// When each kind of event first and last happened (obligations are timed from them).
     pub happened: BTreeMap<EventName, (Timestamp, Timestamp)>,
 }
@@ -370,7 +379,10 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
         }
         EventBody::Cancelled { reason } => t.cancellation = Some(reason.clone()),
         EventBody::ProcedureFailed { code, reason } => {
-            t.failure = Some((code.clone(), reason.clone()));
+            t.failure = Some(Failure {
+                code: *code,
+                reason: reason.clone(),
+            });
         }
         EventBody::StateEntered { state } => t.state.clone_from(state),
     }

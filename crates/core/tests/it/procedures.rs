@@ -89,7 +89,7 @@ fn fewer_than_three_bids_makes_the_procedure_unsuccessful() {
     run.step(&steps[i + 1]); // open bids
     assert_eq!(run.tender.state, "unsuccessful");
     assert_eq!(
-        run.tender.failure.as_ref().map(|f| f.0.as_str()),
+        run.tender.failure.as_ref().map(|f| f.code.as_str()),
         Some("too_few_bids")
     );
     assert!(run.tender.opening.is_none(), "no opening below the minimum");

@@ -1,4 +1,5 @@
-//! Why a command may not happen: a stable code, a message and details.
+//! Why a command may not happen: a stable code, a message and details. The codes are part of
+//! the model: a failed procedure records its code in its `procedure_failed` event.
 
 use serde_json::Value;
 use std::fmt;
@@ -14,6 +15,23 @@ macro_rules! rejection_codes {
             pub const ALL: &'static [Self] = &[$(Self::$variant),*];
             /// The code as text.
             pub fn as_str(self) -> &'static str { match self { $(Self::$variant => $text),* } }
+            /// The code written `text`, if there is one.
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|c| c.as_str() == text)
+            }
+        }
+        impl serde::Serialize for RejectionCode {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for RejectionCode {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::parse(&text).ok_or_else(|| {
+                    serde::de::Error::custom(format!("unknown rejection code `{text}`"))
+                })
+            }
         }
     };
 }
