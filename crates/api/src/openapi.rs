@@ -2,6 +2,7 @@
 //! cannot drift apart.
 
 use serde_json::{Map, Value, json};
+use tenderflow_core::Role;
 
 /// One documented operation.
 #[derive(Debug, Clone)]
@@ -12,10 +13,22 @@ pub struct Op {
     pub path: &'static str,
     /// What it does.
     pub summary: &'static str,
-    /// Who may call it.
-    pub roles: &'static str,
+    /// Who may call it (nobody named: anyone, without a token).
+    pub roles: &'static [Role],
     /// Whether it takes a JSON body.
     pub body: bool,
+}
+
+/// The roles of an operation as prose.
+fn roles(roles: &[Role]) -> String {
+    if roles.is_empty() {
+        return "anyone".to_owned();
+    }
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn document(ops: &[Op]) -> Value {
@@ -30,7 +43,7 @@ pub fn document(ops: &[Op]) -> Value {
             .collect();
         let mut operation = json!({
             "summary": op.summary,
-            "description": format!("Roles: {}.", op.roles),
+            "description": format!("Roles: {}.", roles(op.roles)),
             "operationId": format!("{}{}", op.method, op.path.replace(['/', '{', '}', '-'], "_")),
             "parameters": params,
             "responses": {
@@ -54,7 +67,7 @@ pub fn document(ops: &[Op]) -> Value {
             }
             operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
         }
-        if op.roles != "anyone" {
+        if !op.roles.is_empty() {
             operation["security"] = json!([{ "bearer": [] }]);
         }
         entry[op.method] = operation;

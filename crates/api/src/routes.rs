@@ -21,6 +21,7 @@ use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use tenderflow_app::roles::OFFICIALS;
 use tenderflow_core::Role;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -34,7 +35,7 @@ impl Table {
     fn add(
         mut self,
         path: &'static str,
-        ops: &[(&'static str, &'static str, &'static str, bool)],
+        ops: &[(&'static str, &'static str, &'static [Role], bool)],
         route: MethodRouter<AppState>,
     ) -> Self {
         let axum_path = path;
@@ -56,14 +57,15 @@ impl Table {
 /// unknown routes.
 pub fn app(state: AppState) -> Router {
     use axum::routing::{delete, post, put};
-    const ALL: &str = "staff, bidder, evaluator, inspector, admin";
+    const ALL: &[Role] = &Role::PEOPLE;
+    const ANYONE: &[Role] = &[];
     let t = Table {
         router: Router::new(),
         ops: Vec::new(),
     }
     .add(
         "/health",
-        &[("get", "Liveness", "anyone", false)],
+        &[("get", "Liveness", ANYONE, false)],
         get(health),
     )
     .add(
@@ -71,60 +73,60 @@ pub fn app(state: AppState) -> Router {
         &[(
             "get",
             "Readiness: the database answers, the schema is current and the master key is the database's",
-            "anyone",
+            ANYONE,
             false,
         )],
         get(ready),
     )
     .add(
         "/metrics",
-        &[("get", "Prometheus metrics: requests, commands, outbox depth, dead letters, stuck timers, timer lag", "anyone", false)],
+        &[("get", "Prometheus metrics: requests, commands, outbox depth, dead letters, stuck timers, timer lag", ANYONE, false)],
         get(metrics),
     )
     .add(
         "/version",
-        &[("get", "The server's version", "anyone", false)],
+        &[("get", "The server's version", ANYONE, false)],
         get(version),
     )
     .add(
         "/accounts",
         &[
-            ("get", "List accounts", Role::ADMIN.as_str(), false),
-            ("post", "Create an account; answers its first token (shown once)", Role::ADMIN.as_str(), true),
+            ("get", "List accounts", &[Role::ADMIN], false),
+            ("post", "Create an account; answers its first token (shown once)", &[Role::ADMIN], true),
         ],
         get(list_accounts).post(create_account),
     )
     .add(
         "/accounts/{id}/disable",
-        &[("post", "Disable an account (its tokens stop working at once)", Role::ADMIN.as_str(), false)],
+        &[("post", "Disable an account (its tokens stop working at once)", &[Role::ADMIN], false)],
         post(disable_account),
     )
     .add(
         "/accounts/{id}/enable",
-        &[("post", "Enable a disabled account", Role::ADMIN.as_str(), false)],
+        &[("post", "Enable a disabled account", &[Role::ADMIN], false)],
         post(enable_account),
     )
     .add(
         "/accounts/{id}/email",
-        &[("put", "Change (or with null remove) an account's email", Role::ADMIN.as_str(), true)],
+        &[("put", "Change (or with null remove) an account's email", &[Role::ADMIN], true)],
         put(set_email),
     )
     .add(
         "/accounts/{id}/tokens",
         &[
-            ("get", "An account's tokens (never the tokens themselves)", Role::ADMIN.as_str(), false),
-            ("post", "Issue another token (label, expiresDays); shown once", Role::ADMIN.as_str(), true),
+            ("get", "An account's tokens (never the tokens themselves)", &[Role::ADMIN], false),
+            ("post", "Issue another token (label, expiresDays); shown once", &[Role::ADMIN], true),
         ],
         get(list_tokens).post(issue_token),
     )
     .add(
         "/tokens/{id}/revoke",
-        &[("post", "Revoke a token; it stops working at once", Role::ADMIN.as_str(), false)],
+        &[("post", "Revoke a token; it stops working at once", &[Role::ADMIN], false)],
         post(revoke_token),
     )
     .add(
         "/tokens/{id}/rotate",
-        &[("post", "Replace a token by a new one and revoke it", Role::ADMIN.as_str(), false)],
+        &[("post", "Replace a token by a new one and revoke it", &[Role::ADMIN], false)],
         post(rotate_token),
     )
     .add(
@@ -139,7 +141,7 @@ pub fn app(state: AppState) -> Router {
             (
                 "post",
                 "Register a definition version (an admin act, recorded with who did it; a version weaker than the one it replaces is flagged to inspectors)",
-                Role::ADMIN.as_str(),
+                &[Role::ADMIN],
                 true,
             ),
         ],
@@ -154,7 +156,7 @@ pub fn app(state: AppState) -> Router {
         "/tenders",
         &[
             ("get", "List tenders (`?state=`)", ALL, false),
-            ("post", "Create a tender from a definition", Role::STAFF.as_str(), true),
+            ("post", "Create a tender from a definition", &[Role::STAFF], true),
         ],
         get(list_tenders).post(create_tender),
     )
@@ -168,7 +170,7 @@ pub fn app(state: AppState) -> Router {
         &[(
             "get",
             "The audit trail (sealed bids stay sealed)",
-            "staff, inspector, admin",
+            OFFICIALS,
             false,
         )],
         get(events),
@@ -191,9 +193,9 @@ pub fn app(state: AppState) -> Router {
     .add(
         "/tenders/{id}/bids",
         &[
-            ("post", "Submit a sealed bid", Role::BIDDER.as_str(), true),
-            ("put", "Replace one's bid", Role::BIDDER.as_str(), true),
-            ("delete", "Withdraw one's bid (`?lot=`)", Role::BIDDER.as_str(), false),
+            ("post", "Submit a sealed bid", &[Role::BIDDER], true),
+            ("put", "Replace one's bid", &[Role::BIDDER], true),
+            ("delete", "Withdraw one's bid (`?lot=`)", &[Role::BIDDER], false),
         ],
         post(submit_bid)
             .merge(put(replace_bid))
@@ -201,32 +203,32 @@ pub fn app(state: AppState) -> Router {
     )
     .add(
         "/tenders/{id}/bids/receipt",
-        &[("get", "The caller's bid receipts", Role::BIDDER.as_str(), false)],
+        &[("get", "The caller's bid receipts", &[Role::BIDDER], false)],
         get(receipts),
     )
     .add(
         "/tenders/{id}/scores",
-        &[("post", "Submit a score sheet", Role::EVALUATOR.as_str(), true)],
+        &[("post", "Submit a score sheet", &[Role::EVALUATOR], true)],
         post(scores),
     )
     .add(
         "/tenders/{id}/signoffs",
-        &[("post", "Sign off a gate", Role::INSPECTOR.as_str(), true)],
+        &[("post", "Sign off a gate", &[Role::INSPECTOR], true)],
         post(signoff),
     )
     .add(
         "/tenders/{id}/observations",
-        &[("post", "Record an observation", Role::INSPECTOR.as_str(), true)],
+        &[("post", "Record an observation", &[Role::INSPECTOR], true)],
         post(observation),
     )
     .add(
         "/tenders/{id}/irregularities",
-        &[("post", "Raise an irregularity (halts)", Role::INSPECTOR.as_str(), true)],
+        &[("post", "Raise an irregularity (halts)", &[Role::INSPECTOR], true)],
         post(irregularity),
     )
     .add(
         "/tenders/{id}/objections",
-        &[("post", "Raise an objection", Role::BIDDER.as_str(), true)],
+        &[("post", "Raise an objection", &[Role::BIDDER], true)],
         post(objection),
     )
     .add(
@@ -236,7 +238,7 @@ pub fn app(state: AppState) -> Router {
     )
     .add(
         "/tenders/{id}/records",
-        &[("get", "The records: receipt log, opening record, objections, evaluation report, publicity notice, supervision record", "staff, inspector, admin", false)],
+        &[("get", "The records: receipt log, opening record, objections, evaluation report, publicity notice, supervision record", OFFICIALS, false)],
         get(records),
     )
     .add(
@@ -254,14 +256,14 @@ pub fn app(state: AppState) -> Router {
         &[(
             "get",
             "Outbox messages (`?status=dead`)",
-            "staff, admin",
+            &[Role::STAFF, Role::ADMIN],
             false,
         )],
         get(outbox),
     )
     .add(
         "/outbox/{id}/resend",
-        &[("post", "Queue a dead letter again", "staff, admin", false)],
+        &[("post", "Queue a dead letter again", &[Role::STAFF, Role::ADMIN], false)],
         post(resend),
     )
     .add(
@@ -269,7 +271,7 @@ pub fn app(state: AppState) -> Router {
         &[(
             "get",
             "Deadlines that failed to fire (isolated, retried with backoff)",
-            "inspector, admin",
+            &[Role::INSPECTOR, Role::ADMIN],
             false,
         )],
         get(stuck_timers),
@@ -279,7 +281,7 @@ pub fn app(state: AppState) -> Router {
         &[(
             "get",
             "Verify hash chains (`?tender=`)",
-            "staff, inspector, admin",
+            OFFICIALS,
             false,
         )],
         get(audit),
@@ -289,7 +291,7 @@ pub fn app(state: AppState) -> Router {
         &[(
             "get",
             "OCDS release package of every public event (`?page=&per_page=`); public",
-            "anyone",
+            ANYONE,
             false,
         )],
         get(ocds_releases),
@@ -299,7 +301,7 @@ pub fn app(state: AppState) -> Router {
         &[(
             "get",
             "OCDS record with its compiled release; public",
-            "anyone",
+            ANYONE,
             false,
         )],
         get(ocds_record),
@@ -309,7 +311,7 @@ pub fn app(state: AppState) -> Router {
         &[(
             "post",
             "Set the manual clock (servers started with --manual-clock)",
-            Role::ADMIN.as_str(),
+            &[Role::ADMIN],
             true,
         )],
         post(set_clock),
@@ -319,7 +321,7 @@ pub fn app(state: AppState) -> Router {
         method: "get",
         path: "/openapi.json",
         summary: "This document",
-        roles: "anyone",
+        roles: ANYONE,
         body: false,
     });
     let doc = Arc::new(document(&ops));

@@ -30,7 +30,8 @@ pub(super) fn check(
         .map(|s| s.id.as_str())
         .collect();
 
-    for needed in ["staff", "bidder", "evaluator", "inspector"] {
+    use crate::model::Role;
+    for needed in [Role::STAFF, Role::BIDDER, Role::EVALUATOR, Role::INSPECTOR].map(Role::as_str) {
         if !roles.contains(needed) {
             r.push(
                 "/roles",

@@ -48,7 +48,7 @@ fn bid(i: usize) -> serde_json::Value {
 
 fn submit(i: usize, tender: usize) -> (String, Command) {
     let org = format!("org-{tender:03}-{i:05}");
-    let actor = Actor::new(&org, "bidder").expect("valid id");
+    let actor = Actor::new(&org, tenderflow_core::Role::BIDDER.as_str()).expect("valid id");
     (
         org,
         Command {
