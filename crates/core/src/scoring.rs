@@ -228,7 +228,11 @@ pub fn evaluate(wf: &Workflow, t: &Tender, draw_seed: u64) -> EvaluationReport {
         recused: t
             .recused
             .iter()
-            .map(|(e, (b, r))| (e.clone(), b.clone(), r.clone()))
+            .map(|(e, (b, r))| crate::model::Recusal {
+                evaluator: e.clone(),
+                bidder: b.clone(),
+                reason: r.clone(),
+            })
             .collect(),
         draw_seed,
         draw: None,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 /// A ranked candidate for award.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Candidate {
     /// Lot.
     pub lot: Arc<str>,
@@ -24,6 +25,7 @@ pub struct Candidate {
 
 /// One bid's line in the evaluation report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReportRow {
     /// Lot.
     pub lot: Arc<str>,
@@ -45,6 +47,7 @@ pub struct ReportRow {
 
 /// One evaluator's sheet in the score table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SheetRow {
     /// Evaluator.
     pub evaluator: ActorId,
@@ -56,15 +59,27 @@ pub struct SheetRow {
     pub scores: Sheet,
 }
 
+/// A member who withdrew for a conflict of interest with one bidder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recusal {
+    /// The member.
+    pub evaluator: ActorId,
+    /// The bidder concerned.
+    pub bidder: ActorId,
+    /// Why.
+    pub reason: String,
+}
+
 /// The evaluation report (评标报告).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EvaluationReport {
     /// Method.
     pub method: Method,
     /// Members whose scores count.
     pub members: Vec<Member>,
-    /// Members who withdrew: evaluator, bidder concerned, reason.
-    pub recused: Vec<(ActorId, ActorId, String)>,
+    /// Members who withdrew for a conflict of interest.
+    pub recused: Vec<Recusal>,
     /// The seed of the random draw, for the audit trail.
     pub draw_seed: u64,
     /// Members removed after they scored: when, why, approved by whom (their sheets do not

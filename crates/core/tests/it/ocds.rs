@@ -226,7 +226,7 @@ fn the_seed_case_publishes_one_release_per_public_event_with_18_bids_and_7_award
     assert_eq!(compiled["tender"]["numberOfTenderers"], 18);
     // No evaluator's score is ever published.
     let text = serde_json::to_string(&record).expect("ser");
-    assert!(!text.contains("service_plan") && !text.contains("score_table"));
+    assert!(!text.contains("service_plan") && !text.contains("scoreTable"));
     // Stable across exports.
     let (again, _) = export("partner-recruitment");
     assert_eq!(again, releases);
