@@ -92,6 +92,20 @@ async fn an_administrator_runs_a_tender_from_the_command_line() {
         listed.contains("T-7") && listed.contains("draft"),
         "{listed}"
     );
+    // The event log: times in the definition's zone, or RFC 3339 in JSON.
+    let log = ok(&tf(&config, &["tender", "events", "T-7"]));
+    assert!(
+        log.contains("(UTC+08:00)") && log.contains("draft_created"),
+        "{log}"
+    );
+    let log: serde_json::Value =
+        serde_json::from_str(&ok(&tf(&config, &["tender", "events", "T-7", "--json"])))
+            .expect("json");
+    assert_eq!(log[0]["type"], "draft_created", "{log}");
+    assert!(
+        log[0]["at"].as_str().is_some_and(|a| a.ends_with('Z')),
+        "{log}"
+    );
     let graph = ok(&tf(&config, &["workflow", "graph", "partner-recruitment"]));
     assert!(
         graph.starts_with("stateDiagram-v2")

@@ -51,10 +51,14 @@ pub enum TenderCmd {
         /// Tender id.
         tender: String,
     },
-    /// Print a tender's event log (bids decrypted only after opening).
+    /// Print a tender's event log (sealed bids stay sealed until the opening), with times in
+    /// the definition's time zone.
     Events {
         /// Tender id.
         tender: String,
+        /// JSON instead of lines (times as RFC 3339).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -161,21 +165,40 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
             records["chainHead"] = serde_json::json!(store.chain_head(&tender).await?);
             println!("{}", serde_json::to_string_pretty(&records)?);
         }
-        TenderCmd::Events { tender } => {
-            let (_, t) = store.load(&tender).await?;
+        TenderCmd::Events { tender, json } => {
+            let (wf, t) = store.load(&tender).await?;
+            let mut listed = Vec::new();
             for row in store.event_rows(&tender).await? {
                 // Sealed bids stay sealed in this listing until the tender is opened.
-                let payload = if row.payload.contains("\"sealed\"") && !t.opened() {
-                    "{\"sealed\": \"…\"}".to_owned()
+                let sealed = tenderflow_core::definition::EventName::parse(&row.kind)
+                    .is_some_and(tenderflow_core::definition::EventName::is_sealed);
+                let payload: serde_json::Value = if sealed && !t.opened() {
+                    serde_json::json!({ "sealed": "…" })
                 } else if !tenderflow_core::view::audit_payload_visible(&t, &row.kind) {
-                    tenderflow_core::view::withheld_payload(&row.kind).to_string()
+                    tenderflow_core::view::withheld_payload(&row.kind)
                 } else {
-                    row.payload.clone()
+                    serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null)
                 };
+                let at = tenderflow_core::Timestamp::from_unix_millis(row.at_ms);
+                if json {
+                    listed.push(serde_json::json!({
+                        "seq": row.seq, "at": at, "type": row.kind,
+                        "actor": { "id": row.actor_id, "role": row.actor_role },
+                        "payload": payload,
+                    }));
+                    continue;
+                }
+                let when = at.map_or_else(
+                    || row.at_ms.to_string(),
+                    |a| tenderflow_notify::render::local_time(&wf, a),
+                );
                 println!(
                     "{:>4} {} {:<22} {}/{} {}",
-                    row.seq, row.at_ms, row.kind, row.actor_role, row.actor_id, payload
+                    row.seq, when, row.kind, row.actor_role, row.actor_id, payload
                 );
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&listed)?);
             }
         }
     }

@@ -142,6 +142,14 @@ names!(
     }
 );
 
+impl EventName {
+    /// Whether events of this kind are sealed until the bids are opened (bid submissions and
+    /// replacements): the one place that says so.
+    pub fn is_sealed(self) -> bool {
+        matches!(self, Self::BidSubmitted | Self::BidReplaced)
+    }
+}
+
 names!(
     /// Message templates the notify crate renders.
     MessageKind {

@@ -324,7 +324,7 @@ impl EventBody {
     /// Whether the event's content is sealed until the bids are opened (the bid submissions):
     /// the store encrypts it, and only the bidder and, after opening, the committee see it.
     pub fn is_sealed(&self) -> bool {
-        matches!(self, Self::BidSubmitted { .. } | Self::BidReplaced { .. })
+        self.name().is_some_and(EventName::is_sealed)
     }
 }
 
