@@ -9,7 +9,6 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
@@ -61,14 +60,7 @@ impl FromRequestParts<AppState> for Id {
 
 /// `400 invalid_id` unless `value` matches the id pattern.
 pub(crate) fn check_id(what: &str, value: &str) -> ApiResult<()> {
-    match tenderflow_core::ids::problem(value) {
-        None => Ok(()),
-        Some(p) => {
-            let mut e = ApiError::bad_request("invalid_id", format!("{what}: {p}"));
-            e.details = json!({ "pattern": tenderflow_core::ids::ID_PATTERN });
-            Err(e)
-        }
-    }
+    Ok(tenderflow_app::views::check_id(what, value)?)
 }
 
 /// Query parameters, typed: an unknown parameter, a missing or malformed one is

@@ -145,7 +145,7 @@ impl App {
             ));
         }
         if let Some(wanted) = &s.if_match {
-            let current = self.tender_view(caller, &s.tender_id).await?.tag;
+            let current = self.view_tag(caller, &s.tender_id).await?;
             let matches = wanted.trim() == "*"
                 || wanted
                     .split(',')

@@ -104,6 +104,12 @@ impl App {
         }
     }
 
+    /// The tag of the tender as the caller sees it (what `If-Match` is checked against).
+    pub async fn view_tag(&self, caller: &Caller, id: &str) -> Result<String> {
+        let (wf, t) = self.readable(caller, id).await?;
+        Ok(tag(&tenderflow_core::view(&wf, &t, &caller.actor)))
+    }
+
     /// The tender as the caller sees it; officials also get the staff's open obligations.
     pub async fn tender_view(&self, caller: &Caller, id: &str) -> Result<TenderView> {
         let (wf, t) = self.readable(caller, id).await?;

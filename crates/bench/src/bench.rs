@@ -64,8 +64,7 @@ fn temp_sqlite() -> anyhow::Result<(String, std::path::PathBuf)> {
 }
 
 fn now_ms() -> i64 {
-    use tenderflow_store::clock::Clock;
-    tenderflow_store::clock::SystemClock.now().unix_millis()
+    tenderflow_store::clock::wall_ms()
 }
 
 fn percentile(sorted: &[u128], q: f64) -> f64 {

@@ -17,7 +17,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        Timestamp::from_unix_millis(system_ms()).unwrap_or(Timestamp::EPOCH)
+        Timestamp::from_unix_millis(wall_ms()).unwrap_or(Timestamp::EPOCH)
     }
 }
 
@@ -88,11 +88,6 @@ impl From<Arc<dyn Clock>> for Now {
 /// leases, retry schedules and the outbox's bookkeeping. They must move while a rehearsal's
 /// manual clock stands still or jumps; the procedure's time always comes from a [`Clock`].
 pub fn wall_ms() -> i64 {
-    system_ms()
-}
-
-/// The operating system's time in ms since the epoch.
-fn system_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
