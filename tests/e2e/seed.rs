@@ -7,7 +7,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use tenderflow_core::CommandBody;
-use tenderflow_core::scenario::{self, Params};
+use tenderflow_core::model::{SubmitBid, SubmitScores};
+use tenderflow_core::scenario::{self, Input, Params};
 use tenderflow_testkit::fixtures::seed_roles;
 
 fn people(params: &Params) -> Vec<(String, &'static str)> {
@@ -22,6 +23,34 @@ fn script(params: &Params) -> Vec<scenario::Step> {
     scenario::script(&wf, params)
 }
 
+/// The HTTP call that plays `step` on `tender`: method, path and body (`None` for a timer,
+/// which fires when the clock passes it).
+fn request_for(step: &scenario::Step, tender: &str) -> Option<(Method, String, Value)> {
+    Some(match &step.input {
+        Input::Timer => return None,
+        Input::Create(_) => (
+            Method::POST,
+            "/tenders".to_owned(),
+            json!({ "workflow": "partner-recruitment", "tenderId": tender }),
+        ),
+        Input::Command(CommandBody::SubmitBid(SubmitBid { content, .. })) => (
+            Method::POST,
+            format!("/tenders/{tender}/bids"),
+            json!({ "content": content }),
+        ),
+        Input::Command(CommandBody::SubmitScores(SubmitScores { bidder, sheet, .. })) => (
+            Method::POST,
+            format!("/tenders/{tender}/scores"),
+            json!({ "bidder": bidder, "sheet": sheet }),
+        ),
+        Input::Command(other) => (
+            Method::POST,
+            format!("/tenders/{tender}/commands"),
+            serde_json::to_value(other).expect("ser"),
+        ),
+    })
+}
+
 async fn play(
     server: &crate::harness::Server,
     tokens: &BTreeMap<String, String>,
@@ -30,57 +59,15 @@ async fn play(
 ) {
     for (i, step) in steps.iter().enumerate() {
         server.clock(&tokens["root"], &step.at).await;
-        if matches!(step.command.body, CommandBody::AdvanceTime) {
-            // The deadline timer fires when the clock passes it.
+        let Some((method, path, body)) = request_for(step, tender) else {
             continue;
-        }
-        let token = &tokens[step.command.actor.id.as_str()];
-        let (status, v) = match &step.command.body {
-            CommandBody::CreateDraft { .. } => {
-                server
-                    .call(
-                        token,
-                        Method::POST,
-                        "/tenders",
-                        Some(json!({ "workflow": "partner-recruitment", "tenderId": tender })),
-                    )
-                    .await
-            }
-            CommandBody::SubmitBid { content, .. } => {
-                server
-                    .call(
-                        token,
-                        Method::POST,
-                        &format!("/tenders/{tender}/bids"),
-                        Some(json!({ "content": content })),
-                    )
-                    .await
-            }
-            CommandBody::SubmitScores { bidder, sheet, .. } => {
-                server
-                    .call(
-                        token,
-                        Method::POST,
-                        &format!("/tenders/{tender}/scores"),
-                        Some(json!({ "bidder": bidder, "sheet": sheet })),
-                    )
-                    .await
-            }
-            other => {
-                server
-                    .call(
-                        token,
-                        Method::POST,
-                        &format!("/tenders/{tender}/commands"),
-                        Some(serde_json::to_value(other).expect("ser")),
-                    )
-                    .await
-            }
         };
+        let token = &tokens[step.actor.id.as_str()];
+        let (status, v) = server.call(token, method, &path, Some(body)).await;
         assert!(
             (200..300).contains(&status),
-            "step {i} {:?}: {status} {v}",
-            step.command.body.name()
+            "step {i} {}: {status} {v}",
+            step.input.name()
         );
     }
 }
@@ -214,7 +201,7 @@ async fn two_servers_on_one_postgres_fire_each_timer_and_send_each_message_once(
     // Eight tenders, each with four bids, all due at the same deadline.
     let bid_steps: Vec<&scenario::Step> = steps
         .iter()
-        .filter(|s| matches!(s.command.body, CommandBody::SubmitBid { .. }))
+        .filter(|s| matches!(s.input, Input::Command(CommandBody::SubmitBid(_))))
         .collect();
     for s in steps.iter().take(2).chain(bid_steps.iter().copied()) {
         a.clock(&tokens["root"], &s.at).await;
@@ -222,45 +209,16 @@ async fn two_servers_on_one_postgres_fire_each_timer_and_send_each_message_once(
         for n in 0..8 {
             let tender = format!("T-{n}");
             let server = if n % 2 == 0 { &a } else { &b };
-            let token = &tokens[s.command.actor.id.as_str()];
-            let (status, v) =
-                match &s.command.body {
-                    CommandBody::CreateDraft { .. } => server
-                        .call(
-                            token,
-                            Method::POST,
-                            "/tenders",
-                            Some(json!({ "workflow": "partner-recruitment", "tenderId": tender })),
-                        )
-                        .await,
-                    CommandBody::SubmitBid { content, .. } => {
-                        server
-                            .call(
-                                token,
-                                Method::POST,
-                                &format!("/tenders/{tender}/bids"),
-                                Some(json!({ "content": content })),
-                            )
-                            .await
-                    }
-                    other => {
-                        server
-                            .call(
-                                token,
-                                Method::POST,
-                                &format!("/tenders/{tender}/commands"),
-                                Some(serde_json::to_value(other).expect("ser")),
-                            )
-                            .await
-                    }
-                };
+            let token = &tokens[s.actor.id.as_str()];
+            let (method, path, body) = request_for(s, &tender).expect("no timers here");
+            let (status, v) = server.call(token, method, &path, Some(body)).await;
             assert!((200..300).contains(&status), "{status} {v}");
         }
     }
     // Both servers' clocks pass the deadline at once.
     let deadline = steps
         .iter()
-        .find(|s| matches!(s.command.body, CommandBody::AdvanceTime))
+        .find(|s| s.input == Input::Timer)
         .expect("deadline")
         .at;
     let (ra, rb) = tokio::join!(

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tenderflow_app::commands::{Answer, Submission, outcome};
 use tenderflow_app::views::TenderFilter;
 use tenderflow_core::CommandBody;
+use tenderflow_core::model::{ReplaceBid, SignOff, SubmitBid, SubmitScores, WithdrawBid};
 use tenderflow_store::Executed;
 
 #[derive(Deserialize)]
@@ -74,7 +75,7 @@ async fn run(
     id: &str,
     body: CommandBody,
 ) -> ApiResult<Executed> {
-    let kind = body.name().map_or("advance_time", |n| n.as_str());
+    let kind = body.name().as_str();
     let submission = Submission {
         tender_id: id.to_owned(),
         body,
@@ -193,10 +194,10 @@ pub(crate) async fn submit_bid(
     Id(id): Id,
     Body(b): Body<BidBody>,
 ) -> ApiResult<(StatusCode, Json<Answer>)> {
-    let body = CommandBody::SubmitBid {
+    let body = CommandBody::SubmitBid(SubmitBid {
         lot: lot(b.lot)?,
         content: b.content.into(),
-    };
+    });
     Ok((
         StatusCode::CREATED,
         answer(&s, &caller, &headers, &id, body).await?,
@@ -210,10 +211,10 @@ pub(crate) async fn replace_bid(
     Id(id): Id,
     Body(b): Body<BidBody>,
 ) -> ApiResult<Json<Answer>> {
-    let body = CommandBody::ReplaceBid {
+    let body = CommandBody::ReplaceBid(ReplaceBid {
         lot: lot(b.lot)?,
         content: b.content.into(),
-    };
+    });
     answer(&s, &caller, &headers, &id, body).await
 }
 
@@ -230,7 +231,7 @@ pub(crate) async fn withdraw_bid(
     Id(id): Id,
     Params(q): Params<LotQuery>,
 ) -> ApiResult<Json<Answer>> {
-    let body = CommandBody::WithdrawBid { lot: lot(q.lot)? };
+    let body = CommandBody::WithdrawBid(WithdrawBid { lot: lot(q.lot)? });
     answer(&s, &caller, &headers, &id, body).await
 }
 
@@ -261,11 +262,11 @@ pub(crate) async fn scores(
 ) -> ApiResult<Json<Answer>> {
     let bidder = tenderflow_core::ActorId::parse(&b.bidder)
         .ok_or_else(|| ApiError::bad_request("invalid_body", "bidder: not a valid id"))?;
-    let body = CommandBody::SubmitScores {
+    let body = CommandBody::SubmitScores(SubmitScores {
         lot: lot(b.lot)?,
         bidder,
         sheet: b.sheet.into(),
-    };
+    });
     answer(&s, &caller, &headers, &id, body).await
 }
 
@@ -283,10 +284,10 @@ pub(crate) async fn signoff(
     Id(id): Id,
     Body(b): Body<SignBody>,
 ) -> ApiResult<Json<Answer>> {
-    let body = CommandBody::SignOff {
+    let body = CommandBody::SignOff(SignOff {
         gate: b.gate,
         content: b.content.into(),
-    };
+    });
     answer(&s, &caller, &headers, &id, body).await
 }
 
@@ -301,9 +302,9 @@ macro_rules! content_command {
             Id(id): Id,
             Body(content): Body<Value>,
         ) -> ApiResult<Json<Answer>> {
-            let body = CommandBody::$variant {
+            let body = CommandBody::$variant(tenderflow_core::model::$variant {
                 content: content.into(),
-            };
+            });
             answer(&s, &caller, &headers, &id, body).await
         }
     };

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 use tenderflow_core::{Command, CommandBody, EventBody, Timestamp};
 use tenderflow_store::clock::Now;
-use tenderflow_store::{Executed, Request, StoreError};
+use tenderflow_store::{Action, Executed, Request, StoreError};
 
 /// Longest idempotency key accepted.
 pub const MAX_KEY: usize = 64;
@@ -135,15 +135,6 @@ impl App {
     /// Executes a caller's command on an existing tender, decided at the clock's time once
     /// the tender is locked (racing commands are decided in commit order).
     pub async fn execute(&self, caller: &Caller, s: Submission) -> Result<Executed> {
-        if matches!(
-            s.body,
-            CommandBody::CreateDraft { .. } | CommandBody::AdvanceTime
-        ) {
-            return Err(AppError::invalid(
-                "invalid_command",
-                "create tenders with POST /tenders; timers fire by themselves",
-            ));
-        }
         if let Some(wanted) = &s.if_match {
             let current = self.view_tag(caller, &s.tender_id).await?;
             let matches = wanted.trim() == "*"
@@ -159,11 +150,10 @@ impl App {
             body: s.body,
         };
         let request = Request {
-            create: None,
             command_id: command_id(caller, s.key.as_deref())?,
             fingerprint: Some(fingerprint(&s.tender_id, &command.body)),
             tender_id: s.tender_id,
-            command,
+            action: Action::Command(command),
             now: Now::Clock(self.clock()),
         };
         Ok(match &self.committer {
@@ -183,19 +173,17 @@ impl App {
     ) -> Result<Executed> {
         views::check_id("tenderId", tender_id)?;
         views::check_id("workflow", workflow)?;
-        let command = Command {
-            actor: caller.actor.clone(),
-            body: CommandBody::CreateDraft {
-                tender_id: tender_id.to_owned(),
-            },
-        };
         let wf = self.store.workflow_exact(workflow).await?;
         let request = Request {
             tender_id: tender_id.to_owned(),
-            create: Some(wf.sha256().to_owned()),
             command_id: command_id(caller, key)?,
-            fingerprint: Some(fingerprint(tender_id, &command.body)),
-            command,
+            fingerprint: Some(tenderflow_core::canonical::sha256_hex(
+                &json!({ "tender": tender_id, "create": wf.sha256() }),
+            )),
+            action: Action::Create {
+                workflow: wf.sha256().to_owned(),
+                actor: caller.actor.clone(),
+            },
             now: Now::Clock(self.clock()),
         };
         Ok(self.store.execute_request(request).await?)

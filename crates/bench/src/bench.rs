@@ -7,7 +7,6 @@ use serde_json::json;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tenderflow_core::CommandBody;
 use tenderflow_core::scenario::{self, Params};
 use tenderflow_notify::{Dispatcher, Transport};
 use tenderflow_store::crypto::MasterKey;
@@ -155,18 +154,7 @@ async fn http(
     }
     for t in 0..tenders {
         let id = format!("B-{t:04}");
-        let create = tenderflow_core::Command {
-            actor: steps[0].command.actor.clone(),
-            body: CommandBody::CreateDraft {
-                tender_id: id.clone(),
-            },
-        };
-        store
-            .create_tender(&sha, &format!("{id}/c"), &create, steps[0].at)
-            .await?;
-        store
-            .execute(&id, &format!("{id}/p"), &steps[1].command, steps[1].at)
-            .await?;
+        create_and_publish(&store, &sha, &steps, &id).await?;
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -285,18 +273,7 @@ async fn mail(smtp_url: &str, messages: u32, concurrency: usize) -> anyhow::Resu
     {
         // An announcement queues one message per registered bidder.
         let id = format!("M-{round}");
-        let create = tenderflow_core::Command {
-            actor: steps[0].command.actor.clone(),
-            body: CommandBody::CreateDraft {
-                tender_id: id.clone(),
-            },
-        };
-        store
-            .create_tender(&sha, &format!("{id}/c"), &create, steps[0].at)
-            .await?;
-        store
-            .execute(&id, &format!("{id}/p"), &steps[1].command, steps[1].at)
-            .await?;
+        create_and_publish(&store, &sha, &steps, &id).await?;
         let d = Dispatcher::new(
             store.clone(),
             transport,
@@ -320,4 +297,21 @@ async fn mail(smtp_url: &str, messages: u32, concurrency: usize) -> anyhow::Resu
     }
     let _ = std::fs::remove_dir_all(dir);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Creates tender `id` and publishes it with the script's first two steps.
+async fn create_and_publish(
+    store: &Store,
+    sha: &str,
+    steps: &[scenario::Step],
+    id: &str,
+) -> anyhow::Result<()> {
+    store
+        .create_tender(sha, id, &format!("{id}/c"), &steps[0].actor, steps[0].at)
+        .await?;
+    let publish = steps[1].command().context("the script publishes second")?;
+    store
+        .execute(id, &format!("{id}/p"), &publish, steps[1].at)
+        .await?;
+    Ok(())
 }

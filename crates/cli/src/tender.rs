@@ -97,17 +97,12 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
         } => {
             crate::workflow::register_shipped(&store).await?;
             let actor = acting(&store, &actor).await?;
-            let cmd = tenderflow_core::Command {
-                actor,
-                body: tenderflow_core::CommandBody::CreateDraft {
-                    tender_id: id.clone(),
-                },
-            };
             let result = store
                 .create_tender(
                     &workflow,
+                    &id,
                     &format!("cli:{}:create:{id}", now_ms()),
-                    &cmd,
+                    &actor,
                     now(),
                 )
                 .await;

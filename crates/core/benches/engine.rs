@@ -7,7 +7,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use std::hint::black_box;
 use std::path::Path;
 use tenderflow_core::scenario::{self, Params};
-use tenderflow_core::{Tender, Workflow, apply, decide};
+use tenderflow_core::{Tender, Workflow, apply};
 
 fn workflow() -> Workflow {
     let path =
@@ -20,7 +20,7 @@ fn play(wf: &Workflow, steps: &[scenario::Step]) -> (Tender, Vec<tenderflow_core
     let mut t = Tender::default();
     let mut all = Vec::with_capacity(256);
     for s in steps {
-        let events = decide(wf, &t, &s.command, s.at).expect("accepted");
+        let events = s.decide(wf, &t).expect("accepted");
         for e in &events {
             t = apply(t, e);
         }

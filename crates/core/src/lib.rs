@@ -28,7 +28,7 @@ pub mod time;
 pub mod validate;
 pub mod view;
 
-pub use decide::{Rejection, RejectionCode, decide, next_timer};
+pub use decide::{Rejection, RejectionCode, create, decide, fire_timer, next_timer};
 pub use definition::{Definition, Workflow};
 pub use effects::{Notification, Recipient, notifications};
 pub use model::{

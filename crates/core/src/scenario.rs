@@ -5,7 +5,10 @@
 //! Bid contents are made from the definition's bid form, so every shipped definition can run.
 
 use crate::definition::{CriterionSource, Workflow};
-use crate::model::{Actor, Command, CommandBody, Member, Role};
+use crate::model::{Actor, Command, CommandBody, Event, Member, Rejection, Role, Tender};
+use crate::model::{
+    AppointCommittee, FinalizeEvaluation, Publish, SignOff, SubmitBid, SubmitScores,
+};
 use crate::time::{Period, Timestamp};
 use serde_json::{Map, Value, json};
 
@@ -34,13 +37,92 @@ impl Default for Params {
     }
 }
 
-/// One timed command of the script.
+/// One timed step of the script.
 #[derive(Debug, Clone)]
 pub struct Step {
     /// When.
     pub at: Timestamp,
+    /// Who.
+    pub actor: Actor,
     /// What.
-    pub command: Command,
+    pub input: Input,
+}
+
+/// What a step does to the tender: create it, a command, or the clock firing its timer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// [`crate::create`] the tender with this id.
+    Create(String),
+    /// [`crate::decide`] a command.
+    Command(CommandBody),
+    /// [`crate::fire_timer`] (the step's actor is the system).
+    Timer,
+}
+
+impl Input {
+    /// What the step is called: `create`, the command's name, or `timer`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Create(_) => "create",
+            Self::Command(body) => body.name().as_str(),
+            Self::Timer => "timer",
+        }
+    }
+}
+
+impl Step {
+    /// The step's command, when it is one.
+    pub fn command(&self) -> Option<Command> {
+        match &self.input {
+            Input::Command(body) => Some(Command {
+                actor: self.actor.clone(),
+                body: body.clone(),
+            }),
+            Input::Create(_) | Input::Timer => None,
+        }
+    }
+
+    /// Decides the step against `t` at its own time.
+    pub fn decide(&self, wf: &Workflow, t: &Tender) -> Result<Vec<Event>, Rejection> {
+        match &self.input {
+            Input::Create(id) => crate::create(wf, t, &self.actor, id, self.at),
+            Input::Command(body) => crate::decide(
+                wf,
+                t,
+                &Command {
+                    actor: self.actor.clone(),
+                    body: body.clone(),
+                },
+                self.at,
+            ),
+            Input::Timer => crate::fire_timer(wf, t, self.at),
+        }
+    }
+}
+
+/// The id of the scenario's tender.
+pub fn tender_id(p: &Params) -> String {
+    format!("T-{}", p.seed)
+}
+
+/// The script under construction.
+struct Steps(Vec<Step>);
+
+impl Steps {
+    fn push(&mut self, at: Timestamp, actor: &Actor, body: CommandBody) {
+        self.0.push(Step {
+            at,
+            actor: actor.clone(),
+            input: Input::Command(body),
+        });
+    }
+    fn timer(&mut self, at: Timestamp) {
+        self.0.push(Step {
+            at,
+            actor: Actor::system(),
+            input: Input::Timer,
+        });
+    }
 }
 
 /// The three channels of the seed case's announcement.
@@ -197,34 +279,23 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
     let mut rng = Rng::new(p.seed);
     let staff = actor(STAFF, Role::STAFF.as_str());
     let inspector = actor(INSPECTOR, Role::INSPECTOR.as_str());
-    let mut steps = Vec::new();
-    let mut push = |at: Timestamp, actor: &Actor, body: CommandBody| {
-        steps.push(Step {
-            at,
-            command: Command {
-                actor: actor.clone(),
-                body,
-            },
-        });
-    };
+    let mut steps = Steps(Vec::new());
+    steps.0.push(Step {
+        at: p.start,
+        actor: staff.clone(),
+        input: Input::Create(tender_id(p)),
+    });
     let t0 = p.start;
-    push(
-        t0,
-        &staff,
-        CommandBody::CreateDraft {
-            tender_id: format!("T-{}", p.seed),
-        },
-    );
     let published = t0.plus_seconds(3600);
     let deadline = d
         .calendar
         .add(published, d.schedule.min_bid_period.period())
         .unwrap_or(published)
         .plus_seconds(86_400);
-    push(
+    steps.push(
         published,
         &staff,
-        CommandBody::Publish {
+        CommandBody::Publish(Publish {
             announcement: json!({
                 "title": d.title.en,
                 "summary": "Recruitment of partner organisations to run public-benefit services in workers' venues.",
@@ -242,23 +313,23 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             } else {
                 Vec::new()
             },
-        },
+        }),
     );
     // Bids arrive spread over the period, the last ones in the final hours.
     let span = deadline.unix() - published.unix() - 7200;
     for i in 0..p.bidders {
         let offset = 3600 + span * i64::from(i + 1) / i64::from(p.bidders + 1);
         let content = bid_content(wf, i, &mut rng);
-        push(
+        steps.push(
             published.plus_seconds(offset),
             &actor(&bidder_id(i), Role::BIDDER.as_str()),
-            CommandBody::SubmitBid {
+            CommandBody::SubmitBid(SubmitBid {
                 lot: None,
                 content: content.into(),
-            },
+            }),
         );
     }
-    push(deadline, &Actor::system(), CommandBody::AdvanceTime);
+    steps.timer(deadline);
     let signoff = |stage: &str| json!({ "statement": format!("I witnessed the {stage} and found it in order."), "observations": "" });
     // The inspector commits to a draw value when signing off the opening and reveals it to
     // staff at finalisation: the tie-break seed is fixed before anyone knows the ranking.
@@ -267,16 +338,16 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
     if opening_gate {
         let mut content = signoff("opening");
         content["drawCommitment"] = crate::canonical::sha256_text(&reveal).into();
-        push(
+        steps.push(
             deadline.plus_seconds(300),
             &inspector,
-            CommandBody::SignOff {
+            CommandBody::SignOff(SignOff {
                 gate: "opening".into(),
                 content: content.into(),
-            },
+            }),
         );
     }
-    push(deadline.plus_seconds(600), &staff, CommandBody::OpenBids);
+    steps.push(deadline.plus_seconds(600), &staff, CommandBody::OpenBids);
     let members: Vec<Member> = (0..p.evaluators)
         .map(|e| Member {
             id: crate::model::ActorId::parse(&evaluator_id(e))
@@ -284,13 +355,13 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             expert: e > 0 || p.evaluators < 3,
         })
         .collect();
-    push(
+    steps.push(
         deadline.plus_seconds(900),
         &staff,
-        CommandBody::AppointCommittee {
+        CommandBody::AppointCommittee(AppointCommittee {
             members,
             removals: Vec::new(),
-        },
+        }),
     );
     let qualities: Vec<i64> = (0..p.bidders).map(|_| rng.range(45, 95)).collect();
     let mut at = deadline.plus_seconds(3600);
@@ -300,25 +371,25 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             let sheet = score_sheet(wf, *q, &mut rng);
             let bidder = crate::model::ActorId::parse(&bidder_id(i as u32))
                 .unwrap_or_else(|| Actor::system().id);
-            push(
+            steps.push(
                 at,
                 &ev,
-                CommandBody::SubmitScores {
+                CommandBody::SubmitScores(SubmitScores {
                     lot: None,
                     bidder,
                     sheet: sheet.into(),
-                },
+                }),
             );
             at = at.plus_seconds(60);
         }
     }
     let finalized = at.plus_seconds(1800);
-    push(
+    steps.push(
         finalized,
         &staff,
-        CommandBody::FinalizeEvaluation {
+        CommandBody::FinalizeEvaluation(FinalizeEvaluation {
             draw_reveal: opening_gate.then_some(reveal),
-        },
+        }),
     );
     // Gates every committee member signs (the report "signed by all members").
     for g in d
@@ -329,45 +400,45 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
         for e in 0..p.evaluators {
             let content =
                 json!({ "statement": "I sign the evaluation report.", "observations": "" });
-            push(
+            steps.push(
                 finalized.plus_seconds(300),
                 &actor(&evaluator_id(e), Role::EVALUATOR.as_str()),
-                CommandBody::SignOff {
+                CommandBody::SignOff(SignOff {
                     gate: g.id.clone(),
                     content: content.into(),
-                },
+                }),
             );
         }
     }
     if d.gates.iter().any(|g| g.id == "evaluation_report") {
-        push(
+        steps.push(
             finalized.plus_seconds(600),
             &inspector,
-            CommandBody::SignOff {
+            CommandBody::SignOff(SignOff {
                 gate: "evaluation_report".into(),
                 content: signoff("evaluation").into(),
-            },
+            }),
         );
     }
     let proposed = finalized.plus_seconds(1200);
-    push(proposed, &staff, CommandBody::ProposeAward);
+    steps.push(proposed, &staff, CommandBody::ProposeAward);
     let publicity = d
         .schedule
         .publicity
         .as_ref()
         .map_or(Period::calendar_days(0), |p| p.period());
     let ends = d.calendar.add(proposed, publicity).unwrap_or(proposed);
-    push(ends, &Actor::system(), CommandBody::AdvanceTime);
+    steps.timer(ends);
     if d.gates.iter().any(|g| g.id == "award") {
-        push(
+        steps.push(
             ends.plus_seconds(600),
             &inspector,
-            CommandBody::SignOff {
+            CommandBody::SignOff(SignOff {
                 gate: "award".into(),
                 content: signoff("award").into(),
-            },
+            }),
         );
     }
-    push(ends.plus_seconds(1200), &staff, CommandBody::Award);
-    steps
+    steps.push(ends.plus_seconds(1200), &staff, CommandBody::Award);
+    steps.0
 }

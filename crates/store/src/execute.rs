@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tenderflow_core::definition::TimerName;
-use tenderflow_core::{Command, CommandBody, Event, Rejection, Tender, Timestamp, Workflow};
+use tenderflow_core::{Actor, Command, Event, Rejection, Tender, Timestamp, Workflow};
 
 /// What executing a command did.
 #[derive(Debug, Clone)]
@@ -29,17 +29,31 @@ pub struct Executed {
     pub queued_messages: usize,
 }
 
-/// One command of a batch.
+/// What a request does to its tender.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Create it ([`tenderflow_core::create`]) pinning a registered workflow.
+    Create {
+        /// The workflow's SHA-256.
+        workflow: String,
+        /// Who creates it.
+        actor: Actor,
+    },
+    /// A person's command ([`tenderflow_core::decide`]).
+    Command(Command),
+    /// Fire its due timer ([`tenderflow_core::fire_timer`]).
+    Timer,
+}
+
+/// One request of a batch.
 #[derive(Debug, Clone)]
 pub struct Request {
     /// Tender.
     pub tender_id: String,
-    /// For `create_draft`: the workflow (SHA-256 or id) the new tender pins.
-    pub create: Option<String>,
     /// Idempotency key.
     pub command_id: String,
-    /// The command.
-    pub command: Command,
+    /// What it does.
+    pub action: Action,
     /// The time it is decided at, read once the tender is locked.
     pub now: Now,
     /// What the command id was issued for (e.g. SHA-256 of method, path and body): a later
@@ -51,13 +65,25 @@ pub struct Request {
 impl Request {
     /// A command on an existing tender at a time, with no fingerprint.
     pub fn new(tender_id: &str, command_id: &str, command: Command, now: impl Into<Now>) -> Self {
+        Self::with(tender_id, command_id, Action::Command(command), now)
+    }
+
+    /// A request doing `action` at a time, with no fingerprint.
+    pub fn with(tender_id: &str, command_id: &str, action: Action, now: impl Into<Now>) -> Self {
         Self {
             tender_id: tender_id.to_owned(),
-            create: None,
             command_id: command_id.to_owned(),
-            command,
+            action,
             now: now.into(),
             fingerprint: None,
+        }
+    }
+
+    /// The workflow a creating request pins.
+    fn creates(&self) -> Option<&str> {
+        match &self.action {
+            Action::Create { workflow, .. } => Some(workflow),
+            Action::Command(_) | Action::Timer => None,
         }
     }
 }
@@ -77,25 +103,22 @@ struct Pending {
 }
 
 impl Store {
-    /// Creates a tender from a registered workflow (by SHA-256 or id) with a `create_draft`
-    /// command.
+    /// Creates tender `tender_id` for `actor` from a registered workflow (by SHA-256 or id).
     pub async fn create_tender(
         &self,
         workflow: &str,
+        tender_id: &str,
         command_id: &str,
-        command: &Command,
+        actor: &Actor,
         now: impl Into<Now>,
     ) -> Result<Executed> {
-        let CommandBody::CreateDraft { tender_id } = &command.body else {
-            return Err(StoreError::Rejected(Rejection::new(
-                tenderflow_core::RejectionCode::InvalidInput,
-                "a tender is created with a create_draft command",
-            )));
-        };
         let wf = self.workflow_exact(workflow).await?;
-        let mut request = Request::new(tender_id, command_id, command.clone(), now);
-        request.create = Some(wf.sha256().to_owned());
-        self.execute_request(request).await
+        let action = Action::Create {
+            workflow: wf.sha256().to_owned(),
+            actor: actor.clone(),
+        };
+        self.execute_request(Request::with(tender_id, command_id, action, now))
+            .await
     }
 
     /// Executes a command on an existing tender: decide, then append the events, update the
@@ -130,7 +153,7 @@ impl Store {
     pub async fn execute_batch(&self, requests: &[Request]) -> Result<Vec<Result<Executed>>> {
         // Load workflows before the transaction: SQLite has a single connection.
         for r in requests {
-            if let Some(sha) = &r.create {
+            if let Some(sha) = r.creates() {
                 self.workflow(sha).await?;
             } else {
                 self.preload_workflow(&r.tender_id).await?;
@@ -338,7 +361,7 @@ impl Store {
     ) -> Result<std::result::Result<&'a mut Pending, StoreError>> {
         if !open.contains_key(&r.tender_id) {
             let head = self.lock_tender(txn, &r.tender_id).await?;
-            let pending = match (&r.create, head) {
+            let pending = match (r.creates(), head) {
                 (Some(sha), None) => Pending {
                     wf: self.workflow_in(txn, sha).await?,
                     tender: Tender::default(),
@@ -400,7 +423,14 @@ impl Store {
         // the write gate and an IMMEDIATE transaction), so commands on one tender are decided
         // in commit order and a valid command never meets `clock_regression` for a race.
         let now = r.now.read();
-        let events = match tenderflow_core::decide(&p.wf, &p.tender, &r.command, now) {
+        let decided = match &r.action {
+            Action::Create { actor, .. } => {
+                tenderflow_core::create(&p.wf, &p.tender, actor, &r.tender_id, now)
+            }
+            Action::Command(command) => tenderflow_core::decide(&p.wf, &p.tender, command, now),
+            Action::Timer => tenderflow_core::fire_timer(&p.wf, &p.tender, now),
+        };
+        let events = match decided {
             Ok(events) => events,
             Err(rejection) => return Ok(Err(StoreError::Rejected(rejection))),
         };

@@ -28,7 +28,7 @@ pub mod workflows;
 pub use accounts::{Account, token_hash};
 pub use audit::{AuditReport, PublishedHead};
 pub use error::{Result, StoreError};
-pub use execute::{Executed, Request};
+pub use execute::{Action, Executed, Request};
 pub use outbox::{OutboxRow, OutboxStatus};
 pub use reads::TenderRow;
 pub use timers::{DueTimer, StuckTimer};

@@ -3,7 +3,6 @@
 use super::*;
 use std::sync::atomic::Ordering;
 use tenderflow_core::scenario::{self, Params};
-use tenderflow_core::{Command, CommandBody};
 
 /// Trust #5: a batch that failed and waits to retry does not hold SQLite's write gate:
 /// another writer's command completes while it sleeps.
@@ -35,19 +34,16 @@ async fn trust_05_a_retrying_batch_does_not_hold_the_write_gate() {
             ..Params::default()
         },
     );
-    let create = |id: &str| Command {
-        actor: steps[0].command.actor.clone(),
-        body: CommandBody::CreateDraft {
-            tender_id: id.into(),
-        },
-    };
     // Three forced conflicts: the writer fails, waits, retries (4, 8, 16 ms).
     store.forced_conflicts.store(3, Ordering::SeqCst);
     let writer = {
         let store = store.clone();
-        let cmd = create("T-slow");
-        let (sha, at) = (sha.clone(), steps[0].at);
-        tokio::spawn(async move { store.create_tender(&sha, "slow", &cmd, at).await })
+        let (sha, at, actor) = (sha.clone(), steps[0].at, steps[0].actor.clone());
+        tokio::spawn(async move {
+            store
+                .create_tender(&sha, "T-slow", "slow", &actor, at)
+                .await
+        })
     };
     // While it waits to retry, the write gate is free for everybody else.
     let gate = store.write_gate.as_ref().expect("SQLite has a write gate");

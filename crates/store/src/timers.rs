@@ -3,12 +3,12 @@
 //! commands whose id derives from the timer, so a timer fired twice appends once.
 
 use crate::sql::{Order, Timers, get, insert};
-use crate::{Executed, Result, Store, StoreError};
+use crate::{Action, Executed, Request, Result, Store, StoreError};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult};
 use serde::Serialize;
+use tenderflow_core::Timestamp;
 use tenderflow_core::definition::TimerName;
-use tenderflow_core::{Command, CommandBody, Timestamp};
 
 /// A timer that fell due and was claimed by this worker.
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
@@ -121,12 +121,9 @@ impl Store {
         let lease = i64::try_from(self.tuning.timer_lease.as_millis()).unwrap_or(i64::MAX);
         let batch = i64::try_from(self.tuning.timer_batch).unwrap_or(i64::MAX);
         for t in self.claim_due_timers(now, worker, lease, batch).await? {
-            let command = Command {
-                actor: tenderflow_core::Actor::system(),
-                body: CommandBody::AdvanceTime,
-            };
             let id = format!("timer:{}:{}:{}", t.tender_id, t.kind, t.due_ms);
-            match self.execute(&t.tender_id, &id, &command, now).await {
+            let request = Request::with(&t.tender_id, &id, Action::Timer, now);
+            match self.execute_request(request).await {
                 Ok(done) => fired.push(done),
                 Err(StoreError::Rejected(r)) => {
                     // Halted, suspended or moved: release the claim so it is tried again later.

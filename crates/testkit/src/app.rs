@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tenderflow_api::{AppState, app};
 use tenderflow_app::App;
-use tenderflow_core::scenario::{self, Params};
+use tenderflow_core::model::{SignOff, SubmitBid, SubmitScores};
+use tenderflow_core::scenario::{self, Input, Params};
 use tenderflow_core::{CommandBody, Timestamp};
 use tenderflow_store::clock::ManualClock;
 use tenderflow_store::crypto::MasterKey;
@@ -175,20 +176,26 @@ impl TestApp {
         let tender = "T-2021";
         for (i, step) in self.steps.iter().enumerate().take(until).skip(from) {
             self.clock(step.at).await;
-            let who = step.command.actor.id.as_str();
-            let (status, v) = match &step.command.body {
-                CommandBody::CreateDraft { tender_id } => {
-                    self.call(
+            let who = step.actor.id.as_str();
+            let body =
+                match &step.input {
+                    Input::Create(tender_id) => {
+                        let (status, v) = self.call(
                         Some(who),
                         Method::POST,
                         "/tenders",
                         Some(json!({ "workflow": "partner-recruitment", "tenderId": tender_id })),
                     )
-                    .await
-                }
-                // Timers fire when the clock passes them.
-                CommandBody::AdvanceTime => continue,
-                CommandBody::SubmitBid { content, .. } => {
+                    .await;
+                        assert!(status.is_success(), "step {i} create: {status} {v}");
+                        continue;
+                    }
+                    // Timers fire when the clock passes them.
+                    Input::Timer => continue,
+                    Input::Command(body) => body,
+                };
+            let (status, v) = match body {
+                CommandBody::SubmitBid(SubmitBid { content, .. }) => {
                     self.call(
                         Some(who),
                         Method::POST,
@@ -197,7 +204,7 @@ impl TestApp {
                     )
                     .await
                 }
-                CommandBody::SubmitScores { bidder, sheet, .. } => {
+                CommandBody::SubmitScores(SubmitScores { bidder, sheet, .. }) => {
                     self.call(
                         Some(who),
                         Method::POST,
@@ -206,7 +213,7 @@ impl TestApp {
                     )
                     .await
                 }
-                CommandBody::SignOff { gate, content } => {
+                CommandBody::SignOff(SignOff { gate, content }) => {
                     self.call(
                         Some(who),
                         Method::POST,
@@ -228,7 +235,7 @@ impl TestApp {
             assert!(
                 status.is_success(),
                 "step {i} {:?}: {status} {v}",
-                step.command.body.name()
+                body.name()
             );
         }
     }

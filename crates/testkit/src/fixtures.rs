@@ -2,9 +2,10 @@
 //! tender, registered definitions.
 
 use crate::workflow_bytes;
-use tenderflow_core::scenario::{self, Params};
+use tenderflow_core::model::SubmitBid;
+use tenderflow_core::scenario::{self, Input, Params, Step};
 use tenderflow_core::{Actor, Command, CommandBody, Timestamp};
-use tenderflow_store::{Account, Store, WorkflowRecord};
+use tenderflow_store::{Account, Executed, Store, WorkflowRecord};
 
 /// A valid partner-recruitment bid.
 pub fn bid(org: &str, fee: i64) -> serde_json::Value {
@@ -17,10 +18,10 @@ pub fn submit(org: &str, fee: i64) -> Command {
     let id = org.to_lowercase().replace(' ', "-");
     Command {
         actor: Actor::new(&id, "bidder").expect("actor"),
-        body: CommandBody::SubmitBid {
+        body: CommandBody::SubmitBid(SubmitBid {
             lot: None,
             content: bid(org, fee).into(),
-        },
+        }),
     }
 }
 
@@ -100,21 +101,54 @@ pub async fn published(store: &Store, id: &str) -> (String, Timestamp, Timestamp
         ..Params::default()
     };
     let steps = scenario::script(&wf, &params);
-    let create = Command {
-        actor: steps[0].command.actor.clone(),
-        body: CommandBody::CreateDraft {
-            tender_id: id.into(),
-        },
-    };
     store
-        .create_tender(&rec.sha256, &format!("{id}-create"), &create, steps[0].at)
+        .create_tender(
+            &rec.sha256,
+            id,
+            &format!("{id}-create"),
+            &steps[0].actor,
+            steps[0].at,
+        )
         .await
         .expect("create");
+    let publish = steps[1].command().expect("the script publishes second");
     let done = store
-        .execute(id, &format!("{id}-publish"), &steps[1].command, steps[1].at)
+        .execute(id, &format!("{id}-publish"), &publish, steps[1].at)
         .await
         .expect("publish");
     let (_, t) = store.load(id).await.expect("load");
     assert_eq!(done.state, t.state);
     (id.to_owned(), steps[1].at, t.deadline.expect("deadline"))
+}
+
+/// Plays one scenario step on `store`: creates the tender from workflow `sha`, executes a
+/// command, or fires the timers due at the step's time (answering the first that fired).
+pub async fn play_step(
+    store: &Store,
+    sha: &str,
+    tender_id: &str,
+    command_id: &str,
+    step: &Step,
+) -> tenderflow_store::Result<Option<Executed>> {
+    match &step.input {
+        Input::Create(id) => store
+            .create_tender(sha, id, command_id, &step.actor, step.at)
+            .await
+            .map(Some),
+        Input::Command(body) => {
+            let command = Command {
+                actor: step.actor.clone(),
+                body: body.clone(),
+            };
+            store
+                .execute(tender_id, command_id, &command, step.at)
+                .await
+                .map(Some)
+        }
+        Input::Timer => Ok(store
+            .fire_due_timers(step.at, "test")
+            .await?
+            .into_iter()
+            .next()),
+    }
 }

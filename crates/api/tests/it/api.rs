@@ -148,7 +148,7 @@ async fn bad_input_gets_its_status_and_code_and_changes_nothing() {
         ("stale view of a bidder", Some(&bidder), Method::POST, bids, Some(good(100).to_string()), vec![("if-match", "\"2\"")], StatusCode::PRECONDITION_FAILED, "precondition_failed"),
         ("unknown tender", Some(&bidder), Method::POST, "/tenders/T-none/bids", Some(good(100).to_string()), vec![], StatusCode::NOT_FOUND, "not_found"),
         ("no route", Some(&bidder), Method::GET, "/tenders/T-2021/nothing", None, vec![], StatusCode::NOT_FOUND, "no_route"),
-        ("timer by hand", Some(scenario::STAFF), Method::POST, "/tenders/T-2021/commands", Some(json!({ "command": "advance_time" }).to_string()), vec![], StatusCode::BAD_REQUEST, "invalid_command"),
+        ("timer by hand", Some(scenario::STAFF), Method::POST, "/tenders/T-2021/commands", Some(json!({ "command": "advance_time" }).to_string()), vec![], StatusCode::BAD_REQUEST, "invalid_body"),
     ];
     for (name, who, method, path, body, headers, status, code) in cases {
         let (s, v) = e.raw(who, method, path, body, &headers).await;

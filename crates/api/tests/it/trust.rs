@@ -3,7 +3,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tenderflow_core::CommandBody;
-use tenderflow_core::scenario;
+use tenderflow_core::scenario::{self, Input};
 use tenderflow_store::Account;
 use tenderflow_testkit::app::spawn_app;
 
@@ -124,12 +124,12 @@ async fn trust_09_staff_read_no_scores_before_the_report_is_final() {
     let first_score = e
         .steps
         .iter()
-        .position(|s| matches!(s.command.body, CommandBody::SubmitScores { .. }))
+        .position(|s| matches!(s.input, Input::Command(CommandBody::SubmitScores(_))))
         .expect("a score step");
     let finalize = e
         .steps
         .iter()
-        .position(|s| matches!(s.command.body, CommandBody::FinalizeEvaluation { .. }))
+        .position(|s| matches!(s.input, Input::Command(CommandBody::FinalizeEvaluation(_))))
         .expect("the finalisation");
     e.play(first_score + 2).await;
     let scored = |v: &Value| -> Vec<Value> {

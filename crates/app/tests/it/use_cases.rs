@@ -4,6 +4,7 @@ use std::sync::Arc;
 use tenderflow_app::commands::{Answer, Submission};
 use tenderflow_app::views::TenderFilter;
 use tenderflow_app::{App, AppError, Caller};
+use tenderflow_core::model::{SubmitBid, WithdrawBid};
 use tenderflow_core::scenario::{self, Params};
 use tenderflow_core::{CommandBody, Timestamp};
 use tenderflow_store::clock::ManualClock;
@@ -61,7 +62,7 @@ async fn world() -> (World, Caller) {
         &staff,
         Submission {
             tender_id: "T-1".into(),
-            body: steps[1].command.body.clone(),
+            body: steps[1].command().expect("publish").body,
             key: None,
             if_match: None,
         },
@@ -82,10 +83,10 @@ async fn world() -> (World, Caller) {
 fn bid_on(tender: &str, key: Option<&str>) -> Submission {
     Submission {
         tender_id: tender.into(),
-        body: CommandBody::SubmitBid {
+        body: CommandBody::SubmitBid(SubmitBid {
             lot: None,
             content: bid("Org A", 100).into(),
-        },
+        }),
         key: key.map(str::to_owned),
         if_match: None,
     }
@@ -114,7 +115,7 @@ async fn a_bid_gets_a_receipt_code_and_no_sequence_numbers() {
     assert!(again.repeated);
     // The same key for another request is refused.
     let mut other = bid_on("T-1", Some("bid-1"));
-    other.body = CommandBody::WithdrawBid { lot: None };
+    other.body = CommandBody::WithdrawBid(WithdrawBid { lot: None });
     let err = w.app.execute(&org, other).await.expect_err("reused key");
     assert!(
         matches!(err, AppError::Store(StoreError::KeyReused { .. })),

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tenderflow_core::scenario::{self, Params};
-use tenderflow_core::{CommandBody, Role, Timestamp};
+use tenderflow_core::scenario::{self, Input, Params};
+use tenderflow_core::{Command, Role, Timestamp};
 use tenderflow_notify::render::local_time;
 use tenderflow_notify::{Dispatcher, Transport};
 use tenderflow_store::clock::Clock;
@@ -227,10 +227,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     let steps = scenario::script(&wf, &params);
-    let CommandBody::CreateDraft { tender_id } = &steps[0].command.body else {
-        bail!("the script starts with a draft")
-    };
-    let tender = tender_id.clone();
+    let tender = scenario::tender_id(&params);
     let time = |t: Timestamp| local_time(&wf, t);
     let mut scored = 0usize;
     let sheets = (args.bidders * args.evaluators) as usize;
@@ -238,13 +235,13 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     for (i, step) in steps.iter().enumerate() {
         clock.set(step.at);
         let cid = format!("demo/{i}");
-        let done = match &step.command.body {
-            CommandBody::CreateDraft { .. } => {
+        let done = match &step.input {
+            Input::Create(id) => {
                 store
-                    .create_tender(&rec.sha256, &cid, &step.command, step.at)
+                    .create_tender(&rec.sha256, id, &cid, &step.actor, step.at)
                     .await
             }
-            CommandBody::AdvanceTime => {
+            Input::Timer => {
                 // The simulated clock jumps to the deadline; the timer loop fires what is due.
                 let fired = store.fire_due_timers(step.at, "demo").await?;
                 match fired.into_iter().next() {
@@ -252,7 +249,13 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
                     None => bail!("no timer fell due at {}", time(step.at)),
                 }
             }
-            _ => store.execute(&tender, &cid, &step.command, step.at).await,
+            Input::Command(body) => {
+                let command = Command {
+                    actor: step.actor.clone(),
+                    body: body.clone(),
+                };
+                store.execute(&tender, &cid, &command, step.at).await
+            }
         };
         let done = match done {
             Ok(d) => d,
@@ -261,7 +264,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 // definition. Stop and say why rather than carry on.
                 bail!(
                     "step {i} ({}) was refused: {} [{}]",
-                    step.command.body.name().map_or("command", |n| n.as_str()),
+                    step.input.name(),
                     r.message,
                     r.code
                 );

@@ -1,6 +1,7 @@
 //! The award: the proposal with its publicity period, and objections to it.
 
 use super::*;
+use crate::model::AnswerObjection;
 
 pub(super) fn propose(cx: &mut Ctx<'_>, tr: &Transition) -> Decision<()> {
     let Some(report) = &cx.t.report else {
@@ -75,6 +76,47 @@ pub(super) fn objection(cx: &mut Ctx<'_>, content: &Arc<Value>) -> Decision<()> 
         stage: cx.t.state.clone(),
         content: content.clone(),
         answer_due,
+    });
+    Ok(())
+}
+
+/// `award`: the proposed winners.
+pub(super) fn award(cx: &mut Ctx<'_>) -> Decision<()> {
+    let Some(winners) = cx.t.proposed.clone() else {
+        return Err(Rejection::new(
+            C::InvalidState,
+            "no award has been proposed",
+        ));
+    };
+    cx.emit(EventBody::Awarded { winners });
+    Ok(())
+}
+
+/// `answer_objection`: each objection answered once.
+pub(super) fn answer_objection(cx: &mut Ctx<'_>, a: &AnswerObjection) -> Decision<()> {
+    let AnswerObjection {
+        objection,
+        answer,
+        upheld,
+    } = a;
+    required_text(answer, "the answer")?;
+    let Some(o) = cx.t.objections.iter().find(|o| o.id == *objection) else {
+        return Err(Rejection::new(
+            C::UnknownObjection,
+            format!("no objection #{objection}"),
+        ));
+    };
+    if o.answer.is_some() {
+        return Err(Rejection::new(
+            C::AlreadyAnswered,
+            format!("objection #{objection} was already answered"),
+        ));
+    }
+    cx.emit(EventBody::ObjectionAnswered {
+        id: *objection,
+        objector: o.by.clone(),
+        answer: answer.clone(),
+        upheld: *upheld,
     });
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! (the opening record and the tie-break commitment), and failure for too few bids.
 
 use super::*;
+use crate::model::{DisqualifyBid, WithdrawBid};
 
 pub(super) fn submit(
     cx: &mut Ctx<'_>,
@@ -186,5 +187,61 @@ pub(super) fn open(cx: &mut Ctx<'_>, tr: &Transition) -> Decision<()> {
     if let Some(to) = &tr.to {
         cx.enter(to);
     }
+    Ok(())
+}
+
+/// `withdraw_bid`: the bidder's own bid in a lot, before the deadline.
+pub(super) fn withdraw(cx: &mut Ctx<'_>, w: &WithdrawBid) -> Decision<()> {
+    let lot = &w.lot;
+    before_deadline(cx)?;
+    let key = BidKey {
+        lot: lot_of(cx.t, lot.as_ref())?,
+        bidder: cx.actor.id.clone(),
+    };
+    if !cx.t.bids.contains_key(&key) {
+        return Err(Rejection::new(
+            C::UnknownBid,
+            "you have no bid in this lot to withdraw",
+        ));
+    }
+    cx.emit(EventBody::BidWithdrawn { key });
+    Ok(())
+}
+
+/// `close_submission` by hand, once the deadline has passed.
+pub(super) fn close_submission(cx: &mut Ctx<'_>, tr: &Transition) -> Decision<()> {
+    let due = cx.t.deadline.unwrap_or(cx.now);
+    if cx.now < due {
+        return Err(Rejection::new(
+            C::TooEarly,
+            format!("submission closes at the deadline, {due}"),
+        ));
+    }
+    close(cx, tr);
+    Ok(())
+}
+
+/// `disqualify_bid`: an opened bid rejected at qualification or responsiveness.
+pub(super) fn disqualify(cx: &mut Ctx<'_>, d: &DisqualifyBid) -> Decision<()> {
+    let DisqualifyBid {
+        lot,
+        bidder,
+        reason,
+    } = d;
+    required_text(reason, "the reason")?;
+    let key = BidKey {
+        lot: lot_of(cx.t, lot.as_ref())?,
+        bidder: bidder.clone(),
+    };
+    if !cx.t.bids.contains_key(&key) || !cx.t.opened() {
+        return Err(Rejection::new(
+            C::UnknownBid,
+            format!("no opened bid from `{bidder}` in lot `{}`", key.lot),
+        ));
+    }
+    cx.emit(EventBody::BidDisqualified {
+        key,
+        reason: reason.clone(),
+    });
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use super::{C, Ctx, Decision, Rejection, fail, lot_of, required_text, too_few};
 use crate::definition::{CriterionSource, Transition};
-use crate::model::{BidKey, EventBody};
+use crate::model::{BidKey, DeclareConflict, EventBody};
 use crate::numbers::SCALE;
 use crate::scoring;
 use serde_json::{Value, json};
@@ -281,5 +281,18 @@ pub(super) fn finalize(
     if let Some(to) = &tr.to {
         cx.enter(to);
     }
+    Ok(())
+}
+
+/// `declare_conflict`: a member withdraws over a conflict of interest.
+pub(super) fn declare_conflict(cx: &mut Ctx<'_>, d: &DeclareConflict) -> Decision<()> {
+    let DeclareConflict { bidder, reason } = d;
+    member(cx)?;
+    required_text(reason, "the reason")?;
+    cx.emit(EventBody::ConflictDeclared {
+        evaluator: cx.actor.id.clone(),
+        bidder: bidder.clone(),
+        reason: reason.clone(),
+    });
     Ok(())
 }

@@ -2,6 +2,10 @@
 //! the actor's role, the definition's sign-off gates, its form, and its text and lot.
 
 use super::*;
+use crate::model::{
+    Publish, RaiseIrregularity, RaiseObjection, RecordObservation, ReplaceBid, SignOff, SubmitBid,
+    SubmitScores,
+};
 
 pub(super) fn has_role(list: &[String], role: &str) -> bool {
     list.iter().any(|r| r == role)
@@ -127,14 +131,14 @@ pub(super) fn check_gates(cx: &Ctx<'_>, tr: &Transition) -> Decision<()> {
 
 pub(super) fn payload(body: &CommandBody) -> Option<&Value> {
     match body {
-        CommandBody::Publish { announcement, .. } => Some(announcement),
-        CommandBody::SubmitBid { content, .. }
-        | CommandBody::ReplaceBid { content, .. }
-        | CommandBody::RaiseObjection { content }
-        | CommandBody::SignOff { content, .. }
-        | CommandBody::RecordObservation { content }
-        | CommandBody::RaiseIrregularity { content } => Some(content),
-        CommandBody::SubmitScores { sheet, .. } => Some(sheet),
+        CommandBody::Publish(Publish { announcement, .. }) => Some(announcement),
+        CommandBody::SubmitBid(SubmitBid { content, .. })
+        | CommandBody::ReplaceBid(ReplaceBid { content, .. })
+        | CommandBody::RaiseObjection(RaiseObjection { content })
+        | CommandBody::SignOff(SignOff { content, .. })
+        | CommandBody::RecordObservation(RecordObservation { content })
+        | CommandBody::RaiseIrregularity(RaiseIrregularity { content }) => Some(content),
+        CommandBody::SubmitScores(SubmitScores { sheet, .. }) => Some(sheet),
         _ => None,
     }
 }

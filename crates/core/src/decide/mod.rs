@@ -3,10 +3,11 @@
 use crate::canonical::sha256_hex;
 use crate::definition::CriterionSource;
 use crate::definition::{CommandName, ProcedureKind, TimerName, Transition, Workflow};
+use crate::model::Cancel;
 use crate::model::Command;
 use crate::model::{
     Actor, BidKey, CommandBody, DEFAULT_LOT, Event, EventBody, Lot, OpeningEntry, OpeningRecord,
-    SYSTEM_ROLE, Tender,
+    Tender,
 };
 use crate::numbers::{Money, SCALE};
 use crate::time::Timestamp;
@@ -19,14 +20,16 @@ mod bids;
 mod evaluation;
 mod guard;
 mod publication;
+mod supervision;
 mod timers;
 
 pub use crate::model::{Rejection, RejectionCode};
 use award::*;
 use bids::*;
-use evaluation::{appoint, finalize, member, score};
+use evaluation::{appoint, declare_conflict, finalize, member, score};
 use guard::*;
 use publication::*;
+use supervision::*;
 pub use timers::next_timer;
 use timers::*;
 
@@ -67,22 +70,98 @@ pub fn decide(
     command: &Command,
     now: Timestamp,
 ) -> Decision<Vec<Event>> {
+    let mut cx = running(wf, t, &command.actor, now)?;
+    let name = command.body.name();
+    let transition = find(&cx, name)?;
+    guard(&cx, name, transition)?;
+    if let Some(form) = &transition.form {
+        if let Some(payload) = payload(&command.body) {
+            check_form(wf, form, payload)?;
+        }
+    }
+    act(&mut cx, &command.body, transition)?;
+    Ok(cx.events)
+}
+
+/// Fires the timer of `t`'s state if it is due at `now` (the bid deadline, the end of
+/// publicity): the events it causes, or why not yet. The shell calls this from its clock;
+/// the events carry the system actor.
+pub fn fire_timer(wf: &Workflow, t: &Tender, now: Timestamp) -> Decision<Vec<Event>> {
+    let system = Actor::system();
+    let mut cx = running(wf, t, &system, now)?;
+    advance_time(&mut cx)?;
+    Ok(cx.events)
+}
+
+/// Creates tender `tender_id` under `wf` at `now` for `actor` (who must hold a role of the
+/// definition's initial state): the events that bring `t`, an empty tender, to life.
+pub fn create(
+    wf: &Workflow,
+    t: &Tender,
+    actor: &Actor,
+    tender_id: &str,
+    now: Timestamp,
+) -> Decision<Vec<Event>> {
     let mut cx = Ctx {
         wf,
         t,
-        actor: &command.actor,
+        actor,
         now,
         events: Vec::new(),
     };
+    in_order(t, now)?;
+    if !t.state.is_empty() {
+        return Err(Rejection::new(
+            C::AlreadyExists,
+            format!("tender `{}` already exists", t.id),
+        ));
+    }
+    let init = &wf.definition().initial;
+    if !has_role(&init.roles, &actor.role) {
+        return Err(wrong_role(&actor.role, "create a tender", &init.roles));
+    }
+    if !crate::ids::is_valid(tender_id) || tender_id.len() > crate::ids::MAX_TENDER_ID {
+        return Err(Rejection::new(
+            C::InvalidInput,
+            format!(
+                "a tender id is 1–{} characters matching {}",
+                crate::ids::MAX_TENDER_ID,
+                crate::ids::ID_PATTERN
+            ),
+        ));
+    }
+    let d = wf.definition();
+    cx.emit(EventBody::DraftCreated {
+        tender_id: tender_id.to_owned(),
+        definition_id: d.id.clone(),
+        definition_version: d.version.clone(),
+        definition_sha256: wf.sha256().to_owned(),
+    });
+    cx.emit(EventBody::StateEntered {
+        state: init.state.clone(),
+    });
+    Ok(cx.events)
+}
+
+/// Refuses a time before the tender's last event.
+fn in_order(t: &Tender, now: Timestamp) -> Decision<()> {
     if t.last_at.is_some_and(|last| now < last) {
         return Err(Rejection::new(
             C::ClockRegression,
             format!("the time given ({now}) is before the tender's last event"),
         ));
     }
-    if let CommandBody::CreateDraft { tender_id } = &command.body {
-        return create(&mut cx, tender_id).map(|()| cx.events);
-    }
+    Ok(())
+}
+
+/// The context of a command or timer on a tender that exists and has not ended.
+fn running<'a>(
+    wf: &'a Workflow,
+    t: &'a Tender,
+    actor: &'a Actor,
+    now: Timestamp,
+) -> Decision<Ctx<'a>> {
+    in_order(t, now)?;
     if t.state.is_empty() {
         return Err(Rejection::new(
             C::NotCreated,
@@ -98,253 +177,52 @@ pub fn decide(
             ),
         ));
     }
-    let Some(name) = command.body.name() else {
-        return advance_time(&mut cx).map(|()| cx.events);
-    };
-    let transition = find(&cx, name)?;
-    guard(&cx, name, transition)?;
-    if let Some(form) = &transition.form {
-        if let Some(payload) = payload(&command.body) {
-            check_form(wf, form, payload)?;
-        }
-    }
-    act(&mut cx, &command.body, transition)?;
-    Ok(cx.events)
-}
-
-fn create(cx: &mut Ctx<'_>, tender_id: &str) -> Decision<()> {
-    if !cx.t.state.is_empty() {
-        return Err(Rejection::new(
-            C::AlreadyExists,
-            format!("tender `{}` already exists", cx.t.id),
-        ));
-    }
-    let init = &cx.wf.definition().initial;
-    if !has_role(&init.roles, &cx.actor.role) {
-        return Err(wrong_role(&cx.actor.role, "create a tender", &init.roles));
-    }
-    if !crate::ids::is_valid(tender_id) || tender_id.len() > crate::ids::MAX_TENDER_ID {
-        return Err(Rejection::new(
-            C::InvalidInput,
-            format!(
-                "a tender id is 1–{} characters matching {}",
-                crate::ids::MAX_TENDER_ID,
-                crate::ids::ID_PATTERN
-            ),
-        ));
-    }
-    let d = cx.wf.definition();
-    cx.emit(EventBody::DraftCreated {
-        tender_id: tender_id.to_owned(),
-        definition_id: d.id.clone(),
-        definition_version: d.version.clone(),
-        definition_sha256: cx.wf.sha256().to_owned(),
-    });
-    cx.emit(EventBody::StateEntered {
-        state: init.state.clone(),
-    });
-    Ok(())
+    Ok(Ctx {
+        wf,
+        t,
+        actor,
+        now,
+        events: Vec::new(),
+    })
 }
 
 fn act(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> Decision<()> {
-    let to = tr.to.as_deref();
+    // Commands that choose their own next state return; the rest enter the transition's.
     match body {
-        CommandBody::Publish { .. } => publish(cx, body)?,
-        CommandBody::Amend {
-            text,
-            affects_bids,
-            new_deadline,
-        } => {
-            amend(cx, text, *affects_bids, *new_deadline)?;
-        }
-        CommandBody::SubmitBid { lot, content } | CommandBody::ReplaceBid { lot, content } => {
-            let replace = matches!(body, CommandBody::ReplaceBid { .. });
-            submit(cx, lot.as_ref(), content, replace)?;
-        }
-        CommandBody::WithdrawBid { lot } => {
-            before_deadline(cx)?;
-            let key = BidKey {
-                lot: lot_of(cx.t, lot.as_ref())?,
-                bidder: cx.actor.id.clone(),
-            };
-            if !cx.t.bids.contains_key(&key) {
-                return Err(Rejection::new(
-                    C::UnknownBid,
-                    "you have no bid in this lot to withdraw",
-                ));
-            }
-            cx.emit(EventBody::BidWithdrawn { key });
-        }
-        CommandBody::CloseSubmission => {
-            let due = cx.t.deadline.unwrap_or(cx.now);
-            if cx.now < due {
-                return Err(Rejection::new(
-                    C::TooEarly,
-                    format!("submission closes at the deadline, {due}"),
-                ));
-            }
-            close(cx, tr);
-            return Ok(());
-        }
+        CommandBody::Publish(p) => publish(cx, p)?,
+        CommandBody::Amend(a) => amend(cx, a)?,
+        CommandBody::SubmitBid(b) => submit(cx, b.lot.as_ref(), &b.content, false)?,
+        CommandBody::ReplaceBid(b) => submit(cx, b.lot.as_ref(), &b.content, true)?,
+        CommandBody::WithdrawBid(w) => withdraw(cx, w)?,
+        CommandBody::CloseSubmission => return close_submission(cx, tr),
         CommandBody::OpenBids => return open(cx, tr),
-        CommandBody::AppointCommittee { members, removals } => appoint(cx, members, removals)?,
-        CommandBody::DeclareConflict { bidder, reason } => {
-            member(cx)?;
-            required_text(reason, "the reason")?;
-            cx.emit(EventBody::ConflictDeclared {
-                evaluator: cx.actor.id.clone(),
-                bidder: bidder.clone(),
-                reason: reason.clone(),
-            });
-        }
-        CommandBody::DisqualifyBid {
-            lot,
-            bidder,
-            reason,
-        } => {
-            required_text(reason, "the reason")?;
-            let key = BidKey {
-                lot: lot_of(cx.t, lot.as_ref())?,
-                bidder: bidder.clone(),
-            };
-            if !cx.t.bids.contains_key(&key) || !cx.t.opened() {
-                return Err(Rejection::new(
-                    C::UnknownBid,
-                    format!("no opened bid from `{bidder}` in lot `{}`", key.lot),
-                ));
-            }
-            cx.emit(EventBody::BidDisqualified {
-                key,
-                reason: reason.clone(),
-            });
-        }
-        CommandBody::SubmitScores { lot, bidder, sheet } => score(cx, lot.as_ref(), bidder, sheet)?,
-        CommandBody::FinalizeEvaluation { draw_reveal } => {
-            return finalize(cx, tr, draw_reveal.as_deref());
-        }
+        CommandBody::AppointCommittee(a) => appoint(cx, &a.members, &a.removals)?,
+        CommandBody::DeclareConflict(d) => declare_conflict(cx, d)?,
+        CommandBody::DisqualifyBid(d) => disqualify(cx, d)?,
+        CommandBody::SubmitScores(s) => score(cx, s.lot.as_ref(), &s.bidder, &s.sheet)?,
+        CommandBody::FinalizeEvaluation(f) => return finalize(cx, tr, f.draw_reveal.as_deref()),
         CommandBody::ProposeAward => return propose(cx, tr),
-        CommandBody::Award => {
-            let Some(winners) = cx.t.proposed.clone() else {
-                return Err(Rejection::new(
-                    C::InvalidState,
-                    "no award has been proposed",
-                ));
-            };
-            cx.emit(EventBody::Awarded { winners });
-        }
-        CommandBody::RaiseObjection { content } => objection(cx, content)?,
-        CommandBody::AnswerObjection {
-            objection,
-            answer,
-            upheld,
-        } => {
-            required_text(answer, "the answer")?;
-            let Some(o) = cx.t.objections.iter().find(|o| o.id == *objection) else {
-                return Err(Rejection::new(
-                    C::UnknownObjection,
-                    format!("no objection #{objection}"),
-                ));
-            };
-            if o.answer.is_some() {
-                return Err(Rejection::new(
-                    C::AlreadyAnswered,
-                    format!("objection #{objection} was already answered"),
-                ));
-            }
-            cx.emit(EventBody::ObjectionAnswered {
-                id: *objection,
-                objector: o.by.clone(),
-                answer: answer.clone(),
-                upheld: *upheld,
-            });
-        }
-        CommandBody::SignOff { gate, content } => {
-            let Some(g) = cx.wf.gate(gate) else {
-                return Err(Rejection::new(C::UnknownGate, format!("no gate `{gate}`")));
-            };
-            if g.state != cx.t.state {
-                return Err(Rejection::new(
-                    C::InvalidState,
-                    format!(
-                        "gate `{gate}` is signed in state `{}`, not `{}`",
-                        g.state, cx.t.state
-                    ),
-                ));
-            }
-            if !has_role(&g.signers, &cx.actor.role) {
-                return Err(wrong_role(
-                    &cx.actor.role,
-                    &format!("sign gate `{gate}`"),
-                    &g.signers,
-                ));
-            }
-            if g.committee {
-                member(cx)?;
-            }
-            if cx
-                .t
-                .signoffs
-                .iter()
-                .any(|s| s.gate == *gate && s.by == cx.actor.id)
-            {
-                return Err(Rejection::new(
-                    C::AlreadySigned,
-                    format!("you already signed gate `{gate}`"),
-                ));
-            }
-            cx.emit(EventBody::SignedOff {
-                gate: gate.clone(),
-                content: content.clone(),
-            });
-        }
-        CommandBody::RecordObservation { content } => {
-            let stage = cx.t.state.clone();
-            cx.emit(EventBody::ObservationRecorded {
-                stage,
-                content: content.clone(),
-            });
-        }
-        CommandBody::RaiseIrregularity { content } => {
-            let id = cx.t.irregularities.len() as u32 + 1;
-            let stage = cx.t.state.clone();
-            cx.emit(EventBody::IrregularityRaised {
-                id,
-                stage,
-                content: content.clone(),
-            });
-        }
-        CommandBody::ResolveIrregularity {
-            irregularity,
-            resolution,
-        } => {
-            required_text(resolution, "the resolution")?;
-            let Some(i) = cx.t.irregularities.iter().find(|i| i.id == *irregularity) else {
-                return Err(Rejection::new(
-                    C::UnknownIrregularity,
-                    format!("no irregularity #{irregularity}"),
-                ));
-            };
-            if i.resolution.is_some() {
-                return Err(Rejection::new(
-                    C::AlreadyAnswered,
-                    format!("irregularity #{irregularity} was already resolved"),
-                ));
-            }
-            cx.emit(EventBody::IrregularityResolved {
-                id: *irregularity,
-                resolution: resolution.clone(),
-            });
-        }
-        CommandBody::Cancel { reason } => {
-            required_text(reason, "the reason for cancelling")?;
-            cx.emit(EventBody::Cancelled {
-                reason: reason.clone(),
-            });
-        }
-        CommandBody::CreateDraft { .. } | CommandBody::AdvanceTime => {}
+        CommandBody::Award => award(cx)?,
+        CommandBody::RaiseObjection(o) => objection(cx, &o.content)?,
+        CommandBody::AnswerObjection(a) => answer_objection(cx, a)?,
+        CommandBody::SignOff(s) => sign_off(cx, s)?,
+        CommandBody::RecordObservation(o) => observe(cx, o),
+        CommandBody::RaiseIrregularity(i) => raise_irregularity(cx, i),
+        CommandBody::ResolveIrregularity(r) => resolve_irregularity(cx, r)?,
+        CommandBody::Cancel(c) => cancel(cx, c)?,
     }
-    if let Some(to) = to {
+    if let Some(to) = tr.to.as_deref() {
         cx.enter(to);
     }
+    Ok(())
+}
+
+/// `cancel`: ends the procedure with a reason.
+fn cancel(cx: &mut Ctx<'_>, c: &Cancel) -> Decision<()> {
+    let reason = &c.reason;
+    required_text(reason, "the reason for cancelling")?;
+    cx.emit(EventBody::Cancelled {
+        reason: reason.clone(),
+    });
     Ok(())
 }

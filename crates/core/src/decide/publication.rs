@@ -2,9 +2,10 @@
 //! periods) and amendments to it.
 
 use super::*;
+use crate::model::{Amend, Publish};
 
-pub(super) fn publish(cx: &mut Ctx<'_>, body: &CommandBody) -> Decision<()> {
-    let CommandBody::Publish {
+pub(super) fn publish(cx: &mut Ctx<'_>, p: &Publish) -> Decision<()> {
+    let Publish {
         announcement,
         channels,
         deadline,
@@ -12,10 +13,7 @@ pub(super) fn publish(cx: &mut Ctx<'_>, body: &CommandBody) -> Decision<()> {
         estimated_price,
         bid_security,
         invitees,
-    } = body
-    else {
-        return Ok(());
-    };
+    } = p;
     let (deadline, estimated_price, bid_security) = (*deadline, *estimated_price, *bid_security);
     let d = cx.wf.definition();
     let mut seen = BTreeSet::new();
@@ -149,12 +147,8 @@ pub(super) fn before_deadline(cx: &Ctx<'_>) -> Decision<()> {
     }
 }
 
-pub(super) fn amend(
-    cx: &mut Ctx<'_>,
-    text: &str,
-    affects_bids: bool,
-    new_deadline: Option<Timestamp>,
-) -> Decision<()> {
+pub(super) fn amend(cx: &mut Ctx<'_>, a: &Amend) -> Decision<()> {
+    let (text, affects_bids, new_deadline) = (&a.text, a.affects_bids, a.new_deadline);
     required_text(text, "the amendment text")?;
     let d = cx.wf.definition();
     let current =

@@ -53,16 +53,70 @@ pub struct RemovedMember {
     pub approved_by: ActorId,
 }
 
-/// What an actor asks for.
+/// What an actor asks for: one variant per command, each with its payload struct. In JSON
+/// the command's name is the `command` tag and the payload's fields (camelCase) sit beside
+/// it: `{"command": "submit_bid", "content": {…}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "command", rename_all = "snake_case")]
 pub enum CommandBody {
-    /// Create a tender in the definition's initial state.
-    CreateDraft {
-        /// The tender's id.
-        tender_id: String,
-    },
     /// Publish the announcement on its channels.
+    Publish(Publish),
+    /// Publish a clarification or amendment.
+    Amend(Amend),
+    /// Submit a sealed bid.
+    SubmitBid(SubmitBid),
+    /// Replace one's bid.
+    ReplaceBid(ReplaceBid),
+    /// Withdraw one's bid.
+    WithdrawBid(WithdrawBid),
+    /// Close submission (the deadline has passed).
+    CloseSubmission,
+    /// Open the bids.
+    OpenBids,
+    /// Appoint (or re-appoint) the committee.
+    AppointCommittee(AppointCommittee),
+    /// Declare a conflict of interest and withdraw from the committee.
+    DeclareConflict(DeclareConflict),
+    /// Reject a bid at qualification or responsiveness.
+    DisqualifyBid(DisqualifyBid),
+    /// Submit one's score sheet for one bid.
+    SubmitScores(SubmitScores),
+    /// Finalize the report.
+    FinalizeEvaluation(FinalizeEvaluation),
+    /// Propose the award and start publicity.
+    ProposeAward,
+    /// Award.
+    Award,
+    /// Raise an objection.
+    RaiseObjection(RaiseObjection),
+    /// Answer an objection.
+    AnswerObjection(AnswerObjection),
+    /// Sign off a gate.
+    SignOff(SignOff),
+    /// Record an observation.
+    RecordObservation(RecordObservation),
+    /// Raise an irregularity; the procedure halts.
+    RaiseIrregularity(RaiseIrregularity),
+    /// Resolve an irregularity.
+    ResolveIrregularity(ResolveIrregularity),
+    /// Cancel with a reason.
+    Cancel(Cancel),
+}
+
+/// Declares a command's payload struct: camelCase fields, unknown fields refused.
+macro_rules! payload {
+    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fdoc])* pub $field: $ty),*
+        }
+    };
+}
+
+payload! {
+    /// `publish`: the announcement, validated against the transition's form.
     Publish {
         /// Announcement content (validated against the transition's form).
         announcement: Arc<Value>,
@@ -82,8 +136,11 @@ pub enum CommandBody {
         /// For an invited procedure: the organisations invited (only they may bid).
         #[serde(default)]
         invitees: Vec<ActorId>,
-    },
-    /// Publish a clarification or amendment.
+    }
+}
+
+payload! {
+    /// `amend`: a clarification or amendment.
     Amend {
         /// What changes.
         text: String,
@@ -92,34 +149,34 @@ pub enum CommandBody {
         /// A new deadline, if the procuring entity sets one.
         #[serde(default)]
         new_deadline: Option<Timestamp>,
-    },
-    /// Submit a sealed bid.
+    }
+}
+
+payload! {
+    /// `submit_bid` (and `replace_bid`): a sealed bid for a lot.
     SubmitBid {
         /// Lot (required when the tender has several).
         #[serde(default)]
         lot: Option<String>,
         /// The bid (validated against the bid form).
         content: Arc<Value>,
-    },
-    /// Replace one's bid.
-    ReplaceBid {
-        /// Lot.
-        #[serde(default)]
-        lot: Option<String>,
-        /// The new bid.
-        content: Arc<Value>,
-    },
-    /// Withdraw one's bid.
+    }
+}
+
+/// `replace_bid`: the new bid, shaped like a submission.
+pub type ReplaceBid = SubmitBid;
+
+payload! {
+    /// `withdraw_bid`: the lot whose bid is withdrawn.
     WithdrawBid {
         /// Lot.
         #[serde(default)]
         lot: Option<String>,
-    },
-    /// Close submission (the deadline has passed).
-    CloseSubmission,
-    /// Open the bids.
-    OpenBids,
-    /// Appoint (or re-appoint) the committee.
+    }
+}
+
+payload! {
+    /// `appoint_committee`: the members, and any who leave after scoring.
     AppointCommittee {
         /// Members.
         members: Vec<Member>,
@@ -128,15 +185,21 @@ pub enum CommandBody {
         /// `approveRemoval` naming the member, recorded after their last sheet).
         #[serde(default)]
         removals: Vec<Removal>,
-    },
-    /// Declare a conflict of interest and withdraw from the committee.
+    }
+}
+
+payload! {
+    /// `declare_conflict`: an evaluator's conflict of interest.
     DeclareConflict {
         /// The bidder the conflict concerns.
         bidder: ActorId,
         /// Why.
         reason: String,
-    },
-    /// Reject a bid at qualification or responsiveness.
+    }
+}
+
+payload! {
+    /// `disqualify_bid`: a bid rejected at qualification or responsiveness.
     DisqualifyBid {
         /// Lot.
         #[serde(default)]
@@ -145,8 +208,11 @@ pub enum CommandBody {
         bidder: ActorId,
         /// Why.
         reason: String,
-    },
-    /// Submit one's score sheet for one bid.
+    }
+}
+
+payload! {
+    /// `submit_scores`: one evaluator's sheet for one bid.
     SubmitScores {
         /// Lot.
         #[serde(default)]
@@ -155,8 +221,11 @@ pub enum CommandBody {
         bidder: ActorId,
         /// The sheet: `{"scores": {criterion: 0–100}, …}` (validated against the form).
         sheet: Arc<Value>,
-    },
-    /// Finalize the report. Random tie-breaks are decided by a seed nobody chooses: derived
+    }
+}
+
+payload! {
+    /// `finalize_evaluation`. Random tie-breaks are decided by a seed nobody chooses: derived
     /// from the bid commitments and, where an inspector committed to a value when signing
     /// off the opening (`drawCommitment` = SHA-256 of it), that value revealed now
     /// (see `scoring::draw_seed`).
@@ -164,17 +233,19 @@ pub enum CommandBody {
         /// The value the inspector committed to at opening, revealed.
         #[serde(default)]
         draw_reveal: Option<String>,
-    },
-    /// Propose the award and start publicity.
-    ProposeAward,
-    /// Award.
-    Award,
-    /// Raise an objection.
+    }
+}
+
+payload! {
+    /// `raise_objection`: a bidder's objection (validated against the form).
     RaiseObjection {
-        /// The objection (validated against the form).
+        /// The objection.
         content: Arc<Value>,
-    },
-    /// Answer an objection.
+    }
+}
+
+payload! {
+    /// `answer_objection`: the answer to one objection.
     AnswerObjection {
         /// Objection number.
         objection: u32,
@@ -182,46 +253,58 @@ pub enum CommandBody {
         answer: String,
         /// Whether the objection is upheld.
         upheld: bool,
-    },
-    /// Sign off a gate.
+    }
+}
+
+payload! {
+    /// `sign_off`: a signature on a gate.
     SignOff {
         /// Gate id.
         gate: String,
         /// The sign-off form.
         content: Arc<Value>,
-    },
-    /// Record an observation.
+    }
+}
+
+payload! {
+    /// `record_observation`: an inspector's observation.
     RecordObservation {
         /// The observation form.
         content: Arc<Value>,
-    },
-    /// Raise an irregularity; the procedure halts.
+    }
+}
+
+payload! {
+    /// `raise_irregularity`: halts the procedure until resolved.
     RaiseIrregularity {
         /// The irregularity form.
         content: Arc<Value>,
-    },
-    /// Resolve an irregularity.
+    }
+}
+
+payload! {
+    /// `resolve_irregularity`: how one irregularity was resolved.
     ResolveIrregularity {
         /// Irregularity number.
         irregularity: u32,
         /// How it was resolved.
         resolution: String,
-    },
-    /// Cancel with a reason.
+    }
+}
+
+payload! {
+    /// `cancel`: the reason.
     Cancel {
         /// Why.
         reason: String,
-    },
-    /// Fire whatever timer is due (the shell's clock calls this).
-    AdvanceTime,
+    }
 }
 
 impl CommandBody {
-    /// The definition's name for this command (`None` for draft creation and timers).
-    pub fn name(&self) -> Option<CommandName> {
+    /// The definition's name for this command.
+    pub fn name(&self) -> CommandName {
         use CommandName as N;
-        Some(match self {
-            Self::CreateDraft { .. } | Self::AdvanceTime => return None,
+        match self {
             Self::Publish { .. } => N::Publish,
             Self::Amend { .. } => N::Amend,
             Self::SubmitBid { .. } => N::SubmitBid,
@@ -243,7 +326,7 @@ impl CommandBody {
             Self::RaiseIrregularity { .. } => N::RaiseIrregularity,
             Self::ResolveIrregularity { .. } => N::ResolveIrregularity,
             Self::Cancel { .. } => N::Cancel,
-        })
+        }
     }
 }
 

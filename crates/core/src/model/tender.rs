@@ -35,7 +35,7 @@ pub struct Bid {
 
 /// A signature on a gate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SignOff {
+pub struct Signature {
     /// Gate.
     pub gate: String,
     /// Signer.
@@ -160,7 +160,7 @@ pub struct Tender {
     /// Final winners.
     pub awarded: Option<Vec<Candidate>>,
     /// Sign-offs.
-    pub signoffs: Vec<SignOff>,
+    pub signoffs: Vec<Signature>,
     /// Observations.
     pub observations: Vec<Observation>,
     /// Objections.
@@ -350,7 +350,7 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
                 o.answer = Some((answer.clone(), *upheld, at));
             }
         }
-        EventBody::SignedOff { gate, content } => t.signoffs.push(SignOff {
+        EventBody::SignedOff { gate, content } => t.signoffs.push(Signature {
             gate: gate.clone(),
             by: by.clone(),
             at,

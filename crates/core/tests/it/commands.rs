@@ -5,6 +5,11 @@ use serde_json::{Value, json};
 use tenderflow_core::decide::RejectionCode as C;
 use tenderflow_core::definition::CommandName;
 use tenderflow_core::model::{ActorId, Member};
+use tenderflow_core::model::{
+    Amend, AnswerObjection, AppointCommittee, Cancel, DeclareConflict, DisqualifyBid,
+    FinalizeEvaluation, Publish, RaiseIrregularity, RaiseObjection, RecordObservation, ReplaceBid,
+    ResolveIrregularity, SignOff, SubmitBid, SubmitScores, WithdrawBid,
+};
 use tenderflow_core::scenario::{INSPECTOR, STAFF, Step, bidder_id, evaluator_id};
 use tenderflow_core::{Actor, Command, CommandBody, Timestamp};
 
@@ -79,7 +84,7 @@ pub(crate) fn sample(name: CommandName, role: &str, run: &Run) -> Command {
     };
     let later = now(run).plus_seconds(40 * 86_400);
     let body = match name {
-        CommandName::Publish => CommandBody::Publish {
+        CommandName::Publish => CommandBody::Publish(Publish {
             announcement: json!({"title": "t", "summary": "s"}).into(),
             channels: vec!["union-website".into()],
             deadline: later,
@@ -87,69 +92,71 @@ pub(crate) fn sample(name: CommandName, role: &str, run: &Run) -> Command {
             estimated_price: None,
             bid_security: None,
             invitees: vec![],
-        },
-        CommandName::Amend => CommandBody::Amend {
+        }),
+        CommandName::Amend => CommandBody::Amend(Amend {
             text: "Clarified".into(),
             affects_bids: true,
             new_deadline: None,
-        },
-        CommandName::SubmitBid => CommandBody::SubmitBid {
+        }),
+        CommandName::SubmitBid => CommandBody::SubmitBid(SubmitBid {
             lot: None,
             content: good_bid().into(),
-        },
-        CommandName::ReplaceBid => CommandBody::ReplaceBid {
+        }),
+        CommandName::ReplaceBid => CommandBody::ReplaceBid(ReplaceBid {
             lot: None,
             content: good_bid().into(),
-        },
-        CommandName::WithdrawBid => CommandBody::WithdrawBid { lot: None },
+        }),
+        CommandName::WithdrawBid => CommandBody::WithdrawBid(WithdrawBid { lot: None }),
         CommandName::CloseSubmission => CommandBody::CloseSubmission,
         CommandName::OpenBids => CommandBody::OpenBids,
-        CommandName::AppointCommittee => CommandBody::AppointCommittee {
+        CommandName::AppointCommittee => CommandBody::AppointCommittee(AppointCommittee {
             members: committee(5),
             removals: Vec::new(),
-        },
-        CommandName::DeclareConflict => CommandBody::DeclareConflict {
+        }),
+        CommandName::DeclareConflict => CommandBody::DeclareConflict(DeclareConflict {
             bidder: aid(&bidder_id(0)),
             reason: "former employer".into(),
-        },
-        CommandName::DisqualifyBid => CommandBody::DisqualifyBid {
+        }),
+        CommandName::DisqualifyBid => CommandBody::DisqualifyBid(DisqualifyBid {
             lot: None,
             bidder: aid(&bidder_id(0)),
             reason: "no licence".into(),
-        },
-        CommandName::SubmitScores => CommandBody::SubmitScores {
+        }),
+        CommandName::SubmitScores => CommandBody::SubmitScores(SubmitScores {
             lot: None,
             bidder: aid(&bidder_id(0)),
             sheet: json!({"scores": {"service_plan": 80, "capability": 70}}).into(),
-        },
-        CommandName::FinalizeEvaluation => CommandBody::FinalizeEvaluation { draw_reveal: None },
+        }),
+        CommandName::FinalizeEvaluation => {
+            CommandBody::FinalizeEvaluation(FinalizeEvaluation { draw_reveal: None })
+        }
         CommandName::ProposeAward => CommandBody::ProposeAward,
         CommandName::Award => CommandBody::Award,
-        CommandName::RaiseObjection => CommandBody::RaiseObjection {
+        CommandName::RaiseObjection => CommandBody::RaiseObjection(RaiseObjection {
             content: json!({"subject": "s", "grounds": "g"}).into(),
-        },
-        CommandName::AnswerObjection => CommandBody::AnswerObjection {
+        }),
+        CommandName::AnswerObjection => CommandBody::AnswerObjection(AnswerObjection {
             objection: 1,
             answer: "a".into(),
             upheld: false,
-        },
-        CommandName::SignOff => CommandBody::SignOff {
+        }),
+        CommandName::SignOff => CommandBody::SignOff(SignOff {
             gate: "opening".into(),
             content: json!({"statement": "ok"}).into(),
-        },
-        CommandName::RecordObservation => CommandBody::RecordObservation {
+        }),
+        CommandName::RecordObservation => CommandBody::RecordObservation(RecordObservation {
             content: json!({"text": "seen"}).into(),
-        },
-        CommandName::RaiseIrregularity => CommandBody::RaiseIrregularity {
+        }),
+        CommandName::RaiseIrregularity => CommandBody::RaiseIrregularity(RaiseIrregularity {
             content: json!({"text": "seal broken"}).into(),
-        },
-        CommandName::ResolveIrregularity => CommandBody::ResolveIrregularity {
+        }),
+        CommandName::ResolveIrregularity => CommandBody::ResolveIrregularity(ResolveIrregularity {
             irregularity: 1,
             resolution: "r".into(),
-        },
-        CommandName::Cancel => CommandBody::Cancel {
+        }),
+        CommandName::Cancel => CommandBody::Cancel(Cancel {
             reason: "budget withdrawn".into(),
-        },
+        }),
     };
     cmd(&who, role, body)
 }

@@ -6,8 +6,13 @@ use crate::support::{Run, workflow};
 use serde_json::json;
 use tenderflow_core::decide::RejectionCode as C;
 use tenderflow_core::model::Member;
+use tenderflow_core::model::{
+    Amend, AnswerObjection, AppointCommittee, DeclareConflict, FinalizeEvaluation, Publish,
+    RaiseIrregularity, RaiseObjection, RecordObservation, ReplaceBid, ResolveIrregularity,
+    SubmitBid, SubmitScores, WithdrawBid,
+};
 use tenderflow_core::scenario::{INSPECTOR, STAFF, bidder_id, evaluator_id};
-use tenderflow_core::{Actor, Command, CommandBody, EventBody, Timestamp};
+use tenderflow_core::{CommandBody, EventBody, Timestamp};
 
 #[test]
 fn a_late_clarification_moves_the_deadline_by_the_rule() {
@@ -17,11 +22,11 @@ fn a_late_clarification_moves_the_deadline_by_the_rule() {
     let amend = cmd(
         STAFF,
         "staff",
-        CommandBody::Amend {
+        CommandBody::Amend(Amend {
             text: "Venue changed".into(),
             affects_bids: true,
             new_deadline: None,
-        },
+        }),
     );
     let events = run.exec(&amend, when).expect("amend");
     let EventBody::AmendmentPublished { deadline_after, .. } = &events[0].body else {
@@ -36,11 +41,11 @@ fn a_late_clarification_moves_the_deadline_by_the_rule() {
     let note = cmd(
         STAFF,
         "staff",
-        CommandBody::Amend {
+        CommandBody::Amend(Amend {
             text: "Typo".into(),
             affects_bids: false,
             new_deadline: None,
-        },
+        }),
     );
     let events = run.exec(&note, when.plus_seconds(60)).expect("amend");
     let EventBody::AmendmentPublished {
@@ -53,22 +58,15 @@ fn a_late_clarification_moves_the_deadline_by_the_rule() {
     };
     assert_eq!(deadline_before, deadline_after);
     // The old deadline no longer closes submission.
-    let tick = Command {
-        actor: Actor::system(),
-        body: CommandBody::AdvanceTime,
-    };
-    assert_eq!(
-        run.exec(&tick, deadline).expect_err("not due").code,
-        C::TooEarly
-    );
+    assert_eq!(run.tick(deadline).expect_err("not due").code, C::TooEarly);
     run.exec(
         &cmd(
             "new-org",
             "bidder",
-            CommandBody::SubmitBid {
+            CommandBody::SubmitBid(SubmitBid {
                 lot: None,
                 content: good_bid().into(),
-            },
+            }),
         ),
         deadline,
     )
@@ -103,23 +101,25 @@ fn an_irregularity_halts_everything_but_oversight_until_resolved() {
         &cmd(
             INSPECTOR,
             "inspector",
-            CommandBody::RaiseIrregularity {
+            CommandBody::RaiseIrregularity(RaiseIrregularity {
                 content: json!({"text": "seal damaged", "severity": "serious"}).into(),
-            },
+            }),
         ),
         t,
     )
     .expect("raise");
     assert!(run.tender.halted());
-    let sign = &steps[i].command;
-    assert_eq!(run.exec(sign, t).expect_err("halted").code, C::Halted);
+    assert_eq!(
+        run.play_at(&steps[i], t).expect_err("halted").code,
+        C::Halted
+    );
     run.exec(
         &cmd(
             INSPECTOR,
             "inspector",
-            CommandBody::RecordObservation {
+            CommandBody::RecordObservation(RecordObservation {
                 content: json!({"text": "checked the seals again"}).into(),
-            },
+            }),
         ),
         t,
     )
@@ -128,15 +128,15 @@ fn an_irregularity_halts_everything_but_oversight_until_resolved() {
         &cmd(
             INSPECTOR,
             "inspector",
-            CommandBody::ResolveIrregularity {
+            CommandBody::ResolveIrregularity(ResolveIrregularity {
                 irregularity: 1,
                 resolution: "seal intact on inspection".into(),
-            },
+            }),
         ),
         t,
     )
     .expect("resolve");
-    run.exec(sign, t).expect("sign after resolution");
+    run.play_at(&steps[i], t).expect("sign after resolution");
     run.exec(&cmd(STAFF, "staff", CommandBody::OpenBids), t)
         .expect("open");
     assert_eq!(run.tender.state, "evaluation");
@@ -160,43 +160,40 @@ fn an_objection_during_publicity_suspends_the_award_until_answered() {
         &cmd(
             loser.as_str(),
             "bidder",
-            CommandBody::RaiseObjection {
+            CommandBody::RaiseObjection(RaiseObjection {
                 content: json!({"subject": "scores", "grounds": "plan undervalued"}).into(),
-            },
+            }),
         ),
         t,
     )
     .expect("objection");
     let tick = &steps[i];
     assert_eq!(
-        run.exec(&tick.command, tick.at)
-            .expect_err("suspended")
-            .code,
+        run.play(tick).expect_err("suspended").code,
         C::ObjectionPending
     );
     run.exec(
         &cmd(
             STAFF,
             "staff",
-            CommandBody::AnswerObjection {
+            CommandBody::AnswerObjection(AnswerObjection {
                 objection: 1,
                 answer: "Scores re-checked; unchanged.".into(),
                 upheld: false,
-            },
+            }),
         ),
         tick.at,
     )
     .expect("answer");
-    run.exec(&tick.command, tick.at)
-        .expect("timer fires after the answer");
+    run.play(tick).expect("timer fires after the answer");
     assert_eq!(run.tender.state, "award_ready");
     // After publicity ends, objections are too late.
     let late = cmd(
         loser.as_str(),
         "bidder",
-        CommandBody::RaiseObjection {
+        CommandBody::RaiseObjection(RaiseObjection {
             content: json!({"subject": "s", "grounds": "g"}).into(),
-        },
+        }),
     );
     assert_eq!(
         run.exec(&late, tick.at).expect_err("closed").code,
@@ -214,10 +211,10 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
         &cmd(
             &e0,
             "evaluator",
-            CommandBody::DeclareConflict {
+            CommandBody::DeclareConflict(DeclareConflict {
                 bidder: aid(&bidder_id(2)),
                 reason: "worked there until 2024".into(),
-            },
+            }),
         ),
         t,
     )
@@ -226,11 +223,11 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
     let score = cmd(
         &e0,
         "evaluator",
-        CommandBody::SubmitScores {
+        CommandBody::SubmitScores(SubmitScores {
             lot: None,
             bidder: aid(&bidder_id(0)),
             sheet: sheet.into(),
-        },
+        }),
     );
     assert_eq!(
         run.exec(&score, t).expect_err("withdrawn").code,
@@ -245,10 +242,10 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
     let again = cmd(
         STAFF,
         "staff",
-        CommandBody::AppointCommittee {
+        CommandBody::AppointCommittee(AppointCommittee {
             members: committee(5),
             removals: Vec::new(),
-        },
+        }),
     );
     assert_eq!(
         run.exec(&again, t).expect_err("withdrawn").code,
@@ -258,10 +255,10 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
         &cmd(
             STAFF,
             "staff",
-            CommandBody::AppointCommittee {
+            CommandBody::AppointCommittee(AppointCommittee {
                 members,
                 removals: Vec::new(),
-            },
+            }),
         ),
         t,
     )
@@ -269,7 +266,7 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
     let fin = cmd(
         STAFF,
         "staff",
-        CommandBody::FinalizeEvaluation { draw_reveal: None },
+        CommandBody::FinalizeEvaluation(FinalizeEvaluation { draw_reveal: None }),
     );
     let err = run.exec(&fin, t).expect_err("no scores yet");
     assert_eq!(err.code, C::ScoresIncomplete);
@@ -284,22 +281,13 @@ fn bid_security_above_two_percent_is_refused_under_the_bidding_law() {
     let wf = workflow("open-tender-prc");
     let mut run = Run::new(wf);
     let t0 = Timestamp::parse("2026-03-02T09:00:00+08:00").expect("ts");
-    run.exec(
-        &cmd(
-            STAFF,
-            "staff",
-            CommandBody::CreateDraft {
-                tender_id: "BL-1".into(),
-            },
-        ),
-        t0,
-    )
-    .expect("create");
+    run.create(&actor(STAFF, "staff"), "BL-1", t0)
+        .expect("create");
     let publish = |security: i64| {
         cmd(
             STAFF,
             "staff",
-            CommandBody::Publish {
+            CommandBody::Publish(Publish {
                 announcement: json!({"title": "Road works", "summary": "Resurfacing"}).into(),
                 channels: vec!["national-platform".into()],
                 deadline: t0.plus_seconds(25 * 86_400),
@@ -307,7 +295,7 @@ fn bid_security_above_two_percent_is_refused_under_the_bidding_law() {
                 estimated_price: tenderflow_core::Money::from_minor(100_000_000),
                 bid_security: tenderflow_core::Money::from_minor(security),
                 invitees: vec![],
-            },
+            }),
         )
     };
     assert_eq!(
@@ -325,10 +313,10 @@ fn replacing_a_bid_issues_a_new_receipt_and_commitment() {
         &cmd(
             "new-org",
             "bidder",
-            CommandBody::SubmitBid {
+            CommandBody::SubmitBid(SubmitBid {
                 lot: None,
                 content: good_bid().into(),
-            },
+            }),
         ),
         t,
     )
@@ -346,10 +334,10 @@ fn replacing_a_bid_issues_a_new_receipt_and_commitment() {
         &cmd(
             "new-org",
             "bidder",
-            CommandBody::ReplaceBid {
+            CommandBody::ReplaceBid(ReplaceBid {
                 lot: None,
                 content: changed.clone().into(),
-            },
+            }),
         ),
         t,
     )
@@ -367,7 +355,11 @@ fn replacing_a_bid_issues_a_new_receipt_and_commitment() {
         tenderflow_core::canonical::sha256_hex(&changed)
     );
     run.exec(
-        &cmd("new-org", "bidder", CommandBody::WithdrawBid { lot: None }),
+        &cmd(
+            "new-org",
+            "bidder",
+            CommandBody::WithdrawBid(WithdrawBid { lot: None }),
+        ),
         t,
     )
     .expect("withdraw");

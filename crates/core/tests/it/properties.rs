@@ -6,7 +6,11 @@ use proptest::prelude::*;
 use serde_json::json;
 use std::sync::Arc;
 use tenderflow_core::definition::CommandName;
-use tenderflow_core::scenario::{self, INSPECTOR, Params, STAFF, Step};
+use tenderflow_core::model::{
+    Amend, AnswerObjection, Cancel, FinalizeEvaluation, RaiseIrregularity, RaiseObjection,
+    ReplaceBid, ResolveIrregularity, SignOff, SubmitBid, WithdrawBid,
+};
+use tenderflow_core::scenario::{self, INSPECTOR, Input, Params, STAFF, Step};
 use tenderflow_core::{Actor, Command, CommandBody, EventBody, Tender, Workflow, replay, view};
 
 fn pool(wf: &Workflow) -> Vec<Step> {
@@ -23,10 +27,13 @@ fn pool(wf: &Workflow) -> Vec<Step> {
     let late = Actor::new("late-org", "bidder").expect("bidder");
     let extra = |at, actor: &Actor, body| Step {
         at,
-        command: Command {
-            actor: actor.clone(),
-            body,
-        },
+        actor: actor.clone(),
+        input: Input::Command(body),
+    };
+    let timer = |at| Step {
+        at,
+        actor: Actor::system(),
+        input: Input::Timer,
     };
     let bid = json!({"organisation": "Late", "serviceArea": "arts_performance", "servicePlan": "p",
                      "freeOrDiscountedShare": 25, "feeMinor": 10_000_000});
@@ -35,88 +42,96 @@ fn pool(wf: &Workflow) -> Vec<Step> {
         extra(
             t0,
             &late,
-            CommandBody::SubmitBid {
+            CommandBody::SubmitBid(SubmitBid {
                 lot: None,
                 content: bid.clone().into(),
-            },
+            }),
         ),
         extra(
             far,
             &late,
-            CommandBody::SubmitBid {
+            CommandBody::SubmitBid(SubmitBid {
                 lot: None,
                 content: bid.clone().into(),
-            },
+            }),
         ),
         extra(
             t0,
             &late,
-            CommandBody::ReplaceBid {
+            CommandBody::ReplaceBid(ReplaceBid {
                 lot: None,
                 content: bid.into(),
-            },
+            }),
         ),
-        extra(t0, &late, CommandBody::WithdrawBid { lot: None }),
+        extra(
+            t0,
+            &late,
+            CommandBody::WithdrawBid(WithdrawBid { lot: None }),
+        ),
         extra(t0, &staff, CommandBody::OpenBids),
         extra(far, &staff, CommandBody::OpenBids),
         extra(t0, &staff, CommandBody::Award),
         extra(t0, &staff, CommandBody::ProposeAward),
         extra(far, &staff, CommandBody::CloseSubmission),
-        extra(t0, &Actor::system(), CommandBody::AdvanceTime),
-        extra(far, &Actor::system(), CommandBody::AdvanceTime),
+        timer(t0),
+        timer(far),
         extra(
             t0,
             &inspector,
-            CommandBody::RaiseIrregularity {
+            CommandBody::RaiseIrregularity(RaiseIrregularity {
                 content: json!({"text": "x"}).into(),
-            },
+            }),
         ),
         extra(
             t0,
             &inspector,
-            CommandBody::ResolveIrregularity {
+            CommandBody::ResolveIrregularity(ResolveIrregularity {
                 irregularity: 1,
                 resolution: "ok".into(),
-            },
+            }),
         ),
         extra(
             t0,
             &late,
-            CommandBody::RaiseObjection {
+            CommandBody::RaiseObjection(RaiseObjection {
                 content: json!({"subject": "s", "grounds": "g"}).into(),
-            },
+            }),
         ),
         extra(
             t0,
             &staff,
-            CommandBody::AnswerObjection {
+            CommandBody::AnswerObjection(AnswerObjection {
                 objection: 1,
                 answer: "a".into(),
                 upheld: false,
-            },
+            }),
         ),
         extra(
             t0,
             &staff,
-            CommandBody::Amend {
+            CommandBody::Amend(Amend {
                 text: "moved".into(),
                 affects_bids: true,
                 new_deadline: None,
-            },
-        ),
-        extra(t0, &staff, CommandBody::Cancel { reason: "r".into() }),
-        extra(
-            t0,
-            &inspector,
-            CommandBody::SignOff {
-                gate: "award".into(),
-                content: json!({"statement": "s"}).into(),
-            },
+            }),
         ),
         extra(
             t0,
             &staff,
-            CommandBody::FinalizeEvaluation { draw_reveal: None },
+            CommandBody::Cancel(Cancel { reason: "r".into() }),
+        ),
+        extra(
+            t0,
+            &inspector,
+            CommandBody::SignOff(SignOff {
+                gate: "award".into(),
+                content: json!({"statement": "s"}).into(),
+            }),
+        ),
+        extra(
+            t0,
+            &staff,
+            CommandBody::FinalizeEvaluation(FinalizeEvaluation { draw_reveal: None }),
         ),
     ]);
     steps
@@ -205,7 +220,7 @@ proptest! {
             };
             now = now.max(candidate);
             let before = run.tender.clone();
-            if let Ok(events) = run.exec(&step.command, now) {
+            if let Ok(events) = run.play_at(step, now) {
                 check_invariants(&wf, &before, &run.tender, &events);
             } else {
                 prop_assert_eq!(&run.tender, &before);
@@ -231,7 +246,7 @@ proptest! {
             let step = &pool[i];
             now = now.max(step.at);
             let before = run.tender.clone();
-            if let Ok(events) = run.exec(&step.command, now) {
+            if let Ok(events) = run.play_at(step, now) {
                 check_invariants(&wf, &before, &run.tender, &events);
             }
         }
@@ -252,7 +267,7 @@ proptest! {
                              "freeOrDiscountedShare": share, "feeMinor": fee});
         let valid = (20..=100).contains(&share) && fee >= 1 && !plan.is_empty() && area < 3;
         let bidder = Actor::new("o", "bidder").expect("actor");
-        let result = run.exec(&Command { actor: bidder, body: CommandBody::SubmitBid { lot: None, content: content.into() } }, steps[1].at);
+        let result = run.exec(&Command { actor: bidder, body: CommandBody::SubmitBid(SubmitBid { lot: None, content: content.into() }) }, steps[1].at);
         match result {
             Ok(_) => prop_assert!(valid),
             Err(r) => {

@@ -4,8 +4,12 @@ use crate::commands::*;
 use serde_json::json;
 use tenderflow_core::decide::RejectionCode as C;
 use tenderflow_core::model::Member;
+use tenderflow_core::model::{
+    Amend, AppointCommittee, Cancel, FinalizeEvaluation, Publish, RaiseObjection, ReplaceBid,
+    SignOff, SubmitBid, SubmitScores,
+};
 use tenderflow_core::scenario::{INSPECTOR, STAFF, bidder_id, evaluator_id};
-use tenderflow_core::{Actor, Command, CommandBody, Timestamp};
+use tenderflow_core::{Command, CommandBody, Timestamp};
 
 /// One row: the state to start from, a command, and the expected outcome.
 struct Row {
@@ -33,10 +37,10 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::SubmitBid {
+                CommandBody::SubmitBid(SubmitBid {
                     lot: None,
                     content: good_bid().into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Ok("announced"),
@@ -47,10 +51,10 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::SubmitBid {
+                CommandBody::SubmitBid(SubmitBid {
                     lot: None,
                     content: good_bid().into(),
-                },
+                }),
             ),
             when: When::AtDeadline,
             expect: Err(C::LateBid),
@@ -61,10 +65,10 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::SubmitBid {
+                CommandBody::SubmitBid(SubmitBid {
                     lot: None,
                     content: json!({"organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 10, "feeMinor": 100}).into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::FormInvalid),
@@ -75,14 +79,14 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::SubmitBid {
+                CommandBody::SubmitBid(SubmitBid {
                     lot: None,
                     content: {
                         let mut b = good_bid();
                         b["extra"] = json!(1);
                         b
                     }.into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::FormInvalid),
@@ -93,10 +97,10 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::SubmitBid {
+                CommandBody::SubmitBid(SubmitBid {
                     lot: Some("9".into()),
                     content: good_bid().into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::UnknownLot),
@@ -107,10 +111,10 @@ fn business_rules_table() {
             command: cmd(
                 &bidder(0),
                 "bidder",
-                CommandBody::SubmitBid {
+                CommandBody::SubmitBid(SubmitBid {
                     lot: None,
                     content: good_bid().into(),
-                },
+                }),
             ),
             when: When::BeforeDeadline(3600),
             expect: Err(C::DuplicateBid),
@@ -121,10 +125,10 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::ReplaceBid {
+                CommandBody::ReplaceBid(ReplaceBid {
                     lot: None,
                     content: good_bid().into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::UnknownBid),
@@ -137,31 +141,14 @@ fn business_rules_table() {
             expect: Err(C::TooEarly),
         },
         Row {
-            name: "timer before due",
-            state: "announced",
-            command: Command {
-                actor: Actor::system(),
-                body: CommandBody::AdvanceTime,
-            },
-            when: When::Soon,
-            expect: Err(C::TooEarly),
-        },
-        Row {
-            name: "timer by a person",
-            state: "announced",
-            command: cmd(STAFF, "staff", CommandBody::AdvanceTime),
-            when: When::AtDeadline,
-            expect: Err(C::WrongRole),
-        },
-        Row {
             name: "objection too close to the deadline",
             state: "announced",
             command: cmd(
                 &bidder(0),
                 "bidder",
-                CommandBody::RaiseObjection {
+                CommandBody::RaiseObjection(RaiseObjection {
                     content: json!({"subject": "s", "grounds": "g"}).into(),
-                },
+                }),
             ),
             when: When::BeforeDeadline(5 * 86_400),
             expect: Err(C::ObjectionTooLate),
@@ -172,9 +159,9 @@ fn business_rules_table() {
             command: cmd(
                 &bidder(0),
                 "bidder",
-                CommandBody::RaiseObjection {
+                CommandBody::RaiseObjection(RaiseObjection {
                     content: json!({"subject": "s", "grounds": "g"}).into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Ok("announced"),
@@ -185,11 +172,11 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::Amend {
+                CommandBody::Amend(Amend {
                     text: " ".into(),
                     affects_bids: false,
                     new_deadline: None,
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::ReasonRequired),
@@ -207,10 +194,10 @@ fn business_rules_table() {
             command: cmd(
                 INSPECTOR,
                 "inspector",
-                CommandBody::SignOff {
+                CommandBody::SignOff(SignOff {
                     gate: "award".into(),
                     content: json!({"statement": "x"}).into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::InvalidState),
@@ -221,10 +208,10 @@ fn business_rules_table() {
             command: cmd(
                 INSPECTOR,
                 "inspector",
-                CommandBody::SignOff {
+                CommandBody::SignOff(SignOff {
                     gate: "nope".into(),
                     content: json!({"statement": "x"}).into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::UnknownGate),
@@ -235,10 +222,10 @@ fn business_rules_table() {
             command: cmd(
                 INSPECTOR,
                 "inspector",
-                CommandBody::SignOff {
+                CommandBody::SignOff(SignOff {
                     gate: "opening".into(),
                     content: json!({}).into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::FormInvalid),
@@ -256,10 +243,10 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::AppointCommittee {
+                CommandBody::AppointCommittee(AppointCommittee {
                     members: committee(4),
                     removals: Vec::new(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::CommitteeInvalid),
@@ -270,10 +257,10 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::AppointCommittee {
+                CommandBody::AppointCommittee(AppointCommittee {
                     members: committee(3),
                     removals: Vec::new(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::CommitteeInvalid),
@@ -284,7 +271,7 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::AppointCommittee {
+                CommandBody::AppointCommittee(AppointCommittee {
                     members: {
                         let mut c = committee(4);
                         c.push(Member {
@@ -294,7 +281,7 @@ fn business_rules_table() {
                         c
                     },
                     removals: Vec::new(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::ConflictOfInterest),
@@ -305,11 +292,11 @@ fn business_rules_table() {
             command: cmd(
                 "expert-99",
                 "evaluator",
-                CommandBody::SubmitScores {
+                CommandBody::SubmitScores(SubmitScores {
                     lot: None,
                     bidder: aid(&bidder(0)),
                     sheet: json!({"scores": {"service_plan": 1, "capability": 1}}).into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::NotCommitteeMember),
@@ -320,11 +307,11 @@ fn business_rules_table() {
             command: cmd(
                 &evaluator_id(0),
                 "evaluator",
-                CommandBody::SubmitScores {
+                CommandBody::SubmitScores(SubmitScores {
                     lot: None,
                     bidder: aid(&bidder(0)),
                     sheet: json!({"scores": {"service_plan": 101, "capability": 1}}).into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::FormInvalid),
@@ -335,11 +322,11 @@ fn business_rules_table() {
             command: cmd(
                 &evaluator_id(0),
                 "evaluator",
-                CommandBody::SubmitScores {
+                CommandBody::SubmitScores(SubmitScores {
                     lot: None,
                     bidder: aid("nobody"),
                     sheet: json!({"scores": {"service_plan": 1, "capability": 1}}).into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Err(C::UnknownBid),
@@ -350,7 +337,7 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::FinalizeEvaluation { draw_reveal: None },
+                CommandBody::FinalizeEvaluation(FinalizeEvaluation { draw_reveal: None }),
             ),
             when: When::Soon,
             expect: Err(C::CommitteeInvalid),
@@ -372,7 +359,7 @@ fn business_rules_table() {
         Row {
             name: "cancel without reason",
             state: "evaluation",
-            command: cmd(STAFF, "staff", CommandBody::Cancel { reason: "".into() }),
+            command: cmd(STAFF, "staff", CommandBody::Cancel(Cancel { reason: "".into() })),
             when: When::Soon,
             expect: Err(C::ReasonRequired),
         },
@@ -382,9 +369,9 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::Cancel {
+                CommandBody::Cancel(Cancel {
                     reason: "funds withdrawn".into(),
-                },
+                }),
             ),
             when: When::Soon,
             expect: Ok("cancelled"),
@@ -392,22 +379,9 @@ fn business_rules_table() {
         Row {
             name: "nothing after the award",
             state: "awarded",
-            command: cmd(STAFF, "staff", CommandBody::Cancel { reason: "x".into() }),
+            command: cmd(STAFF, "staff", CommandBody::Cancel(Cancel { reason: "x".into() })),
             when: When::Soon,
             expect: Err(C::InvalidState),
-        },
-        Row {
-            name: "create twice",
-            state: "draft",
-            command: cmd(
-                STAFF,
-                "staff",
-                CommandBody::CreateDraft {
-                    tender_id: "again".into(),
-                },
-            ),
-            when: When::Soon,
-            expect: Err(C::AlreadyExists),
         },
         Row {
             name: "publish too short",
@@ -415,13 +389,13 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::Publish {
+                CommandBody::Publish(Publish {
                     announcement: json!({"title": "t", "summary": "s"}).into(),
                     channels: vec!["web".into()],
                     deadline: Timestamp::parse("2026-01-10T00:00:00Z").expect("ts"),
                     lots: vec![],
                     estimated_price: None,
-                    bid_security: None, invitees: vec![] },
+                    bid_security: None, invitees: vec![] }),
             ),
             when: When::Soon,
             expect: Err(C::ScheduleViolation),
@@ -432,13 +406,13 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::Publish {
+                CommandBody::Publish(Publish {
                     announcement: json!({"title": "t", "summary": "s"}).into(),
                     channels: vec![],
                     deadline: Timestamp::parse("2026-03-10T00:00:00Z").expect("ts"),
                     lots: vec![],
                     estimated_price: None,
-                    bid_security: None, invitees: vec![] },
+                    bid_security: None, invitees: vec![] }),
             ),
             when: When::Soon,
             expect: Err(C::InvalidInput),
@@ -473,4 +447,28 @@ fn business_rules_table() {
             (want, got) => panic!("{}: expected {want:?}, got {got:?}", row.name),
         }
     }
+}
+
+/// The clock and creation are not commands (nobody can send them), but they follow the
+/// same rules: a timer before it is due and a second creation are refused, changing nothing.
+#[test]
+fn an_early_timer_and_a_second_creation_are_refused() {
+    let (mut run, _, _) = at("announced");
+    let before = run.tender.clone();
+    let soon = now(&run);
+    assert_eq!(run.tick(soon).expect_err("early").code, C::TooEarly);
+    let deadline = run.tender.deadline.expect("deadline");
+    assert_eq!(
+        run.tick(deadline.plus_seconds(-1)).expect_err("early").code,
+        C::TooEarly
+    );
+    assert_eq!(
+        run.create(&actor(STAFF, "staff"), "again", soon)
+            .expect_err("exists")
+            .code,
+        C::AlreadyExists
+    );
+    assert_eq!(run.tender, before);
+    run.tick(deadline).expect("due at the deadline");
+    assert_ne!(run.tender.state, before.state);
 }

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 use tenderflow_core::scenario::{self, Params, Step};
-use tenderflow_core::{Command, Event, Rejection, Tender, Timestamp, Workflow, apply, decide};
+use tenderflow_core::{
+    Actor, Command, Event, Rejection, Tender, Timestamp, Workflow, apply, decide,
+};
 
 pub fn workflow(name: &str) -> Arc<Workflow> {
     let bytes = tenderflow_testkit::workflow_bytes(name);
@@ -26,22 +28,54 @@ impl Run {
 
     pub fn exec(&mut self, command: &Command, now: Timestamp) -> Result<Vec<Event>, Rejection> {
         let events = decide(&self.wf, &self.tender, command, now)?;
+        Ok(self.apply(events))
+    }
+
+    /// Fires the due timer at `now`.
+    pub fn tick(&mut self, now: Timestamp) -> Result<Vec<Event>, Rejection> {
+        let events = tenderflow_core::fire_timer(&self.wf, &self.tender, now)?;
+        Ok(self.apply(events))
+    }
+
+    /// Creates the tender.
+    pub fn create(
+        &mut self,
+        actor: &Actor,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Event>, Rejection> {
+        let events = tenderflow_core::create(&self.wf, &self.tender, actor, id, now)?;
+        Ok(self.apply(events))
+    }
+
+    /// Plays one step of a script (a creation, a command or a timer).
+    pub fn play(&mut self, step: &Step) -> Result<Vec<Event>, Rejection> {
+        let events = step.decide(&self.wf, &self.tender)?;
+        Ok(self.apply(events))
+    }
+
+    /// Plays one step of a script at another time than its own.
+    pub fn play_at(&mut self, step: &Step, now: Timestamp) -> Result<Vec<Event>, Rejection> {
+        let step = Step {
+            at: now,
+            ..step.clone()
+        };
+        self.play(&step)
+    }
+
+    fn apply(&mut self, events: Vec<Event>) -> Vec<Event> {
         for e in &events {
             self.tender = apply(std::mem::take(&mut self.tender), e);
         }
         self.events.extend(events.iter().cloned());
-        Ok(events)
+        events
     }
 
     pub fn step(&mut self, step: &Step) {
-        if let Err(r) = self.exec(&step.command, step.at) {
+        if let Err(r) = self.play(step) {
             panic!(
                 "step {:?} by {} at {} rejected in state `{}`: {r} {}",
-                step.command.body.name(),
-                step.command.actor.id,
-                step.at,
-                self.tender.state,
-                r.details
+                step.input, step.actor.id, step.at, self.tender.state, r.details
             );
         }
     }

@@ -2,6 +2,8 @@
 
 use crate::support::{Run, seed_script, workflow};
 use serde_json::json;
+use tenderflow_core::model::{AppointCommittee, FinalizeEvaluation, RecordObservation, SubmitBid};
+use tenderflow_core::scenario::Input;
 use tenderflow_core::{Actor, Command, CommandBody, RejectionCode as C};
 
 fn bidder(id: &str) -> Actor {
@@ -9,12 +11,12 @@ fn bidder(id: &str) -> Actor {
 }
 
 fn bid(share: serde_json::Value, fee: serde_json::Value) -> CommandBody {
-    CommandBody::SubmitBid {
+    CommandBody::SubmitBid(SubmitBid {
         lot: None,
         content: json!({"organisation": "Org", "serviceArea": "sports_events", "servicePlan": "Weekly events",
                         "freeOrDiscountedShare": share, "feeMinor": fee})
         .into(),
-    }
+    })
 }
 
 /// An announced partner-recruitment tender, a minute after publication.
@@ -54,11 +56,11 @@ fn trust_19_money_and_figures_are_exact_and_never_negative() {
     // A negative bid security never deserialises.
     let publish = json!({"command": "publish", "announcement": {"title": "t", "summary": "s"},
                          "channels": ["union-website"], "deadline": "2027-03-01T10:00:00+08:00",
-                         "bid_security": -150});
+                         "bidSecurity": -150});
     let err = serde_json::from_value::<CommandBody>(publish.clone()).expect_err("negative");
     assert!(err.to_string().contains("never negative"), "{err}");
     let mut positive = publish;
-    positive["bid_security"] = json!(150);
+    positive["bidSecurity"] = json!(150);
     serde_json::from_value::<CommandBody>(positive).expect("a positive security parses");
     assert_eq!(
         tenderflow_core::Score::from_json(&json!(90.123456)),
@@ -73,11 +75,7 @@ fn trust_19_money_and_figures_are_exact_and_never_negative() {
 fn trust_14_a_bid_after_the_fired_deadline_is_late() {
     let (mut run, _) = announced();
     let deadline = run.tender.deadline.expect("deadline");
-    let fire = Command {
-        actor: Actor::system(),
-        body: CommandBody::AdvanceTime,
-    };
-    run.exec(&fire, deadline.plus_seconds(1)).expect("timer");
+    run.tick(deadline.plus_seconds(1)).expect("timer");
     assert_ne!(run.tender.state, "announced");
     let late = Command {
         actor: bidder("org-z"),
@@ -97,14 +95,14 @@ fn trust_11_the_draw_is_fixed_before_the_ranking_and_verifiable() {
     let steps = seed_script(&wf);
     let fin = steps
         .iter()
-        .position(|s| matches!(s.command.body, CommandBody::FinalizeEvaluation { .. }))
+        .position(|s| matches!(s.input, Input::Command(CommandBody::FinalizeEvaluation(_))))
         .expect("finalisation");
     let mut run = Run::new(wf);
     for s in &steps[..fin] {
         run.step(s);
     }
     let at = steps[fin].at;
-    let staff = steps[fin].command.actor.clone();
+    let staff = steps[fin].actor.clone();
     // A seed of staff's choosing is not even a command any more.
     assert!(
         serde_json::from_value::<CommandBody>(
@@ -115,9 +113,9 @@ fn trust_11_the_draw_is_fixed_before_the_ranking_and_verifiable() {
     for reveal in [None, Some("a guess".to_owned())] {
         let cmd = Command {
             actor: staff.clone(),
-            body: CommandBody::FinalizeEvaluation {
+            body: CommandBody::FinalizeEvaluation(FinalizeEvaluation {
                 draw_reveal: reveal.clone(),
-            },
+            }),
         };
         let err = run.exec(&cmd, at).expect_err("needs the inspector's value");
         assert_eq!(err.code, C::InvalidInput, "{reveal:?}: {err}");
@@ -150,7 +148,7 @@ fn trust_10_a_member_who_scored_is_not_replaced_at_will() {
     let steps = seed_script(&wf);
     let first_score = steps
         .iter()
-        .position(|s| matches!(s.command.body, CommandBody::SubmitScores { .. }))
+        .position(|s| matches!(s.input, Input::Command(CommandBody::SubmitScores(_))))
         .expect("scores");
     let mut run = Run::new(wf);
     for s in &steps[..first_score + 2] {
@@ -176,10 +174,10 @@ fn trust_10_a_member_who_scored_is_not_replaced_at_will() {
         .collect();
     let appoint = |removals: Vec<Removal>| Command {
         actor: staff.clone(),
-        body: CommandBody::AppointCommittee {
+        body: CommandBody::AppointCommittee(AppointCommittee {
             members: members.clone(),
             removals,
-        },
+        }),
     };
     let err = run.exec(&appoint(vec![]), at).expect_err("scored member");
     assert_eq!(err.code, C::MemberHasScored, "{err}");
@@ -193,9 +191,9 @@ fn trust_10_a_member_who_scored_is_not_replaced_at_will() {
     assert_eq!(err.code, C::MemberHasScored, "{err}");
     let approve = Command {
         actor: Actor::new("inspector-li", "inspector").expect("inspector"),
-        body: CommandBody::RecordObservation {
+        body: CommandBody::RecordObservation(RecordObservation {
             content: json!({ "text": "Removal approved: the member is ill.", "approveRemoval": scorer.as_str() }).into(),
-        },
+        }),
     };
     run.exec(&approve, at).expect("observation");
     run.exec(&appoint(removal), at.plus_seconds(60))

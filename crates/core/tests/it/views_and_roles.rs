@@ -6,7 +6,8 @@ use crate::support::{Run, seed_script, workflow};
 use serde_json::json;
 use tenderflow_core::decide::RejectionCode as C;
 use tenderflow_core::model::ActorId;
-use tenderflow_core::scenario::{INSPECTOR, STAFF, bidder_id, evaluator_id};
+use tenderflow_core::model::{Publish, SignOff, SubmitBid};
+use tenderflow_core::scenario::{INSPECTOR, Input, STAFF, bidder_id, evaluator_id};
 use tenderflow_core::{CommandBody, view};
 
 #[test]
@@ -86,10 +87,10 @@ fn under_the_bidding_law_every_committee_member_signs_the_report() {
     let by_inspector = cmd(
         INSPECTOR,
         "inspector",
-        CommandBody::SignOff {
+        CommandBody::SignOff(SignOff {
             gate: "committee_report".into(),
             content: json!({"statement": "x"}).into(),
-        },
+        }),
     );
     assert_eq!(
         run.exec(&by_inspector, t).expect_err("not a signer").code,
@@ -98,10 +99,10 @@ fn under_the_bidding_law_every_committee_member_signs_the_report() {
     let outsider = cmd(
         "expert-99",
         "evaluator",
-        CommandBody::SignOff {
+        CommandBody::SignOff(SignOff {
             gate: "committee_report".into(),
             content: json!({"statement": "x"}).into(),
-        },
+        }),
     );
     assert_eq!(
         run.exec(&outsider, t).expect_err("not a member").code,
@@ -131,13 +132,13 @@ fn an_invited_tender_needs_three_invitees_and_takes_bids_only_from_them() {
     let steps = seed_script(&wf);
     let mut run = Run::new(wf);
     run.step(&steps[0]);
-    let CommandBody::Publish {
+    let Input::Command(CommandBody::Publish(Publish {
         announcement,
         channels,
         deadline,
         invitees,
         ..
-    } = &steps[1].command.body
+    })) = &steps[1].input
     else {
         panic!()
     };
@@ -145,7 +146,7 @@ fn an_invited_tender_needs_three_invitees_and_takes_bids_only_from_them() {
         cmd(
             STAFF,
             "staff",
-            CommandBody::Publish {
+            CommandBody::Publish(Publish {
                 announcement: announcement.clone(),
                 channels: channels.clone(),
                 deadline: *deadline,
@@ -153,7 +154,7 @@ fn an_invited_tender_needs_three_invitees_and_takes_bids_only_from_them() {
                 estimated_price: None,
                 bid_security: None,
                 invitees,
-            },
+            }),
         )
     };
     let err = run
@@ -166,11 +167,11 @@ fn an_invited_tender_needs_three_invitees_and_takes_bids_only_from_them() {
     let stranger = cmd(
         "uninvited-org",
         "bidder",
-        CommandBody::SubmitBid {
+        CommandBody::SubmitBid(SubmitBid {
             lot: None,
             content: json!({"organisation": "x", "priceMinor": 100, "technicalProposal": "p"})
                 .into(),
-        },
+        }),
     );
     assert_eq!(
         run.exec(&stranger, steps[1].at)
@@ -213,8 +214,8 @@ fn obligations_on_staff_are_timed_and_flagged_when_late() {
     let late = finalized.plus_seconds(4 * 86_400);
     assert!(tenderflow_core::obligations::obligations(&wf, &run.tender, late)[0].overdue);
     for s in &steps[i..] {
-        if matches!(s.command.body, CommandBody::ProposeAward) {
-            run.exec(&s.command, late).expect("propose");
+        if s.input == Input::Command(CommandBody::ProposeAward) {
+            run.play_at(s, late).expect("propose");
             break;
         }
         run.step(s);

@@ -5,6 +5,10 @@
 use serde_json::json;
 use std::collections::BTreeMap;
 use tenderflow_core::definition::MessageKind;
+use tenderflow_core::model::{
+    Amend, AnswerObjection, Cancel, RaiseIrregularity, RaiseObjection, ResolveIrregularity,
+    WithdrawBid,
+};
 use tenderflow_core::scenario::{self, INSPECTOR, Params, STAFF};
 use tenderflow_core::{
     Actor, Command, CommandBody, Event, Tender, Timestamp, Workflow, apply, decide, notifications,
@@ -27,10 +31,13 @@ impl Play {
             body,
         };
         let events = decide(&self.wf, &self.t, &cmd, now).unwrap_or_else(|r| panic!("{r}"));
-        for e in &events {
+        self.record(&events);
+    }
+    fn record(&mut self, events: &[Event]) {
+        for e in events {
             self.t = apply(std::mem::take(&mut self.t), e);
         }
-        for n in notifications(&self.wf, &self.t, &events) {
+        for n in notifications(&self.wf, &self.t, events) {
             self.first
                 .entry(n.message)
                 .or_insert_with(|| (self.t.clone(), events[n.event_index].clone()));
@@ -38,11 +45,10 @@ impl Play {
     }
     fn steps(&mut self, steps: &[scenario::Step]) {
         for s in steps {
-            let a = (
-                s.command.actor.id.as_str().to_owned(),
-                s.command.actor.role.to_string(),
-            );
-            self.exec((&a.0, &a.1), s.command.body.clone(), s.at);
+            let events = s
+                .decide(&self.wf, &self.t)
+                .unwrap_or_else(|r| panic!("{r}"));
+            self.record(&events);
         }
     }
 }
@@ -63,42 +69,42 @@ fn all_kinds() -> BTreeMap<MessageKind, (Tender, Event)> {
     let t0 = steps[1].at.plus_seconds(3600);
     main.exec(
         (STAFF, "staff"),
-        CommandBody::Amend {
+        CommandBody::Amend(Amend {
             text: "The venue is the Workers' Cultural Palace, hall B.".into(),
             affects_bids: true,
             new_deadline: None,
-        },
+        }),
         t0,
     );
     main.exec(
         ("org-01", "bidder"),
-        CommandBody::RaiseObjection {
+        CommandBody::RaiseObjection(RaiseObjection {
             content: json!({"subject": "Eligibility rule 3", "grounds": "Too narrow"}).into(),
-        },
+        }),
         t0,
     );
     main.exec(
         (STAFF, "staff"),
-        CommandBody::AnswerObjection {
+        CommandBody::AnswerObjection(AnswerObjection {
             objection: 1,
             answer: "Rule 3 follows the recruitment documents.".into(),
             upheld: false,
-        },
+        }),
         t0,
     );
     main.exec(
         (INSPECTOR, "inspector"),
-        CommandBody::RaiseIrregularity {
+        CommandBody::RaiseIrregularity(RaiseIrregularity {
             content: json!({"text": "The newspaper notice omits the deadline."}).into(),
-        },
+        }),
         t0,
     );
     main.exec(
         (INSPECTOR, "inspector"),
-        CommandBody::ResolveIrregularity {
+        CommandBody::ResolveIrregularity(ResolveIrregularity {
             irregularity: 1,
             resolution: "Corrected notice printed.".into(),
-        },
+        }),
         t0,
     );
     main.steps(&steps[2..]);
@@ -116,14 +122,14 @@ fn all_kinds() -> BTreeMap<MessageKind, (Tender, Event)> {
     side.steps(&steps[..3]);
     side.exec(
         ("org-01", "bidder"),
-        CommandBody::WithdrawBid { lot: None },
+        CommandBody::WithdrawBid(WithdrawBid { lot: None }),
         steps[2].at,
     );
     side.exec(
         (STAFF, "staff"),
-        CommandBody::Cancel {
+        CommandBody::Cancel(Cancel {
             reason: "The venue is closed for repairs.".into(),
-        },
+        }),
         steps[2].at,
     );
     // Too few bids.
@@ -147,7 +153,7 @@ fn all_kinds() -> BTreeMap<MessageKind, (Tender, Event)> {
     failed.steps(
         &few[..few
             .iter()
-            .position(|s| matches!(s.command.body, CommandBody::OpenBids))
+            .position(|s| s.input == scenario::Input::Command(CommandBody::OpenBids))
             .expect("open")
             + 1],
     );

@@ -4,11 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
+use tenderflow_core::Timestamp;
 use tenderflow_core::scenario::{self, Params};
-use tenderflow_core::{CommandBody, Timestamp};
 use tenderflow_notify::{Dispatcher, RetryPolicy, Transport};
 use tenderflow_store::crypto::MasterKey;
 use tenderflow_store::{Account, OutboxStatus, Store};
+use tenderflow_testkit::fixtures::play_step;
 use tenderflow_testkit::smtp::{Smtp, header};
 use tenderflow_testkit::workflow_bytes;
 
@@ -107,22 +108,11 @@ async fn the_seed_case_mail_reaches_everyone_in_their_language() {
         .sha256;
     let wf = store.workflow(&sha).await.expect("wf");
     let steps = scenario::script(&wf, &params);
-    let CommandBody::CreateDraft { tender_id } = &steps[0].command.body else {
-        panic!()
-    };
-    store
-        .create_tender(&sha, "c0", &steps[0].command, steps[0].at)
-        .await
-        .expect("create");
-    for (i, s) in steps.iter().enumerate().skip(1) {
-        if matches!(s.command.body, CommandBody::AdvanceTime) {
-            store.fire_due_timers(s.at, "t").await.expect("timer");
-        } else {
-            store
-                .execute(tender_id, &format!("c{i}"), &s.command, s.at)
-                .await
-                .expect("step");
-        }
+    let tender_id = scenario::tender_id(&params);
+    for (i, s) in steps.iter().enumerate() {
+        play_step(&store, &sha, &tender_id, &format!("c{i}"), s)
+            .await
+            .expect("step");
     }
     let queued = store
         .outbox(Some(OutboxStatus::Pending))
@@ -215,17 +205,12 @@ async fn announce_to(store: &Store, n: u32, email: impl Fn(u32) -> String) {
             ..Params::default()
         },
     );
-    store
-        .create_tender(&sha, "c0", &steps[0].command, steps[0].at)
-        .await
-        .expect("create");
-    let CommandBody::CreateDraft { tender_id } = &steps[0].command.body else {
-        panic!()
-    };
-    store
-        .execute(tender_id, "c1", &steps[1].command, steps[1].at)
-        .await
-        .expect("publish");
+    let tender_id = scenario::tender_id(&Params::default());
+    for (i, s) in steps.iter().take(2).enumerate() {
+        play_step(store, &sha, &tender_id, &format!("c{i}"), s)
+            .await
+            .expect("create and publish");
+    }
     let _ = Timestamp::EPOCH;
 }
 

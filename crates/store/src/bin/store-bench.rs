@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
+use tenderflow_core::model::SubmitBid;
 use tenderflow_core::scenario::{self, Params};
 use tenderflow_core::{Actor, Command, CommandBody, Timestamp};
 use tenderflow_store::crypto::MasterKey;
@@ -53,10 +54,10 @@ fn submit(i: usize, tender: usize) -> (String, Command) {
         org,
         Command {
             actor,
-            body: CommandBody::SubmitBid {
+            body: CommandBody::SubmitBid(SubmitBid {
                 lot: None,
                 content: bid(i).into(),
-            },
+            }),
         },
     )
 }
@@ -71,18 +72,19 @@ async fn published(store: &Store, sha: &str, id: &str) -> Timestamp {
             ..Params::default()
         },
     );
-    let create = Command {
-        actor: steps[0].command.actor.clone(),
-        body: CommandBody::CreateDraft {
-            tender_id: id.into(),
-        },
-    };
     store
-        .create_tender(sha, &format!("{id}/create"), &create, steps[0].at)
+        .create_tender(
+            sha,
+            id,
+            &format!("{id}/create"),
+            &steps[0].actor,
+            steps[0].at,
+        )
         .await
         .expect("create");
+    let publish = steps[1].command().expect("the script publishes second");
     store
-        .execute(id, &format!("{id}/publish"), &steps[1].command, steps[1].at)
+        .execute(id, &format!("{id}/publish"), &publish, steps[1].at)
         .await
         .expect("publish");
     steps[1].at.plus_seconds(3600)

@@ -2,13 +2,13 @@
 //! tamper evidence, sealed bids, durable timers, the outbox.
 
 use std::collections::BTreeMap;
-use tenderflow_core::scenario::{self, Params};
-use tenderflow_core::{Actor, CommandBody, EventBody};
+use tenderflow_core::scenario::{self, Input, Params};
+use tenderflow_core::{Actor, EventBody};
 use tenderflow_store::chain::ChainProblem;
 use tenderflow_store::{OutboxStatus, Store, StoreError};
 use tenderflow_testkit::db::TestDb;
 use tenderflow_testkit::fixtures::{
-    account_in, bid, bids, published, register_seed, seed_roles, submit,
+    account_in, bid, bids, play_step, published, register_seed, seed_roles, submit,
 };
 use tenderflow_testkit::workflow_bytes;
 
@@ -25,16 +25,9 @@ async fn play(db: &TestDb, params: &Params) -> String {
     let rec = register_seed(store).await;
     let wf = store.workflow(&rec.sha256).await.expect("wf");
     let steps = scenario::script(&wf, params);
-    let CommandBody::CreateDraft { tender_id } = &steps[0].command.body else {
-        panic!()
-    };
-    let tender_id = tender_id.clone();
-    store
-        .create_tender(&rec.sha256, "cmd-0", &steps[0].command, steps[0].at)
-        .await
-        .expect("create");
-    for (i, s) in steps.iter().enumerate().skip(1) {
-        if matches!(s.command.body, CommandBody::AdvanceTime) {
+    let tender_id = scenario::tender_id(params);
+    for (i, s) in steps.iter().enumerate() {
+        if s.input == Input::Timer {
             let fired = store
                 .fire_due_timers(s.at, "worker-a")
                 .await
@@ -42,10 +35,9 @@ async fn play(db: &TestDb, params: &Params) -> String {
             assert_eq!(fired.len(), 1, "[{}] step {i}: one timer fires", db.name);
             continue;
         }
-        store
-            .execute(&tender_id, &format!("cmd-{i}"), &s.command, s.at)
+        play_step(store, &rec.sha256, &tender_id, &format!("cmd-{i}"), s)
             .await
-            .unwrap_or_else(|e| panic!("[{}] step {i} {:?}: {e}", db.name, s.command.body.name()));
+            .unwrap_or_else(|e| panic!("[{}] step {i} {}: {e}", db.name, s.input.name()));
     }
     tender_id
 }

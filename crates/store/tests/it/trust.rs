@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
+use tenderflow_core::model::{Amend, Cancel};
 use tenderflow_core::scenario;
 use tenderflow_core::{Actor, Command, CommandBody, Timestamp};
 use tenderflow_store::clock::{Clock, Now};
@@ -24,9 +25,9 @@ async fn trust_01_a_repeated_id_in_a_batch_never_loses_the_data_key() {
             &format!("{t}-publish"),
             Command {
                 actor: Actor::new(scenario::STAFF, "staff").expect("staff"),
-                body: CommandBody::Cancel {
+                body: CommandBody::Cancel(Cancel {
                     reason: "a different command under a used id".into(),
-                },
+                }),
             },
             at.plus_seconds(61),
         );
@@ -269,21 +270,15 @@ async fn trust_20_no_release_for_an_unannounced_draft_and_one_mail_per_person() 
         let rec = register_seed(&db.store).await;
         let staff = Actor::new(scenario::STAFF, "staff").expect("staff");
         let at = Timestamp::parse("2026-01-05T09:00:00+08:00").expect("t");
-        let create = Command {
-            actor: staff.clone(),
-            body: CommandBody::CreateDraft {
-                tender_id: "T-draft".into(),
-            },
-        };
         db.store
-            .create_tender(&rec.sha256, "d0", &create, at)
+            .create_tender(&rec.sha256, "T-draft", "d0", &staff, at)
             .await
             .expect("create");
         let cancel = Command {
             actor: staff.clone(),
-            body: CommandBody::Cancel {
+            body: CommandBody::Cancel(Cancel {
                 reason: "drafted by mistake".into(),
-            },
+            }),
         };
         db.store
             .execute("T-draft", "d1", &cancel, at.plus_seconds(60))
@@ -318,11 +313,11 @@ async fn trust_20_no_release_for_an_unannounced_draft_and_one_mail_per_person() 
         }
         let amend = Command {
             actor: staff.clone(),
-            body: CommandBody::Amend {
+            body: CommandBody::Amend(Amend {
                 text: "The venue list is extended.".into(),
                 affects_bids: false,
                 new_deadline: None,
-            },
+            }),
         };
         db.store
             .execute(&t, "amend", &amend, at.plus_seconds(120))
@@ -388,15 +383,9 @@ async fn trust_12_definition_versions_are_exact_recorded_and_weakenings_flagged(
 
         let staff = Actor::new(scenario::STAFF, "staff").expect("staff");
         let at = Timestamp::parse("2026-01-05T09:00:00+08:00").expect("t");
-        let create = |id: &str| Command {
-            actor: staff.clone(),
-            body: CommandBody::CreateDraft {
-                tender_id: id.into(),
-            },
-        };
         let ambiguous = db
             .store
-            .create_tender("partner-recruitment", "c1", &create("T-v"), at)
+            .create_tender("partner-recruitment", "T-v", "c1", &staff, at)
             .await;
         assert!(
             matches!(ambiguous, Err(StoreError::AmbiguousWorkflow { ref versions, .. }) if versions.len() == 2),
@@ -404,7 +393,7 @@ async fn trust_12_definition_versions_are_exact_recorded_and_weakenings_flagged(
             db.name
         );
         db.store
-            .create_tender("partner-recruitment@1.0.0", "c2", &create("T-v"), at)
+            .create_tender("partner-recruitment@1.0.0", "T-v", "c2", &staff, at)
             .await
             .expect("exact version");
         let (wf, t) = db.store.load("T-v").await.expect("load");
