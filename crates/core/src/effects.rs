@@ -18,6 +18,7 @@ pub enum Recipient {
 
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Notification {
     /// Index of the causing event in the decided batch.
     pub event_index: usize,

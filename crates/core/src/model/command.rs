@@ -42,6 +42,7 @@ pub struct Removal {
 
 /// A committee member removed after scoring: who, when, why and whose approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RemovedMember {
     /// The member.
     pub member: ActorId,

@@ -36,6 +36,7 @@ impl BidKey {
 
 /// One line of the opening record (开标记录), read out at opening.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OpeningEntry {
     /// Receipt number.
     pub receipt: u32,
@@ -55,6 +56,7 @@ pub struct OpeningEntry {
 
 /// The opening record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OpeningRecord {
     /// When bids were opened.
     pub opened_at: Timestamp,
@@ -66,7 +68,7 @@ pub struct OpeningRecord {
 
 /// What happened. Events are facts: `apply` never fails on them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
 pub enum EventBody {
     /// Draft created.
     DraftCreated {

@@ -20,6 +20,7 @@ pub struct Failure {
 
 /// A sealed bid as held in the state. Views decide who sees `content`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Bid {
     /// Receipt number of the latest version.
     pub receipt: u32,
@@ -61,6 +62,7 @@ pub struct Observation {
 
 /// An objection and its answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Objection {
     /// Number.
     pub id: u32,
