@@ -10,6 +10,7 @@ pub mod schema;
 mod m20261127_000001_init;
 mod m20261128_000002_trust;
 mod m20261128_000003_tokens;
+mod m20261128_000004_outbox_data;
 
 /// The migrator `tenderflow migrate` and server start run.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_init::Migration),
             Box::new(m20261128_000002_trust::Migration),
             Box::new(m20261128_000003_tokens::Migration),
+            Box::new(m20261128_000004_outbox_data::Migration),
         ]
     }
 }

@@ -162,6 +162,8 @@ pub enum Outbox {
     CreatedMs,
     /// Sent at, ms.
     SentMs,
+    /// What the message says (JSON text, `core::messages::message_data`), fixed when queued.
+    Data,
 }
 
 /// People and organisations that act and receive mail.

@@ -16,6 +16,7 @@ pub mod decide;
 pub mod definition;
 pub mod effects;
 pub mod ids;
+pub mod messages;
 pub mod model;
 pub mod numbers;
 pub mod obligations;

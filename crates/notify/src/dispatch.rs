@@ -208,8 +208,9 @@ impl Dispatcher {
         format!("<tenderflow-outbox-{outbox_id}@{}>", self.domain)
     }
 
-    /// Builds the message of one outbox row, with the round's shared loads.
-    async fn build_in(&self, row: &OutboxRow, round: &Round) -> Result<Message, NotifyError> {
+    /// Builds the message of one outbox row from the data it was queued with and the
+    /// recipient's account (its name, address and language now).
+    async fn build(&self, row: &OutboxRow) -> Result<Message, NotifyError> {
         let account = self
             .store
             .account(&row.recipient_id)
@@ -224,12 +225,9 @@ impl Dispatcher {
                 .parse()
                 .map_err(|e| NotifyError::Message(format!("`{email}`: {e}")))?,
         );
-        let (wf, tender, event) = round.get(&self.store, row).await?;
-        let rendered = self.renderer.render(
-            row.message,
-            &account.locale,
-            &context(&wf, &tender, &event, &account),
-        )?;
+        let rendered =
+            self.renderer
+                .render(row.message, &account.locale, &context(&row.data, &account))?;
         Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -269,10 +267,9 @@ impl Dispatcher {
         // Messages are built first (database reads), then sent (no database): bookkeeping can
         // then wait on the database while sends are in flight without deadlocking a
         // single-connection SQLite pool.
-        let round = Round::default();
         let mut built = Vec::with_capacity(rows.len());
         for row in &rows {
-            let msg = match self.build_in(row, &round).await {
+            let msg = match self.build(row).await {
                 Ok(m) => Ok(m),
                 Err(NotifyError::Store(e)) => Err(Failure::Transient(e.to_string())),
                 // A message that cannot be built will not build next time either.
@@ -381,66 +378,7 @@ impl Dispatcher {
     }
 }
 
-type Loaded = (
-    Arc<tenderflow_core::Workflow>,
-    Arc<tenderflow_core::Tender>,
-    Arc<tenderflow_core::Event>,
-);
-
-type LoadedTender = (Arc<tenderflow_core::Workflow>, Arc<tenderflow_core::Tender>);
-
 /// A send in flight, boxed (see `dispatch_due`).
 type Sending<'a> = std::pin::Pin<
     Box<dyn std::future::Future<Output = (&'a OutboxRow, Result<(), Failure>)> + Send + 'a>,
 >;
-
-/// What one dispatch round has loaded: tenders and events shared by many messages.
-#[derive(Default)]
-struct Round {
-    tenders: std::sync::Mutex<std::collections::HashMap<String, LoadedTender>>,
-    events: std::sync::Mutex<std::collections::HashMap<(String, i64), Arc<tenderflow_core::Event>>>,
-}
-
-impl Round {
-    async fn get(&self, store: &Store, row: &OutboxRow) -> Result<Loaded, NotifyError> {
-        let cached = self
-            .tenders
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&row.tender_id).cloned());
-        let (wf, tender) = match cached {
-            Some(t) => t,
-            None => {
-                let (wf, t) = store.load(&row.tender_id).await?;
-                let entry = (wf, Arc::new(t));
-                if let Ok(mut m) = self.tenders.lock() {
-                    m.insert(row.tender_id.clone(), entry.clone());
-                }
-                entry
-            }
-        };
-        let key = (row.tender_id.clone(), row.event_seq);
-        let cached = self.events.lock().ok().and_then(|m| m.get(&key).cloned());
-        let event = match cached {
-            Some(e) => e,
-            None => {
-                let (_, e) = store
-                    .events_between(&row.tender_id, row.event_seq, row.event_seq)
-                    .await?
-                    .pop()
-                    .ok_or_else(|| {
-                        NotifyError::Message(format!(
-                            "event {} of {} is missing",
-                            row.event_seq, row.tender_id
-                        ))
-                    })?;
-                let e = Arc::new(e);
-                if let Ok(mut m) = self.events.lock() {
-                    m.insert(key, e.clone());
-                }
-                e
-            }
-        };
-        Ok((wf, tender, event))
-    }
-}

@@ -92,12 +92,16 @@ pub struct OutboxRow {
     pub attempts: i32,
     /// The last error (the server's reply for dead letters).
     pub last_error: Option<String>,
+    /// What the message says, fixed when it was queued (`core::messages::message_data`).
+    #[serde(skip)]
+    pub data: serde_json::Value,
 }
 
 impl FromQueryResult for OutboxRow {
     fn from_query_result(res: &QueryResult, pre: &str) -> std::result::Result<Self, DbErr> {
         let col = |c: Outbox| c.unquoted().to_owned();
         let text: String = res.try_get(pre, &col(Outbox::Message))?;
+        let data: String = res.try_get(pre, &col(Outbox::Data))?;
         let message = MessageKind::parse(&text)
             .ok_or_else(|| DbErr::Type(format!("unknown message kind `{text}` in the outbox")))?;
         Ok(Self {
@@ -109,12 +113,14 @@ impl FromQueryResult for OutboxRow {
             status: res.try_get(pre, &col(Outbox::Status))?,
             attempts: res.try_get(pre, &col(Outbox::Attempts))?,
             last_error: res.try_get(pre, &col(Outbox::LastError))?,
+            data: serde_json::from_str(&data)
+                .map_err(|e| DbErr::Type(format!("outbox data is not JSON: {e}")))?,
         })
     }
 }
 
 /// The columns of an [`OutboxRow`].
-const ROW: [Outbox; 8] = [
+const ROW: [Outbox; 9] = [
     Outbox::Id,
     Outbox::TenderId,
     Outbox::EventSeq,
@@ -123,6 +129,7 @@ const ROW: [Outbox; 8] = [
     Outbox::Status,
     Outbox::Attempts,
     Outbox::LastError,
+    Outbox::Data,
 ];
 
 impl Store {
@@ -157,10 +164,14 @@ impl Store {
                         .collect::<Result<_>>()?
                 }
             };
+            let Some(event) = events.get(note.event_index) else {
+                continue;
+            };
             for to in recipients {
                 if !queued.insert((note.event_index, note.message, to.clone())) {
                     continue;
                 }
+                let data = tenderflow_core::messages::message_data(wf, after, event, &to);
                 let row = insert(
                     Outbox::Table,
                     [
@@ -173,6 +184,7 @@ impl Store {
                         (Outbox::Attempts, 0i32.into()),
                         (Outbox::NextAttemptMs, now.into()),
                         (Outbox::CreatedMs, now.into()),
+                        (Outbox::Data, data.to_string().into()),
                     ],
                 );
                 txn.execute(&row).await?;

@@ -68,7 +68,11 @@ pub struct OpeningRecord {
 
 /// What happened. Events are facts: `apply` never fails on them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum EventBody {
     /// Draft created.
     DraftCreated {

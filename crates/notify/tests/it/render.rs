@@ -5,6 +5,7 @@
 use serde_json::json;
 use std::collections::BTreeMap;
 use tenderflow_core::definition::MessageKind;
+use tenderflow_core::messages::message_data;
 use tenderflow_core::model::{
     Amend, AnswerObjection, Cancel, RaiseIrregularity, RaiseObjection, ResolveIrregularity,
     WithdrawBid,
@@ -200,7 +201,10 @@ fn every_message_kind_renders_in_both_languages() {
                 .render(
                     *kind,
                     locale,
-                    &context(&wf, tender, event, &account(locale)),
+                    &context(
+                        &message_data(&wf, tender, event, "org-03"),
+                        &account(locale),
+                    ),
                 )
                 .unwrap_or_else(|e| panic!("{kind} {locale}: {e}"));
             assert_eq!(r.locale, locale);
@@ -227,7 +231,7 @@ fn html_escapes_what_users_wrote() {
     .expect("wf");
     let first = all_kinds();
     let (tender, event) = &first[&MessageKind::Cancellation];
-    let mut ctx = context(&wf, tender, event, &account("en"));
+    let mut ctx = context(&message_data(&wf, tender, event, "org-03"), &account("en"));
     ctx["reason"] = json!("<script>alert(1)</script> & more");
     let r = Renderer::new()
         .render(MessageKind::Cancellation, "en", &ctx)

@@ -70,6 +70,18 @@ async fn the_seed_case_runs_through_the_store_and_verifies() {
             .expect("outbox")
         {
             *kinds.entry(row.message.as_str().to_owned()).or_default() += 1;
+            // Each row says what it will say when sent, fixed when it was queued: the
+            // tender, its recipient and, for an award or a regret, that recipient's rank.
+            assert_eq!(row.data["recipient"]["id"], row.recipient_id.as_str());
+            assert_eq!(row.data["tender"]["id"], tender.as_str());
+            assert!(
+                row.data["event"]["at"]
+                    .as_str()
+                    .is_some_and(|at| at.contains("UTC+08:00"))
+            );
+            if matches!(row.message.as_str(), "award_notice" | "regret_notice") {
+                assert!(row.data["award"]["rank"].is_u64(), "{}", row.data);
+            }
         }
         assert_eq!(kinds["bid_receipt"], 18, "[{}] {kinds:?}", db.name);
         assert_eq!(kinds["award_notice"], 7);
