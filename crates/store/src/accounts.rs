@@ -4,7 +4,7 @@
 //! next request: `authenticate` reads the database every time.
 
 use crate::sql::{Accounts, Order, Tokens, insert};
-use crate::{Result, Store, StoreError};
+use crate::{CryptoError, Result, Store, StoreError};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, UpdateStatement};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 use serde::Serialize;
@@ -101,10 +101,10 @@ fn select_tokens() -> sea_orm::sea_query::SelectStatement {
 
 fn new_token() -> Result<(String, String)> {
     let mut raw = [0u8; 32];
-    getrandom::getrandom(&mut raw).map_err(|e| StoreError::Crypto(e.to_string()))?;
+    getrandom::getrandom(&mut raw).map_err(CryptoError::NoRandomness)?;
     let token = format!("tf_{}", hex::encode(raw));
     let mut id = [0u8; 8];
-    getrandom::getrandom(&mut id).map_err(|e| StoreError::Crypto(e.to_string()))?;
+    getrandom::getrandom(&mut id).map_err(CryptoError::NoRandomness)?;
     Ok((format!("tok_{}", hex::encode(id)), token))
 }
 

@@ -9,8 +9,8 @@
 //! changing, adding or removing an event. Heads published outside the database (OCDS
 //! releases, the records the inspector signs) pin the history against someone who holds both.
 
-use crate::StoreError;
 use crate::crypto;
+use crate::{CryptoError, StoreError};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -66,10 +66,13 @@ impl ChainKey {
 /// Computes the hash of a row from its fields and its predecessor's hash.
 pub fn row_hash(row: &EventRow, key: &ChainKey) -> Result<String, StoreError> {
     let payload: Value = serde_json::from_str(&row.payload).map_err(|e| {
-        StoreError::Corrupt(format!(
-            "event {} of {}: payload is not JSON: {e}",
-            row.seq, row.tender_id
-        ))
+        StoreError::corrupt_by(
+            format!(
+                "event {} of {}: payload is not JSON",
+                row.seq, row.tender_id
+            ),
+            e,
+        )
     })?;
     let record = json!({
         "tender": row.tender_id,
@@ -79,8 +82,9 @@ pub fn row_hash(row: &EventRow, key: &ChainKey) -> Result<String, StoreError> {
         "at": row.at_ms,
         "payload": payload,
     });
-    let mut h = <Hmac<Sha256> as Mac>::new_from_slice(&key.0)
-        .map_err(|e| StoreError::Crypto(format!("chain key: {e}")))?;
+    // HMAC takes a key of any length: this never fails for the 32-byte chain key.
+    let mut h =
+        <Hmac<Sha256> as Mac>::new_from_slice(&key.0).map_err(|_| CryptoError::KeyLength)?;
     h.update(row.prev_hash.as_bytes());
     h.update(&canonical_bytes(&record));
     Ok(hex::encode(h.finalize().into_bytes()))
@@ -101,12 +105,11 @@ pub fn encode(
     chain_key: &ChainKey,
 ) -> Result<EventRow, StoreError> {
     let mut payload =
-        serde_json::to_value(&event.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        serde_json::to_value(&event.body).map_err(|e| StoreError::corrupt_by("an event", e))?;
     let kind = event.body.kind().to_owned();
     if event.body.is_sealed() {
         // Everything but the type is sealed: who bid in which lot, the price, the content.
-        let key =
-            data_key.ok_or_else(|| StoreError::Crypto("no data key for a sealed bid".into()))?;
+        let key = data_key.ok_or(CryptoError::NoDataKey)?;
         if let Some(obj) = payload.as_object_mut() {
             obj.remove("type");
         }
@@ -122,7 +125,8 @@ pub fn encode(
         actor_role: event.actor.role.to_string(),
         at_ms: event.at.unix_millis(),
         kind,
-        payload: serde_json::to_string(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        payload: serde_json::to_string(&payload)
+            .map_err(|e| StoreError::corrupt_by("an event's payload", e))?,
         prev_hash: prev_hash.to_owned(),
         hash: String::new(),
     };
@@ -132,31 +136,34 @@ pub fn encode(
 
 /// Turns a row back into an event, opening sealed bids with `data_key`.
 pub fn decode(row: &EventRow, data_key: Option<&[u8; 32]>) -> Result<Event, StoreError> {
-    let corrupt = |what: String| {
-        StoreError::Corrupt(format!("event {} of {}: {what}", row.seq, row.tender_id))
-    };
+    let at = || format!("event {} of {}", row.seq, row.tender_id);
+    let corrupt = |what: &str| StoreError::corrupt(format!("{}: {what}", at()));
     let mut payload: Value =
-        serde_json::from_str(&row.payload).map_err(|e| corrupt(e.to_string()))?;
+        serde_json::from_str(&row.payload).map_err(|e| StoreError::corrupt_by(at(), e))?;
     if let Some(sealed) = payload
         .get("sealed")
         .and_then(Value::as_str)
         .map(str::to_owned)
     {
-        let key = data_key.ok_or_else(|| corrupt("a sealed bid but no data key".into()))?;
+        let key = data_key.ok_or_else(|| corrupt("a sealed bid but no data key"))?;
         let plain = crypto::open_with(key, &sealed_aad(&row.tender_id, row.seq), &sealed)?;
         let mut opened: Value =
-            serde_json::from_slice(&plain).map_err(|e| corrupt(e.to_string()))?;
+            serde_json::from_slice(&plain).map_err(|e| StoreError::corrupt_by(at(), e))?;
         if let Some(obj) = opened.as_object_mut() {
             obj.insert("type".into(), Value::String(row.kind.clone()));
         }
         payload = opened;
     }
-    let body = serde_json::from_value(payload).map_err(|e| corrupt(e.to_string()))?;
-    let actor = Actor::new(&row.actor_id, &row.actor_role)
-        .ok_or_else(|| corrupt("invalid actor id".into()))?;
-    let at = Timestamp::from_unix_millis(row.at_ms)
-        .ok_or_else(|| corrupt("time out of range".into()))?;
-    Ok(Event { at, actor, body })
+    let body = serde_json::from_value(payload).map_err(|e| StoreError::corrupt_by(at(), e))?;
+    let actor =
+        Actor::new(&row.actor_id, &row.actor_role).ok_or_else(|| corrupt("invalid actor id"))?;
+    let when =
+        Timestamp::from_unix_millis(row.at_ms).ok_or_else(|| corrupt("time out of range"))?;
+    Ok(Event {
+        at: when,
+        actor,
+        body,
+    })
 }
 
 /// What verification found wrong with one tender's chain.

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use std::fmt;
 use std::path::Path;
 
-use crate::StoreError;
+use crate::{CryptoError, StoreError};
 
 /// The key that wraps every tender's data key. Keep it out of the database: a key file with
 /// mode 0600 in the data directory, or `TENDERFLOW_MASTER_KEY` (64 hex digits).
@@ -23,18 +23,15 @@ impl fmt::Debug for MasterKey {
 
 fn random<const N: usize>() -> Result<[u8; N], StoreError> {
     let mut b = [0u8; N];
-    getrandom::getrandom(&mut b).map_err(|e| StoreError::Crypto(format!("no randomness: {e}")))?;
+    getrandom::getrandom(&mut b).map_err(CryptoError::NoRandomness)?;
     Ok(b)
 }
 
 impl MasterKey {
     /// A key from 64 hex digits.
     pub fn from_hex(hex_text: &str) -> Result<Self, StoreError> {
-        let bytes = hex::decode(hex_text.trim())
-            .map_err(|e| StoreError::Crypto(format!("master key is not hex: {e}")))?;
-        let arr: [u8; 32] = bytes.try_into().map_err(|_| {
-            StoreError::Crypto("master key must be 32 bytes (64 hex digits)".into())
-        })?;
+        let bytes = hex::decode(hex_text.trim()).map_err(CryptoError::KeyNotHex)?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::KeyLength)?;
         Ok(Self(arr))
     }
 
@@ -48,11 +45,10 @@ impl MasterKey {
     pub fn load(path: &Path) -> Result<Self, StoreError> {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::from_hex(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::Crypto(format!(
-                "no master key at {}: set TENDERFLOW_MASTER_KEY, restore the key file from your backup, \
-                 check --data-dir, or run `tenderflow migrate` to set up a new installation",
-                path.display()
-            ))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(CryptoError::NoMasterKey {
+                path: path.to_owned(),
+            }
+            .into()),
             Err(e) => Err(StoreError::io(path, e)),
         }
     }
@@ -103,7 +99,7 @@ impl MasterKey {
         let plain = open_with(&self.0, tender.as_bytes(), wrapped)?;
         plain
             .try_into()
-            .map_err(|_| StoreError::Crypto("wrapped key has the wrong length".into()))
+            .map_err(|_| CryptoError::WrappedKeyLength.into())
     }
 }
 
@@ -138,7 +134,7 @@ pub(crate) fn seal_with(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<Stri
     let nonce_bytes: [u8; 12] = random()?;
     let ct = cipher
         .encrypt(Nonce::from_slice(&nonce_bytes), Payload { msg: plain, aad })
-        .map_err(|_| StoreError::Crypto("encryption failed".into()))?;
+        .map_err(|_| CryptoError::Encrypt)?;
     let mut out = nonce_bytes.to_vec();
     out.extend_from_slice(&ct);
     Ok(B64.encode(out))
@@ -146,18 +142,14 @@ pub(crate) fn seal_with(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<Stri
 
 /// Reverses [`seal_with`]; fails if the ciphertext, key or `aad` differ.
 pub(crate) fn open_with(key: &[u8; 32], aad: &[u8], sealed: &str) -> Result<Vec<u8>, StoreError> {
-    let bytes = B64
-        .decode(sealed)
-        .map_err(|e| StoreError::Crypto(format!("sealed value is not base64: {e}")))?;
+    let bytes = B64.decode(sealed).map_err(CryptoError::NotBase64)?;
     if bytes.len() < 12 + 16 {
-        return Err(StoreError::Crypto("sealed value is too short".into()));
+        return Err(CryptoError::TooShort.into());
     }
     let (nonce, ct) = bytes.split_at(12);
     Aes256Gcm::new(key.into())
         .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
-        .map_err(|_| {
-            StoreError::Crypto("sealed value does not decrypt (altered, or another key)".into())
-        })
+        .map_err(|_| CryptoError::DoesNotDecrypt.into())
 }
 
 #[cfg(test)]

@@ -47,12 +47,18 @@ pub enum StoreError {
         /// SHA-256 of the registered content.
         sha256: String,
     },
-    /// Encryption or keys.
-    #[error("crypto: {0}")]
-    Crypto(String),
+    /// Encryption, keys or randomness.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
     /// Stored data that cannot be read back (tampering or a bug).
-    #[error("corrupt record: {0}")]
-    Corrupt(String),
+    #[error("corrupt record: {what}")]
+    Corrupt {
+        /// Which record, and what is wrong with it.
+        what: String,
+        /// The error that found it (a JSON or definition error), if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -123,4 +129,68 @@ impl StoreError {
             source,
         }
     }
+}
+
+impl StoreError {
+    /// A record that cannot be read back, found without an underlying error.
+    pub(crate) fn corrupt(what: impl Into<String>) -> Self {
+        Self::Corrupt {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    /// A record that cannot be read back, with the error that found it.
+    pub(crate) fn corrupt_by(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Corrupt {
+            what: what.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+}
+
+/// What went wrong with keys, sealing or randomness.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// The operating system gave no random bytes.
+    #[error("no randomness from the operating system: {0}")]
+    NoRandomness(#[source] getrandom::Error),
+    /// A master key that is not hex.
+    #[error("the master key is not hex: {0}")]
+    KeyNotHex(#[source] hex::FromHexError),
+    /// A master key of another length.
+    #[error("the master key must be 32 bytes (64 hex digits)")]
+    KeyLength,
+    /// No key file where one was expected.
+    #[error(
+        "no master key at {}: set TENDERFLOW_MASTER_KEY, restore the key file from your backup, check --data-dir, or run `tenderflow migrate` to set up a new installation",
+        path.display()
+    )]
+    NoMasterKey {
+        /// Where it was looked for.
+        path: std::path::PathBuf,
+    },
+    /// A sealed bid whose tender has no data key.
+    #[error("no data key for a sealed bid")]
+    NoDataKey,
+    /// A wrapped data key of the wrong length.
+    #[error("a wrapped data key has the wrong length")]
+    WrappedKeyLength,
+    /// Encryption failed.
+    #[error("encryption failed")]
+    Encrypt,
+    /// A sealed value that is not base64.
+    #[error("a sealed value is not base64: {0}")]
+    NotBase64(#[source] base64::DecodeError),
+    /// A sealed value shorter than its nonce and tag.
+    #[error("a sealed value is too short")]
+    TooShort,
+    /// A sealed value that does not decrypt (altered, or sealed under another key); AES-GCM
+    /// says no more than that.
+    #[error("a sealed value does not decrypt (altered, or another key)")]
+    DoesNotDecrypt,
 }

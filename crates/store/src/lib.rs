@@ -27,7 +27,7 @@ pub mod workflows;
 
 pub use accounts::{Account, token_hash};
 pub use audit::{AuditReport, PublishedHead};
-pub use error::{Result, StoreError};
+pub use error::{CryptoError, Result, StoreError};
 pub use execute::{Action, Executed, Request};
 pub use outbox::{OutboxRow, OutboxStatus};
 pub use reads::TenderRow;

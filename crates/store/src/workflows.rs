@@ -87,7 +87,7 @@ impl Store {
             weakened,
         };
         let weakened_json = serde_json::to_string(&record.weakened)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            .map_err(|e| StoreError::corrupt_by("a workflow's weakenings", e))?;
         let row = insert(
             Workflows::Table,
             [
@@ -220,16 +220,16 @@ impl Store {
         let actual = hex::encode(Sha256::digest(content.as_bytes()));
         if actual != pinned {
             tracing::error!(workflow = %pinned, actual = %actual, "workflow row does not match its hash");
-            return Err(StoreError::Corrupt(format!(
+            return Err(StoreError::corrupt(format!(
                 "workflow {pinned} ({file}): the stored content hashes to {actual}; the row was altered or corrupted. Restore it from a backup or re-register the original file"
             )));
         }
         let wf = Arc::new(
             tenderflow_core::load(&file, content.as_bytes())
-                .map_err(|e| StoreError::Corrupt(format!("workflow {pinned} ({file}): {e}")))?,
+                .map_err(|e| StoreError::corrupt_by(format!("workflow {pinned} ({file})"), e))?,
         );
         if wf.sha256() != pinned {
-            return Err(StoreError::Corrupt(format!(
+            return Err(StoreError::corrupt(format!(
                 "workflow {pinned} ({file}) loads as {}",
                 wf.sha256()
             )));

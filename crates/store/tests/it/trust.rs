@@ -185,10 +185,13 @@ async fn trust_06_a_tampered_workflow_row_is_refused() {
         .await
         .expect("answered without waiting for the pool");
         match result {
-            Err(StoreError::Corrupt(m)) => assert!(m.contains("hashes to"), "{m}"),
+            Err(StoreError::Corrupt { what, .. }) => assert!(what.contains("hashes to"), "{what}"),
             other => panic!("[{}] {other:?}", db.name),
         }
-        assert!(matches!(fresh.load(&t).await, Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            fresh.load(&t).await,
+            Err(StoreError::Corrupt { .. })
+        ));
         // Nothing was written.
         assert_eq!(db.store.event_rows(&t).await.expect("rows").len(), 4);
     }
