@@ -21,6 +21,7 @@ pub mod group;
 pub mod keys;
 pub mod outbox;
 pub mod reads;
+pub mod request;
 mod sql;
 pub mod timers;
 pub mod workflows;
@@ -28,9 +29,9 @@ pub mod workflows;
 pub use accounts::{Account, token_hash};
 pub use audit::{AuditReport, PublishedHead};
 pub use error::{CryptoError, Result, StoreError};
-pub use execute::{Action, Executed, Request};
 pub use outbox::{OutboxRow, OutboxStatus};
 pub use reads::TenderRow;
+pub use request::{Action, Executed, Request};
 pub use timers::{DueTimer, StuckTimer};
 pub use workflows::WorkflowRecord;
 

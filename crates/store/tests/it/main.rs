@@ -2,6 +2,7 @@
 
 mod accounts;
 mod crash;
+mod queues;
 mod store;
 mod trust;
 mod trust_records;
