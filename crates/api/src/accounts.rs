@@ -3,15 +3,15 @@
 
 use crate::AppState;
 use crate::extract::{ApiResult, Body, Caller, Id};
+use crate::schemas::{AccountCreated, AccountList, AccountState, EmailChanged, TokenList};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use tenderflow_core::Role;
-use tenderflow_store::Account;
+use tenderflow_store::{Account, IssuedToken, TokenInfo};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct NewAccount {
     id: String,
@@ -30,16 +30,18 @@ fn default_locale() -> String {
 pub(crate) async fn list_accounts(
     State(s): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccountList>> {
     caller.require(&[Role::ADMIN])?;
-    Ok(Json(json!({ "accounts": s.store.accounts().await? })))
+    Ok(Json(AccountList {
+        accounts: s.store.accounts().await?,
+    }))
 }
 
 pub(crate) async fn create_account(
     State(s): State<AppState>,
     caller: Caller,
     Body(b): Body<NewAccount>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<AccountCreated>)> {
     caller.require(&[Role::ADMIN])?;
     let token = s
         .store
@@ -53,7 +55,7 @@ pub(crate) async fn create_account(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": b.id, "token": token })),
+        Json(AccountCreated { id: b.id, token }),
     ))
 }
 
@@ -61,23 +63,26 @@ pub(crate) async fn disable_account(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccountState>> {
     caller.require(&[Role::ADMIN])?;
     s.store.set_account_disabled(&id, true).await?;
-    Ok(Json(json!({ "id": id, "disabled": true })))
+    Ok(Json(AccountState { id, disabled: true }))
 }
 
 pub(crate) async fn enable_account(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccountState>> {
     caller.require(&[Role::ADMIN])?;
     s.store.set_account_disabled(&id, false).await?;
-    Ok(Json(json!({ "id": id, "disabled": false })))
+    Ok(Json(AccountState {
+        id,
+        disabled: false,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EmailBody {
     email: Option<String>,
@@ -88,22 +93,24 @@ pub(crate) async fn set_email(
     caller: Caller,
     Id(id): Id,
     Body(b): Body<EmailBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EmailChanged>> {
     caller.require(&[Role::ADMIN])?;
     s.store.set_account_email(&id, b.email.as_deref()).await?;
-    Ok(Json(json!({ "id": id, "email": b.email })))
+    Ok(Json(EmailChanged { id, email: b.email }))
 }
 
 pub(crate) async fn list_tokens(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TokenList>> {
     caller.require(&[Role::ADMIN])?;
-    Ok(Json(json!({ "tokens": s.store.tokens(&id).await? })))
+    Ok(Json(TokenList {
+        tokens: s.store.tokens(&id).await?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct TokenBody {
     label: String,
@@ -116,26 +123,26 @@ pub(crate) async fn issue_token(
     caller: Caller,
     Id(id): Id,
     Body(b): Body<TokenBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     caller.require(&[Role::ADMIN])?;
     let issued = s.store.issue_token(&id, &b.label, b.expires_days).await?;
-    Ok((StatusCode::CREATED, Json(json!(issued))))
+    Ok((StatusCode::CREATED, Json(issued)))
 }
 
 pub(crate) async fn revoke_token(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TokenInfo>> {
     caller.require(&[Role::ADMIN])?;
-    Ok(Json(json!(s.store.revoke_token(&id).await?)))
+    Ok(Json(s.store.revoke_token(&id).await?))
 }
 
 pub(crate) async fn rotate_token(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<IssuedToken>> {
     caller.require(&[Role::ADMIN])?;
-    Ok(Json(json!(s.store.rotate_token(&id).await?)))
+    Ok(Json(s.store.rotate_token(&id).await?))
 }

@@ -4,20 +4,25 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiResult, Body, Caller, Id, Params};
+use crate::schemas::{OutboxPage, Resent, StuckTimers};
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tenderflow_app::operations::{ClockMoved, Verification};
 use tenderflow_core::Timestamp;
 use tenderflow_store::OutboxStatus;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OutboxQuery {
+    /// Only messages in this status.
+    #[param(pattern = "^(pending|sent|dead)$")]
     status: Option<String>,
     /// Cursor: the last id of the previous page.
     after: Option<i64>,
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -25,7 +30,7 @@ pub(crate) async fn outbox(
     State(s): State<AppState>,
     caller: Caller,
     Params(q): Params<OutboxQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OutboxPage>> {
     let status = q
         .status
         .as_deref()
@@ -33,33 +38,42 @@ pub(crate) async fn outbox(
         .transpose()
         .map_err(|_| ApiError::bad_request("invalid_query", "status is pending, sent or dead"))?;
     let page = s.app.outbox(&caller, status, q.after, q.limit).await?;
-    Ok(Json(json!({ "messages": page.items, "next": page.next })))
+    Ok(Json(OutboxPage {
+        messages: page.items,
+        next: page.next,
+    }))
 }
 
 pub(crate) async fn resend(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Resent>> {
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request("invalid_path", "the outbox id is a number"))?;
     s.app.resend(&caller, id).await?;
-    Ok(Json(json!({ "id": id, "status": OutboxStatus::Pending })))
+    Ok(Json(Resent {
+        id,
+        status: OutboxStatus::Pending,
+    }))
 }
 
 pub(crate) async fn stuck_timers(
     State(s): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "timers": s.app.stuck_timers(&caller).await? }),
-    ))
+) -> ApiResult<Json<StuckTimers>> {
+    Ok(Json(StuckTimers {
+        timers: s.app.stuck_timers(&caller).await?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditQuery {
+    /// Only this tender.
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")]
     tender: Option<String>,
 }
 
@@ -71,7 +85,7 @@ pub(crate) async fn audit(
     Ok(Json(s.app.verify(&caller, q.tender.as_deref()).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClockBody {
     now: Timestamp,
@@ -85,10 +99,15 @@ pub(crate) async fn set_clock(
     Ok(Json(s.app.set_clock(&caller, b.now).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PageQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
     page: Option<usize>,
+    /// Releases a page, 1–1000 (100).
+    #[param(minimum = 1, maximum = 1000)]
     per_page: Option<usize>,
 }
 

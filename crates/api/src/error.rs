@@ -54,16 +54,40 @@ impl ApiError {
     }
 }
 
+/// An RFC 9457 problem, as every error is answered.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// A URI naming the problem's kind (ends with the code).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The HTTP status's reason phrase.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened, for people.
+    pub detail: String,
+    /// The stable code clients branch on (`form_invalid`, `late_bid`, `not_found`, …).
+    pub code: String,
+    /// Structured details (e.g. every definition problem with its JSON Pointer), or null.
+    #[schema(value_type = Object, nullable)]
+    pub details: Value,
+    /// The request's id (also in the `x-request-id` header), for the access log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "type": format!("https://tenderflow.example/problems/{}", self.code),
-            "title": self.status.canonical_reason().unwrap_or("Error"),
-            "status": self.status.as_u16(),
-            "detail": self.message,
-            "code": self.code,
-            "details": self.details,
-        });
+        let body = Problem {
+            kind: format!("https://tenderflow.example/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.message,
+            code: self.code,
+            details: self.details,
+            request_id: None,
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(

@@ -13,6 +13,7 @@ pub mod metrics;
 mod openapi;
 mod ops;
 mod routes;
+mod schemas;
 mod tenders;
 
 pub use error::ApiError;

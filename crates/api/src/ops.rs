@@ -2,11 +2,12 @@
 //! counts and latency, the request id in problem bodies).
 
 use crate::extract::ApiResult;
+use crate::schemas::{Health, Ready, Version};
 use crate::{ApiError, AppState, MAX_BODY};
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Counts every request by its route template, method and status, with its latency.
 pub(crate) async fn count_requests(
@@ -113,13 +114,13 @@ pub(crate) async fn request_id_in_problems(
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-pub(crate) async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+pub(crate) async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
-pub(crate) async fn ready(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+pub(crate) async fn ready(State(s): State<AppState>) -> ApiResult<Json<Ready>> {
     match s.store.readiness().await {
-        Ok(()) => Ok(Json(json!({ "status": "ready" }))),
+        Ok(()) => Ok(Json(Ready { status: "ready" })),
         Err(problem) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not_ready",
@@ -128,6 +129,9 @@ pub(crate) async fn ready(State(s): State<AppState>) -> ApiResult<Json<Value>> {
     }
 }
 
-pub(crate) async fn version() -> Json<Value> {
-    Json(json!({ "name": "tenderflow", "version": env!("CARGO_PKG_VERSION") }))
+pub(crate) async fn version() -> Json<Version> {
+    Json(Version {
+        name: "tenderflow",
+        version: env!("CARGO_PKG_VERSION"),
+    })
 }

@@ -1,16 +1,21 @@
 //! Routes and handlers.
 
 use crate::accounts::{
-    create_account, disable_account, enable_account, issue_token, list_accounts, list_tokens,
-    revoke_token, rotate_token, set_email,
+    EmailBody, NewAccount, TokenBody, create_account, disable_account, enable_account, issue_token,
+    list_accounts, list_tokens, revoke_token, rotate_token, set_email,
 };
-use crate::admin::{audit, ocds_record, ocds_releases, outbox, resend, set_clock, stuck_timers};
+use crate::admin::{
+    AuditQuery, ClockBody, OutboxQuery, PageQuery, audit, ocds_record, ocds_releases, outbox,
+    resend, set_clock, stuck_timers,
+};
 use crate::error::ApiError;
 use crate::extract::{ApiResult, Body, Caller, Id};
 use crate::openapi::{Op, document};
 use crate::ops::{count_requests, health, metrics, ready, request_id_in_problems, version};
+use crate::schemas::*;
 use crate::tenders::{
-    command, create_tender, events, get_tender, irregularity, list_tenders, objection, observation,
+    BidBody, CreateTender, EventsQuery, ListQuery, LotQuery, ScoreBody, SignBody, command,
+    create_tender, events, get_tender, irregularity, list_tenders, objection, observation,
     opening_record, receipts, records, replace_bid, report, scores, signoff, submit_bid, timeline,
     withdraw_bid,
 };
@@ -19,10 +24,14 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
+use tenderflow_app::commands::Answer;
+use tenderflow_app::operations::{ClockMoved, Verification};
 use tenderflow_app::roles::OFFICIALS;
+use tenderflow_core::CommandBody;
 use tenderflow_core::Role;
+use tenderflow_store::{IssuedToken, TokenInfo, WorkflowRecord};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -32,23 +41,9 @@ struct Table {
 }
 
 impl Table {
-    fn add(
-        mut self,
-        path: &'static str,
-        ops: &[(&'static str, &'static str, &'static [Role], bool)],
-        route: MethodRouter<AppState>,
-    ) -> Self {
-        let axum_path = path;
-        self.router = self.router.route(axum_path, route);
-        for (method, summary, roles, body) in ops {
-            self.ops.push(Op {
-                method,
-                path,
-                summary,
-                roles,
-                body: *body,
-            });
-        }
+    fn add(mut self, path: &'static str, ops: Vec<Op>, route: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, route);
+        self.ops.extend(ops.into_iter().map(|op| Op { path, ..op }));
         self
     }
 }
@@ -58,144 +53,170 @@ impl Table {
 pub fn app(state: AppState) -> Router {
     use axum::routing::{delete, post, put};
     const ALL: &[Role] = &Role::PEOPLE;
-    const ANYONE: &[Role] = &[];
+    const ADMIN: &[Role] = &[Role::ADMIN];
+    const STAFF: &[Role] = &[Role::STAFF];
+    const BIDDER: &[Role] = &[Role::BIDDER];
+    const EVALUATOR: &[Role] = &[Role::EVALUATOR];
+    const INSPECTOR: &[Role] = &[Role::INSPECTOR];
     let t = Table {
         router: Router::new(),
         ops: Vec::new(),
     }
-    .add(
-        "/health",
-        &[("get", "Liveness", ANYONE, false)],
-        get(health),
-    )
+    .add("/health", vec![Op::get("Liveness").ok::<Health>()], get(health))
     .add(
         "/ready",
-        &[(
-            "get",
-            "Readiness: the database answers, the schema is current and the master key is the database's",
-            ANYONE,
-            false,
-        )],
+        vec![Op::get("Readiness: the database answers, the schema is current and the master key is the database's")
+            .ok::<Ready>()
+            .errors(&[503])],
         get(ready),
     )
     .add(
         "/metrics",
-        &[("get", "Prometheus metrics: requests, commands, outbox depth, dead letters, stuck timers, timer lag", ANYONE, false)],
+        vec![Op::get("Prometheus metrics: requests, commands, outbox depth, dead letters, stuck timers, timer lag")],
         get(metrics),
     )
-    .add(
-        "/version",
-        &[("get", "The server's version", ANYONE, false)],
-        get(version),
-    )
+    .add("/version", vec![Op::get("The server's version").ok::<Version>()], get(version))
     .add(
         "/accounts",
-        &[
-            ("get", "List accounts", &[Role::ADMIN], false),
-            ("post", "Create an account; answers its first token (shown once)", &[Role::ADMIN], true),
+        vec![
+            Op::get("List accounts").roles(ADMIN).ok::<AccountList>(),
+            Op::post("Create an account; answers its first token (shown once)")
+                .roles(ADMIN)
+                .body::<NewAccount>()
+                .created::<AccountCreated>()
+                .errors(&[409]),
         ],
         get(list_accounts).post(create_account),
     )
     .add(
         "/accounts/{id}/disable",
-        &[("post", "Disable an account (its tokens stop working at once)", &[Role::ADMIN], false)],
+        vec![Op::post("Disable an account (its tokens stop working at once)")
+            .roles(ADMIN)
+            .ok::<AccountState>()],
         post(disable_account),
     )
     .add(
         "/accounts/{id}/enable",
-        &[("post", "Enable a disabled account", &[Role::ADMIN], false)],
+        vec![Op::post("Enable a disabled account").roles(ADMIN).ok::<AccountState>()],
         post(enable_account),
     )
     .add(
         "/accounts/{id}/email",
-        &[("put", "Change (or with null remove) an account's email", &[Role::ADMIN], true)],
+        vec![Op::put("Change (or with null remove) an account's email")
+            .roles(ADMIN)
+            .body::<EmailBody>()
+            .ok::<EmailChanged>()],
         put(set_email),
     )
     .add(
         "/accounts/{id}/tokens",
-        &[
-            ("get", "An account's tokens (never the tokens themselves)", &[Role::ADMIN], false),
-            ("post", "Issue another token (label, expiresDays); shown once", &[Role::ADMIN], true),
+        vec![
+            Op::get("An account's tokens (never the tokens themselves)")
+                .roles(ADMIN)
+                .ok::<TokenList>(),
+            Op::post("Issue another token (label, expiresDays); shown once")
+                .roles(ADMIN)
+                .body::<TokenBody>()
+                .created::<IssuedToken>(),
         ],
         get(list_tokens).post(issue_token),
     )
     .add(
         "/tokens/{id}/revoke",
-        &[("post", "Revoke a token; it stops working at once", &[Role::ADMIN], false)],
+        vec![Op::post("Revoke a token; it stops working at once")
+            .roles(ADMIN)
+            .ok::<TokenInfo>()],
         post(revoke_token),
     )
     .add(
         "/tokens/{id}/rotate",
-        &[("post", "Replace a token by a new one and revoke it", &[Role::ADMIN], false)],
+        vec![Op::post("Replace a token by a new one and revoke it")
+            .roles(ADMIN)
+            .ok::<IssuedToken>()],
         post(rotate_token),
     )
-    .add(
-        "/me",
-        &[("get", "The caller's account", ALL, false)],
-        get(me),
-    )
+    .add("/me", vec![Op::get("The caller's account").roles(ALL).ok::<Me>()], get(me))
     .add(
         "/workflows",
-        &[
-            ("get", "List registered workflow definitions", ALL, false),
-            (
-                "post",
-                "Register a definition version (an admin act, recorded with who did it; a version weaker than the one it replaces is flagged to inspectors)",
-                &[Role::ADMIN],
-                true,
-            ),
+        vec![
+            Op::get("List registered workflow definitions").roles(ALL).ok::<WorkflowList>(),
+            Op::post("Register a definition version (an admin act, recorded with who did it; a version weaker than the one it replaces is flagged to inspectors)")
+                .roles(ADMIN)
+                .body::<Definition>()
+                .created::<WorkflowRecord>()
+                .errors(&[409, 422]),
         ],
         get(list_workflows).post(register_workflow),
     )
     .add(
         "/workflows/{id}",
-        &[("get", "A definition by id or SHA-256", ALL, false)],
+        vec![Op::get("A definition by id or SHA-256").roles(ALL).ok::<WorkflowDocument>()],
         get(get_workflow),
     )
     .add(
         "/tenders",
-        &[
-            ("get", "List tenders (`?state=`)", ALL, false),
-            ("post", "Create a tender from a definition", &[Role::STAFF], true),
+        vec![
+            Op::get("List tenders, filtered, a page at a time")
+                .roles(ALL)
+                .query::<ListQuery>()
+                .ok::<TenderList>(),
+            Op::post("Create a tender from a definition")
+                .roles(STAFF)
+                .body::<CreateTender>()
+                .created::<Answer>()
+                .command()
+                .errors(&[404]),
         ],
         get(list_tenders).post(create_tender),
     )
     .add(
         "/tenders/{id}",
-        &[("get", "A tender as the caller may see it", ALL, false)],
+        vec![Op::get("A tender as the caller may see it")
+            .roles(ALL)
+            .ok::<TenderView>()
+            .etag()],
         get(get_tender),
     )
     .add(
         "/tenders/{id}/events",
-        &[(
-            "get",
-            "The audit trail (sealed bids stay sealed)",
-            OFFICIALS,
-            false,
-        )],
+        vec![Op::get("The audit trail (sealed bids stay sealed), a page at a time")
+            .roles(OFFICIALS)
+            .query::<EventsQuery>()
+            .ok::<EventPage>()],
         get(events),
     )
     .add(
         "/tenders/{id}/timeline",
-        &[("get", "What happened when", ALL, false)],
+        vec![Op::get("What happened when").roles(ALL).ok::<Timeline>()],
         get(timeline),
     )
     .add(
         "/tenders/{id}/commands",
-        &[(
-            "post",
-            "Any command of the core (publish, amend, open_bids, …)",
-            ALL,
-            true,
-        )],
+        vec![Op::post("Any command of the core: one tagged union with a schema per command")
+            .roles(ALL)
+            .body::<CommandBody>()
+            .ok::<Answer>()
+            .command()],
         post(command),
     )
     .add(
         "/tenders/{id}/bids",
-        &[
-            ("post", "Submit a sealed bid", &[Role::BIDDER], true),
-            ("put", "Replace one's bid", &[Role::BIDDER], true),
-            ("delete", "Withdraw one's bid (`?lot=`)", &[Role::BIDDER], false),
+        vec![
+            Op::post("Submit a sealed bid")
+                .roles(BIDDER)
+                .body::<BidBody>()
+                .created::<Answer>()
+                .command(),
+            Op::put("Replace one's bid")
+                .roles(BIDDER)
+                .body::<BidBody>()
+                .ok::<Answer>()
+                .command(),
+            Op::delete("Withdraw one's bid")
+                .roles(BIDDER)
+                .query::<LotQuery>()
+                .ok::<Answer>()
+                .command(),
         ],
         post(submit_bid)
             .merge(put(replace_bid))
@@ -203,126 +224,135 @@ pub fn app(state: AppState) -> Router {
     )
     .add(
         "/tenders/{id}/bids/receipt",
-        &[("get", "The caller's bid receipts", &[Role::BIDDER], false)],
+        vec![Op::get("The caller's bid receipts").roles(BIDDER).ok::<Receipts>()],
         get(receipts),
     )
     .add(
         "/tenders/{id}/scores",
-        &[("post", "Submit a score sheet", &[Role::EVALUATOR], true)],
+        vec![Op::post("Submit a score sheet")
+            .roles(EVALUATOR)
+            .body::<ScoreBody>()
+            .ok::<Answer>()
+            .command()],
         post(scores),
     )
     .add(
         "/tenders/{id}/signoffs",
-        &[("post", "Sign off a gate", &[Role::INSPECTOR], true)],
+        vec![Op::post("Sign off a gate")
+            .roles(INSPECTOR)
+            .body::<SignBody>()
+            .ok::<Answer>()
+            .command()],
         post(signoff),
     )
     .add(
         "/tenders/{id}/observations",
-        &[("post", "Record an observation", &[Role::INSPECTOR], true)],
+        vec![Op::post("Record an observation")
+            .roles(INSPECTOR)
+            .body::<Form>()
+            .ok::<Answer>()
+            .command()],
         post(observation),
     )
     .add(
         "/tenders/{id}/irregularities",
-        &[("post", "Raise an irregularity (halts)", &[Role::INSPECTOR], true)],
+        vec![Op::post("Raise an irregularity (halts)")
+            .roles(INSPECTOR)
+            .body::<Form>()
+            .ok::<Answer>()
+            .command()],
         post(irregularity),
     )
     .add(
         "/tenders/{id}/objections",
-        &[("post", "Raise an objection", &[Role::BIDDER], true)],
+        vec![Op::post("Raise an objection")
+            .roles(BIDDER)
+            .body::<Form>()
+            .ok::<Answer>()
+            .command()],
         post(objection),
     )
     .add(
         "/tenders/{id}/opening-record",
-        &[("get", "The opening record", ALL, false)],
+        vec![Op::get("The opening record, once the bids are opened")
+            .roles(ALL)
+            .ok::<OpeningRecord>()
+            .errors(&[409])],
         get(opening_record),
     )
     .add(
         "/tenders/{id}/records",
-        &[("get", "The records: receipt log, opening record, objections, evaluation report, publicity notice, supervision record", OFFICIALS, false)],
+        vec![Op::get("The records: receipt log, opening record, objections, evaluation report, publicity notice, supervision record")
+            .roles(OFFICIALS)
+            .ok::<Records>()],
         get(records),
     )
     .add(
         "/tenders/{id}/report",
-        &[(
-            "get",
-            "The evaluation report, as the caller may see it",
-            ALL,
-            false,
-        )],
+        vec![Op::get("The evaluation report, once final, as the caller may see it")
+            .roles(ALL)
+            .ok::<Report>()
+            .errors(&[409])],
         get(report),
     )
     .add(
         "/outbox",
-        &[(
-            "get",
-            "Outbox messages (`?status=dead`)",
-            &[Role::STAFF, Role::ADMIN],
-            false,
-        )],
+        vec![Op::get("Outbox messages, a page at a time")
+            .roles(&[Role::STAFF, Role::ADMIN])
+            .query::<OutboxQuery>()
+            .ok::<OutboxPage>()],
         get(outbox),
     )
     .add(
         "/outbox/{id}/resend",
-        &[("post", "Queue a dead letter again", &[Role::STAFF, Role::ADMIN], false)],
+        vec![Op::post("Queue a dead letter again")
+            .roles(&[Role::STAFF, Role::ADMIN])
+            .ok::<Resent>()
+            .errors(&[409])],
         post(resend),
     )
     .add(
         "/admin/timers/stuck",
-        &[(
-            "get",
-            "Deadlines that failed to fire (isolated, retried with backoff)",
-            &[Role::INSPECTOR, Role::ADMIN],
-            false,
-        )],
+        vec![Op::get("Deadlines that failed to fire (isolated, retried with backoff)")
+            .roles(&[Role::INSPECTOR, Role::ADMIN])
+            .ok::<StuckTimers>()],
         get(stuck_timers),
     )
     .add(
         "/audit/verify",
-        &[(
-            "get",
-            "Verify hash chains (`?tender=`)",
-            OFFICIALS,
-            false,
-        )],
+        vec![Op::get("Verify hash chains (all, or one tender)")
+            .roles(OFFICIALS)
+            .query::<AuditQuery>()
+            .ok::<Verification>()
+            .errors(&[404])],
         get(audit),
     )
     .add(
         "/ocds/releases",
-        &[(
-            "get",
-            "OCDS release package of every public event (`?page=&per_page=`); public",
-            ANYONE,
-            false,
-        )],
+        vec![Op::get("OCDS release package of every public event, a page at a time; public")
+            .query::<PageQuery>()
+            .ok::<OcdsReleasePackage>()
+            .errors(&[422])],
         get(ocds_releases),
     )
     .add(
         "/ocds/records/{ocid}",
-        &[(
-            "get",
-            "OCDS record with its compiled release; public",
-            ANYONE,
-            false,
-        )],
+        vec![Op::get("OCDS record with its compiled release; public").ok::<OcdsRecordPackage>()],
         get(ocds_record),
     )
     .add(
         "/admin/clock",
-        &[(
-            "post",
-            "Set the manual clock (servers started with --manual-clock)",
-            &[Role::ADMIN],
-            true,
-        )],
+        vec![Op::post("Set the manual clock (servers started with --manual-clock)")
+            .roles(ADMIN)
+            .body::<ClockBody>()
+            .ok::<ClockMoved>()
+            .errors(&[409])],
         post(set_clock),
     );
     let mut ops = t.ops;
     ops.push(Op {
-        method: "get",
         path: "/openapi.json",
-        summary: "This document",
-        roles: ANYONE,
-        body: false,
+        ..Op::get("This document").ok::<OpenApiDocument>()
     });
     let doc = Arc::new(document(&ops));
     t.router
@@ -363,21 +393,30 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn me(caller: Caller) -> Json<Value> {
-    Json(
-        json!({ "id": caller.account.id, "role": caller.account.role, "name": caller.account.display_name, "locale": caller.account.locale }),
-    )
+async fn me(caller: Caller) -> Json<Me> {
+    let a = &caller.account;
+    Json(Me {
+        id: a.id.clone(),
+        role: a.role.clone(),
+        name: a.display_name.clone(),
+        locale: a.locale.clone(),
+    })
 }
 
-async fn list_workflows(State(s): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "workflows": s.store.workflows().await? })))
+async fn list_workflows(
+    State(s): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<WorkflowList>> {
+    Ok(Json(WorkflowList {
+        workflows: s.store.workflows().await?,
+    }))
 }
 
 async fn register_workflow(
     State(s): State<AppState>,
     caller: Caller,
     Body(def): Body<Value>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<WorkflowRecord>)> {
     caller.require(&[Role::ADMIN])?;
     let bytes = serde_json::to_vec_pretty(&def)
         .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
@@ -391,16 +430,18 @@ async fn register_workflow(
         .store
         .register_workflow_by(&name, &bytes, Some(caller.actor.id.as_str()))
         .await?;
-    Ok((StatusCode::CREATED, Json(json!(rec))))
+    Ok((StatusCode::CREATED, Json(rec)))
 }
 
 async fn get_workflow(
     State(s): State<AppState>,
     _caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<WorkflowDocument>> {
     let wf = s.store.workflow(&id).await?;
-    Ok(Json(
-        json!({ "sha256": wf.sha256(), "definition": wf.definition() }),
-    ))
+    Ok(Json(WorkflowDocument {
+        sha256: wf.sha256().to_owned(),
+        definition: serde_json::to_value(wf.definition())
+            .map_err(|e| ApiError::bad_request("invalid_workflow", e.to_string()))?,
+    }))
 }

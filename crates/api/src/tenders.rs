@@ -4,18 +4,19 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiResult, Body, Caller, Id, Params, lot};
+use crate::schemas::{EventPage, Receipts, TenderList, Timeline};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tenderflow_app::commands::{Answer, Submission, outcome};
 use tenderflow_app::views::TenderFilter;
 use tenderflow_core::CommandBody;
 use tenderflow_core::model::{ReplaceBid, SignOff, SubmitBid, SubmitScores, WithdrawBid};
 use tenderflow_store::Executed;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CreateTender {
     workflow: String,
@@ -99,7 +100,8 @@ async fn answer(
     Ok(Json(Answer::of(&done, caller)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
     /// Only tenders in this state.
@@ -111,6 +113,7 @@ pub(crate) struct ListQuery {
     /// Cursor: the last id of the previous page.
     after: Option<String>,
     /// Page size, 1–1000 (100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -118,7 +121,7 @@ pub(crate) async fn list_tenders(
     State(s): State<AppState>,
     caller: Caller,
     Params(q): Params<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TenderList>> {
     let filter = TenderFilter {
         state: q.state,
         workflow: q.workflow,
@@ -127,7 +130,10 @@ pub(crate) async fn list_tenders(
         limit: q.limit,
     };
     let page = s.app.tenders(&caller, &filter).await?;
-    Ok(Json(json!({ "tenders": page.items, "next": page.next })))
+    Ok(Json(TenderList {
+        tenders: page.items,
+        next: page.next,
+    }))
 }
 
 pub(crate) async fn get_tender(
@@ -139,12 +145,14 @@ pub(crate) async fn get_tender(
     Ok(([(header::ETAG, v.tag)], Json(v.view)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EventsQuery {
     /// Cursor: the last sequence number of the previous page.
     after: Option<i64>,
     /// Page size, 1–1000 (1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -153,20 +161,25 @@ pub(crate) async fn events(
     caller: Caller,
     Id(id): Id,
     Params(q): Params<EventsQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EventPage>> {
     let page = s.app.audit_trail(&caller, &id, q.after, q.limit).await?;
-    Ok(Json(
-        json!({ "tender": id, "events": page.items, "next": page.next }),
-    ))
+    Ok(Json(EventPage {
+        tender: id,
+        events: page.items,
+        next: page.next,
+    }))
 }
 
 pub(crate) async fn timeline(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
-    let items = s.app.timeline(&caller, &id).await?;
-    Ok(Json(json!({ "tender": id, "timeline": items })))
+) -> ApiResult<Json<Timeline>> {
+    let timeline = s.app.timeline(&caller, &id).await?;
+    Ok(Json(Timeline {
+        tender: id,
+        timeline,
+    }))
 }
 
 pub(crate) async fn command(
@@ -179,7 +192,7 @@ pub(crate) async fn command(
     answer(&s, &caller, &headers, &id, body).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BidBody {
     #[serde(default)]
@@ -218,9 +231,12 @@ pub(crate) async fn replace_bid(
     answer(&s, &caller, &headers, &id, body).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LotQuery {
+    /// The lot (required when the tender has several).
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")]
     lot: Option<String>,
 }
 
@@ -239,12 +255,15 @@ pub(crate) async fn receipts(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
-    let own = s.app.receipts(&caller, &id).await?;
-    Ok(Json(json!({ "tender": id, "receipts": own })))
+) -> ApiResult<Json<Receipts>> {
+    let receipts = s.app.receipts(&caller, &id).await?;
+    Ok(Json(Receipts {
+        tender: id,
+        receipts,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScoreBody {
     #[serde(default)]
@@ -270,7 +289,7 @@ pub(crate) async fn scores(
     answer(&s, &caller, &headers, &id, body).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignBody {
     gate: String,

@@ -27,7 +27,7 @@ pub struct Submission {
 }
 
 /// One event of an answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AnsweredEvent {
     /// Its number (hidden from bidders: it would tell how many bids came before).
     pub seq: Option<i64>,
@@ -39,7 +39,7 @@ pub struct AnsweredEvent {
 }
 
 /// A bid's receipt: a code derived from the bid itself, never a number before the opening.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Receipt {
     /// The receipt code.
@@ -53,7 +53,7 @@ pub struct Receipt {
 }
 
 /// What a command did, as the caller may see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Answer {
     /// The tender.
     pub tender: String,

@@ -8,7 +8,7 @@ use tenderflow_core::Timestamp;
 use tenderflow_store::{AuditReport, OutboxRow, OutboxStatus, StuckTimer};
 
 /// The result of verifying the record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Verification {
     /// Whether every tender verified.
     pub intact: bool,
@@ -17,7 +17,7 @@ pub struct Verification {
 }
 
 /// What moving the manual clock did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClockMoved {
     /// The clock's time now.

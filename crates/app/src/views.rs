@@ -44,7 +44,7 @@ pub struct TenderView {
 }
 
 /// One line of the tender list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TenderSummary {
     /// Tender id.
     pub id: String,
@@ -54,6 +54,68 @@ pub struct TenderSummary {
     pub events: Option<i64>,
     /// Bid deadline.
     pub deadline: Option<Timestamp>,
+}
+
+/// One event of the audit trail: its place in the chain and its payload (sealed bids stay
+/// sealed; scores are withheld until the report is final).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    /// Its number in the tender's chain.
+    pub seq: i64,
+    /// When (null only for a stored time out of range).
+    pub at: Option<Timestamp>,
+    /// Who.
+    pub actor: AuditActor,
+    /// The command id that appended it.
+    pub command: String,
+    /// The event (or what may be shown of it).
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// The previous event's hash.
+    pub prev_hash: String,
+    /// Its hash.
+    pub hash: String,
+}
+
+/// Who did something.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditActor {
+    /// Account id.
+    pub id: String,
+    /// Role.
+    pub role: String,
+}
+
+/// One line of the timeline.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntry {
+    /// Event number, where counts reveal nothing about other bids.
+    pub seq: Option<i64>,
+    /// When.
+    pub at: Option<Timestamp>,
+    /// What (the event's type).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The role of who did it.
+    pub actor_role: String,
+}
+
+/// A bidder's receipt for one of its bids.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BidReceipt {
+    /// Lot.
+    pub lot: String,
+    /// The receipt code (derived from the bid itself).
+    pub code: String,
+    /// Its number in order of receipt, once the bids are opened.
+    pub number: Option<u32>,
+    /// SHA-256 commitment to the bid's content.
+    pub commitment: String,
+    /// When it was received.
+    pub received_at: Timestamp,
 }
 
 /// Which tenders to list.
@@ -72,7 +134,7 @@ pub struct TenderFilter {
 }
 
 /// A page of a list and the cursor of the next page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T, C> {
     /// The items.
     pub items: Vec<T>,
@@ -197,7 +259,7 @@ impl App {
         id: &str,
         after: Option<i64>,
         limit: Option<usize>,
-    ) -> Result<Page<Value, i64>> {
+    ) -> Result<Page<AuditEvent, i64>> {
         caller.require(roles::OFFICIALS)?;
         let limit = page_size(Some(limit.unwrap_or(MAX_PAGE)))?;
         let (_, t) = self.store.load(id).await?;
@@ -210,14 +272,23 @@ impl App {
             .iter()
             .take(limit)
             .map(|r| {
-                let payload: Value = if tenderflow_core::view::audit_payload_visible(&t, &r.kind)
-                {
+                let payload: Value = if tenderflow_core::view::audit_payload_visible(&t, &r.kind) {
                     serde_json::from_str(&r.payload).unwrap_or(Value::Null)
                 } else {
                     tenderflow_core::view::withheld_payload(&r.kind)
                 };
-                json!({ "seq": r.seq, "at": Timestamp::from_unix_millis(r.at_ms), "actor": { "id": r.actor_id, "role": r.actor_role },
-                        "command": r.command_id, "payload": payload, "prevHash": r.prev_hash, "hash": r.hash })
+                AuditEvent {
+                    seq: r.seq,
+                    at: Timestamp::from_unix_millis(r.at_ms),
+                    actor: AuditActor {
+                        id: r.actor_id.clone(),
+                        role: r.actor_role.clone(),
+                    },
+                    command: r.command_id.clone(),
+                    payload,
+                    prev_hash: r.prev_hash.clone(),
+                    hash: r.hash.clone(),
+                }
             })
             .collect();
         Ok(Page { items, next })
@@ -225,7 +296,7 @@ impl App {
 
     /// What happened when, as the caller may see it: before the opening a bidder sees only
     /// its own bid events and no sequence numbers.
-    pub async fn timeline(&self, caller: &Caller, id: &str) -> Result<Vec<Value>> {
+    pub async fn timeline(&self, caller: &Caller, id: &str) -> Result<Vec<TimelineEntry>> {
         let (_, t) = self.readable(caller, id).await?;
         let rows = self.store.event_rows(id).await?;
         let officials = roles::is_official(caller.role()) || caller.is(Role::EVALUATOR);
@@ -238,18 +309,29 @@ impl App {
                     || !tenderflow_core::view::is_bid_event(&r.kind)
                     || r.actor_id == caller.account.id
             })
-            .map(|r| json!({ "seq": counts.then_some(r.seq), "at": Timestamp::from_unix_millis(r.at_ms), "type": r.kind, "actorRole": r.actor_role }))
+            .map(|r| TimelineEntry {
+                seq: counts.then_some(r.seq),
+                at: Timestamp::from_unix_millis(r.at_ms),
+                kind: r.kind.clone(),
+                actor_role: r.actor_role.clone(),
+            })
             .collect())
     }
 
     /// A bidder's own receipts (numbers only after the opening).
-    pub async fn receipts(&self, caller: &Caller, id: &str) -> Result<Vec<Value>> {
+    pub async fn receipts(&self, caller: &Caller, id: &str) -> Result<Vec<BidReceipt>> {
         caller.require(&[Role::BIDDER])?;
         let (_, t) = self.readable(caller, id).await?;
         Ok(t.bids
             .iter()
             .filter(|(k, _)| k.bidder == caller.actor.id)
-            .map(|(k, b)| json!({ "lot": &*k.lot, "code": k.receipt_code(&t.id, &b.commitment), "number": t.opened().then_some(b.receipt), "commitment": b.commitment, "receivedAt": b.received_at }))
+            .map(|(k, b)| BidReceipt {
+                lot: k.lot.to_string(),
+                code: k.receipt_code(&t.id, &b.commitment),
+                number: t.opened().then_some(b.receipt),
+                commitment: b.commitment.clone(),
+                received_at: b.received_at,
+            })
             .collect())
     }
 

@@ -21,6 +21,8 @@ pub mod model;
 pub mod numbers;
 pub mod obligations;
 pub mod ocds;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod records;
 #[cfg(feature = "scenario")]
 pub mod scenario;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// A person or organisation that can act and receive mail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     /// Account id (the actor id in commands).
@@ -27,7 +27,7 @@ pub struct Account {
 }
 
 /// An account as administrators list it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountInfo {
     /// Account id.
@@ -47,7 +47,7 @@ pub struct AccountInfo {
 }
 
 /// An API token's public facts (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenInfo {
     /// Public id (`tok_…`).
@@ -65,7 +65,7 @@ pub struct TokenInfo {
 }
 
 /// A token just issued: its public facts and the token, shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedToken {
     /// Public facts.

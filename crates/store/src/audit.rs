@@ -11,7 +11,7 @@ use serde::Serialize;
 use tenderflow_core::{Event, Tender, Timestamp};
 
 /// Verification result of one tender.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditReport {
     /// Tender.
@@ -19,6 +19,7 @@ pub struct AuditReport {
     /// Events checked.
     pub events: i64,
     /// The first problem, if any.
+    #[schema(value_type = Option<Object>)]
     pub problem: Option<ChainProblem>,
 }
 

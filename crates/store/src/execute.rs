@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tenderflow_core::definition::TimerName;
-use tenderflow_core::{Actor, Command, Event, Rejection, Tender, Timestamp, Workflow};
+use tenderflow_core::{Actor, Command, Rejection, Tender, Timestamp, Workflow};
 
 /// A tender touched by a batch, with the state the batch has built so far.
 struct Pending {
@@ -438,7 +438,7 @@ impl Store {
         tender_id: &str,
         expected_seq: i64,
         command_id: &str,
-        events: &[Event],
+        events: &[tenderflow_core::Event],
     ) -> Result<i64> {
         let txn = self.begin_write().await?;
         let head = self

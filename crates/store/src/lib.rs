@@ -26,7 +26,7 @@ mod sql;
 pub mod timers;
 pub mod workflows;
 
-pub use accounts::{Account, token_hash};
+pub use accounts::{Account, AccountInfo, IssuedToken, TokenInfo, token_hash};
 pub use audit::{AuditReport, PublishedHead};
 pub use error::{CryptoError, Result, StoreError};
 pub use outbox::{OutboxRow, OutboxStatus};

@@ -17,7 +17,9 @@ use tenderflow_core::effects::Recipient;
 use tenderflow_core::{Event, Tender, Workflow};
 
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OutboxStatus {
     /// Waiting to be sent (or being sent under a claim).
@@ -73,7 +75,7 @@ impl TryGetable for OutboxStatus {
 }
 
 /// A message waiting in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxRow {
     /// Row id (stable: the Message-ID derives from it).
@@ -83,6 +85,7 @@ pub struct OutboxRow {
     /// The event that caused it.
     pub event_seq: i64,
     /// Message kind.
+    #[schema(value_type = String)]
     pub message: MessageKind,
     /// Recipient account id.
     pub recipient_id: String,
@@ -94,6 +97,7 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     /// What the message says, fixed when it was queued (`core::messages::message_data`).
     #[serde(skip)]
+    #[schema(ignore)]
     pub data: serde_json::Value,
 }
 

@@ -24,7 +24,7 @@ pub struct DueTimer {
 }
 
 /// A timer that failed to fire (see [`Store::fire_due_timers`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StuckTimer {
     /// Tender.

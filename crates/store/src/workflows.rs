@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tenderflow_core::Workflow;
 
 /// A registered workflow version.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowRecord {
     /// SHA-256 of the file.
@@ -29,6 +29,7 @@ pub struct WorkflowRecord {
     pub created_ms: i64,
     /// What it weakens against the previous version of the same definition (flagged to
     /// inspectors).
+    #[schema(value_type = Vec<Object>)]
     pub weakened: Vec<tenderflow_core::compare::Weakening>,
 }
 

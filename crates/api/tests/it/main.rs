@@ -2,4 +2,5 @@
 
 mod api;
 mod conventions;
+mod openapi;
 mod trust;

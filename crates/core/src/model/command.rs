@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 /// A lot of a tender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lot {
     /// Lot id.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: Arc<str>,
     /// Title.
     pub title: String,
@@ -22,6 +24,7 @@ pub const DEFAULT_LOT: &str = "1";
 
 /// A member of the evaluation committee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     /// The evaluator.
     pub id: ActorId,
@@ -32,6 +35,7 @@ pub struct Member {
 
 /// A request to remove a committee member who has scored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Removal {
     /// The member.
@@ -42,6 +46,7 @@ pub struct Removal {
 
 /// A committee member removed after scoring: who, when, why and whose approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RemovedMember {
     /// The member.
@@ -109,6 +114,7 @@ macro_rules! payload {
     ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
         pub struct $name {
             $($(#[$fdoc])* pub $field: $ty),*
@@ -119,7 +125,8 @@ macro_rules! payload {
 payload! {
     /// `publish`: the announcement, validated against the transition's form.
     Publish {
-        /// Announcement content (validated against the transition's form).
+/// Announcement content (validated against the transition's form).
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         announcement: Arc<Value>,
         /// Channels it is published on (identical content on each).
         channels: Vec<String>,
@@ -159,7 +166,8 @@ payload! {
         /// Lot (required when the tender has several).
         #[serde(default)]
         lot: Option<String>,
-        /// The bid (validated against the bid form).
+/// The bid (validated against the bid form).
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         content: Arc<Value>,
     }
 }
@@ -220,7 +228,8 @@ payload! {
         lot: Option<String>,
         /// Bidder scored.
         bidder: ActorId,
-        /// The sheet: `{"scores": {criterion: 0–100}, …}` (validated against the form).
+/// The sheet: `{"scores": {criterion: 0–100}, …}` (validated against the form).
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         sheet: Arc<Value>,
     }
 }
@@ -240,7 +249,8 @@ payload! {
 payload! {
     /// `raise_objection`: a bidder's objection (validated against the form).
     RaiseObjection {
-        /// The objection.
+/// The objection.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         content: Arc<Value>,
     }
 }
@@ -262,7 +272,8 @@ payload! {
     SignOff {
         /// Gate id.
         gate: String,
-        /// The sign-off form.
+/// The sign-off form.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         content: Arc<Value>,
     }
 }
@@ -270,7 +281,8 @@ payload! {
 payload! {
     /// `record_observation`: an inspector's observation.
     RecordObservation {
-        /// The observation form.
+/// The observation form.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         content: Arc<Value>,
     }
 }
@@ -278,7 +290,8 @@ payload! {
 payload! {
     /// `raise_irregularity`: halts the procedure until resolved.
     RaiseIrregularity {
-        /// The irregularity form.
+/// The irregularity form.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         content: Arc<Value>,
     }
 }
