@@ -72,12 +72,75 @@ fn variant<T: ToSchema>(tag: &str) -> RefOr<Schema> {
     o.required.insert(0, "command".to_owned());
     o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
     o.title = Some(tag.to_owned());
+    if let Some(e) = example(tag) {
+        o.examples = vec![e];
+    }
     RefOr::T(Schema::Object(o))
+}
+
+/// An example of a command, from the seed case (a trade union recruiting partner
+/// organisations to run services in its venues).
+fn example(tag: &str) -> Option<serde_json::Value> {
+    use serde_json::json;
+    let bid = json!({
+        "organisation": "Hangzhou Workers' Arts Troupe",
+        "serviceArea": "arts_performance",
+        "servicePlan": "Monthly performances in the union's venues, free for members.",
+        "freeOrDiscountedShare": 30,
+        "feeMinor": 12_000_000
+    });
+    let e = match tag {
+        "publish" => json!({
+            "command": "publish",
+            "announcement": {
+                "title": "Recruitment of partner organisations for workers' venues",
+                "summary": "Partners run public-benefit services in the union's venues.",
+                "eligibility": "Registered organisations with a record in arts, sports or public-benefit activities.",
+                "contact": "Workers' service centre, recruitment team"
+            },
+            "channels": ["public-resource-trading-platform", "union-website", "zhejiang-workers-daily"],
+            "deadline": "2026-01-26T17:00:00+08:00"
+        }),
+        "amend" => {
+            json!({"command": "amend", "text": "The list of venues is attached.", "affectsBids": false})
+        }
+        "submit_bid" | "replace_bid" => json!({"command": tag, "content": bid}),
+        "withdraw_bid" => json!({"command": "withdraw_bid"}),
+        "appoint_committee" => json!({"command": "appoint_committee", "members": [
+            {"id": "expert-01", "expert": true}, {"id": "expert-02", "expert": true},
+            {"id": "expert-03", "expert": true}, {"id": "rep-01", "expert": false},
+            {"id": "rep-02", "expert": false}]}),
+        "declare_conflict" => json!({"command": "declare_conflict", "bidder": "org-05",
+            "reason": "I advised this organisation last year."}),
+        "disqualify_bid" => json!({"command": "disqualify_bid", "bidder": "org-07",
+            "reason": "No registration certificate."}),
+        "finalize_evaluation" => {
+            json!({"command": "finalize_evaluation", "drawReveal": "inspector-draw-2021"})
+        }
+        "raise_objection" => json!({"command": "raise_objection",
+            "content": {"subject": "scores", "grounds": "Our service plan was undervalued."}}),
+        "answer_objection" => json!({"command": "answer_objection", "objection": 1,
+            "answer": "Scores re-checked; unchanged.", "upheld": false}),
+        "sign_off" => json!({"command": "sign_off", "gate": "opening",
+            "content": {"statement": "I witnessed the opening and found it in order.", "observations": ""}}),
+        "record_observation" => json!({"command": "record_observation",
+            "content": {"text": "The bids were opened at the announced time."}}),
+        "raise_irregularity" => json!({"command": "raise_irregularity",
+            "content": {"text": "The seal of one envelope is damaged.", "severity": "serious"}}),
+        "resolve_irregularity" => json!({"command": "resolve_irregularity", "irregularity": 1,
+            "resolution": "The seal was found intact on inspection."}),
+        "cancel" => {
+            json!({"command": "cancel", "reason": "The venues closed; the recruitment is withdrawn."})
+        }
+        _ => return None,
+    };
+    Some(e)
 }
 
 /// A command without a payload.
 fn bare(tag: &str, description: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
+        .examples([serde_json::json!({ "command": tag })])
         .title(Some(tag))
         .description(Some(description))
         .property(
@@ -146,6 +209,17 @@ mod tests {
     use crate::definition::CommandName;
 
     /// Every command the definition language names has a schema, and no other.
+    /// Every example is a command serde accepts.
+    #[test]
+    fn every_example_parses() {
+        for name in CommandName::ALL {
+            if let Some(e) = example(name.as_str()) {
+                serde_json::from_value::<CommandBody>(e.clone())
+                    .unwrap_or_else(|err| panic!("{e}: {err}"));
+            }
+        }
+    }
+
     #[test]
     fn the_union_names_every_command_once() {
         let RefOr::T(Schema::OneOf(one)) = CommandBody::schema() else {

@@ -184,6 +184,9 @@ fn markdown(doc: &Value) -> String {
             "\n### `{name}`\n\n{}\n",
             v["description"].as_str().unwrap_or_default()
         );
+        if let Some(e) = v["examples"].get(0) {
+            out += &format!("\nExample (the seed case): `{e}`\n");
+        }
         let required: Vec<&str> = v["required"]
             .as_array()
             .into_iter()
