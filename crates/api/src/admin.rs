@@ -101,7 +101,7 @@ pub(crate) async fn set_clock(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct PageQuery {
     /// Page number, from 1.
     #[param(minimum = 1)]

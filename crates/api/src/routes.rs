@@ -32,6 +32,7 @@ use tenderflow_app::roles::OFFICIALS;
 use tenderflow_core::CommandBody;
 use tenderflow_core::Role;
 use tenderflow_store::{IssuedToken, TokenInfo, WorkflowRecord};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -368,6 +369,16 @@ pub fn app(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // A bug that panics in a handler answers a 500 problem (logged) instead of dropping
+        // the connection.
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            tracing::error!("a handler panicked");
+            axum::response::IntoResponse::into_response(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "an internal error; it has been logged",
+            ))
+        }))
         .layer(axum::middleware::from_fn(request_id_in_problems))
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
         // The access log: a span per request with its method, path and request id (taken

@@ -70,19 +70,19 @@ impl App {
         if page == 0 || per == 0 || per > crate::views::MAX_PAGE {
             return Err(AppError::invalid(
                 "invalid_query",
-                "page ≥ 1 and 1 ≤ per_page ≤ 1000",
+                "page ≥ 1 and 1 ≤ perPage ≤ 1000",
             ));
         }
         let releases = self.ocds_releases(None, None).await?;
         let total = releases.len();
         let slice: Vec<Value> = releases
             .into_iter()
-            .skip((page - 1) * per)
+            .skip((page - 1).saturating_mul(per))
             .take(per)
             .collect();
         let mut pkg = self.ocds_package(slice);
-        let next = (page * per < total)
-            .then(|| format!("/ocds/releases?page={}&per_page={per}", page + 1));
+        let next = (page.saturating_mul(per) < total)
+            .then(|| format!("/ocds/releases?page={}&perPage={per}", page + 1));
         pkg["links"] = json!({ "next": next });
         Ok(pkg)
     }

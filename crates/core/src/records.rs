@@ -28,7 +28,7 @@ pub fn records(wf: &Workflow, t: &Tender) -> Value {
                 "id": o.id, "by": o.by, "at": o.at, "stage": o.stage,
                 "subject": text(&o.content, "subject"), "grounds": text(&o.content, "grounds"),
                 "answerDue": o.answer_due,
-                "answer": o.answer.as_ref().map(|(a, upheld, at)| json!({ "text": a, "upheld": upheld, "at": at })),
+                "answer": o.answer,
             })
         })
         .collect();
@@ -46,7 +46,7 @@ pub fn records(wf: &Workflow, t: &Tender) -> Value {
     for i in &t.irregularities {
         supervision.push(json!({
             "kind": "irregularity", "id": i.id, "inspector": i.by, "at": i.at, "stage": i.stage, "text": text(&i.content, "text"),
-            "resolution": i.resolution.as_ref().map(|(r, at)| json!({ "text": r, "at": at })),
+            "resolution": i.resolution,
         }));
     }
     supervision.sort_by(|a, b| a["at"].as_str().cmp(&b["at"].as_str()));

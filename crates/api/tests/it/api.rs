@@ -32,11 +32,22 @@ async fn the_seed_case_runs_over_http() {
     // A loser sees its own rank, never the others' rows.
     // Open contracting data, public.
     let (s, pkg) = e
-        .call(None, Method::GET, "/ocds/releases?per_page=2", None)
+        .call(None, Method::GET, "/ocds/releases?perPage=2", None)
         .await;
     assert_eq!(s, StatusCode::OK, "{pkg}");
     assert_eq!(pkg["releases"].as_array().map(Vec::len), Some(2));
     assert!(pkg["links"]["next"].is_string());
+    // A page far beyond the end is an empty page, not an overflow (found by schemathesis).
+    let (status, far) = e
+        .call(
+            None,
+            Method::GET,
+            "/ocds/releases?page=184467440737095517",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{far}");
+    assert_eq!(far["releases"], json!([]));
     let (s, rec) = e
         .call(None, Method::GET, "/ocds/records/ocds-tndrfl-T-2021", None)
         .await;

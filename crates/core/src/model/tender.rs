@@ -76,8 +76,28 @@ pub struct Objection {
     pub content: Arc<Value>,
     /// Answer due.
     pub answer_due: Option<Timestamp>,
-    /// Answer: text, upheld, when.
-    pub answer: Option<(String, bool, Timestamp)>,
+    /// The answer, once given.
+    pub answer: Option<ObjectionAnswer>,
+}
+
+/// The answer to an objection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectionAnswer {
+    /// What the procuring entity answered.
+    pub text: String,
+    /// Whether the objection was upheld.
+    pub upheld: bool,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// How an irregularity was resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resolution {
+    /// How.
+    pub text: String,
+    /// When.
+    pub at: Timestamp,
 }
 
 /// An irregularity and its resolution.
@@ -93,8 +113,8 @@ pub struct Irregularity {
     pub stage: String,
     /// Content.
     pub content: Arc<Value>,
-    /// Resolution and when.
-    pub resolution: Option<(String, Timestamp)>,
+    /// The resolution, once resolved.
+    pub resolution: Option<Resolution>,
 }
 
 /// The state of one tender: everything `apply` has folded from its events. It is not
@@ -349,7 +369,11 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             id, answer, upheld, ..
         } => {
             if let Some(o) = t.objections.iter_mut().find(|o| o.id == *id) {
-                o.answer = Some((answer.clone(), *upheld, at));
+                o.answer = Some(ObjectionAnswer {
+                    text: answer.clone(),
+                    upheld: *upheld,
+                    at,
+                });
             }
         }
         EventBody::SignedOff { gate, content } => t.signoffs.push(Signature {
@@ -376,7 +400,10 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
         }
         EventBody::IrregularityResolved { id, resolution } => {
             if let Some(i) = t.irregularities.iter_mut().find(|i| i.id == *id) {
-                i.resolution = Some((resolution.clone(), at));
+                i.resolution = Some(Resolution {
+                    text: resolution.clone(),
+                    at,
+                });
             }
         }
         EventBody::Cancelled { reason } => t.cancellation = Some(reason.clone()),
