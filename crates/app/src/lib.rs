@@ -13,6 +13,7 @@
 //! The time of everything comes from the store's one clock.
 
 pub mod background;
+pub mod board;
 pub mod commands;
 pub mod operations;
 pub mod records;

@@ -71,7 +71,10 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         })
     };
     let stop = stopped(stop_rx);
-    axum::serve(listener, tenderflow_api::app(AppState::new(app)))
+    // The pages (`/`, `/notices/…`, `/static/…`) beside the JSON API, on one port.
+    let routes = tenderflow_web::router(std::sync::Arc::new(app.clone()))
+        .merge(tenderflow_api::app(AppState::new(app)));
+    axum::serve(listener, routes)
         .with_graceful_shutdown(async move {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}

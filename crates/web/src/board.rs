@@ -1,0 +1,229 @@
+//! The public notice board (no sign-in): open tenders first, each with its buyer, procedure,
+//! deadline and a countdown; a tender's page with the announcement, amendments, the opening
+//! (bids received, after opening) and the award. Rendered from the compiled OCDS release, so
+//! it shows the same facts as the OCDS feed and never more.
+
+use crate::i18n::Lang;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::Value;
+use std::sync::Arc;
+use tenderflow_app::board::Notice;
+use tenderflow_app::{App, AppError};
+use tenderflow_core::Timestamp;
+
+/// One line of the board.
+struct Row {
+    id: String,
+    title: String,
+    buyer: String,
+    procedure: String,
+    status: String,
+    deadline: String,
+    countdown: String,
+    open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct Board {
+    lang: Lang,
+    rows: Vec<Row>,
+}
+
+/// An amendment as shown.
+struct Amendment {
+    date: String,
+    text: String,
+}
+
+/// An award as shown.
+struct Award {
+    title: String,
+    supplier: String,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    lang: Lang,
+    row: Row,
+    description: String,
+    ocid: String,
+    published: String,
+    amendments: Vec<Amendment>,
+    bids_received: Option<usize>,
+    awards: Vec<Award>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    lang: Lang,
+    title: String,
+    detail: String,
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+fn time(v: &Value) -> Option<Timestamp> {
+    v.as_str().and_then(Timestamp::parse)
+}
+
+/// A known code's human name from the catalogue (`{prefix}-{code}`), or the catalogue's word
+/// for "other": never the slug itself.
+fn named(lang: Lang, prefix: &str, code: &str, known: &[&str]) -> String {
+    if known.contains(&code) {
+        lang.t(&format!("{prefix}-{code}"))
+    } else {
+        lang.t(&format!("{prefix}-other"))
+    }
+}
+
+fn row(lang: Lang, n: &Notice, now: Timestamp) -> Row {
+    let t = &n.release["tender"];
+    let status = text(&t["status"]);
+    let end = time(&t["tenderPeriod"]["endDate"]);
+    let open = status == "active" && end.is_some_and(|e| e > now);
+    Row {
+        id: n.id.clone(),
+        title: text(&t["title"]),
+        buyer: text(&n.release["buyer"]["name"]),
+        procedure: named(
+            lang,
+            "method",
+            t["procurementMethod"].as_str().unwrap_or_default(),
+            &["open", "selective", "limited", "direct"],
+        ),
+        status: named(
+            lang,
+            "status",
+            &status,
+            &[
+                "planning",
+                "active",
+                "complete",
+                "cancelled",
+                "unsuccessful",
+                "withdrawn",
+            ],
+        ),
+        deadline: end
+            .map(|e| lang.when(e, n.utc_offset_minutes))
+            .unwrap_or_default(),
+        countdown: match end {
+            Some(e) if status == "active" => lang.countdown(now, e),
+            _ => String::new(),
+        },
+        open,
+    }
+}
+
+fn render(page: &impl Template, status: StatusCode) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page failed to render",
+            )
+                .into_response()
+        }
+    }
+}
+
+fn error(lang: Lang, e: &AppError) -> Response {
+    let (status, title) = match e {
+        AppError::NotFound(_) => (StatusCode::NOT_FOUND, lang.t("not-found")),
+        AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, lang.t("not-found")),
+        _ => {
+            tracing::error!(error = %e, "a page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, lang.t("internal-error"))
+        }
+    };
+    let page = ErrorPage {
+        lang,
+        title,
+        detail: lang.t("back-to-board"),
+    };
+    render(&page, status)
+}
+
+/// `GET /`: the notice board.
+pub(crate) async fn board(State(app): State<Arc<App>>, lang: Lang) -> Response {
+    let now = app.clock().now();
+    match app.notices().await {
+        Ok(notices) => {
+            let rows = notices.iter().map(|n| row(lang, n, now)).collect();
+            render(&Board { lang, rows }, StatusCode::OK)
+        }
+        Err(e) => error(lang, &e),
+    }
+}
+
+/// `GET /notices/{id}`: one tender's notice.
+pub(crate) async fn notice(
+    State(app): State<Arc<App>>,
+    lang: Lang,
+    Path(id): Path<String>,
+) -> Response {
+    let n = match app.notice(&id).await {
+        Ok(n) => n,
+        Err(e) => return error(lang, &e),
+    };
+    let now = app.clock().now();
+    let t = &n.release["tender"];
+    let offset = n.utc_offset_minutes;
+    let amendments = t["amendments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| Amendment {
+            date: time(&a["date"])
+                .map(|d| lang.when(d, offset))
+                .unwrap_or_default(),
+            text: text(&a["description"]),
+        })
+        .collect();
+    let awards = n.release["awards"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| Award {
+            title: text(&a["title"]),
+            supplier: a["suppliers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| text(&s["name"]))
+                .collect::<Vec<_>>()
+                .join(", "),
+            value: match (
+                a["value"]["amount"].as_f64(),
+                a["value"]["currency"].as_str(),
+            ) {
+                (Some(amount), Some(cur)) => format!("{amount:.2} {cur}"),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    let page = NoticePage {
+        lang,
+        description: text(&t["description"]),
+        ocid: n.ocid.clone(),
+        published: time(&t["tenderPeriod"]["startDate"])
+            .map(|d| lang.when(d, offset))
+            .unwrap_or_default(),
+        amendments,
+        bids_received: n.release["bids"]["details"].as_array().map(Vec::len),
+        awards,
+        row: row(lang, &n, now),
+    };
+    render(&page, StatusCode::OK)
+}

@@ -1,0 +1,199 @@
+//! Languages: zh-CN and en, chosen by `?lang=` (the switch on every page) or else by
+//! `Accept-Language`; texts from the Fluent catalogues in `locales/`, times as people read
+//! them in the tender's time zone.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader, static_loader};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use tenderflow_core::Timestamp;
+
+static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "en",
+    };
+}
+
+/// The page's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 简体中文.
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The BCP 47 tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::Zh => "zh-CN",
+            Self::En => "en",
+        }
+    }
+
+    /// The other language (for the switch).
+    pub fn other(self) -> Self {
+        match self {
+            Self::Zh => Self::En,
+            Self::En => Self::Zh,
+        }
+    }
+
+    fn id(self) -> LanguageIdentifier {
+        self.tag().parse().unwrap_or_default()
+    }
+
+    /// The catalogue's text for `key`.
+    pub fn t(self, key: &str) -> String {
+        LOCALES.lookup(&self.id(), key)
+    }
+
+    /// The catalogue's text for `key` with arguments.
+    pub fn t_with(self, key: &str, args: &[(&'static str, FluentValue<'static>)]) -> String {
+        let map: HashMap<Cow<'static, str>, FluentValue<'static>> = args
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(*k), v.clone()))
+            .collect();
+        LOCALES.lookup_with_args(&self.id(), key, &map)
+    }
+
+    /// `t` as people read it in a zone `offset` minutes east of UTC:
+    /// `2026年1月26日 10:00 北京时间`, `26 January 2026, 10:00 China Standard Time`.
+    pub fn when(self, t: Timestamp, offset: i32) -> String {
+        let text = t.plus_seconds(i64::from(offset) * 60).to_rfc3339();
+        let num = |a: usize, b: usize| text.get(a..b).and_then(|s| s.parse::<u32>().ok());
+        let (Some(y), Some(m), Some(d)) = (num(0, 4), num(5, 7), num(8, 10)) else {
+            return text;
+        };
+        let hm = text.get(11..16).unwrap_or_default();
+        let zone = match offset {
+            480 => self.t("zone-beijing"),
+            _ => format!(
+                "UTC{}{:02}:{:02}",
+                if offset < 0 { '-' } else { '+' },
+                offset.abs() / 60,
+                offset.abs() % 60
+            ),
+        };
+        match self {
+            Self::Zh => format!("{y}年{m}月{d}日 {hm} {zone}"),
+            Self::En => {
+                let month = self.t(&format!("month-{m}"));
+                format!("{d} {month} {y}, {hm} {zone}")
+            }
+        }
+    }
+
+    /// How long until `end` from `now`: `3 days 4 hours`, or that it has passed.
+    pub fn countdown(self, now: Timestamp, end: Timestamp) -> String {
+        let left = end.unix() - now.unix();
+        if left <= 0 {
+            return self.t("closed");
+        }
+        let (days, hours, minutes) = (left / 86_400, left % 86_400 / 3600, left % 3600 / 60);
+        self.t_with(
+            "closes-in",
+            &[
+                ("days", FluentValue::from(days)),
+                ("hours", FluentValue::from(hours)),
+                ("minutes", FluentValue::from(minutes)),
+            ],
+        )
+    }
+
+    fn from_query(query: &str) -> Option<Self> {
+        query.split('&').find_map(|pair| match pair {
+            "lang=zh-CN" | "lang=zh" => Some(Self::Zh),
+            "lang=en" => Some(Self::En),
+            _ => None,
+        })
+    }
+
+    fn from_accept(header: &str) -> Self {
+        // The first language the browser names that we have; English when none.
+        header
+            .split(',')
+            .map(|part| {
+                part.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .find_map(|tag| {
+                if tag.starts_with("zh") {
+                    Some(Self::Zh)
+                } else if tag.starts_with("en") {
+                    Some(Self::En)
+                } else {
+                    None
+                }
+            })
+            .unwrap_or(Self::En)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        if let Some(l) = parts.uri.query().and_then(Self::from_query) {
+            return Ok(l);
+        }
+        let accept = parts
+            .headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        Ok(Self::from_accept(accept))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_people_write_them() {
+        let t = Timestamp::parse("2026-01-26T02:00:00Z").expect("t");
+        assert_eq!(Lang::Zh.when(t, 480), "2026年1月26日 10:00 北京时间");
+        assert_eq!(
+            Lang::En.when(t, 480),
+            "26 January 2026, 10:00 China Standard Time"
+        );
+        assert_eq!(Lang::En.when(t, 60), "26 January 2026, 03:00 UTC+01:00");
+    }
+
+    #[test]
+    fn the_language_comes_from_the_switch_then_the_browser() {
+        assert_eq!(Lang::from_query("x=1&lang=zh-CN"), Some(Lang::Zh));
+        assert_eq!(Lang::from_accept("fr-FR, zh-TW;q=0.8, en;q=0.5"), Lang::Zh);
+        assert_eq!(Lang::from_accept("de"), Lang::En);
+    }
+
+    #[test]
+    fn every_key_exists_in_both_catalogues() {
+        let read = |l: &str| {
+            std::fs::read_to_string(format!(
+                "{}/locales/{l}/main.ftl",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .expect("catalogue")
+        };
+        let keys = |text: &str| -> Vec<String> {
+            let mut k: Vec<String> = text
+                .lines()
+                .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_owned()))
+                .filter(|k| !k.is_empty() && !k.starts_with('#') && !k.starts_with(' '))
+                .collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&read("en")), keys(&read("zh-CN")));
+    }
+}
