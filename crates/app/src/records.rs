@@ -102,7 +102,7 @@ impl App {
         Ok(json!({
             "uri": format!("{}/records/{ocid}.json", self.ocds.uri),
             "version": "1.1",
-            "extensions": [tenderflow_core::ocds::BID_EXTENSION, tenderflow_core::ocds::LOTS_EXTENSION],
+            "extensions": [tenderflow_core::ocds::BID_EXTENSION, tenderflow_core::ocds::LOTS_EXTENSION, tenderflow_core::ocds::ENQUIRY_EXTENSION],
             "publishedDate": self.clock().now(),
             "publisher": { "name": self.ocds.publisher },
             "records": [tenderflow_core::ocds::record(releases)],

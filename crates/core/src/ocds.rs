@@ -11,6 +11,8 @@ use serde_json::{Map, Value, json};
 
 /// The bids extension (v1.1.5).
 pub const BID_EXTENSION: &str = "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json";
+/// The enquiry extension (v1.1.5): answered clarification questions.
+pub const ENQUIRY_EXTENSION: &str = "https://raw.githubusercontent.com/open-contracting-extensions/ocds_enquiry_extension/v1.1.5/extension.json";
 /// The lots extension (v1.1.5).
 pub const LOTS_EXTENSION: &str = "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/v1.1.5/extension.json";
 
@@ -100,7 +102,8 @@ pub fn releases(wf: &Workflow, events: &[(i64, Event)], opts: &Options) -> Vec<V
                 }));
                 &["tenderAmendment"]
             }
-            EventBody::BidsOpened { .. }
+            EventBody::QuestionAnswered { .. }
+            | EventBody::BidsOpened { .. }
             | EventBody::Cancelled { .. }
             | EventBody::ProcedureFailed { .. } => &["tenderUpdate"],
             EventBody::AwardProposed { .. } | EventBody::Awarded { .. } => &["award"],
@@ -220,6 +223,25 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
     if !amendments.is_empty() {
         tender["amendments"] = json!(amendments);
     }
+    // Answered questions, never who asked (the enquiry extension's `author` is left out).
+    let enquiries: Vec<Value> = t
+        .questions
+        .iter()
+        .filter_map(|q| {
+            let a = q.answer.as_ref()?;
+            Some(json!({
+                "id": q.id.to_string(),
+                "date": q.at,
+                "description": q.text,
+                "answer": a.text,
+                "dateAnswered": a.at,
+            }))
+        })
+        .collect();
+    if !enquiries.is_empty() {
+        tender["hasEnquiries"] = json!(true);
+        tender["enquiries"] = json!(enquiries);
+    }
     if t.opened() {
         tender["numberOfTenderers"] = json!(
             t.bids
@@ -317,7 +339,7 @@ pub fn package(releases: Vec<Value>, opts: &Options, published: crate::time::Tim
     json!({
         "uri": format!("{}/releases/{}.json", opts.uri, published.unix()),
         "version": "1.1",
-        "extensions": [BID_EXTENSION, LOTS_EXTENSION],
+        "extensions": [BID_EXTENSION, LOTS_EXTENSION, ENQUIRY_EXTENSION],
         "publishedDate": published,
         "publisher": { "name": opts.publisher },
         "releases": releases,

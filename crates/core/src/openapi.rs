@@ -104,6 +104,10 @@ fn example(tag: &str) -> Option<serde_json::Value> {
         "amend" => {
             json!({"command": "amend", "text": "The list of venues is attached.", "affectsBids": false})
         }
+        "ask_question" => json!({"command": "ask_question",
+            "text": "May one organisation offer services in two venues?"}),
+        "answer_question" => json!({"command": "answer_question", "question": 1,
+            "answer": "Yes; describe each venue's plan separately.", "affectsBids": false}),
         "submit_bid" | "replace_bid" => json!({"command": tag, "content": bid}),
         "withdraw_bid" => json!({"command": "withdraw_bid"}),
         "appoint_committee" => json!({"command": "appoint_committee", "members": [
@@ -182,6 +186,8 @@ macro_rules! commands {
 commands!(
     "publish" => Publish,
     "amend" => Amend,
+    "ask_question" => AskQuestion,
+    "answer_question" => AnswerQuestion,
     "submit_bid" => SubmitBid,
     "replace_bid" => ReplaceBid,
     "withdraw_bid" => WithdrawBid,

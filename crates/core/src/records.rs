@@ -72,6 +72,7 @@ pub fn records(wf: &Workflow, t: &Tender) -> Value {
         "receiptLog": receipts,
         "openingRecord": t.opening.as_deref(),
         "objections": objections,
+        "questions": t.questions,
         "evaluationReport": report,
         "publicityNotice": publicity,
         "award": t.awarded,

@@ -121,6 +121,11 @@ pub fn view(wf: &Workflow, t: &Tender, actor: &Actor) -> Value {
         "signoffs": t.signoffs,
         "observations": if oversight_visible { Some(&t.observations) } else { None },
         "objections": objections,
+        // Questions and their answers are public; who asked is shown only to oversight.
+        "questions": t.questions.iter().map(|q| json!({
+            "id": q.id, "at": q.at, "text": q.text, "answer": q.answer,
+            "by": oversight_visible.then_some(&q.by),
+        })).collect::<Vec<_>>(),
         "irregularities": if oversight_visible { Some(&t.irregularities) } else { None },
         "cancellation": t.cancellation,
         "failure": t.failure,

@@ -39,6 +39,13 @@ struct Amendment {
     text: String,
 }
 
+/// A published question and its answer.
+struct Enquiry {
+    question: String,
+    answer: String,
+    answered: String,
+}
+
 /// An award as shown.
 struct Award {
     title: String,
@@ -55,6 +62,7 @@ struct NoticePage {
     ocid: String,
     published: String,
     amendments: Vec<Amendment>,
+    enquiries: Vec<Enquiry>,
     bids_received: Option<usize>,
     awards: Vec<Award>,
 }
@@ -191,6 +199,18 @@ pub(crate) async fn notice(
             text: text(&a["description"]),
         })
         .collect();
+    let enquiries = t["enquiries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|q| Enquiry {
+            question: text(&q["description"]),
+            answer: text(&q["answer"]),
+            answered: time(&q["dateAnswered"])
+                .map(|d| lang.when(d, offset))
+                .unwrap_or_default(),
+        })
+        .collect();
     let awards = n.release["awards"]
         .as_array()
         .into_iter()
@@ -221,6 +241,7 @@ pub(crate) async fn notice(
             .map(|d| lang.when(d, offset))
             .unwrap_or_default(),
         amendments,
+        enquiries,
         bids_received: n.release["bids"]["details"].as_array().map(Vec::len),
         awards,
         row: row(lang, &n, now),

@@ -3,6 +3,7 @@
 //! failure when `TENDERFLOW_TEST_REQUIRE_SERVICES=1` (CI installs `chromium` and
 //! `chromium-driver`).
 
+use axum::http::Method;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -105,6 +106,23 @@ async fn the_notice_board_and_a_notice_in_both_languages() {
     let Some(d) = driver().await else { return };
     let e = spawn_app(3).await;
     e.play(2).await; // the tender is created and announced
+    // A bidder asks; staff answer (with markup that must show as text, never run).
+    let asker = tenderflow_core::scenario::bidder_id(0);
+    let commands = "/tenders/T-2021/commands";
+    for (who, body) in [
+        (
+            asker.as_str(),
+            serde_json::json!({"command": "ask_question", "text": "May one organisation run two venues?"}),
+        ),
+        (
+            tenderflow_core::scenario::STAFF,
+            serde_json::json!({"command": "answer_question", "question": 1, "affectsBids": false,
+                               "answer": "Yes <script>alert(1)</script> per venue."}),
+        ),
+    ] {
+        let (status, v) = e.call(Some(who), Method::POST, commands, Some(body)).await;
+        assert!(status.is_success(), "{v}");
+    }
     let pages = tenderflow_web::router(Arc::new(e.app.clone())).merge(e.router.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -130,6 +148,12 @@ async fn the_notice_board_and_a_notice_in_both_languages() {
         .await
         .expect("click");
     let facts = text(&c, "dl.facts", "公开").await;
+    let qa = text(&c, "dl.enquiries", "per venue").await;
+    assert!(
+        qa.contains("Yes <script>alert(1)</script> per venue."),
+        "shown as text: {qa}"
+    );
+    assert!(!qa.contains(&asker), "never who asked: {qa}");
     assert!(facts.contains("2026年1月"), "{facts}");
     assert!(
         c.current_url()

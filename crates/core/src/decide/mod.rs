@@ -191,6 +191,8 @@ fn act(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> Decision<()> {
     match body {
         CommandBody::Publish(p) => publish(cx, p)?,
         CommandBody::Amend(a) => amend(cx, a)?,
+        CommandBody::AskQuestion(q) => ask_question(cx, q)?,
+        CommandBody::AnswerQuestion(a) => answer_question(cx, a)?,
         CommandBody::SubmitBid(b) => submit(cx, b.lot.as_ref(), &b.content, false)?,
         CommandBody::ReplaceBid(b) => submit(cx, b.lot.as_ref(), &b.content, true)?,
         CommandBody::WithdrawBid(w) => withdraw(cx, w)?,

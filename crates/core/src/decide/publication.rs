@@ -2,7 +2,7 @@
 //! periods) and amendments to it.
 
 use super::*;
-use crate::model::{Amend, Publish};
+use crate::model::{Amend, AnswerQuestion, AskQuestion, Publish};
 
 pub(super) fn publish(cx: &mut Ctx<'_>, p: &Publish) -> Decision<()> {
     let Publish {
@@ -148,8 +148,88 @@ pub(super) fn before_deadline(cx: &Ctx<'_>) -> Decision<()> {
 }
 
 pub(super) fn amend(cx: &mut Ctx<'_>, a: &Amend) -> Decision<()> {
-    let (text, affects_bids, new_deadline) = (&a.text, a.affects_bids, a.new_deadline);
+    let (text, affects_bids) = (&a.text, a.affects_bids);
     required_text(text, "the amendment text")?;
+    let (current, after) = deadline_after(cx, affects_bids, a.new_deadline)?;
+    cx.emit(EventBody::AmendmentPublished {
+        number: cx.t.amendments + 1,
+        text: text.to_owned(),
+        affects_bids,
+        deadline_before: current,
+        deadline_after: after,
+    });
+    Ok(())
+}
+
+/// `ask_question`: before the deadline and, where the rule pack sets a clarification
+/// cut-off, early enough that an answer can still come that long before the deadline.
+pub(super) fn ask_question(cx: &mut Ctx<'_>, q: &AskQuestion) -> Decision<()> {
+    required_text(&q.text, "the question")?;
+    let d = cx.wf.definition();
+    let deadline =
+        cx.t.deadline
+            .ok_or_else(|| Rejection::new(C::InvalidState, "nothing published yet"))?;
+    let closes = match &d.schedule.clarification_cutoff {
+        Some(cut) => d.calendar.add(cx.now, cut.period()).unwrap_or(cx.now),
+        None => cx.now,
+    };
+    if closes >= deadline {
+        return Err(Rejection::new(
+            C::QuestionTooLate,
+            format!(
+                "questions close when less than the clarification period remains before the deadline ({deadline}){}",
+                cite(
+                    cx.wf,
+                    d.schedule
+                        .clarification_cutoff
+                        .as_ref()
+                        .and_then(|c| c.rule.as_deref())
+                )
+            ),
+        ));
+    }
+    cx.emit(EventBody::QuestionAsked {
+        id: cx.t.questions.len() as u32 + 1,
+        text: q.text.clone(),
+    });
+    Ok(())
+}
+
+/// `answer_question`: each question answered once, before the deadline; an answer that
+/// affects bid preparation moves the deadline as an amendment would.
+pub(super) fn answer_question(cx: &mut Ctx<'_>, a: &AnswerQuestion) -> Decision<()> {
+    required_text(&a.answer, "the answer")?;
+    let Some(q) = cx.t.questions.iter().find(|q| q.id == a.question) else {
+        return Err(Rejection::new(
+            C::UnknownQuestion,
+            format!("no question #{}", a.question),
+        ));
+    };
+    if q.answer.is_some() {
+        return Err(Rejection::new(
+            C::AlreadyAnswered,
+            format!("question #{} was already answered", a.question),
+        ));
+    }
+    let (current, after) = deadline_after(cx, a.affects_bids, None)?;
+    cx.emit(EventBody::QuestionAnswered {
+        id: a.question,
+        answer: a.answer.clone(),
+        affects_bids: a.affects_bids,
+        deadline_before: current,
+        deadline_after: after,
+    });
+    Ok(())
+}
+
+/// The deadline before and after a clarification: a new deadline must respect the minimum
+/// bid period, and one that affects bid preparation moves the deadline to at least the
+/// clarification cut-off from now.
+fn deadline_after(
+    cx: &Ctx<'_>,
+    affects_bids: bool,
+    new_deadline: Option<Timestamp>,
+) -> Decision<(Timestamp, Timestamp)> {
     let d = cx.wf.definition();
     let current =
         cx.t.deadline
@@ -183,12 +263,5 @@ pub(super) fn amend(cx: &mut Ctx<'_>, a: &Amend) -> Decision<()> {
             }
         }
     }
-    cx.emit(EventBody::AmendmentPublished {
-        number: cx.t.amendments + 1,
-        text: text.to_owned(),
-        affects_bids,
-        deadline_before: current,
-        deadline_after: after,
-    });
-    Ok(())
+    Ok((current, after))
 }

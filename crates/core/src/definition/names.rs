@@ -35,6 +35,11 @@ names!(
     CommandName {
         /// Publish the announcement.
         Publish = "publish",
+        /// A bidder asks a clarification question.
+        AskQuestion = "ask_question",
+        /// Staff answer a question; the answer is published to every bidder without naming
+        /// who asked.
+        AnswerQuestion = "answer_question",
         /// Publish a clarification or amendment.
         Amend = "amend",
         /// Submit a sealed bid.
@@ -97,6 +102,10 @@ names!(
         AnnouncementPublished = "announcement_published",
         /// A clarification or amendment was published.
         AmendmentPublished = "amendment_published",
+        /// A clarification question was asked.
+        QuestionAsked = "question_asked",
+        /// A question's answer was published.
+        QuestionAnswered = "question_answered",
         /// A bid was received.
         BidSubmitted = "bid_submitted",
         /// A bid was replaced.

@@ -69,6 +69,10 @@ pub enum CommandBody {
     Publish(Publish),
     /// Publish a clarification or amendment.
     Amend(Amend),
+    /// Ask a clarification question (a bidder).
+    AskQuestion(AskQuestion),
+    /// Answer a question, published to every bidder without naming who asked (staff).
+    AnswerQuestion(AnswerQuestion),
     /// Submit a sealed bid.
     SubmitBid(SubmitBid),
     /// Replace one's bid.
@@ -157,6 +161,28 @@ payload! {
         /// A new deadline, if the procuring entity sets one.
         #[serde(default)]
         new_deadline: Option<Timestamp>,
+    }
+}
+
+payload! {
+    /// `ask_question`: a bidder's clarification question, before the clarification cut-off.
+    AskQuestion {
+        /// The question.
+        text: String,
+    }
+}
+
+payload! {
+    /// `answer_question`: the answer, published to every bidder and on the notice board
+    /// without naming who asked; one that affects bid preparation extends the deadline as
+    /// the rule pack requires.
+    AnswerQuestion {
+        /// Question number.
+        question: u32,
+        /// The answer.
+        answer: String,
+        /// Whether it affects the preparation of bids.
+        affects_bids: bool,
     }
 }
 
@@ -321,6 +347,8 @@ impl CommandBody {
         match self {
             Self::Publish { .. } => N::Publish,
             Self::Amend { .. } => N::Amend,
+            Self::AskQuestion { .. } => N::AskQuestion,
+            Self::AnswerQuestion { .. } => N::AnswerQuestion,
             Self::SubmitBid { .. } => N::SubmitBid,
             Self::ReplaceBid { .. } => N::ReplaceBid,
             Self::WithdrawBid { .. } => N::WithdrawBid,

@@ -118,6 +118,27 @@ pub enum EventBody {
         /// Deadline after (later when the rules forced an extension).
         deadline_after: Timestamp,
     },
+    /// A clarification question was asked (the asker is the event's actor, never shown to
+    /// other bidders or the public).
+    QuestionAsked {
+        /// Question number.
+        id: u32,
+        /// The question.
+        text: String,
+    },
+    /// A question's answer was published to every bidder.
+    QuestionAnswered {
+        /// Question number.
+        id: u32,
+        /// The answer.
+        answer: String,
+        /// Whether it affects bid preparation.
+        affects_bids: bool,
+        /// Deadline before.
+        deadline_before: Timestamp,
+        /// Deadline after (later when the rules forced an extension).
+        deadline_after: Timestamp,
+    },
     /// Bid received.
     BidSubmitted {
         /// Where.
@@ -294,6 +315,8 @@ impl EventBody {
             Self::DraftCreated { .. } => N::DraftCreated,
             Self::AnnouncementPublished { .. } => N::AnnouncementPublished,
             Self::AmendmentPublished { .. } => N::AmendmentPublished,
+            Self::QuestionAsked { .. } => N::QuestionAsked,
+            Self::QuestionAnswered { .. } => N::QuestionAnswered,
             Self::BidSubmitted { .. } => N::BidSubmitted,
             Self::BidReplaced { .. } => N::BidReplaced,
             Self::BidWithdrawn { .. } => N::BidWithdrawn,

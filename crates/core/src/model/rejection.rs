@@ -77,6 +77,10 @@ rejection_codes! {
     UnknownLot = "unknown_lot",
     /// No such objection.
     UnknownObjection = "unknown_objection",
+    /// No such question.
+    UnknownQuestion = "unknown_question",
+    /// A question asked too late to be answered before the clarification cut-off.
+    QuestionTooLate = "question_too_late",
     /// No such irregularity.
     UnknownIrregularity = "unknown_irregularity",
     /// No such gate, or not signed in this state.

@@ -80,6 +80,34 @@ pub struct Objection {
     pub answer: Option<ObjectionAnswer>,
 }
 
+/// A clarification question and its published answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Question {
+    /// Number.
+    pub id: u32,
+    /// Who asked (shown only to officials).
+    pub by: ActorId,
+    /// When.
+    pub at: Timestamp,
+    /// The question.
+    pub text: String,
+    /// The answer, once published.
+    pub answer: Option<QuestionAnswer>,
+}
+
+/// The published answer to a question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuestionAnswer {
+    /// The answer.
+    pub text: String,
+    /// When.
+    pub at: Timestamp,
+    /// Whether it affects bid preparation.
+    pub affects_bids: bool,
+}
+
 /// The answer to an objection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectionAnswer {
@@ -187,6 +215,8 @@ pub struct Tender {
     pub observations: Vec<Observation>,
     /// Objections.
     pub objections: Vec<Objection>,
+    /// Clarification questions, in order.
+    pub questions: Vec<Question>,
     /// Irregularities.
     pub irregularities: Vec<Irregularity>,
     /// Why it was cancelled.
@@ -279,6 +309,29 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             ..
         } => {
             t.amendments = *number;
+            t.deadline = Some(*deadline_after);
+        }
+        EventBody::QuestionAsked { id, text } => t.questions.push(Question {
+            id: *id,
+            by: event.actor.id.clone(),
+            at,
+            text: text.clone(),
+            answer: None,
+        }),
+        EventBody::QuestionAnswered {
+            id,
+            answer,
+            affects_bids,
+            deadline_after,
+            ..
+        } => {
+            if let Some(q) = t.questions.iter_mut().find(|q| q.id == *id) {
+                q.answer = Some(QuestionAnswer {
+                    text: answer.clone(),
+                    at,
+                    affects_bids: *affects_bids,
+                });
+            }
             t.deadline = Some(*deadline_after);
         }
         EventBody::BidSubmitted {

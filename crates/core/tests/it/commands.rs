@@ -4,7 +4,7 @@ use crate::support::{Run, seed_script, workflow};
 use serde_json::{Value, json};
 use tenderflow_core::decide::RejectionCode as C;
 use tenderflow_core::definition::CommandName;
-use tenderflow_core::model::{ActorId, Member};
+use tenderflow_core::model::{ActorId, AnswerQuestion, AskQuestion, Member};
 use tenderflow_core::model::{
     Amend, AnswerObjection, AppointCommittee, Cancel, DeclareConflict, DisqualifyBid,
     FinalizeEvaluation, Publish, RaiseIrregularity, RaiseObjection, RecordObservation, ReplaceBid,
@@ -97,6 +97,14 @@ pub(crate) fn sample(name: CommandName, role: &str, run: &Run) -> Command {
             text: "Clarified".into(),
             affects_bids: true,
             new_deadline: None,
+        }),
+        CommandName::AskQuestion => CommandBody::AskQuestion(AskQuestion {
+            text: "May one organisation offer two venues?".into(),
+        }),
+        CommandName::AnswerQuestion => CommandBody::AnswerQuestion(AnswerQuestion {
+            question: 1,
+            answer: "Yes.".into(),
+            affects_bids: false,
         }),
         CommandName::SubmitBid => CommandBody::SubmitBid(SubmitBid {
             lot: None,

@@ -370,3 +370,100 @@ fn replacing_a_bid_issues_a_new_receipt_and_commitment() {
             .any(|b| b.content["organisation"] == "Late Org")
     );
 }
+
+/// #13: a bidder asks, staff answer; the answer is public without naming who asked, a late
+/// answer that affects bids moves the deadline, and late questions are refused.
+#[test]
+fn questions_are_answered_to_everyone_without_naming_who_asked() {
+    use tenderflow_core::model::{AnswerQuestion, AskQuestion};
+    let (mut run, _, _) = at("announced");
+    let deadline = run.tender.deadline.expect("deadline");
+    let asker = bidder_id(0);
+    let asked_at = now(&run).plus_seconds(3600);
+    let ask = |text: &str| {
+        cmd(
+            &asker,
+            "bidder",
+            CommandBody::AskQuestion(AskQuestion { text: text.into() }),
+        )
+    };
+    let events = run
+        .exec(&ask("May one organisation run two venues?"), asked_at)
+        .expect("ask");
+    assert!(matches!(
+        events[0].body,
+        EventBody::QuestionAsked { id: 1, .. }
+    ));
+    // Another bidder sees the question, not who asked; oversight sees who asked.
+    let other = tenderflow_core::view(&run.wf, &run.tender, &actor(&bidder_id(1), "bidder"));
+    assert_eq!(
+        other["questions"][0]["text"],
+        "May one organisation run two venues?"
+    );
+    assert!(other["questions"][0]["by"].is_null(), "{other}");
+    let staff = tenderflow_core::view(&run.wf, &run.tender, &actor(STAFF, "staff"));
+    assert_eq!(staff["questions"][0]["by"], asker.as_str());
+
+    let answer = |question: u32, affects_bids: bool| {
+        cmd(
+            STAFF,
+            "staff",
+            CommandBody::AnswerQuestion(AnswerQuestion {
+                question,
+                answer: "Yes; describe each venue's plan separately.".into(),
+                affects_bids,
+            }),
+        )
+    };
+    let late = deadline.plus_seconds(-5 * 86_400);
+    assert_eq!(
+        run.exec(&answer(2, false), late).expect_err("unknown").code,
+        C::UnknownQuestion
+    );
+    let events = run.exec(&answer(1, true), late).expect("answer");
+    let EventBody::QuestionAnswered { deadline_after, .. } = &events[0].body else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        *deadline_after,
+        late.plus_seconds(15 * 86_400),
+        "15 days remain"
+    );
+    assert_eq!(run.tender.deadline, Some(*deadline_after));
+    assert_eq!(
+        run.exec(&answer(1, false), late).expect_err("twice").code,
+        C::AlreadyAnswered
+    );
+    // Fewer than 15 days before the deadline, a question could not be answered in time.
+    let too_late = deadline_after.plus_seconds(-10 * 86_400);
+    assert_eq!(
+        run.exec(&ask("And a third?"), too_late)
+            .expect_err("late")
+            .code,
+        C::QuestionTooLate
+    );
+    // The OCDS release carries the enquiry and its answer, never its author.
+    let history: Vec<(i64, tenderflow_core::Event)> = run
+        .events
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, e)| (i as i64 + 1, e))
+        .collect();
+    let releases = tenderflow_core::ocds::releases(
+        &run.wf,
+        &history,
+        &tenderflow_core::ocds::Options::default(),
+    );
+    let last = releases.last().expect("a release");
+    let enquiry = &last["tender"]["enquiries"][0];
+    assert_eq!(
+        enquiry["answer"],
+        "Yes; describe each venue's plan separately."
+    );
+    assert!(enquiry.get("author").is_none(), "{enquiry}");
+    assert!(
+        !last.to_string().contains(asker.as_str()),
+        "the asker is not published"
+    );
+}

@@ -14,6 +14,7 @@ col-status = Status
 published = Announced
 announcement = Announcement
 amendments = Clarifications and amendments
+questions = Questions and answers
 opening = Opening
 bids-received = Bids received
 award = Award

@@ -14,6 +14,7 @@ col-status = 状态
 published = 发布时间
 announcement = 公告
 amendments = 澄清与修改
+questions = 答疑
 opening = 开标
 bids-received = 收到的响应文件
 award = 结果
