@@ -143,6 +143,8 @@ pub struct Dispatcher {
     transport: Transport,
     from: Mailbox,
     domain: String,
+    /// This installation's id, in every Message-ID.
+    installation: String,
     worker: String,
     retry: RetryPolicy,
     concurrency: usize,
@@ -163,7 +165,9 @@ impl Dispatcher {
             .parse()
             .map_err(|e| NotifyError::Message(format!("from address `{from}`: {e}")))?;
         let domain = from.email.domain().to_owned();
+        let installation = store.installation_id();
         Ok(Self {
+            installation,
             store,
             renderer: Renderer::new(),
             transport,
@@ -205,7 +209,10 @@ impl Dispatcher {
 
     /// The Message-ID of an outbox row: stable across retries.
     pub fn message_id(&self, outbox_id: i64) -> String {
-        format!("<tenderflow-outbox-{outbox_id}@{}>", self.domain)
+        format!(
+            "<tenderflow-{}-outbox-{outbox_id}@{}>",
+            self.installation, self.domain
+        )
     }
 
     /// Builds the message of one outbox row from the data it was queued with and the
@@ -233,6 +240,9 @@ impl Dispatcher {
             .to(to)
             .subject(rendered.subject)
             .message_id(Some(self.message_id(row.id)))
+            // Machine mail: no out-of-office replies to it (RFC 3834), and its language.
+            .header(AutoSubmitted)
+            .header(ContentLanguage(account.locale.clone()))
             .multipart(MultiPart::alternative_plain_html(
                 rendered.text,
                 rendered.html,
@@ -382,3 +392,35 @@ impl Dispatcher {
 type Sending<'a> = std::pin::Pin<
     Box<dyn std::future::Future<Output = (&'a OutboxRow, Result<(), Failure>)> + Send + 'a>,
 >;
+
+/// `Auto-Submitted: auto-generated` (RFC 3834).
+#[derive(Debug, Clone)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".to_owned())
+    }
+}
+
+/// `Content-Language`: the recipient's language the message is written in.
+#[derive(Debug, Clone)]
+struct ContentLanguage(String);
+
+impl lettre::message::header::Header for ContentLanguage {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Content-Language")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}

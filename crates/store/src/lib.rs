@@ -111,6 +111,15 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
+    /// A short id of this installation (derived from its master key's check value, so it
+    /// differs between databases and never changes for one): what makes Message-IDs unique
+    /// beyond one database.
+    pub fn installation_id(&self) -> String {
+        self.master.check_value().chars().take(12).collect()
+    }
+}
+
+impl Store {
     /// Connects with the default tuning on the system clock (see [`Store::connect_with`]).
     pub async fn connect(url: &str, master: MasterKey) -> Result<Self> {
         Self::connect_with(url, master, Arc::new(SystemClock), Tuning::default()).await

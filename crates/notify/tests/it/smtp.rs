@@ -141,12 +141,22 @@ async fn the_seed_case_mail_reaches_everyone_in_their_language() {
         .map(|m| header(m, "Message-ID").expect("message id"))
         .collect();
     assert_eq!(ids.len(), mail.len(), "stable, distinct Message-IDs");
+    // Unique beyond this database: the installation's id is in every one.
+    let install = store.installation_id();
+    assert!(
+        ids.iter()
+            .all(|id| id.contains(&format!("tenderflow-{install}-outbox-")))
+    );
     for row in &queued {
         let id = d.message_id(row.id);
         let m = mail
             .iter()
             .find(|m| header(m, "Message-ID").as_deref() == Some(id.as_str()))
             .expect("delivered");
+        assert_eq!(
+            header(m, "Auto-Submitted").as_deref(),
+            Some("auto-generated")
+        );
         let to = header(m, "To").expect("to");
         assert!(
             to.contains(&format!("{}@", row.recipient_id)) || to.contains("union.example"),
@@ -158,6 +168,10 @@ async fn the_seed_case_mail_reaches_everyone_in_their_language() {
             .await
             .expect("account")
             .expect("exists");
+        assert_eq!(
+            header(m, "Content-Language").as_deref(),
+            Some(account.locale.as_str())
+        );
         // Encoded-word subjects are ASCII on the wire; decoding is the mail client's job:
         // UTF-8 words mark the Chinese ones.
         let chinese = subject.contains("=?utf-8?") || subject.contains("=?UTF-8?");
