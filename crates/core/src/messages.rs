@@ -74,6 +74,25 @@ pub fn message_data(wf: &Workflow, tender: &Tender, event: &Event, recipient: &s
                 "extended": deadline_after > deadline_before,
             });
         }
+        EventBody::QuestionAnswered {
+            id,
+            answer,
+            deadline_before,
+            deadline_after,
+            ..
+        } => {
+            let question = tender
+                .questions
+                .iter()
+                .find(|q| q.id == *id)
+                .map(|q| q.text.clone())
+                .unwrap_or_default();
+            ctx["question"] = json!({
+                "id": id, "text": question, "answer": answer,
+                "deadline_before": time(*deadline_before), "deadline_after": time(*deadline_after),
+                "extended": deadline_after > deadline_before,
+            });
+        }
         EventBody::BidSubmitted {
             key,
             receipt,

@@ -21,6 +21,7 @@ macro_rules! templates {
 const TEMPLATES: &[(&str, &str)] = templates!(
     "announcement",
     "amendment",
+    "question_answered",
     "bid_receipt",
     "bid_withdrawn",
     "opening_notice",

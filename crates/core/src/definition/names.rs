@@ -166,6 +166,8 @@ names!(
         Announcement = "announcement",
         /// Clarification or amendment, with the new deadline.
         Amendment = "amendment",
+        /// A clarification question's answer, to every bidder (never naming who asked).
+        QuestionAnswered = "question_answered",
         /// Bid receipt with time and commitment.
         BidReceipt = "bid_receipt",
         /// Bid withdrawn.

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use tenderflow_core::definition::MessageKind;
 use tenderflow_core::messages::message_data;
 use tenderflow_core::model::{
-    Amend, AnswerObjection, Cancel, RaiseIrregularity, RaiseObjection, ResolveIrregularity,
-    WithdrawBid,
+    Amend, AnswerObjection, AnswerQuestion, AskQuestion, Cancel, RaiseIrregularity, RaiseObjection,
+    ResolveIrregularity, WithdrawBid,
 };
 use tenderflow_core::scenario::{self, INSPECTOR, Params, STAFF};
 use tenderflow_core::{
@@ -74,6 +74,22 @@ fn all_kinds() -> BTreeMap<MessageKind, (Tender, Event)> {
             text: "The venue is the Workers' Cultural Palace, hall B.".into(),
             affects_bids: true,
             new_deadline: None,
+        }),
+        t0,
+    );
+    main.exec(
+        ("org-02", "bidder"),
+        CommandBody::AskQuestion(AskQuestion {
+            text: "May one organisation run services in two venues?".into(),
+        }),
+        t0,
+    );
+    main.exec(
+        (STAFF, "staff"),
+        CommandBody::AnswerQuestion(AnswerQuestion {
+            question: 1,
+            answer: "Yes; describe each venue's plan separately.".into(),
+            affects_bids: false,
         }),
         t0,
     );
