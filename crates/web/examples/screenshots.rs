@@ -1,0 +1,71 @@
+//! Writes a screenshot of every page in both languages, from the seed case played to the
+//! award, through Chromium (chromedriver must be installed):
+//!
+//! ```sh
+//! cargo run -p tenderflow-web --example screenshots -- docs/screenshots
+//! ```
+
+use fantoccini::ClientBuilder;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use tenderflow_testkit::app::spawn_app;
+
+#[tokio::main]
+async fn main() {
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "docs/screenshots".into());
+    std::fs::create_dir_all(&out).expect("output directory");
+    // The seed case up to its announcement (an open tender) on one app, to the award on
+    // another: the board shows both states.
+    let open = spawn_app(18).await;
+    open.play(2).await;
+    let done = spawn_app(18).await;
+    done.play(done.steps.len()).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let mut driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (apt-get install chromium chromium-driver)");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                                    "--disable-dev-shm-usage", "--window-size=1200,800"]}),
+    );
+    let c = ClientBuilder::rustls()
+        .expect("tls")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a browser session");
+    for (name, app) in [("open", &open), ("awarded", &done)] {
+        let pages = tenderflow_web::router(Arc::new(app.app.clone())).merge(app.router.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, pages).await });
+        for lang in ["zh-CN", "en"] {
+            for (page, path) in [("board", "/"), ("notice", "/notices/T-2021")] {
+                c.goto(&format!("http://{addr}{path}?lang={lang}"))
+                    .await
+                    .expect("page");
+                let png = c.screenshot().await.expect("screenshot");
+                let file = format!("{out}/{page}-{name}-{lang}.png");
+                std::fs::write(&file, png).expect("write");
+                println!("{file}");
+            }
+        }
+    }
+    c.close().await.expect("close");
+    let _ = driver.kill();
+}
