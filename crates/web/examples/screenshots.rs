@@ -68,4 +68,5 @@ async fn main() {
     }
     c.close().await.expect("close");
     let _ = driver.kill();
+    let _ = driver.wait();
 }
