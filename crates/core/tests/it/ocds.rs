@@ -50,7 +50,11 @@ impl jsonschema::Retrieve for Local {
 
 fn validator() -> jsonschema::Validator {
     let mut release = read(&data().join("release-schema.json"));
-    for ext in ["ocds_bid_extension-v1.1.5", "ocds_lots_extension-v1.1.5"] {
+    for ext in [
+        "ocds_bid_extension-v1.1.5",
+        "ocds_lots_extension-v1.1.5",
+        "ocds_enquiry_extension-v1.1.5",
+    ] {
         merge_patch(
             &mut release,
             &read(
@@ -281,4 +285,73 @@ fn buyer_and_currency_come_from_the_definition_not_the_seed() {
     };
     let configured = ocds::releases(&wf, &events, &opts);
     assert_eq!(configured[0]["buyer"]["name"], "City of Example");
+}
+
+/// #13: answered clarification questions are OCDS enquiries (the enquiry extension) that
+/// validate, and never name who asked.
+#[test]
+fn answered_questions_are_valid_enquiries_without_their_author() {
+    use tenderflow_core::model::{Actor, AnswerQuestion, AskQuestion, Command, CommandBody};
+    let wf = workflow("partner-recruitment");
+    let steps = seed_script(&wf);
+    let mut run = Run::new(wf.clone());
+    run.play_until(&steps, Some("announced"));
+    let at = run.tender.last_at.expect("published").plus_seconds(3600);
+    let asker = Actor::new("org-asker", "bidder").expect("actor");
+    run.exec(
+        &Command {
+            actor: asker,
+            body: CommandBody::AskQuestion(AskQuestion {
+                text: "May one organisation run two venues?".into(),
+            }),
+        },
+        at,
+    )
+    .expect("ask");
+    run.exec(
+        &Command {
+            actor: Actor::new("staff-zhang", "staff").expect("actor"),
+            body: CommandBody::AnswerQuestion(AnswerQuestion {
+                question: 1,
+                answer: "Yes, with a plan for each.".into(),
+                affects_bids: false,
+            }),
+        },
+        at,
+    )
+    .expect("answer");
+    let events: Vec<(i64, tenderflow_core::Event)> = run
+        .events
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, e)| (i as i64 + 1, e))
+        .collect();
+    let releases = ocds::releases(&wf, &events, &Options::default());
+    let pkg = ocds::package(
+        releases.clone(),
+        &Options::default(),
+        Timestamp::parse("2026-02-01T00:00:00Z").expect("ts"),
+    );
+    let errors: Vec<String> = validator()
+        .iter_errors(&pkg)
+        .map(|e| format!("{} {e}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let last = releases.last().expect("release");
+    assert_eq!(last["tag"][0], "tenderUpdate");
+    assert_eq!(last["tender"]["hasEnquiries"], true);
+    assert_eq!(
+        last["tender"]["enquiries"][0]["answer"],
+        "Yes, with a plan for each."
+    );
+    assert!(
+        !pkg.to_string().contains("org-asker"),
+        "the asker is not published"
+    );
+    assert!(
+        pkg["extensions"]
+            .to_string()
+            .contains("ocds_enquiry_extension")
+    );
 }
