@@ -41,6 +41,10 @@ pub struct Config {
         default_value = "Tenderflow <noreply@tenderflow.example>"
     )]
     pub mail_from: String,
+    /// The address people reach the pages at (e.g. https://tenders.union.example): mail
+    /// links each message to its tender's notice there. Without it mail carries no links.
+    #[arg(long, global = true, env = "TENDERFLOW_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Master key as 64 hex digits (default: <data-dir>/master.key, created with mode 0600).
     #[arg(
         long,
@@ -285,7 +289,8 @@ impl Config {
             tenderflow_notify::Dispatcher::new(store, self.transport()?, &self.mail_from, worker)?
                 .with_concurrency(usize::try_from(t.mail_concurrency).unwrap_or(32))
                 .with_lease(std::time::Duration::from_secs(t.mail_lease_secs))
-                .with_poll(std::time::Duration::from_millis(t.mail_poll_ms)),
+                .with_poll(std::time::Duration::from_millis(t.mail_poll_ms))
+                .with_public_url(self.public_url.as_deref()),
         )
     }
 

@@ -145,6 +145,8 @@ pub struct Dispatcher {
     domain: String,
     /// This installation's id, in every Message-ID.
     installation: String,
+    /// Where people read the pages, for links to a tender's notice.
+    public_url: Option<String>,
     worker: String,
     retry: RetryPolicy,
     concurrency: usize,
@@ -168,6 +170,7 @@ impl Dispatcher {
         let installation = store.installation_id();
         Ok(Self {
             installation,
+            public_url: None,
             store,
             renderer: Renderer::new(),
             transport,
@@ -179,6 +182,12 @@ impl Dispatcher {
             lease: Duration::from_secs(120),
             poll: Duration::from_millis(250),
         })
+    }
+
+    /// Links every message to its tender's notice at `url` (`{url}/notices/{tender}`).
+    pub fn with_public_url(mut self, url: Option<&str>) -> Self {
+        self.public_url = url.map(|u| u.trim_end_matches('/').to_owned());
+        self
     }
 
     /// Sets the retry policy.
@@ -232,9 +241,11 @@ impl Dispatcher {
                 .parse()
                 .map_err(|e| NotifyError::Message(format!("`{email}`: {e}")))?,
         );
-        let rendered =
-            self.renderer
-                .render(row.message, &account.locale, &context(&row.data, &account))?;
+        let mut ctx = context(&row.data, &account);
+        if let Some(base) = &self.public_url {
+            ctx["tender"]["url"] = format!("{base}/notices/{}", row.tender_id).into();
+        }
+        let rendered = self.renderer.render(row.message, &account.locale, &ctx)?;
         Message::builder()
             .from(self.from.clone())
             .to(to)

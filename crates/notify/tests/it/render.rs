@@ -263,3 +263,30 @@ fn html_escapes_what_users_wrote() {
         "plain text keeps the text as written"
     );
 }
+
+/// With a public URL configured, every message of every kind links to its tender's notice.
+#[test]
+fn every_message_links_to_its_notice_when_the_server_has_a_public_url() {
+    let wf = tenderflow_core::load(
+        "partner-recruitment.json",
+        &workflow_bytes("partner-recruitment"),
+    )
+    .expect("wf");
+    let renderer = Renderer::new();
+    for (kind, (tender, event)) in &all_kinds() {
+        for locale in ["zh-CN", "en"] {
+            let mut ctx = context(
+                &message_data(&wf, tender, event, "org-03"),
+                &account(locale),
+            );
+            ctx["tender"]["url"] = json!("https://tenders.union.example/notices/T-2021");
+            let r = renderer.render(*kind, locale, &ctx).expect("render");
+            assert!(
+                r.text
+                    .contains("https://tenders.union.example/notices/T-2021"),
+                "{kind} {locale}: {}",
+                r.text
+            );
+        }
+    }
+}
