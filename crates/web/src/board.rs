@@ -46,6 +46,14 @@ struct Enquiry {
     answered: String,
 }
 
+/// A bid as the opening record shows it (public once the bids are opened).
+struct OpenedBid {
+    tenderer: String,
+    received: String,
+    price: String,
+    valid: bool,
+}
+
 /// An award as shown.
 struct Award {
     title: String,
@@ -64,6 +72,7 @@ struct NoticePage {
     amendments: Vec<Amendment>,
     enquiries: Vec<Enquiry>,
     bids_received: Option<usize>,
+    opened: Vec<OpenedBid>,
     awards: Vec<Award>,
 }
 
@@ -199,6 +208,29 @@ pub(crate) async fn notice(
             text: text(&a["description"]),
         })
         .collect();
+    let money = |v: &Value| match (v["amount"].as_f64(), v["currency"].as_str()) {
+        (Some(amount), Some(cur)) => format!("{amount:.2} {cur}"),
+        _ => String::new(),
+    };
+    let opened = n.release["bids"]["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| OpenedBid {
+            tenderer: b["tenderers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| text(&s["name"]))
+                .collect::<Vec<_>>()
+                .join(", "),
+            received: time(&b["date"])
+                .map(|d| lang.when(d, offset))
+                .unwrap_or_default(),
+            price: money(&b["value"]),
+            valid: b["status"] != "disqualified",
+        })
+        .collect();
     let enquiries = t["enquiries"]
         .as_array()
         .into_iter()
@@ -224,13 +256,7 @@ pub(crate) async fn notice(
                 .map(|s| text(&s["name"]))
                 .collect::<Vec<_>>()
                 .join(", "),
-            value: match (
-                a["value"]["amount"].as_f64(),
-                a["value"]["currency"].as_str(),
-            ) {
-                (Some(amount), Some(cur)) => format!("{amount:.2} {cur}"),
-                _ => String::new(),
-            },
+            value: money(&a["value"]),
         })
         .collect();
     let page = NoticePage {
@@ -243,6 +269,7 @@ pub(crate) async fn notice(
         amendments,
         enquiries,
         bids_received: n.release["bids"]["details"].as_array().map(Vec::len),
+        opened,
         awards,
         row: row(lang, &n, now),
     };

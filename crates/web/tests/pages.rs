@@ -1,0 +1,60 @@
+//! The pages over HTTP in process (no browser): what they show after the award, and that
+//! they show nothing the OCDS feed does not.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use tenderflow_testkit::app::spawn_app;
+use tower::ServiceExt;
+
+async fn get(router: &axum::Router, path: &str) -> (StatusCode, String) {
+    let response = router
+        .clone()
+        .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn after_the_award_the_notice_shows_the_opening_record_and_the_result() {
+    let e = spawn_app(18).await;
+    e.play(e.steps.len()).await;
+    let pages = tenderflow_web::router(Arc::new(e.app.clone()));
+    let (status, html) = get(&pages, "/notices/T-2021?lang=zh-CN").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    // The opening record: every bid with its bidder, time and price, as OCDS publishes it.
+    let opening = html
+        .split("<table class=\"opening\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .expect("an opening table");
+    assert_eq!(opening.matches("<tr><td>").count(), 18, "{opening}");
+    assert!(opening.contains("CNY"));
+    // The award: seven candidates; never a score, a sheet or an evaluator.
+    let award = html
+        .split("<table class=\"awards\">")
+        .nth(1)
+        .expect("an award table");
+    assert_eq!(award.matches("<tr><td>").count(), 7);
+    for hidden in ["expert-", "evaluator", "\"scores\"", "recused"] {
+        assert!(!html.contains(hidden), "the page shows `{hidden}`");
+    }
+    let (status, board) = get(&pages, "/?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(board.contains("Awarded"), "{board}");
+    let (status, css) = get(&pages, "/static/style.css").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(css.contains("@media print"));
+    let (status, _) = get(&pages, "/static/nothing.js").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
