@@ -45,6 +45,10 @@ pub struct Config {
     /// links each message to its tender's notice there. Without it mail carries no links.
     #[arg(long, global = true, env = "TENDERFLOW_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// A directory of mail templates (`{zh-CN,en}/{kind}.txt`) that replace the shipped ones
+    /// file by file; each is checked when the server starts.
+    #[arg(long, global = true, env = "TENDERFLOW_MAIL_TEMPLATES")]
+    pub mail_templates: Option<PathBuf>,
     /// Master key as 64 hex digits (default: <data-dir>/master.key, created with mode 0600).
     #[arg(
         long,
@@ -285,13 +289,16 @@ impl Config {
         worker: &str,
     ) -> anyhow::Result<tenderflow_notify::Dispatcher> {
         let t = &self.tuning;
-        Ok(
+        let mut d =
             tenderflow_notify::Dispatcher::new(store, self.transport()?, &self.mail_from, worker)?
                 .with_concurrency(usize::try_from(t.mail_concurrency).unwrap_or(32))
                 .with_lease(std::time::Duration::from_secs(t.mail_lease_secs))
                 .with_poll(std::time::Duration::from_millis(t.mail_poll_ms))
-                .with_public_url(self.public_url.as_deref()),
-        )
+                .with_public_url(self.public_url.as_deref());
+        if let Some(dir) = &self.mail_templates {
+            d = d.with_renderer(tenderflow_notify::Renderer::with_overrides(dir)?);
+        }
+        Ok(d)
     }
 
     pub fn transport(&self) -> anyhow::Result<Transport> {

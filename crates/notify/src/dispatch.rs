@@ -184,6 +184,12 @@ impl Dispatcher {
         })
     }
 
+    /// Uses `renderer` (e.g. [`Renderer::with_overrides`]) instead of the shipped templates.
+    pub fn with_renderer(mut self, renderer: Renderer) -> Self {
+        self.renderer = renderer;
+        self
+    }
+
     /// Links every message to its tender's notice at `url` (`{url}/notices/{tender}`).
     pub fn with_public_url(mut self, url: Option<&str>) -> Self {
         self.public_url = url.map(|u| u.trim_end_matches('/').to_owned());

@@ -74,6 +74,28 @@ impl Renderer {
         Self { env }
     }
 
+    /// The shipped templates, each replaced by `{dir}/{locale}/{kind}.txt` where that file
+    /// exists (operators adapt wording without rebuilding). A file that does not compile is
+    /// an error naming it: a broken template is found at start, not when its first message
+    /// is due.
+    pub fn with_overrides(dir: &std::path::Path) -> Result<Self, NotifyError> {
+        let mut r = Self::new();
+        for (name, _) in TEMPLATES {
+            let path = dir.join(format!("{name}.txt"));
+            let source = match std::fs::read_to_string(&path) {
+                Ok(s) => s,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(NotifyError::Template(format!("{}: {e}", path.display())));
+                }
+            };
+            r.env
+                .add_template_owned(name.to_string(), source)
+                .map_err(|e| NotifyError::Template(format!("{}: {e:#}", path.display())))?;
+        }
+        Ok(r)
+    }
+
     /// Renders `kind` in `locale` (anything but `en` falls back to zh-CN, the default).
     pub fn render(
         &self,

@@ -290,3 +290,39 @@ fn every_message_links_to_its_notice_when_the_server_has_a_public_url() {
         }
     }
 }
+
+/// Operators replace a template from a directory; a broken one is refused at start, naming
+/// its file.
+#[test]
+fn templates_can_be_overridden_from_a_directory() {
+    let dir = tenderflow_testkit::TempDir::new("templates");
+    std::fs::create_dir_all(dir.path().join("en")).expect("dir");
+    std::fs::write(
+        dir.path().join("en/cancellation.txt"),
+        "Subject: Withdrawn: {{ tender.title }}\n\nThe union withdrew it: {{ reason }}\n",
+    )
+    .expect("write");
+    let r = Renderer::with_overrides(dir.path()).expect("loads");
+    let (tender, event) = &all_kinds()[&MessageKind::Cancellation];
+    let wf = tenderflow_core::load(
+        "partner-recruitment.json",
+        &workflow_bytes("partner-recruitment"),
+    )
+    .expect("wf");
+    let ctx = context(&message_data(&wf, tender, event, "org-03"), &account("en"));
+    let en = r.render(MessageKind::Cancellation, "en", &ctx).expect("en");
+    assert!(en.subject.starts_with("Withdrawn: "), "{}", en.subject);
+    // The other language and the other kinds keep the shipped text.
+    let zh = r
+        .render(MessageKind::Cancellation, "zh-CN", &ctx)
+        .expect("zh");
+    assert_eq!(
+        zh,
+        Renderer::new()
+            .render(MessageKind::Cancellation, "zh-CN", &ctx)
+            .expect("shipped")
+    );
+    std::fs::write(dir.path().join("en/amendment.txt"), "Subject: {% if %}\n").expect("write");
+    let err = Renderer::with_overrides(dir.path()).expect_err("broken");
+    assert!(err.to_string().contains("amendment.txt"), "{err}");
+}
