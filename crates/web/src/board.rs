@@ -88,6 +88,16 @@ fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
+/// The `name`s of a list of organisations, comma-separated.
+fn names(list: &Value) -> String {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| text(&o["name"]))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn time(v: &Value) -> Option<Timestamp> {
     v.as_str().and_then(Timestamp::parse)
 }
@@ -217,13 +227,7 @@ pub(crate) async fn notice(
         .into_iter()
         .flatten()
         .map(|b| OpenedBid {
-            tenderer: b["tenderers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|s| text(&s["name"]))
-                .collect::<Vec<_>>()
-                .join(", "),
+            tenderer: names(&b["tenderers"]),
             received: time(&b["date"])
                 .map(|d| lang.when(d, offset))
                 .unwrap_or_default(),
@@ -249,13 +253,7 @@ pub(crate) async fn notice(
         .flatten()
         .map(|a| Award {
             title: text(&a["title"]),
-            supplier: a["suppliers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|s| text(&s["name"]))
-                .collect::<Vec<_>>()
-                .join(", "),
+            supplier: names(&a["suppliers"]),
             value: money(&a["value"]),
         })
         .collect();

@@ -132,13 +132,7 @@ fn export(name: &str) -> (Vec<Value>, Vec<(i64, tenderflow_core::Event)>) {
     let steps = seed_script(&wf);
     let mut run = Run::new(wf.clone());
     run.play_until(&steps, None);
-    let events: Vec<(i64, tenderflow_core::Event)> = run
-        .events
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, e)| (i as i64 + 1, e))
-        .collect();
+    let events = run.history();
     (ocds::releases(&wf, &events, &Options::default()), events)
 }
 
@@ -320,13 +314,7 @@ fn answered_questions_are_valid_enquiries_without_their_author() {
         at,
     )
     .expect("answer");
-    let events: Vec<(i64, tenderflow_core::Event)> = run
-        .events
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, e)| (i as i64 + 1, e))
-        .collect();
+    let events = run.history();
     let releases = ocds::releases(&wf, &events, &Options::default());
     let pkg = ocds::package(
         releases.clone(),

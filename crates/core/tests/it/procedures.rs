@@ -443,13 +443,7 @@ fn questions_are_answered_to_everyone_without_naming_who_asked() {
         C::QuestionTooLate
     );
     // The OCDS release carries the enquiry and its answer, never its author.
-    let history: Vec<(i64, tenderflow_core::Event)> = run
-        .events
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, e)| (i as i64 + 1, e))
-        .collect();
+    let history = run.history();
     let releases = tenderflow_core::ocds::releases(
         &run.wf,
         &history,

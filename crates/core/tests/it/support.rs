@@ -31,6 +31,11 @@ impl Run {
         Ok(self.apply(events))
     }
 
+    /// The events so far with their sequence numbers, as the store would number them.
+    pub fn history(&self) -> Vec<(i64, Event)> {
+        (1..).zip(self.events.iter().cloned()).collect()
+    }
+
     /// Fires the due timer at `now`.
     pub fn tick(&mut self, now: Timestamp) -> Result<Vec<Event>, Rejection> {
         let events = tenderflow_core::fire_timer(&self.wf, &self.tender, now)?;
