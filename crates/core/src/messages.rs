@@ -46,6 +46,8 @@ pub fn message_data(wf: &Workflow, tender: &Tender, event: &Event, recipient: &s
             "announcement_sha256": tender.announcement_sha256.clone().unwrap_or_default(),
         },
         "event": { "at": time(event.at) },
+        // Replies go to the procuring entity, when the definition names its address.
+        "reply_to": wf.definition().publication.buyer.as_ref().and_then(|b| b.email.as_ref().map(|e| json!({ "name": b.name, "email": e }))),
         "reason": "",
     });
     let report_row = |bidder: &str| {

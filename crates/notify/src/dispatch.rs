@@ -247,13 +247,20 @@ impl Dispatcher {
                 .parse()
                 .map_err(|e| NotifyError::Message(format!("`{email}`: {e}")))?,
         );
+        let reply_to = row.data["reply_to"]["email"].as_str().and_then(|email| {
+            let name = row.data["reply_to"]["name"].as_str().map(str::to_owned);
+            email.parse().ok().map(|addr| Mailbox::new(name, addr))
+        });
         let mut ctx = context(&row.data, &account);
         if let Some(base) = &self.public_url {
             ctx["tender"]["url"] = format!("{base}/notices/{}", row.tender_id).into();
         }
         let rendered = self.renderer.render(row.message, &account.locale, &ctx)?;
-        Message::builder()
-            .from(self.from.clone())
+        let mut builder = Message::builder().from(self.from.clone());
+        if let Some(r) = reply_to {
+            builder = builder.reply_to(r);
+        }
+        builder
             .to(to)
             .subject(rendered.subject)
             .message_id(Some(self.message_id(row.id)))

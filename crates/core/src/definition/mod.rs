@@ -95,6 +95,9 @@ pub struct PublicationParty {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Where bidders write to it: mail about its tenders answers there (`Reply-To`).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// A validated definition with its forms compiled, ready for the engine.

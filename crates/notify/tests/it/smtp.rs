@@ -157,6 +157,12 @@ async fn the_seed_case_mail_reaches_everyone_in_their_language() {
             header(m, "Auto-Submitted").as_deref(),
             Some("auto-generated")
         );
+        // Replies reach the procuring entity the definition names, not the no-reply sender.
+        assert!(
+            header(m, "Reply-To").is_some_and(|r| r.contains("recruitment@union.example")),
+            "{:?}",
+            header(m, "Reply-To")
+        );
         let to = header(m, "To").expect("to");
         assert!(
             to.contains(&format!("{}@", row.recipient_id)) || to.contains("union.example"),
