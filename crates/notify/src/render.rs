@@ -123,7 +123,7 @@ impl Renderer {
             .trim()
             .to_owned();
         let text = body.trim().to_owned() + "\n";
-        let html = to_html(&text, locale, &subject);
+        let html = to_html(&text, locale, &subject, ctx);
         Ok(Rendered {
             subject,
             text,
@@ -140,16 +140,104 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn to_html(text: &str, locale: &str, subject: &str) -> String {
-    let paras: Vec<String> = text
-        .split("\n\n")
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| format!("<p>{}</p>", escape(p.trim()).replace('\n', "<br>\n")))
+/// Text with its web addresses as links (everything escaped).
+fn linked(text: &str) -> String {
+    text.split(' ')
+        .map(
+            |word| match word.find("https://").or_else(|| word.find("http://")) {
+                // An address may follow other text without a space (`公告页面：https://…`).
+                Some(at) => {
+                    let url = escape(&word[at..]);
+                    format!("{}<a href=\"{url}\">{url}</a>", escape(&word[..at]))
+                }
+                None => escape(word),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether a paragraph is the text form of the opening record (`1. org … `, one per line).
+fn is_entry_list(p: &str) -> bool {
+    p.lines().all(|l| {
+        let digits = l.chars().take_while(char::is_ascii_digit).count();
+        digits > 0 && l[digits..].starts_with(". ")
+    })
+}
+
+/// The opening record as a table.
+fn opening_table(entries: &[Value], locale: &str) -> String {
+    let heads: [&str; 5] = if locale == "en" {
+        ["No.", "Bidder", "Lot", "Received", "Price"]
+    } else {
+        ["序号", "投标人", "标段", "递交时间", "报价"]
+    };
+    let th: String = heads
+        .iter()
+        .map(|h| format!("<th style=\"text-align:left;padding:4px 8px;border-bottom:1px solid #ccc\">{h}</th>"))
+        .collect();
+    let rows: String = entries
+        .iter()
+        .map(|e| {
+            let cell = |k: &str| {
+                let v = &e[k];
+                let t = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                format!(
+                    "<td style=\"padding:4px 8px;border-bottom:1px solid #eee\">{}</td>",
+                    escape(&t)
+                )
+            };
+            format!(
+                "<tr>{}{}{}{}{}</tr>",
+                cell("receipt"),
+                cell("bidder"),
+                cell("lot"),
+                cell("received_at"),
+                cell("price")
+            )
+        })
         .collect();
     format!(
-        "<!DOCTYPE html>\n<html lang=\"{locale}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{}\n</body></html>\n",
-        escape(subject),
-        paras.join("\n")
+        "<table style=\"border-collapse:collapse;width:100%\"><thead><tr>{th}</tr></thead><tbody>{rows}</tbody></table>"
+    )
+}
+
+/// The HTML part: the same text in a simple layout (a heading, paragraphs, links, the
+/// opening record as a table, a footer saying it was sent automatically).
+fn to_html(text: &str, locale: &str, subject: &str, ctx: &Value) -> String {
+    let entries = ctx["opening"]["entries"]
+        .as_array()
+        .filter(|e| !e.is_empty());
+    let body: Vec<String> = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| match entries {
+            Some(entries) if is_entry_list(p.trim()) => opening_table(entries, locale),
+            _ => format!(
+                "<p>{}</p>",
+                p.trim()
+                    .lines()
+                    .map(linked)
+                    .collect::<Vec<_>>()
+                    .join("<br>\n")
+            ),
+        })
+        .collect();
+    let footer = if locale == "en" {
+        "This message was sent automatically by Tenderflow."
+    } else {
+        "本邮件由 Tenderflow 系统自动发送。"
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{locale}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body style=\"margin:0;background:#f4f5f7\">\n\
+         <div style=\"max-width:640px;margin:0 auto;background:#fff;font:15px/1.6 sans-serif;color:#1d2430\">\n\
+         <h1 style=\"margin:0;padding:16px 24px;font-size:18px;background:#9b1c1c;color:#fff\">{title}</h1>\n\
+         <div style=\"padding:8px 24px 16px\">\n{body}\n</div>\n\
+         <p style=\"padding:8px 24px;color:#5b6575;font-size:12px;border-top:1px solid #eee\">{footer}</p>\n\
+         </div>\n</body></html>\n",
+        title = escape(subject),
+        body = body.join("\n"),
     )
 }
 

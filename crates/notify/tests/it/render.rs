@@ -326,3 +326,35 @@ fn templates_can_be_overridden_from_a_directory() {
     let err = Renderer::with_overrides(dir.path()).expect_err("broken");
     assert!(err.to_string().contains("amendment.txt"), "{err}");
 }
+
+/// The HTML part is a layout, not the text in paragraphs: the opening record is a table,
+/// addresses are links, and it says it was sent automatically.
+#[test]
+fn the_html_part_lays_out_the_opening_record_as_a_table() {
+    let wf = tenderflow_core::load(
+        "partner-recruitment.json",
+        &workflow_bytes("partner-recruitment"),
+    )
+    .expect("wf");
+    let (tender, event) = &all_kinds()[&MessageKind::OpeningNotice];
+    let mut ctx = context(
+        &message_data(&wf, tender, event, "org-03"),
+        &account("zh-CN"),
+    );
+    ctx["tender"]["url"] = json!("https://tenders.union.example/notices/T-2021");
+    let r = Renderer::new()
+        .render(MessageKind::OpeningNotice, "zh-CN", &ctx)
+        .expect("render");
+    let bids = ctx["opening"]["entries"].as_array().map_or(0, Vec::len);
+    assert!(bids > 0);
+    assert!(r.html.contains("<th"), "{}", r.html);
+    assert_eq!(r.html.matches("<tr><td").count(), bids, "{}", r.html);
+    assert!(r.html.contains("投标人"));
+    assert!(
+        r.html
+            .contains("<a href=\"https://tenders.union.example/notices/T-2021\">")
+    );
+    assert!(r.html.contains("自动发送"));
+    // The text part keeps the record as lines.
+    assert!(r.text.lines().filter(|l| l.contains(". org-")).count() >= bids);
+}
