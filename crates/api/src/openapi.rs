@@ -196,15 +196,12 @@ fn method(m: &str) -> HttpMethod {
     }
 }
 
-fn string_param(name: &str, place: ParameterIn, required: bool, description: &str) -> Parameter {
+/// An optional request header of up to 128 characters.
+fn header_param(name: &str, description: &str) -> Parameter {
     ParameterBuilder::new()
         .name(name)
-        .parameter_in(place)
-        .required(if required {
-            Required::True
-        } else {
-            Required::False
-        })
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
         .description(Some(description))
         .schema(Some(
             ObjectBuilder::new()
@@ -264,16 +261,12 @@ pub fn document(ops: &[Op]) -> OpenApi {
             params.extend(query());
         }
         if op.command {
-            params.push(string_param(
+            params.push(header_param(
                 "If-Match",
-                ParameterIn::Header,
-                false,
                 "The ETag of GET /tenders/{id}: refused with 412 if the tender changed since",
             ));
-            params.push(string_param(
+            params.push(header_param(
                 "Idempotency-Key",
-                ParameterIn::Header,
-                false,
                 "1-64 ASCII characters; a repeat with the same request returns the first answer, with another request 422 idempotency_key_reused",
             ));
         }

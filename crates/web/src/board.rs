@@ -71,8 +71,8 @@ struct NoticePage {
     published: String,
     amendments: Vec<Amendment>,
     enquiries: Vec<Enquiry>,
-    bids_received: Option<usize>,
-    opened: Vec<OpenedBid>,
+    /// The opened bids, once the bids are opened.
+    opened: Option<Vec<OpenedBid>>,
     awards: Vec<Award>,
 }
 
@@ -90,12 +90,15 @@ fn text(v: &Value) -> String {
 
 /// The `name`s of a list of organisations, comma-separated.
 fn names(list: &Value) -> String {
-    list.as_array()
-        .into_iter()
-        .flatten()
+    items(list)
         .map(|o| text(&o["name"]))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The items of a JSON array (none when it is absent).
+fn items(v: &Value) -> impl Iterator<Item = &Value> {
+    v.as_array().into_iter().flatten()
 }
 
 fn time(v: &Value) -> Option<Timestamp> {
@@ -206,15 +209,15 @@ pub(crate) async fn notice(
     };
     let now = app.clock().now();
     let t = &n.release["tender"];
-    let offset = n.utc_offset_minutes;
-    let amendments = t["amendments"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    // An instant of the release as people read it in the tender's zone.
+    let when = |v: &Value| {
+        time(v)
+            .map(|d| lang.when(d, n.utc_offset_minutes))
+            .unwrap_or_default()
+    };
+    let amendments = items(&t["amendments"])
         .map(|a| Amendment {
-            date: time(&a["date"])
-                .map(|d| lang.when(d, offset))
-                .unwrap_or_default(),
+            date: when(&a["date"]),
             text: text(&a["description"]),
         })
         .collect();
@@ -222,35 +225,25 @@ pub(crate) async fn notice(
         (Some(amount), Some(cur)) => format!("{amount:.2} {cur}"),
         _ => String::new(),
     };
-    let opened = n.release["bids"]["details"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|b| OpenedBid {
-            tenderer: names(&b["tenderers"]),
-            received: time(&b["date"])
-                .map(|d| lang.when(d, offset))
-                .unwrap_or_default(),
-            price: money(&b["value"]),
-            valid: b["status"] != "disqualified",
-        })
-        .collect();
-    let enquiries = t["enquiries"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    // Present once the bids are opened.
+    let opened = n.release["bids"]["details"].as_array().map(|bids| {
+        bids.iter()
+            .map(|b| OpenedBid {
+                tenderer: names(&b["tenderers"]),
+                received: when(&b["date"]),
+                price: money(&b["value"]),
+                valid: b["status"] != "disqualified",
+            })
+            .collect()
+    });
+    let enquiries = items(&t["enquiries"])
         .map(|q| Enquiry {
             question: text(&q["description"]),
             answer: text(&q["answer"]),
-            answered: time(&q["dateAnswered"])
-                .map(|d| lang.when(d, offset))
-                .unwrap_or_default(),
+            answered: when(&q["dateAnswered"]),
         })
         .collect();
-    let awards = n.release["awards"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let awards = items(&n.release["awards"])
         .map(|a| Award {
             title: text(&a["title"]),
             supplier: names(&a["suppliers"]),
@@ -261,12 +254,9 @@ pub(crate) async fn notice(
         lang,
         description: text(&t["description"]),
         ocid: n.ocid.clone(),
-        published: time(&t["tenderPeriod"]["startDate"])
-            .map(|d| lang.when(d, offset))
-            .unwrap_or_default(),
+        published: when(&t["tenderPeriod"]["startDate"]),
         amendments,
         enquiries,
-        bids_received: n.release["bids"]["details"].as_array().map(Vec::len),
         opened,
         awards,
         row: row(lang, &n, now),

@@ -9,6 +9,7 @@ use fluent_templates::{LanguageIdentifier, Loader, static_loader};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::LazyLock;
 use tenderflow_core::Timestamp;
 
 static_loader! {
@@ -44,13 +45,21 @@ impl Lang {
         }
     }
 
-    fn id(self) -> LanguageIdentifier {
-        self.tag().parse().unwrap_or_default()
+    fn id(self) -> &'static LanguageIdentifier {
+        // Parsed once, not on each of a page's lookups.
+        static ZH: LazyLock<LanguageIdentifier> =
+            LazyLock::new(|| Lang::Zh.tag().parse().unwrap_or_default());
+        static EN: LazyLock<LanguageIdentifier> =
+            LazyLock::new(|| Lang::En.tag().parse().unwrap_or_default());
+        match self {
+            Self::Zh => &ZH,
+            Self::En => &EN,
+        }
     }
 
     /// The catalogue's text for `key`.
     pub fn t(self, key: &str) -> String {
-        LOCALES.lookup(&self.id(), key)
+        LOCALES.lookup(self.id(), key)
     }
 
     /// The catalogue's text for `key` with arguments.
@@ -59,7 +68,7 @@ impl Lang {
             .iter()
             .map(|(k, v)| (Cow::Borrowed(*k), v.clone()))
             .collect();
-        LOCALES.lookup_with_args(&self.id(), key, &map)
+        LOCALES.lookup_with_args(self.id(), key, &map)
     }
 
     /// `t` as people read it in a zone `offset` minutes east of UTC:
