@@ -11,6 +11,7 @@ mod m20261127_000001_init;
 mod m20261128_000002_trust;
 mod m20261128_000003_tokens;
 mod m20261128_000004_outbox_data;
+mod m20261128_000005_web_accounts;
 
 /// The migrator `tenderflow migrate` and server start run.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_trust::Migration),
             Box::new(m20261128_000003_tokens::Migration),
             Box::new(m20261128_000004_outbox_data::Migration),
+            Box::new(m20261128_000005_web_accounts::Migration),
         ]
     }
 }

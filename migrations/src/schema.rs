@@ -187,6 +187,85 @@ pub enum Accounts {
     CreatedMs,
     /// When the account was disabled (its tokens stop working at once).
     DisabledMs,
+    /// Argon2id hash (PHC string) of the account's password, for signing in to the pages.
+    PasswordHash,
+    /// When the email address was verified (administrators' accounts: at creation).
+    EmailVerifiedMs,
+    /// A self-registered organisation's registration number (unified social credit code).
+    RegistrationNumber,
+    /// A self-registered organisation's contact person.
+    ContactPerson,
+    /// Whether the account wants announcements of new tenders by mail.
+    Announcements,
+}
+
+/// Signed-in browser sessions (in the database, so several servers share them).
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Sessions {
+    /// The table.
+    Table,
+    /// SHA-256 of the session cookie (primary key).
+    IdHash,
+    /// The account.
+    AccountId,
+    /// The session's CSRF token (forms must send it back).
+    Csrf,
+    /// Signed in at, ms.
+    CreatedMs,
+    /// Last request, ms.
+    LastSeenMs,
+    /// Ends at, ms (idle sessions end earlier: see the store).
+    ExpiresMs,
+}
+
+/// One-use tokens sent by mail: email verification, password reset, subscription confirmation.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum MailTokens {
+    /// The table.
+    Table,
+    /// SHA-256 of the token (primary key).
+    TokenHash,
+    /// `verify`, `reset` or `subscribe`.
+    Purpose,
+    /// The account (verification and reset).
+    AccountId,
+    /// The address (subscription).
+    Email,
+    /// Issued, ms.
+    CreatedMs,
+    /// Expires, ms.
+    ExpiresMs,
+    /// Used, ms.
+    UsedMs,
+}
+
+/// Failed sign-ins, counted per key in a sliding window (sign-in rate limiting shared by
+/// every server).
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum SignInFailures {
+    /// The table.
+    Table,
+    /// Row id.
+    Id,
+    /// What was tried (the account or address, lower case).
+    Key,
+    /// When, ms.
+    AtMs,
+}
+
+/// Addresses subscribed to the notice board (announcements of new tenders by mail).
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Subscriptions {
+    /// The table.
+    Table,
+    /// Email address (lower case; primary key).
+    Email,
+    /// `zh-CN` or `en`.
+    Locale,
+    /// Subscribed at, ms.
+    CreatedMs,
+    /// Confirmed through the mailed link at, ms (only confirmed addresses get mail).
+    ConfirmedMs,
 }
 
 /// API tokens: several per account.

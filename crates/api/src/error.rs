@@ -188,6 +188,9 @@ impl From<StoreError> for ApiError {
             StoreError::AccountExists { .. } => {
                 Self::new(StatusCode::CONFLICT, "account_exists", text.clone())
             }
+            StoreError::AlreadyRegistered { .. } => {
+                Self::new(StatusCode::CONFLICT, "already_registered", text.clone())
+            }
             other => {
                 tracing::error!(error = %other, "internal error");
                 Self::new(

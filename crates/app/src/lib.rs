@@ -1,6 +1,7 @@
 //! Tenderflow's application layer: the use cases the HTTP API, the web pages and the CLI all
 //! call, so that each of them is a thin adapter and no business rule lives above this crate.
 //!
+//! - [`accounts`]: registration, sign-in and sessions, password resets, subscriptions.
 //! - [`commands`]: execute a command for a caller (idempotency key, `If-Match` view tag),
 //!   create a tender; typed answers with receipts.
 //! - [`views`]: what a caller may read: a tender's view and its tag, lists, the timeline, the
@@ -12,6 +13,7 @@
 //!
 //! The time of everything comes from the store's one clock.
 
+pub mod accounts;
 pub mod background;
 pub mod board;
 pub mod commands;

@@ -8,7 +8,7 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tenderflow_store::{OutboxRow, Store};
+use tenderflow_store::{Account, AccountMail, Mail, OutboxRow, RecipientKind, Store};
 
 /// Where messages go.
 #[derive(Debug, Clone)]
@@ -196,6 +196,11 @@ impl Dispatcher {
         self
     }
 
+    /// Where links in mail point: the public URL, or the default listen address.
+    fn base_url(&self) -> &str {
+        self.public_url.as_deref().unwrap_or("http://127.0.0.1:8080")
+    }
+
     /// Sets the retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -233,11 +238,23 @@ impl Dispatcher {
     /// Builds the message of one outbox row from the data it was queued with and the
     /// recipient's account (its name, address and language now).
     async fn build(&self, row: &OutboxRow) -> Result<Message, NotifyError> {
-        let account = self
-            .store
-            .account(&row.recipient_id)
-            .await?
-            .ok_or_else(|| NotifyError::Message(format!("no account `{}`", row.recipient_id)))?;
+        let account = match row.recipient_kind {
+            RecipientKind::Account => self
+                .store
+                .account(&row.recipient_id)
+                .await?
+                .ok_or_else(|| {
+                    NotifyError::Message(format!("no account `{}`", row.recipient_id))
+                })?,
+            // A notice-board subscriber: the address, in the language it subscribed in.
+            RecipientKind::Email => Account {
+                id: row.recipient_id.clone(),
+                role: "subscriber".to_owned(),
+                display_name: row.recipient_id.clone(),
+                email: Some(row.recipient_id.clone()),
+                locale: row.data["locale"].as_str().unwrap_or("zh-CN").to_owned(),
+            },
+        };
         let email = account.email.clone().ok_or_else(|| {
             NotifyError::Message(format!("account `{}` has no email address", account.id))
         })?;
@@ -252,8 +269,32 @@ impl Dispatcher {
             email.parse().ok().map(|addr| Mailbox::new(name, addr))
         });
         let mut ctx = context(&row.data, &account);
-        if let Some(base) = &self.public_url {
+        if let Mail::Account(kind) = row.message {
+            let secret = self
+                .store
+                .mail_secret(row)
+                .map_err(|e| NotifyError::Message(format!("the link of outbox row {}: {e}", row.id)))?
+                .ok_or_else(|| NotifyError::Message(format!("outbox row {} has no link", row.id)))?;
+            let path = match kind {
+                AccountMail::VerifyEmail => "verify",
+                AccountMail::PasswordReset => "reset",
+                AccountMail::ConfirmSubscription => "subscribe",
+            };
+            ctx["link"] = format!("{}/{path}/{secret}", self.base_url()).into();
+            if let Some(obj) = ctx.as_object_mut() {
+                obj.remove("secret");
+            }
+        } else if let Some(base) = &self.public_url {
             ctx["tender"]["url"] = format!("{base}/notices/{}", row.tender_id).into();
+        }
+        if row.recipient_kind == RecipientKind::Email && row.message != Mail::Account(AccountMail::ConfirmSubscription) {
+            ctx["unsubscribe_url"] = format!(
+                "{}/unsubscribe?email={}&token={}",
+                self.base_url(),
+                percent_encode(&row.recipient_id),
+                self.store.unsubscribe_token(&row.recipient_id)
+            )
+            .into();
         }
         let rendered = self.renderer.render(row.message, &account.locale, &ctx)?;
         let mut builder = Message::builder().from(self.from.clone());
@@ -447,4 +488,17 @@ impl lettre::message::header::Header for ContentLanguage {
     fn display(&self) -> lettre::message::header::HeaderValue {
         lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
     }
+}
+
+/// `text` with everything but letters, digits and `.-_~` percent-encoded (a query value).
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

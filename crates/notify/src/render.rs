@@ -6,8 +6,7 @@
 use crate::NotifyError;
 use minijinja::Environment;
 use serde_json::{Value, json};
-use tenderflow_core::definition::MessageKind;
-use tenderflow_store::Account;
+use tenderflow_store::{Account, Mail};
 
 macro_rules! templates {
     ($($kind:literal),*) => {
@@ -32,7 +31,10 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "objection_answered",
     "irregularity_raised",
     "cancellation",
-    "procedure_failed"
+    "procedure_failed",
+    "verify_email",
+    "password_reset",
+    "confirm_subscription"
 );
 
 /// A rendered message.
@@ -99,7 +101,7 @@ impl Renderer {
     /// Renders `kind` in `locale` (anything but `en` falls back to zh-CN, the default).
     pub fn render(
         &self,
-        kind: MessageKind,
+        kind: impl Into<Mail>,
         locale: &str,
         ctx: &Value,
     ) -> Result<Rendered, NotifyError> {
@@ -108,7 +110,7 @@ impl Renderer {
         } else {
             "zh-CN"
         };
-        let name = format!("{locale}/{}", kind.as_str());
+        let name = format!("{locale}/{}", kind.into().as_str());
         let tmpl = self
             .env
             .get_template(&name)

@@ -127,6 +127,10 @@ impl Store {
                 (Accounts::Locale, account.locale.as_str().into()),
                 (Accounts::TokenHash, token_hash(&token).into()),
                 (Accounts::CreatedMs, self.now_ms().into()),
+                // An administrator gave the address, and registered the account for the
+                // procedures it runs: verified, and announcements on.
+                (Accounts::EmailVerifiedMs, self.now_ms().into()),
+                (Accounts::Announcements, true.into()),
             ],
         );
         txn.execute(&row).await.map_err(|e| {

@@ -28,6 +28,13 @@ pub enum StoreError {
         /// The id asked for.
         id: String,
     },
+    /// A self-registration whose registration number or email address belongs to an
+    /// account already; nothing was written.
+    #[error("an organisation with this {what} is registered already")]
+    AlreadyRegistered {
+        /// `registration number` or `email address`.
+        what: &'static str,
+    },
     /// No such tender, workflow or row.
     #[error("not found: {0}")]
     NotFound(String),

@@ -7,7 +7,8 @@
 //!
 //! The modules, one concern each: [`execute`] (commands and batches), [`workflows`],
 //! [`accounts`], [`keys`] (master and data keys), [`reads`] (projection and event rows),
-//! [`audit`] (verification, chain heads, OCDS), [`timers`], [`outbox`]; `sql` builds every
+//! [`audit`] (verification, chain heads, OCDS), [`timers`], [`outbox`], [`sessions`]
+//! (registration, passwords, sessions, mailed links, subscriptions); `sql` builds every
 //! statement with sea-query from the schema's identifiers.
 
 pub mod accounts;
@@ -22,6 +23,7 @@ pub mod keys;
 pub mod outbox;
 pub mod reads;
 pub mod request;
+pub mod sessions;
 mod sql;
 pub mod timers;
 pub mod workflows;
@@ -29,7 +31,8 @@ pub mod workflows;
 pub use accounts::{Account, AccountInfo, IssuedToken, TokenInfo, token_hash};
 pub use audit::{AuditReport, PublishedHead};
 pub use error::{CryptoError, Result, StoreError};
-pub use outbox::{OutboxRow, OutboxStatus};
+pub use outbox::{AccountMail, Mail, OutboxRow, OutboxStatus, RecipientKind};
+pub use sessions::{Credentials, Profile, Registration, Session};
 pub use reads::TenderRow;
 pub use request::{Action, Executed, Request};
 pub use timers::{DueTimer, StuckTimer};

@@ -2,8 +2,8 @@
 //! them, claimed by dispatchers under a lease, and marked sent, retried or dead.
 
 use crate::clock::wall_ms;
-use crate::sql::{Accounts, Order, Outbox, get, insert};
-use crate::{Result, Store};
+use crate::sql::{Accounts, Order, Outbox, Subscriptions, get, insert};
+use crate::{Result, Store, StoreError};
 use sea_orm::Iden;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query, UpdateStatement};
 use sea_orm::{
@@ -74,6 +74,105 @@ impl TryGetable for OutboxStatus {
     }
 }
 
+/// Messages about accounts rather than tenders (queued by the store's account use cases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountMail {
+    /// The link that verifies a self-registered organisation's address.
+    VerifyEmail,
+    /// The link that sets a new password.
+    PasswordReset,
+    /// The link that confirms a notice-board subscription.
+    ConfirmSubscription,
+}
+
+impl AccountMail {
+    /// Every account message.
+    pub const ALL: [Self; 3] = [
+        Self::VerifyEmail,
+        Self::PasswordReset,
+        Self::ConfirmSubscription,
+    ];
+
+    /// The template name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::PasswordReset => "password_reset",
+            Self::ConfirmSubscription => "confirm_subscription",
+        }
+    }
+}
+
+/// What an outbox row says: a tender's message (a definition's notification) or an account
+/// message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
+pub enum Mail {
+    /// A tender's message.
+    Tender(MessageKind),
+    /// An account message.
+    Account(AccountMail),
+}
+
+impl Mail {
+    /// The template name (as stored).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tender(k) => k.as_str(),
+            Self::Account(k) => k.as_str(),
+        }
+    }
+
+    /// The kind stored as `text`.
+    pub fn parse(text: &str) -> Option<Self> {
+        MessageKind::parse(text).map(Self::Tender).or_else(|| {
+            AccountMail::ALL
+                .into_iter()
+                .find(|k| k.as_str() == text)
+                .map(Self::Account)
+        })
+    }
+}
+
+impl From<MessageKind> for Mail {
+    fn from(k: MessageKind) -> Self {
+        Self::Tender(k)
+    }
+}
+
+impl From<AccountMail> for Mail {
+    fn from(k: AccountMail) -> Self {
+        Self::Account(k)
+    }
+}
+
+impl std::fmt::Display for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who a message goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RecipientKind {
+    /// An account (the row's recipient id is the account id).
+    Account,
+    /// A notice-board subscriber (the recipient id is the address).
+    Email,
+}
+
+impl RecipientKind {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Account => "account",
+            Self::Email => "email",
+        }
+    }
+}
+
 /// A message waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -84,10 +183,12 @@ pub struct OutboxRow {
     pub tender_id: String,
     /// The event that caused it.
     pub event_seq: i64,
-    /// Message kind.
+    /// Message kind (the template's name).
     #[schema(value_type = String)]
-    pub message: MessageKind,
-    /// Recipient account id.
+    pub message: Mail,
+    /// Whether the recipient is an account or a subscribed address.
+    pub recipient_kind: RecipientKind,
+    /// Recipient account id (or address, for subscribers).
     pub recipient_id: String,
     /// Where it is.
     pub status: OutboxStatus,
@@ -106,13 +207,19 @@ impl FromQueryResult for OutboxRow {
         let col = |c: Outbox| c.unquoted().to_owned();
         let text: String = res.try_get(pre, &col(Outbox::Message))?;
         let data: String = res.try_get(pre, &col(Outbox::Data))?;
-        let message = MessageKind::parse(&text)
+        let message = Mail::parse(&text)
             .ok_or_else(|| DbErr::Type(format!("unknown message kind `{text}` in the outbox")))?;
+        let kind: String = res.try_get(pre, &col(Outbox::RecipientKind))?;
+        let recipient_kind = match kind.as_str() {
+            "email" => RecipientKind::Email,
+            _ => RecipientKind::Account,
+        };
         Ok(Self {
             id: res.try_get(pre, &col(Outbox::Id))?,
             tender_id: res.try_get(pre, &col(Outbox::TenderId))?,
             event_seq: res.try_get(pre, &col(Outbox::EventSeq))?,
             message,
+            recipient_kind,
             recipient_id: res.try_get(pre, &col(Outbox::RecipientId))?,
             status: res.try_get(pre, &col(Outbox::Status))?,
             attempts: res.try_get(pre, &col(Outbox::Attempts))?,
@@ -124,11 +231,12 @@ impl FromQueryResult for OutboxRow {
 }
 
 /// The columns of an [`OutboxRow`].
-const ROW: [Outbox; 9] = [
+const ROW: [Outbox; 10] = [
     Outbox::Id,
     Outbox::TenderId,
     Outbox::EventSeq,
     Outbox::Message,
+    Outbox::RecipientKind,
     Outbox::RecipientId,
     Outbox::Status,
     Outbox::Attempts,
@@ -152,37 +260,62 @@ impl Store {
         let mut queued = HashSet::new();
         let now = wall_ms();
         for note in tenderflow_core::notifications(wf, after, events) {
-            let recipients: Vec<String> = match &note.recipient {
-                Recipient::Actor(id) => vec![id.as_str().to_owned()],
+            let announcement = note.message == MessageKind::Announcement;
+            let mut locales = std::collections::HashMap::<String, String>::new();
+            let mut recipients: Vec<(RecipientKind, String)> = match &note.recipient {
+                Recipient::Actor(id) => vec![(RecipientKind::Account, id.as_str().to_owned())],
                 Recipient::Role(role) => {
-                    let q = Query::select()
+                    let mut q = Query::select()
                         .column(Accounts::Id)
                         .from(Accounts::Table)
                         .and_where(Expr::col(Accounts::Role).eq(role.as_str()))
+                        .and_where(Expr::col(Accounts::DisabledMs).is_null())
                         .order_by(Accounts::Id, Order::Asc)
                         .to_owned();
+                    if announcement {
+                        // Announcements to a whole role go to those who asked for them.
+                        q.and_where(Expr::col(Accounts::Announcements).eq(true));
+                    }
                     txn.query_all(&q)
                         .await?
                         .iter()
-                        .map(|r| get::<String>(r, Accounts::Id))
+                        .map(|r| get::<String>(r, Accounts::Id).map(|id| (RecipientKind::Account, id)))
                         .collect::<Result<_>>()?
                 }
             };
+            if announcement && after.invitees.is_empty() {
+                // An open procedure's announcement also goes to the notice board's
+                // confirmed subscribers.
+                let q = Query::select()
+                    .columns([Subscriptions::Email, Subscriptions::Locale])
+                    .from(Subscriptions::Table)
+                    .and_where(Expr::col(Subscriptions::ConfirmedMs).is_not_null())
+                    .order_by(Subscriptions::Email, Order::Asc)
+                    .to_owned();
+                for r in txn.query_all(&q).await? {
+                    let email: String = get(&r, Subscriptions::Email)?;
+                    locales.insert(email.clone(), get(&r, Subscriptions::Locale)?);
+                    recipients.push((RecipientKind::Email, email));
+                }
+            }
             let Some(event) = events.get(note.event_index) else {
                 continue;
             };
-            for to in recipients {
+            for (kind, to) in recipients {
                 if !queued.insert((note.event_index, note.message, to.clone())) {
                     continue;
                 }
-                let data = tenderflow_core::messages::message_data(wf, after, event, &to);
+                let mut data = tenderflow_core::messages::message_data(wf, after, event, &to);
+                if let Some(locale) = locales.get(&to) {
+                    data["locale"] = locale.as_str().into();
+                }
                 let row = insert(
                     Outbox::Table,
                     [
                         (Outbox::TenderId, tender_id.into()),
                         (Outbox::EventSeq, (seq + 1 + note.event_index as i64).into()),
                         (Outbox::Message, note.message.as_str().into()),
-                        (Outbox::RecipientKind, "account".into()),
+                        (Outbox::RecipientKind, kind.as_str().into()),
                         (Outbox::RecipientId, to.into()),
                         (Outbox::Status, OutboxStatus::Pending.into()),
                         (Outbox::Attempts, 0i32.into()),
@@ -195,6 +328,60 @@ impl Store {
             }
         }
         Ok(queued.len())
+    }
+
+    /// Queues an account message inside `txn` (the store's account use cases: verification,
+    /// password reset, subscription confirmation). The one-use link token travels sealed
+    /// with the installation's key (`secret`), so that a reader of the outbox cannot use it.
+    pub(crate) async fn queue_account_mail<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        kind: AccountMail,
+        to: (RecipientKind, &str),
+        mut data: serde_json::Value,
+        secret: &str,
+    ) -> Result<()> {
+        let now = wall_ms();
+        data["secret"] = crate::crypto::seal_with(
+            &self.master.derive("outbox-secret"),
+            format!("{}:{}", kind.as_str(), to.1).as_bytes(),
+            secret.as_bytes(),
+        )?
+        .into();
+        let row = insert(
+            Outbox::Table,
+            [
+                (Outbox::TenderId, "".into()),
+                (Outbox::EventSeq, 0i64.into()),
+                (Outbox::Message, kind.as_str().into()),
+                (Outbox::RecipientKind, to.0.as_str().into()),
+                (Outbox::RecipientId, to.1.into()),
+                (Outbox::Status, OutboxStatus::Pending.into()),
+                (Outbox::Attempts, 0i32.into()),
+                (Outbox::NextAttemptMs, now.into()),
+                (Outbox::CreatedMs, now.into()),
+                (Outbox::Data, data.to_string().into()),
+            ],
+        );
+        conn.execute(&row).await?;
+        Ok(())
+    }
+
+    /// The one-use token an account message carries (see `queue_account_mail`), opened for
+    /// the dispatcher; `None` for other messages.
+    pub fn mail_secret(&self, row: &OutboxRow) -> Result<Option<String>> {
+        let Some(sealed) = row.data["secret"].as_str() else {
+            return Ok(None);
+        };
+        let plain = crate::crypto::open_with(
+            &self.master.derive("outbox-secret"),
+            format!("{}:{}", row.message.as_str(), row.recipient_id).as_bytes(),
+            sealed,
+        )?;
+        String::from_utf8(plain).map(Some).map_err(|e| StoreError::Corrupt {
+            what: format!("outbox row {}: its link token is not text", row.id),
+            source: Some(Box::new(e)),
+        })
     }
 
     /// Claims up to `limit` messages due for delivery.

@@ -1,0 +1,285 @@
+//! People in the browser: an organisation registers itself and verifies its address through
+//! a mailed link; people sign in with a password (argon2id) into a session kept in the
+//! database, sign out (here or everywhere), and reset a forgotten password through a mailed
+//! link; anyone may subscribe an address to the notice board. API tokens stay for machines.
+//!
+//! Sign-in is rate limited per account or address: after
+//! [`SIGN_IN_LIMIT`](tenderflow_store::sessions::SIGN_IN_LIMIT) failures in
+//! [`SIGN_IN_WINDOW_MS`](tenderflow_store::sessions::SIGN_IN_WINDOW_MS) further attempts are
+//! refused, right password or not, until the window has passed.
+
+use crate::{App, AppError, Caller, Result};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use tenderflow_store::sessions::{SIGN_IN_LIMIT, SIGN_IN_WINDOW_MS};
+use tenderflow_store::{Account, Registration, Session, StoreError};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD: usize = 10;
+/// Longest password accepted (characters).
+pub const MAX_PASSWORD: usize = 128;
+
+/// What an organisation fills in to register.
+#[derive(Debug, Clone)]
+pub struct RegistrationForm {
+    /// The organisation's name.
+    pub name: String,
+    /// Unified social credit code or other registration number.
+    pub registration_number: String,
+    /// Contact person.
+    pub contact_person: String,
+    /// Email address.
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// `zh-CN` or `en`.
+    pub locale: String,
+    /// Announcements of new tenders by mail.
+    pub announcements: bool,
+}
+
+/// A session just started: the cookie to set (shown once) and the session.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The cookie's value.
+    pub cookie: String,
+    /// The session.
+    pub session: Session,
+}
+
+/// Checks a new password: `invalid_password` unless it has 10–128 characters.
+pub fn check_password(password: &str) -> Result<()> {
+    let n = password.chars().count();
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
+        return Err(AppError::invalid(
+            "invalid_password",
+            format!("a password has {MIN_PASSWORD}–{MAX_PASSWORD} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// The argon2id hash (PHC string) of a password, with a fresh salt; computed off the async
+/// threads.
+async fn hash(password: String) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt)
+        .map_err(|e| AppError::Store(tenderflow_store::CryptoError::NoRandomness(e).into()))?;
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+        argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| AppError::invalid("password_hash_failed", e.to_string()))?
+    .map_err(|e| AppError::invalid("password_hash_failed", e))
+}
+
+/// Whether `password` matches `phc` (false for a malformed hash); off the async threads.
+async fn verify(password: String, phc: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&phc).is_ok_and(|h| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash no password matches, checked when the account does not exist so that a wrong
+/// account and a wrong password take the same time.
+fn dummy_hash() -> String {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY
+        .get_or_init(|| {
+            let salt = SaltString::encode_b64(b"tenderflow-dummy").unwrap_or_else(|_| {
+                SaltString::from_b64("dGVuZGVyZmxvdw").expect("a valid salt")
+            });
+            argon2::Argon2::default()
+                .hash_password(b"no password matches this", &salt)
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+fn sign_in_failed() -> AppError {
+    AppError::invalid(
+        "sign_in_failed",
+        "the account or password is not right (or the account is disabled)",
+    )
+}
+
+impl App {
+    /// Registers an organisation as a bidder and queues its verification mail. It signs in
+    /// once the mailed link has been opened.
+    pub async fn register(&self, form: RegistrationForm) -> Result<Account> {
+        check_password(&form.password)?;
+        let registration = Registration {
+            name: form.name,
+            registration_number: form.registration_number,
+            contact_person: form.contact_person,
+            email: form.email,
+            locale: form.locale,
+            password_hash: hash(form.password).await?,
+            announcements: form.announcements,
+        };
+        Ok(self.store.register(&registration).await?)
+    }
+
+    /// Verifies an address through its mailed link: `link_invalid` when the link is unknown,
+    /// used or expired.
+    pub async fn verify_email(&self, token: &str) -> Result<Account> {
+        self.store
+            .verify_email(token)
+            .await?
+            .ok_or_else(link_invalid)
+    }
+
+    /// Sends a new verification link to an unverified address (the answer never says whether
+    /// the address is registered).
+    pub async fn resend_verification(&self, email: &str) -> Result<()> {
+        Ok(self.store.resend_verification(email).await?)
+    }
+
+    /// Signs in with an account id or email address and a password: a new session (never
+    /// one the browser already had: no session fixation). `too_many_attempts` after too many
+    /// failures, `email_not_verified` before the mailed link was opened, `sign_in_failed`
+    /// otherwise (the same for an unknown account and a wrong password).
+    pub async fn sign_in(&self, login: &str, password: &str) -> Result<SignedIn> {
+        let key = login.trim().to_lowercase();
+        if key.is_empty() || key.len() > 254 {
+            return Err(sign_in_failed());
+        }
+        if self.store.sign_in_failures(&key).await? >= SIGN_IN_LIMIT {
+            return Err(AppError::not_now(
+                "too_many_attempts",
+                format!(
+                    "too many failed sign-ins for this account; try again in {} minutes",
+                    SIGN_IN_WINDOW_MS / 60_000
+                ),
+            ));
+        }
+        let creds = self.store.credentials(&key).await?;
+        let phc = creds
+            .as_ref()
+            .and_then(|c| c.password_hash.clone())
+            .unwrap_or_else(dummy_hash);
+        let matches = verify(password.to_owned(), phc).await;
+        let creds = match creds {
+            Some(c) if matches && c.disabled_ms.is_none() => c,
+            _ => {
+                self.store.record_sign_in_failure(&key).await?;
+                return Err(sign_in_failed());
+            }
+        };
+        if creds.email_verified_ms.is_none() {
+            return Err(AppError::not_now(
+                "email_not_verified",
+                "open the link we mailed to confirm the address first (or ask for a new one)",
+            ));
+        }
+        self.store.clear_sign_in_failures(&key).await?;
+        let (cookie, session) = self.store.create_session(&creds.id).await?;
+        Ok(SignedIn { cookie, session })
+    }
+
+    /// The signed-in caller of a session cookie and its CSRF token, if the session is live.
+    pub async fn session(&self, cookie: &str) -> Result<Option<(Caller, String)>> {
+        Ok(self
+            .store
+            .session(cookie)
+            .await?
+            .and_then(|s| Caller::of(s.account).map(|c| (c, s.csrf))))
+    }
+
+    /// Signs out of one session.
+    pub async fn sign_out(&self, cookie: &str) -> Result<()> {
+        Ok(self.store.end_session(cookie).await?)
+    }
+
+    /// Signs the caller out of every session; returns how many ended.
+    pub async fn sign_out_everywhere(&self, caller: &Caller) -> Result<u64> {
+        Ok(self.store.end_sessions(&caller.account.id).await?)
+    }
+
+    /// Queues a password-reset link to a verified address (the answer never says whether the
+    /// address is registered).
+    pub async fn request_password_reset(&self, email: &str) -> Result<()> {
+        Ok(self.store.request_password_reset(email).await?)
+    }
+
+    /// Sets a new password through a mailed link and signs the account out everywhere.
+    pub async fn reset_password(&self, token: &str, password: &str) -> Result<String> {
+        check_password(password)?;
+        let phc = hash(password.to_owned()).await?;
+        self.store
+            .reset_password(token, &phc)
+            .await?
+            .ok_or_else(link_invalid)
+    }
+
+    /// Sets an account's password (administrators, for staff who sign in to the pages) and
+    /// ends its sessions.
+    pub async fn set_password(&self, account: &str, password: &str) -> Result<()> {
+        check_password(password)?;
+        let phc = hash(password.to_owned()).await?;
+        Ok(self.store.set_password_hash(account, &phc).await?)
+    }
+
+    /// The caller's account page facts and preferences.
+    pub async fn profile(&self, caller: &Caller) -> Result<tenderflow_store::Profile> {
+        self.store
+            .profile(&caller.account.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("your account is gone".into()))
+    }
+
+    /// Sets the caller's announcement opt-in and language.
+    pub async fn set_preferences(
+        &self,
+        caller: &Caller,
+        announcements: bool,
+        locale: &str,
+    ) -> Result<()> {
+        Ok(self
+            .store
+            .set_preferences(&caller.account.id, announcements, locale)
+            .await?)
+    }
+
+    /// Subscribes an address to announcements of open tenders (confirmed by a mailed link).
+    pub async fn subscribe(&self, email: &str, locale: &str) -> Result<()> {
+        match self.store.subscribe(email, locale).await {
+            Err(StoreError::InvalidAccount(m)) => Err(AppError::invalid("invalid_email", m)),
+            other => Ok(other?),
+        }
+    }
+
+    /// Confirms a subscription through its mailed link.
+    pub async fn confirm_subscription(&self, token: &str) -> Result<String> {
+        self.store
+            .confirm_subscription(token)
+            .await?
+            .ok_or_else(link_invalid)
+    }
+
+    /// Ends a subscription through the link every announcement carries.
+    pub async fn unsubscribe(&self, email: &str, token: &str) -> Result<()> {
+        if self.store.unsubscribe(email, token).await? {
+            Ok(())
+        } else {
+            Err(link_invalid())
+        }
+    }
+}
+
+fn link_invalid() -> AppError {
+    AppError::invalid(
+        "link_invalid",
+        "this link is unknown, was used already or has expired",
+    )
+}

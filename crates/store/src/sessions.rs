@@ -1,0 +1,688 @@
+//! Accounts in the browser: self-registration of organisations with a mailed verification
+//! link, passwords (the application hashes them; only the hash is stored), sessions kept in
+//! the database (so several servers share them), one-use mailed tokens (verification,
+//! password reset, subscription confirmation), failed sign-ins counted for rate limiting, and
+//! notice-board subscriptions.
+//!
+//! Every secret (session cookie, mailed token) is 32 random bytes shown once; the database
+//! keeps its SHA-256. Mailed tokens travel in the outbox sealed with the installation's key.
+//! Times here are wall-clock times (`clock::wall_ms`): a session or a reset link lasts real
+//! hours whatever the procedure's clock says.
+
+use crate::accounts::{check_account, token_hash};
+use crate::clock::wall_ms;
+use crate::outbox::{AccountMail, RecipientKind};
+use crate::sql::{Accounts, MailTokens, Sessions, SignInFailures, Subscriptions, insert};
+use crate::{Account, CryptoError, Result, Store, StoreError};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use serde_json::json;
+
+/// How long a session lasts at most.
+pub const SESSION_MS: i64 = 12 * 3_600_000;
+/// A session unused for this long ends.
+pub const SESSION_IDLE_MS: i64 = 2 * 3_600_000;
+/// How long a verification or subscription link works.
+pub const VERIFY_MS: i64 = 48 * 3_600_000;
+/// How long a password-reset link works.
+pub const RESET_MS: i64 = 3_600_000;
+/// The window in which failed sign-ins are counted.
+pub const SIGN_IN_WINDOW_MS: i64 = 15 * 60_000;
+/// Failed sign-ins allowed per account (or address) in the window; more are refused until
+/// the window has passed.
+pub const SIGN_IN_LIMIT: u64 = 5;
+
+/// An organisation registering itself as a bidder.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// The organisation's name.
+    pub name: String,
+    /// Unified social credit code or other registration number.
+    pub registration_number: String,
+    /// The contact person.
+    pub contact_person: String,
+    /// The address verification goes to.
+    pub email: String,
+    /// `zh-CN` or `en`.
+    pub locale: String,
+    /// The password's argon2id hash (PHC string).
+    pub password_hash: String,
+    /// Whether it wants announcements of new tenders by mail.
+    pub announcements: bool,
+}
+
+/// An account as its owner sees it on the account page.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct Profile {
+    /// Account id.
+    pub id: String,
+    /// Role.
+    pub role: String,
+    /// Name.
+    pub display_name: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// `zh-CN` or `en`.
+    pub locale: String,
+    /// Registration number (self-registered organisations).
+    pub registration_number: Option<String>,
+    /// Contact person (self-registered organisations).
+    pub contact_person: Option<String>,
+    /// Announcements by mail.
+    pub announcements: bool,
+    /// Address verified at, ms.
+    pub email_verified_ms: Option<i64>,
+}
+
+/// What signing in checks.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Credentials {
+    /// Account id.
+    pub id: String,
+    /// The password's hash, if a password was set.
+    pub password_hash: Option<String>,
+    /// Address verified at, ms.
+    pub email_verified_ms: Option<i64>,
+    /// Disabled at, ms.
+    pub disabled_ms: Option<i64>,
+}
+
+/// A signed-in session: its account and the token its forms must carry.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The account.
+    pub account: Account,
+    /// The session's CSRF token.
+    pub csrf: String,
+}
+
+#[derive(FromQueryResult)]
+struct SessionRow {
+    account_id: String,
+    csrf: String,
+    last_seen_ms: i64,
+}
+
+#[derive(FromQueryResult)]
+struct TokenRow {
+    account_id: Option<String>,
+    email: Option<String>,
+}
+
+/// 32 random bytes, hex.
+fn secret() -> Result<String> {
+    let mut raw = [0u8; 32];
+    getrandom::getrandom(&mut raw).map_err(CryptoError::NoRandomness)?;
+    Ok(hex::encode(raw))
+}
+
+fn lower(col: impl sea_orm::sea_query::IntoColumnRef) -> SimpleExpr {
+    Func::lower(Expr::col(col)).into()
+}
+
+/// Checks a registration's organisation facts (the account's own checks follow).
+fn check_registration(r: &Registration) -> Result<()> {
+    let bad = |m: &str| Err(StoreError::InvalidAccount(m.to_owned()));
+    let number = r.registration_number.trim();
+    if number.is_empty()
+        || number.len() > 64
+        || !number
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return bad("registration number: 1–64 letters, digits or hyphens");
+    }
+    let contact = r.contact_person.trim();
+    if contact.is_empty() || contact.chars().count() > 128 || contact.chars().any(char::is_control)
+    {
+        return bad("contact person: 1–128 characters of text");
+    }
+    if r.name.trim().chars().count() > 200 {
+        return bad("name: at most 200 characters");
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Registers an organisation as a bidder: the account (not yet verified, so it cannot
+    /// sign in), and the verification mail with its link, in one transaction. The same
+    /// registration number or address registered twice is [`StoreError::AlreadyRegistered`].
+    pub async fn register(&self, r: &Registration) -> Result<Account> {
+        check_registration(r)?;
+        let account = Account {
+            id: format!("org-{}", &secret()?[..16]),
+            role: "bidder".to_owned(),
+            display_name: r.name.trim().to_owned(),
+            email: Some(r.email.trim().to_owned()),
+            locale: r.locale.clone(),
+        };
+        check_account(&account)?;
+        let email = r.email.trim().to_lowercase();
+        let number = r.registration_number.trim().to_uppercase();
+        let _gate = self.gate().await;
+        let txn = self.db.begin().await?;
+        let taken = Query::select()
+            .column(Accounts::Id)
+            .from(Accounts::Table)
+            .and_where(lower(Accounts::Email).eq(email.as_str()))
+            .to_owned();
+        if txn.query_one(&taken).await?.is_some() {
+            return Err(StoreError::AlreadyRegistered {
+                what: "email address",
+            });
+        }
+        let row = insert(
+            Accounts::Table,
+            [
+                (Accounts::Id, account.id.as_str().into()),
+                (Accounts::Role, account.role.as_str().into()),
+                (Accounts::DisplayName, account.display_name.as_str().into()),
+                (Accounts::Email, account.email.clone().into()),
+                (Accounts::Locale, account.locale.as_str().into()),
+                // No API token: an unusable hash fills the legacy column.
+                (Accounts::TokenHash, token_hash(&secret()?).into()),
+                (Accounts::CreatedMs, self.now_ms().into()),
+                (Accounts::PasswordHash, r.password_hash.as_str().into()),
+                (Accounts::RegistrationNumber, number.as_str().into()),
+                (Accounts::ContactPerson, r.contact_person.trim().into()),
+                (Accounts::Announcements, r.announcements.into()),
+            ],
+        );
+        txn.execute(&row).await.map_err(|e| {
+            if crate::sql::is_unique_violation(&e) {
+                StoreError::AlreadyRegistered {
+                    what: "registration number",
+                }
+            } else {
+                e.into()
+            }
+        })?;
+        self.mail_token(
+            &txn,
+            AccountMail::VerifyEmail,
+            &account,
+            VERIFY_MS,
+            json!({ "organisation": account.display_name, "contact": r.contact_person.trim() }),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(account)
+    }
+
+    /// Issues a one-use token for `account` and queues the message that carries it.
+    async fn mail_token<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        kind: AccountMail,
+        account: &Account,
+        valid_ms: i64,
+        data: serde_json::Value,
+    ) -> Result<()> {
+        let token = secret()?;
+        let now = wall_ms();
+        let purpose = match kind {
+            AccountMail::VerifyEmail => "verify",
+            AccountMail::PasswordReset => "reset",
+            AccountMail::ConfirmSubscription => "subscribe",
+        };
+        let row = insert(
+            MailTokens::Table,
+            [
+                (MailTokens::TokenHash, token_hash(&token).into()),
+                (MailTokens::Purpose, purpose.into()),
+                (MailTokens::AccountId, account.id.as_str().into()),
+                (MailTokens::Email, account.email.clone().into()),
+                (MailTokens::CreatedMs, now.into()),
+                (MailTokens::ExpiresMs, (now + valid_ms).into()),
+            ],
+        );
+        conn.execute(&row).await?;
+        let to = match kind {
+            AccountMail::ConfirmSubscription => (
+                RecipientKind::Email,
+                account.email.as_deref().unwrap_or_default(),
+            ),
+            _ => (RecipientKind::Account, account.id.as_str()),
+        };
+        let mut data = data;
+        data["locale"] = account.locale.as_str().into();
+        data["valid_hours"] = (valid_ms / 3_600_000).into();
+        self.queue_account_mail(conn, kind, to, data, &token).await
+    }
+
+    /// Uses a mailed token once: the account or address it was issued for, or `None` when it
+    /// is unknown, used or expired.
+    async fn use_token<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        purpose: &str,
+        token: &str,
+    ) -> Result<Option<TokenRow>> {
+        let now = wall_ms();
+        let hash = token_hash(token.trim());
+        let used = Query::update()
+            .table(MailTokens::Table)
+            .value(MailTokens::UsedMs, now)
+            .and_where(Expr::col(MailTokens::TokenHash).eq(hash.as_str()))
+            .and_where(Expr::col(MailTokens::Purpose).eq(purpose))
+            .and_where(Expr::col(MailTokens::UsedMs).is_null())
+            .and_where(Expr::col(MailTokens::ExpiresMs).gt(now))
+            .to_owned();
+        if conn.execute(&used).await?.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let q = Query::select()
+            .columns([MailTokens::AccountId, MailTokens::Email])
+            .from(MailTokens::Table)
+            .and_where(Expr::col(MailTokens::TokenHash).eq(hash))
+            .to_owned();
+        self.one(conn, &q).await
+    }
+
+    /// Verifies an address through its mailed token: the account, or `None` when the link is
+    /// unknown, used or expired.
+    pub async fn verify_email(&self, token: &str) -> Result<Option<Account>> {
+        let _gate = self.gate().await;
+        let txn = self.db.begin().await?;
+        let Some(TokenRow {
+            account_id: Some(id),
+            ..
+        }) = self.use_token(&txn, "verify", token).await?
+        else {
+            return Ok(None);
+        };
+        let q = Query::update()
+            .table(Accounts::Table)
+            .value(Accounts::EmailVerifiedMs, wall_ms())
+            .and_where(Expr::col(Accounts::Id).eq(id.as_str()))
+            .to_owned();
+        txn.execute(&q).await?;
+        txn.commit().await?;
+        drop(_gate);
+        self.account(&id).await
+    }
+
+    /// Sends a new verification link to an unverified account with this address (quietly
+    /// nothing otherwise: the answer never tells whether an address is registered).
+    pub async fn resend_verification(&self, email: &str) -> Result<()> {
+        let Some(creds) = self.credentials(email).await? else {
+            return Ok(());
+        };
+        if creds.email_verified_ms.is_some() || creds.disabled_ms.is_some() {
+            return Ok(());
+        }
+        let Some(account) = self.account(&creds.id).await? else {
+            return Ok(());
+        };
+        let _gate = self.gate().await;
+        self.mail_token(
+            &self.db,
+            AccountMail::VerifyEmail,
+            &account,
+            VERIFY_MS,
+            json!({ "organisation": account.display_name }),
+        )
+        .await
+    }
+
+    /// What signing in checks, for an account id or an email address (case-insensitive).
+    pub async fn credentials(&self, login: &str) -> Result<Option<Credentials>> {
+        let login = login.trim();
+        let q = Query::select()
+            .columns([
+                Accounts::Id,
+                Accounts::PasswordHash,
+                Accounts::EmailVerifiedMs,
+                Accounts::DisabledMs,
+            ])
+            .from(Accounts::Table)
+            .cond_where(
+                Expr::col(Accounts::Id)
+                    .eq(login)
+                    .or(lower(Accounts::Email).eq(login.to_lowercase())),
+            )
+            .limit(2)
+            .to_owned();
+        let rows: Vec<Credentials> = self.all(&self.db, &q).await?;
+        // An address shared by several accounts (made by administrators) names none of them.
+        Ok(match rows.len() {
+            1 => rows.into_iter().next(),
+            _ => rows.into_iter().find(|c| c.id == login),
+        })
+    }
+
+    /// Sets an account's password hash and ends its sessions (a new password signs out
+    /// everywhere).
+    pub async fn set_password_hash(&self, account: &str, hash: &str) -> Result<()> {
+        let _gate = self.gate().await;
+        let txn = self.db.begin().await?;
+        let q = Query::update()
+            .table(Accounts::Table)
+            .value(Accounts::PasswordHash, hash)
+            .and_where(Expr::col(Accounts::Id).eq(account))
+            .to_owned();
+        if txn.execute(&q).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("account `{account}`")));
+        }
+        end_sessions(&txn, account).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Queues a password-reset link to the verified, enabled account with this address
+    /// (quietly nothing otherwise).
+    pub async fn request_password_reset(&self, email: &str) -> Result<()> {
+        let Some(creds) = self.credentials(email).await? else {
+            return Ok(());
+        };
+        if creds.email_verified_ms.is_none() || creds.disabled_ms.is_some() {
+            return Ok(());
+        }
+        let Some(account) = self.account(&creds.id).await? else {
+            return Ok(());
+        };
+        if account.email.is_none() {
+            return Ok(());
+        }
+        let _gate = self.gate().await;
+        self.mail_token(
+            &self.db,
+            AccountMail::PasswordReset,
+            &account,
+            RESET_MS,
+            json!({ "organisation": account.display_name }),
+        )
+        .await
+    }
+
+    /// Sets a new password through a mailed reset token and ends every session of the
+    /// account: its id, or `None` when the link is unknown, used or expired.
+    pub async fn reset_password(&self, token: &str, hash: &str) -> Result<Option<String>> {
+        let _gate = self.gate().await;
+        let txn = self.db.begin().await?;
+        let Some(TokenRow {
+            account_id: Some(id),
+            ..
+        }) = self.use_token(&txn, "reset", token).await?
+        else {
+            return Ok(None);
+        };
+        let q = Query::update()
+            .table(Accounts::Table)
+            .value(Accounts::PasswordHash, hash)
+            .and_where(Expr::col(Accounts::Id).eq(id.as_str()))
+            .to_owned();
+        txn.execute(&q).await?;
+        end_sessions(&txn, &id).await?;
+        txn.commit().await?;
+        Ok(Some(id))
+    }
+
+    /// Failed sign-ins for `key` in the current window.
+    pub async fn sign_in_failures(&self, key: &str) -> Result<u64> {
+        let q = Query::select()
+            .expr(Expr::col(SignInFailures::Id).count())
+            .from(SignInFailures::Table)
+            .and_where(Expr::col(SignInFailures::Key).eq(key.to_lowercase()))
+            .and_where(Expr::col(SignInFailures::AtMs).gt(wall_ms() - SIGN_IN_WINDOW_MS))
+            .to_owned();
+        let row = self.db.query_one(&q).await?;
+        let n: i64 = row
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Counts a failed sign-in for `key` (and forgets failures older than the window).
+    pub async fn record_sign_in_failure(&self, key: &str) -> Result<()> {
+        let now = wall_ms();
+        let _gate = self.gate().await;
+        let old = Query::delete()
+            .from_table(SignInFailures::Table)
+            .and_where(Expr::col(SignInFailures::AtMs).lte(now - SIGN_IN_WINDOW_MS))
+            .to_owned();
+        self.db.execute(&old).await?;
+        let row = insert(
+            SignInFailures::Table,
+            [
+                (SignInFailures::Key, key.to_lowercase().into()),
+                (SignInFailures::AtMs, now.into()),
+            ],
+        );
+        self.db.execute(&row).await?;
+        Ok(())
+    }
+
+    /// Forgets the failed sign-ins for `key` (after a successful one).
+    pub async fn clear_sign_in_failures(&self, key: &str) -> Result<()> {
+        let _gate = self.gate().await;
+        let q = Query::delete()
+            .from_table(SignInFailures::Table)
+            .and_where(Expr::col(SignInFailures::Key).eq(key.to_lowercase()))
+            .to_owned();
+        self.db.execute(&q).await?;
+        Ok(())
+    }
+
+    /// Starts a session for `account`: the cookie value (shown once) and the session.
+    pub async fn create_session(&self, account: &str) -> Result<(String, Session)> {
+        let account = self
+            .account(account)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("account `{account}`")))?;
+        let (cookie, csrf) = (secret()?, secret()?);
+        let now = wall_ms();
+        let row = insert(
+            Sessions::Table,
+            [
+                (Sessions::IdHash, token_hash(&cookie).into()),
+                (Sessions::AccountId, account.id.as_str().into()),
+                (Sessions::Csrf, csrf.as_str().into()),
+                (Sessions::CreatedMs, now.into()),
+                (Sessions::LastSeenMs, now.into()),
+                (Sessions::ExpiresMs, (now + SESSION_MS).into()),
+            ],
+        );
+        let _gate = self.gate().await;
+        self.db.execute(&row).await?;
+        Ok((cookie, Session { account, csrf }))
+    }
+
+    /// The session of a cookie, if it has not ended, was used within the idle time and its
+    /// account is enabled; marks it used (at most once a minute).
+    pub async fn session(&self, cookie: &str) -> Result<Option<Session>> {
+        let now = wall_ms();
+        let hash = token_hash(cookie);
+        let q = Query::select()
+            .columns([Sessions::AccountId, Sessions::Csrf, Sessions::LastSeenMs])
+            .from(Sessions::Table)
+            .and_where(Expr::col(Sessions::IdHash).eq(hash.as_str()))
+            .and_where(Expr::col(Sessions::ExpiresMs).gt(now))
+            .and_where(Expr::col(Sessions::LastSeenMs).gt(now - SESSION_IDLE_MS))
+            .to_owned();
+        let Some(row): Option<SessionRow> = self.one(&self.db, &q).await? else {
+            return Ok(None);
+        };
+        let Some(creds) = self.credentials(&row.account_id).await? else {
+            return Ok(None);
+        };
+        if creds.disabled_ms.is_some() {
+            return Ok(None);
+        }
+        if now - row.last_seen_ms > 60_000 {
+            let touch = Query::update()
+                .table(Sessions::Table)
+                .value(Sessions::LastSeenMs, now)
+                .and_where(Expr::col(Sessions::IdHash).eq(hash))
+                .to_owned();
+            let _gate = self.gate().await;
+            self.db.execute(&touch).await?;
+        }
+        Ok(self.account(&row.account_id).await?.map(|account| Session {
+            account,
+            csrf: row.csrf,
+        }))
+    }
+
+    /// Ends one session (signing out).
+    pub async fn end_session(&self, cookie: &str) -> Result<()> {
+        let _gate = self.gate().await;
+        let q = Query::delete()
+            .from_table(Sessions::Table)
+            .and_where(Expr::col(Sessions::IdHash).eq(token_hash(cookie)))
+            .to_owned();
+        self.db.execute(&q).await?;
+        Ok(())
+    }
+
+    /// Ends every session of an account (signing out everywhere); returns how many.
+    pub async fn end_sessions(&self, account: &str) -> Result<u64> {
+        let _gate = self.gate().await;
+        end_sessions(&self.db, account).await
+    }
+
+    /// An account's page facts.
+    pub async fn profile(&self, account: &str) -> Result<Option<Profile>> {
+        let q = Query::select()
+            .columns([
+                Accounts::Id,
+                Accounts::Role,
+                Accounts::DisplayName,
+                Accounts::Email,
+                Accounts::Locale,
+                Accounts::RegistrationNumber,
+                Accounts::ContactPerson,
+                Accounts::Announcements,
+                Accounts::EmailVerifiedMs,
+            ])
+            .from(Accounts::Table)
+            .and_where(Expr::col(Accounts::Id).eq(account))
+            .to_owned();
+        self.one(&self.db, &q).await
+    }
+
+    /// Whether an account gets announcements of new tenders, and its language.
+    pub async fn set_preferences(&self, account: &str, announcements: bool, locale: &str) -> Result<()> {
+        if !matches!(locale, "zh-CN" | "en") {
+            return Err(StoreError::InvalidAccount(format!(
+                "locale: `{}` is not zh-CN or en",
+                locale.escape_debug()
+            )));
+        }
+        let _gate = self.gate().await;
+        let q = Query::update()
+            .table(Accounts::Table)
+            .value(Accounts::Announcements, announcements)
+            .value(Accounts::Locale, locale)
+            .and_where(Expr::col(Accounts::Id).eq(account))
+            .to_owned();
+        if self.db.execute(&q).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("account `{account}`")));
+        }
+        Ok(())
+    }
+
+    /// Subscribes an address to the notice board: it gets announcements once it confirms
+    /// through the mailed link. Subscribing again sends a new link.
+    pub async fn subscribe(&self, email: &str, locale: &str) -> Result<()> {
+        let email = email.trim().to_lowercase();
+        let probe = Account {
+            id: "subscriber".into(),
+            role: "subscriber".into(),
+            display_name: email.clone(),
+            email: Some(email.clone()),
+            locale: locale.to_owned(),
+        };
+        check_account(&probe)?;
+        let now = wall_ms();
+        let _gate = self.gate().await;
+        let txn = self.db.begin().await?;
+        let exists = Query::select()
+            .column(Subscriptions::Email)
+            .from(Subscriptions::Table)
+            .and_where(Expr::col(Subscriptions::Email).eq(email.as_str()))
+            .to_owned();
+        if txn.query_one(&exists).await?.is_none() {
+            let row = insert(
+                Subscriptions::Table,
+                [
+                    (Subscriptions::Email, email.as_str().into()),
+                    (Subscriptions::Locale, locale.into()),
+                    (Subscriptions::CreatedMs, now.into()),
+                ],
+            );
+            txn.execute(&row).await?;
+        }
+        self.mail_token(
+            &txn,
+            AccountMail::ConfirmSubscription,
+            &probe,
+            VERIFY_MS,
+            json!({ "email": email }),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Confirms a subscription through its mailed token: the address, or `None`.
+    pub async fn confirm_subscription(&self, token: &str) -> Result<Option<String>> {
+        let _gate = self.gate().await;
+        let txn = self.db.begin().await?;
+        let Some(TokenRow {
+            email: Some(email), ..
+        }) = self.use_token(&txn, "subscribe", token).await?
+        else {
+            return Ok(None);
+        };
+        let q = Query::update()
+            .table(Subscriptions::Table)
+            .value(Subscriptions::ConfirmedMs, wall_ms())
+            .and_where(Expr::col(Subscriptions::Email).eq(email.as_str()))
+            .to_owned();
+        txn.execute(&q).await?;
+        txn.commit().await?;
+        Ok(Some(email))
+    }
+
+    /// The token of an address's unsubscribe link (derived, so every announcement can carry
+    /// it without storing it).
+    pub fn unsubscribe_token(&self, email: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let key = self.master.derive("unsubscribe");
+        let mut h = Sha256::new();
+        h.update(key);
+        h.update(email.trim().to_lowercase().as_bytes());
+        hex::encode(h.finalize())[..32].to_owned()
+    }
+
+    /// Ends a subscription through its unsubscribe link; false when the link is not the
+    /// address's.
+    pub async fn unsubscribe(&self, email: &str, token: &str) -> Result<bool> {
+        let expected = self.unsubscribe_token(email);
+        if !constant_time_eq(expected.as_bytes(), token.trim().as_bytes()) {
+            return Ok(false);
+        }
+        let _gate = self.gate().await;
+        let q = Query::delete()
+            .from_table(Subscriptions::Table)
+            .and_where(Expr::col(Subscriptions::Email).eq(email.trim().to_lowercase()))
+            .to_owned();
+        self.db.execute(&q).await?;
+        Ok(true)
+    }
+}
+
+async fn end_sessions<C: ConnectionTrait>(conn: &C, account: &str) -> Result<u64> {
+    let q = Query::delete()
+        .from_table(Sessions::Table)
+        .and_where(Expr::col(Sessions::AccountId).eq(account))
+        .to_owned();
+    Ok(conn.execute(&q).await?.rows_affected())
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
