@@ -81,7 +81,11 @@ impl MigrationTrait for Migration {
                 )
                 .col(ColumnDef::new(Sessions::Csrf).string_len(64).not_null())
                 .col(ColumnDef::new(Sessions::CreatedMs).big_integer().not_null())
-                .col(ColumnDef::new(Sessions::LastSeenMs).big_integer().not_null())
+                .col(
+                    ColumnDef::new(Sessions::LastSeenMs)
+                        .big_integer()
+                        .not_null(),
+                )
                 .col(ColumnDef::new(Sessions::ExpiresMs).big_integer().not_null())
                 .foreign_key(
                     ForeignKey::create()
@@ -109,11 +113,23 @@ impl MigrationTrait for Migration {
                         .not_null()
                         .primary_key(),
                 )
-                .col(ColumnDef::new(MailTokens::Purpose).string_len(16).not_null())
+                .col(
+                    ColumnDef::new(MailTokens::Purpose)
+                        .string_len(16)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(MailTokens::AccountId).string_len(128).null())
                 .col(ColumnDef::new(MailTokens::Email).string_len(254).null())
-                .col(ColumnDef::new(MailTokens::CreatedMs).big_integer().not_null())
-                .col(ColumnDef::new(MailTokens::ExpiresMs).big_integer().not_null())
+                .col(
+                    ColumnDef::new(MailTokens::CreatedMs)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(MailTokens::ExpiresMs)
+                        .big_integer()
+                        .not_null(),
+                )
                 .col(ColumnDef::new(MailTokens::UsedMs).big_integer().null())
                 .to_owned(),
         )
@@ -129,8 +145,16 @@ impl MigrationTrait for Migration {
                         .auto_increment()
                         .primary_key(),
                 )
-                .col(ColumnDef::new(SignInFailures::Key).string_len(300).not_null())
-                .col(ColumnDef::new(SignInFailures::AtMs).big_integer().not_null())
+                .col(
+                    ColumnDef::new(SignInFailures::Key)
+                        .string_len(300)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(SignInFailures::AtMs)
+                        .big_integer()
+                        .not_null(),
+                )
                 .to_owned(),
         )
         .await?;
@@ -153,13 +177,21 @@ impl MigrationTrait for Migration {
                         .not_null()
                         .primary_key(),
                 )
-                .col(ColumnDef::new(Subscriptions::Locale).string_len(8).not_null())
+                .col(
+                    ColumnDef::new(Subscriptions::Locale)
+                        .string_len(8)
+                        .not_null(),
+                )
                 .col(
                     ColumnDef::new(Subscriptions::CreatedMs)
                         .big_integer()
                         .not_null(),
                 )
-                .col(ColumnDef::new(Subscriptions::ConfirmedMs).big_integer().null())
+                .col(
+                    ColumnDef::new(Subscriptions::ConfirmedMs)
+                        .big_integer()
+                        .null(),
+                )
                 .to_owned(),
         )
         .await

@@ -95,9 +95,8 @@ fn dummy_hash() -> String {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY
         .get_or_init(|| {
-            let salt = SaltString::encode_b64(b"tenderflow-dummy").unwrap_or_else(|_| {
-                SaltString::from_b64("dGVuZGVyZmxvdw").expect("a valid salt")
-            });
+            let salt = SaltString::encode_b64(b"tenderflow-dummy")
+                .unwrap_or_else(|_| SaltString::from_b64("dGVuZGVyZmxvdw").expect("a valid salt"));
             argon2::Argon2::default()
                 .hash_password(b"no password matches this", &salt)
                 .map(|h| h.to_string())

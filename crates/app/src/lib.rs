@@ -7,6 +7,7 @@
 //! - [`views`]: what a caller may read: a tender's view and its tag, lists, the timeline, the
 //!   audit trail, receipts, the opening record, the report.
 //! - [`records`]: the signed records and the OCDS publication.
+//! - [`portal`]: the bidder portal: its tenders, receipts, results and bid form.
 //! - [`operations`]: the outbox, stuck timers, verification, the manual clock.
 //! - [`background`]: the timer loop and the mail dispatcher, run until a shutdown signal
 //!   (mini-redis's `run(listener, shutdown)` shape).
@@ -18,6 +19,7 @@ pub mod background;
 pub mod board;
 pub mod commands;
 pub mod operations;
+pub mod portal;
 pub mod records;
 pub mod roles;
 pub mod views;

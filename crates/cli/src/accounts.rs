@@ -1,5 +1,5 @@
-//! `tenderflow account …`: accounts and their API tokens (create, list, disable, enable,
-//! email; issue, list, rotate, revoke), as text or JSON.
+//! `tenderflow account …`: accounts, their page passwords and their API tokens (create, list,
+//! disable, enable, email, password; issue, list, rotate, revoke), as text or JSON.
 
 use crate::config::Config;
 use clap::Subcommand;
@@ -51,6 +51,12 @@ pub enum AccountCmd {
         id: String,
         /// The new address.
         email: Option<String>,
+    },
+    /// Set the password an account signs in to the pages with, read from the first line of
+    /// standard input (10–128 characters); every session of the account ends.
+    Password {
+        /// Account id.
+        id: String,
     },
     /// API tokens: issue, list, rotate, revoke.
     #[command(subcommand)]
@@ -183,6 +189,16 @@ pub async fn account(config: &Config, cmd: AccountCmd) -> anyhow::Result<ExitCod
                 "account {id}: email {}",
                 email.as_deref().unwrap_or("removed")
             );
+        }
+        AccountCmd::Password { id } => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            tenderflow_app::App::new(store)
+                .set_password(&id, password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("account {id}: password set; its sessions ended");
         }
         AccountCmd::Token(TokenCmd::Issue {
             id,

@@ -58,6 +58,12 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let worker = format!("serve-{}-{}", std::process::id(), addr.port());
     println!("tenderflow listening on http://{addr}");
 
+    // Mail links point at the public URL, or else at the address this server listens on.
+    let mut config = config.clone();
+    let public_url = config
+        .public_url
+        .get_or_insert_with(|| format!("http://{addr}"))
+        .clone();
     let dispatcher = config.dispatcher(store, &worker)?;
     let polling = config.tuning.background();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -72,8 +78,11 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let stop = stopped(stop_rx);
     // The pages (`/`, `/notices/…`, `/static/…`) beside the JSON API, on one port.
-    let routes = tenderflow_web::router(std::sync::Arc::new(app.clone()))
-        .merge(tenderflow_api::app(AppState::new(app)));
+    let routes = tenderflow_web::router_with(
+        std::sync::Arc::new(app.clone()),
+        public_url.starts_with("https://"),
+    )
+    .merge(tenderflow_api::app(AppState::new(app)));
     axum::serve(listener, routes)
         .with_graceful_shutdown(async move {
             tokio::select! {

@@ -198,7 +198,9 @@ impl Dispatcher {
 
     /// Where links in mail point: the public URL, or the default listen address.
     fn base_url(&self) -> &str {
-        self.public_url.as_deref().unwrap_or("http://127.0.0.1:8080")
+        self.public_url
+            .as_deref()
+            .unwrap_or("http://127.0.0.1:8080")
     }
 
     /// Sets the retry policy.
@@ -239,13 +241,14 @@ impl Dispatcher {
     /// recipient's account (its name, address and language now).
     async fn build(&self, row: &OutboxRow) -> Result<Message, NotifyError> {
         let account = match row.recipient_kind {
-            RecipientKind::Account => self
-                .store
-                .account(&row.recipient_id)
-                .await?
-                .ok_or_else(|| {
-                    NotifyError::Message(format!("no account `{}`", row.recipient_id))
-                })?,
+            RecipientKind::Account => {
+                self.store
+                    .account(&row.recipient_id)
+                    .await?
+                    .ok_or_else(|| {
+                        NotifyError::Message(format!("no account `{}`", row.recipient_id))
+                    })?
+            }
             // A notice-board subscriber: the address, in the language it subscribed in.
             RecipientKind::Email => Account {
                 id: row.recipient_id.clone(),
@@ -273,8 +276,12 @@ impl Dispatcher {
             let secret = self
                 .store
                 .mail_secret(row)
-                .map_err(|e| NotifyError::Message(format!("the link of outbox row {}: {e}", row.id)))?
-                .ok_or_else(|| NotifyError::Message(format!("outbox row {} has no link", row.id)))?;
+                .map_err(|e| {
+                    NotifyError::Message(format!("the link of outbox row {}: {e}", row.id))
+                })?
+                .ok_or_else(|| {
+                    NotifyError::Message(format!("outbox row {} has no link", row.id))
+                })?;
             let path = match kind {
                 AccountMail::VerifyEmail => "verify",
                 AccountMail::PasswordReset => "reset",
@@ -287,7 +294,9 @@ impl Dispatcher {
         } else if let Some(base) = &self.public_url {
             ctx["tender"]["url"] = format!("{base}/notices/{}", row.tender_id).into();
         }
-        if row.recipient_kind == RecipientKind::Email && row.message != Mail::Account(AccountMail::ConfirmSubscription) {
+        if row.recipient_kind == RecipientKind::Email
+            && row.message != Mail::Account(AccountMail::ConfirmSubscription)
+        {
             ctx["unsubscribe_url"] = format!(
                 "{}/unsubscribe?email={}&token={}",
                 self.base_url(),

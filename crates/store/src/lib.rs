@@ -32,9 +32,9 @@ pub use accounts::{Account, AccountInfo, IssuedToken, TokenInfo, token_hash};
 pub use audit::{AuditReport, PublishedHead};
 pub use error::{CryptoError, Result, StoreError};
 pub use outbox::{AccountMail, Mail, OutboxRow, OutboxStatus, RecipientKind};
-pub use sessions::{Credentials, Profile, Registration, Session};
 pub use reads::TenderRow;
 pub use request::{Action, Executed, Request};
+pub use sessions::{Credentials, Profile, Registration, Session};
 pub use timers::{DueTimer, StuckTimer};
 pub use workflows::WorkflowRecord;
 

@@ -279,7 +279,9 @@ impl Store {
                     txn.query_all(&q)
                         .await?
                         .iter()
-                        .map(|r| get::<String>(r, Accounts::Id).map(|id| (RecipientKind::Account, id)))
+                        .map(|r| {
+                            get::<String>(r, Accounts::Id).map(|id| (RecipientKind::Account, id))
+                        })
                         .collect::<Result<_>>()?
                 }
             };
@@ -378,10 +380,12 @@ impl Store {
             format!("{}:{}", row.message.as_str(), row.recipient_id).as_bytes(),
             sealed,
         )?;
-        String::from_utf8(plain).map(Some).map_err(|e| StoreError::Corrupt {
-            what: format!("outbox row {}: its link token is not text", row.id),
-            source: Some(Box::new(e)),
-        })
+        String::from_utf8(plain)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                what: format!("outbox row {}: its link token is not text", row.id),
+                source: Some(Box::new(e)),
+            })
     }
 
     /// Claims up to `limit` messages due for delivery.

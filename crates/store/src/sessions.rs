@@ -563,7 +563,12 @@ impl Store {
     }
 
     /// Whether an account gets announcements of new tenders, and its language.
-    pub async fn set_preferences(&self, account: &str, announcements: bool, locale: &str) -> Result<()> {
+    pub async fn set_preferences(
+        &self,
+        account: &str,
+        announcements: bool,
+        locale: &str,
+    ) -> Result<()> {
         if !matches!(locale, "zh-CN" | "en") {
             return Err(StoreError::InvalidAccount(format!(
                 "locale: `{}` is not zh-CN or en",

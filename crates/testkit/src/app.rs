@@ -36,7 +36,7 @@ pub struct TestApp {
     pub tokens: BTreeMap<String, String>,
     /// The seed case's script.
     pub steps: Vec<scenario::Step>,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
 }
 
 /// The app with `bidders` bidders, on a manual clock at the script's start.
@@ -51,6 +51,13 @@ pub async fn spawn_app_with(bidders: u32, group_commit: bool) -> TestApp {
         "sqlite://{}?mode=rwc",
         dir.path().join("db.sqlite").display()
     );
+    let mut app = spawn_app_at(&url, bidders, group_commit).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// [`spawn_app`] on the (empty) database at `url` (e.g. a [`crate::db::Scratch`]'s).
+pub async fn spawn_app_at(url: &str, bidders: u32, group_commit: bool) -> TestApp {
     let params = Params {
         bidders,
         ..Params::default()
@@ -65,10 +72,14 @@ pub async fn spawn_app_with(bidders: u32, group_commit: bool) -> TestApp {
     let clock = Arc::new(ManualClock::new(steps[0].at));
     let store = Arc::new(
         Store::connect_with(
-            &url,
+            url,
             MasterKey::generate().expect("key"),
             clock.clone(),
-            Tuning::default(),
+            // PostgreSQL is shared by every test: a few connections each.
+            Tuning {
+                max_connections: 4,
+                ..Tuning::default()
+            },
         )
         .await
         .expect("store"),
@@ -95,7 +106,7 @@ pub async fn spawn_app_with(bidders: u32, group_commit: bool) -> TestApp {
         store,
         tokens,
         steps,
-        _dir: dir,
+        _dir: None,
     }
 }
 

@@ -4,15 +4,19 @@
 //! it shows the same facts as the OCDS feed and never more.
 
 use crate::i18n::Lang;
+use crate::page::{error, render};
+use crate::session::{Me, Visitor};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
 use std::sync::Arc;
+use tenderflow_app::App;
 use tenderflow_app::board::Notice;
-use tenderflow_app::{App, AppError};
+use tenderflow_app::commands::Submission;
 use tenderflow_core::Timestamp;
+use tenderflow_core::model::{AskQuestion, CommandBody};
 
 /// One line of the board.
 struct Row {
@@ -30,6 +34,7 @@ struct Row {
 #[template(path = "board.html")]
 struct Board {
     lang: Lang,
+    me: Me,
     rows: Vec<Row>,
 }
 
@@ -65,7 +70,14 @@ struct Award {
 #[template(path = "notice.html")]
 struct NoticePage {
     lang: Lang,
+    me: Me,
     row: Row,
+    /// A signed-in bidder's own bid, if any: its receipt codes.
+    my_receipts: Vec<String>,
+    /// The question form's outcome (after asking): a message, and whether it is an error.
+    asked: Option<(String, bool)>,
+    /// The question form's idempotency key.
+    nonce: String,
     description: String,
     ocid: String,
     published: String,
@@ -74,14 +86,6 @@ struct NoticePage {
     /// The opened bids, once the bids are opened.
     opened: Option<Vec<OpenedBid>>,
     awards: Vec<Award>,
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    lang: Lang,
-    title: String,
-    detail: String,
 }
 
 fn text(v: &Value) -> String {
@@ -154,44 +158,19 @@ fn row(lang: Lang, n: &Notice, now: Timestamp) -> Row {
     }
 }
 
-fn render(page: &impl Template, status: StatusCode) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "a page failed to render");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the page failed to render",
-            )
-                .into_response()
-        }
-    }
-}
-
-fn error(lang: Lang, e: &AppError) -> Response {
-    let (status, title) = match e {
-        AppError::NotFound(_) => (StatusCode::NOT_FOUND, lang.t("not-found")),
-        AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, lang.t("not-found")),
-        _ => {
-            tracing::error!(error = %e, "a page failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, lang.t("internal-error"))
-        }
-    };
-    let page = ErrorPage {
-        lang,
-        title,
-        detail: lang.t("back-to-board"),
-    };
-    render(&page, status)
-}
-
 /// `GET /`: the notice board.
-pub(crate) async fn board(State(app): State<Arc<App>>, lang: Lang) -> Response {
+pub(crate) async fn board(State(app): State<Arc<App>>, visitor: Visitor) -> Response {
+    let lang = visitor.lang;
     let now = app.clock().now();
     match app.notices().await {
         Ok(notices) => {
             let rows = notices.iter().map(|n| row(lang, n, now)).collect();
-            render(&Board { lang, rows }, StatusCode::OK)
+            let page = Board {
+                lang,
+                me: visitor.me(),
+                rows,
+            };
+            render(&page, StatusCode::OK)
         }
         Err(e) => error(lang, &e),
     }
@@ -200,9 +179,11 @@ pub(crate) async fn board(State(app): State<Arc<App>>, lang: Lang) -> Response {
 /// `GET /notices/{id}`: one tender's notice.
 pub(crate) async fn notice(
     State(app): State<Arc<App>>,
-    lang: Lang,
+    visitor: Visitor,
     Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
 ) -> Response {
+    let lang = visitor.lang;
     let n = match app.notice(&id).await {
         Ok(n) => n,
         Err(e) => return error(lang, &e),
@@ -250,8 +231,25 @@ pub(crate) async fn notice(
             value: money(&a["value"]),
         })
         .collect();
+    let my_receipts = match &visitor.caller {
+        Some(c) if c.is(tenderflow_core::Role::BIDDER) => app
+            .receipts(c, &id)
+            .await
+            .map(|r| r.into_iter().map(|r| r.code).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let asked = match q.asked.as_deref() {
+        Some("ok") => Some((lang.t("question-sent"), false)),
+        Some(code) => Some((crate::portal::refusal(lang, code), true)),
+        None => None,
+    };
     let page = NoticePage {
         lang,
+        me: visitor.me(),
+        my_receipts,
+        asked,
+        nonce: crate::session::random_token(),
         description: text(&t["description"]),
         ocid: n.ocid.clone(),
         published: when(&t["tenderPeriod"]["startDate"]),
@@ -262,4 +260,61 @@ pub(crate) async fn notice(
         row: row(lang, &n, now),
     };
     render(&page, StatusCode::OK)
+}
+
+/// What a notice's address may say.
+#[derive(serde::Deserialize)]
+pub(crate) struct NoticeQuery {
+    /// The outcome of asking a question (`ok` or a refusal's code).
+    #[serde(default)]
+    asked: Option<String>,
+    #[serde(default, rename = "lang")]
+    _lang: Option<String>,
+}
+
+/// The question form.
+#[derive(serde::Deserialize)]
+pub(crate) struct QuestionForm {
+    csrf: String,
+    text: String,
+    /// The form's idempotency key (a repeated post asks once).
+    nonce: String,
+}
+
+/// `POST /notices/{id}/questions`: a signed-in bidder asks a clarification question; the
+/// answer is published to every bidder without naming who asked.
+pub(crate) async fn ask(
+    State(app): State<Arc<App>>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<QuestionForm>,
+) -> Response {
+    if let Err(r) = visitor.check(&form.csrf) {
+        return r;
+    }
+    let here = format!("/notices/{id}");
+    let caller = match visitor.require(&here) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let s = Submission {
+        tender_id: id.clone(),
+        body: CommandBody::AskQuestion(AskQuestion {
+            text: form.text.trim().to_owned(),
+        }),
+        key: Some(form.nonce.chars().take(64).collect()),
+        if_match: None,
+    };
+    let outcome = match app.execute(caller, s).await {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => match crate::portal::refusal_code(&e) {
+            Some(code) => code,
+            None => return error(visitor.lang, &e),
+        },
+    };
+    Redirect::to(&format!(
+        "{here}?lang={}&asked={outcome}#questions",
+        visitor.lang.tag()
+    ))
+    .into_response()
 }

@@ -16,6 +16,8 @@ static_loader! {
     static LOCALES = {
         locales: "./locales",
         fallback_language: "en",
+        // No Unicode isolation marks around arguments: the pages are HTML, not bidi text.
+        customise: |bundle| bundle.set_use_isolating(false),
     };
 }
 
@@ -60,6 +62,11 @@ impl Lang {
     /// The catalogue's text for `key`.
     pub fn t(self, key: &str) -> String {
         LOCALES.lookup(self.id(), key)
+    }
+
+    /// The catalogue's text for `key`, if it has one.
+    pub fn try_t(self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(self.id(), key)
     }
 
     /// The catalogue's text for `key` with arguments.

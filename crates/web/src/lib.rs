@@ -2,25 +2,108 @@
 //! use cases, htmx vendored into the binary for progressive enhancement (every page works
 //! without JavaScript), one stylesheet, zh-CN and en from Fluent catalogues in files.
 //!
-//! Pages live at `/` (the notice board), `/notices/{id}` and `/static/…`; the JSON API keeps
-//! its paths beside them. No business rule lives here: a page asks the `App` and renders.
+//! Pages live beside the JSON API on one port: the public notice board (`/`,
+//! `/notices/{id}`, subscriptions), accounts (`/sign-in`, `/register`, `/verify/…`,
+//! `/forgot`, `/reset/…`, `/account`), and the bidder portal (`/my`, `/notices/{id}/bid`,
+//! `…/receipt`, `…/withdraw`, `…/questions`). No business rule lives here: a page asks the
+//! `App` and renders. Sessions and CSRF: see [`session`].
 
+// Page helpers return `Result<_, Response>` so that a handler can answer early (a redirect to
+// sign in, a refused form) with `?`-like matches; a response once per request is not worth boxing.
+#![allow(clippy::result_large_err)]
+
+mod account;
 mod assets;
 mod board;
+mod form;
 mod i18n;
+mod page;
+mod portal;
+mod session;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
 use std::sync::Arc;
 use tenderflow_app::App;
 
 pub use i18n::Lang;
 
-/// The pages, to be merged with the API's router.
-pub fn router(app: Arc<App>) -> Router {
+/// What the pages need: the application, and whether cookies are HTTPS-only.
+#[derive(Clone, Debug)]
+pub struct Web {
+    app: Arc<App>,
+    secure_cookies: bool,
+}
+
+impl FromRef<Web> for Arc<App> {
+    fn from_ref(web: &Web) -> Self {
+        web.app.clone()
+    }
+}
+
+/// The pages, to be merged with the API's router; cookies are marked `Secure` when
+/// `secure_cookies` (the pages are served over HTTPS).
+pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
+    let web = Web {
+        app,
+        secure_cookies,
+    };
     Router::new()
         .route("/", get(board::board))
         .route("/notices/{id}", get(board::notice))
+        .route("/notices/{id}/questions", post(board::ask))
+        .route(
+            "/notices/{id}/bid",
+            get(portal::bid_form).post(portal::submit),
+        )
+        .route("/notices/{id}/withdraw", post(portal::withdraw))
+        .route("/notices/{id}/receipt", get(portal::receipt))
+        .route("/my", get(portal::my))
+        .route(
+            "/sign-in",
+            get(account::sign_in_page).post(account::sign_in),
+        )
+        .route("/sign-out", post(account::sign_out))
+        .route(
+            "/register",
+            get(account::register_page).post(account::register),
+        )
+        .route(
+            "/verify/{token}",
+            get(account::verify_page).post(account::verify),
+        )
+        .route("/forgot", get(account::forgot_page).post(account::forgot))
+        .route(
+            "/reset/{token}",
+            get(account::reset_page).post(account::reset),
+        )
+        .route(
+            "/account",
+            get(account::account_page).post(account::save_account),
+        )
+        .route(
+            "/account/sign-out-everywhere",
+            post(account::sign_out_everywhere),
+        )
+        .route("/subscribe", post(account::subscribe))
+        .route(
+            "/subscribe/{token}",
+            get(account::subscribe_page).post(account::confirm_subscription),
+        )
+        .route(
+            "/unsubscribe",
+            get(account::unsubscribe_page).post(account::unsubscribe),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            web.clone(),
+            session::csrf_cookie,
+        ))
         .route("/static/{file}", get(assets::asset))
-        .with_state(app)
+        .with_state(web)
+}
+
+/// The pages over plain HTTP (tests, a server behind nothing).
+pub fn router(app: Arc<App>) -> Router {
+    router_with(app, false)
 }

@@ -164,7 +164,7 @@ async fn the_notice_board_and_a_notice_in_both_languages() {
     );
 
     // The switch shows the same page in English.
-    c.find(Locator::Css("header nav a"))
+    c.find(Locator::Css("header nav a.lang-switch"))
         .await
         .expect("the language switch")
         .click()
@@ -179,4 +179,294 @@ async fn the_notice_board_and_a_notice_in_both_languages() {
         .expect("missing");
     text(&c, "h1", "No such notice").await;
     c.close().await.expect("close");
+}
+
+/// The text of every message the sink received, with quoted-printable soft breaks undone.
+fn mail_text(smtp: &tenderflow_testkit::smtp::Smtp) -> String {
+    smtp.messages()
+        .join("\n")
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+}
+
+/// The first `{path}{64 hex digits}` link in the mail received so far (waiting for it).
+async fn mailed_link(smtp: &tenderflow_testkit::smtp::Smtp, path: &str) -> String {
+    for _ in 0..100 {
+        let text = mail_text(smtp);
+        if let Some(at) = text.find(path) {
+            let start = text[..at].rfind("http://").expect("an absolute link");
+            let token: String = text[at + path.len()..]
+                .chars()
+                .take_while(char::is_ascii_hexdigit)
+                .collect();
+            if token.len() == 64 {
+                return format!("{}{path}{token}", &text[start..at]);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no mail with a {path} link arrived");
+}
+
+/// Clicks the submit button of the form at `css` (a real click: the browser checks the
+/// form's constraints first).
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("`{css}`: {e}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+/// Types `value` into the field named `name` (clearing it first).
+async fn fill(c: &Client, name: &str, value: &str) {
+    let field = c
+        .find(Locator::Css(&format!("[name=\"{name}\"]")))
+        .await
+        .unwrap_or_else(|e| panic!("field {name}: {e}"));
+    if field.tag_name().await.expect("tag") == "select" {
+        field.select_by_value(value).await.expect("select");
+    } else {
+        field.clear().await.expect("clear");
+        field.send_keys(value).await.expect("type");
+    }
+}
+
+/// The journey of the issue, on one database: an organisation registers, verifies the mailed
+/// link, signs in, reads the notice, asks a question and sees the published answer, is
+/// stopped by the browser on a share below 20 %, submits, replaces, sees its receipt and,
+/// after the award, its result; a second bidder's session never sees the first one's bid.
+async fn journey(
+    d: &Driver,
+    e: tenderflow_testkit::app::TestApp,
+    smtp: &tenderflow_testkit::smtp::Smtp,
+) {
+    use tenderflow_core::model::SubmitScores;
+    use tenderflow_core::scenario::{Input, STAFF, bidder_id};
+    e.play(2).await; // created and announced
+    let pages = tenderflow_web::router(Arc::new(e.app.clone())).merge(e.router.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, pages).await });
+    let base = format!("http://{addr}");
+    let dispatcher = tenderflow_notify::Dispatcher::new(
+        e.store.clone(),
+        tenderflow_notify::Transport::smtp(&smtp.url(), 2, Duration::from_secs(10)).expect("smtp"),
+        "Tenderflow <noreply@tenderflow.example>",
+        "journey",
+    )
+    .expect("dispatcher")
+    .with_public_url(Some(&base));
+    let c = browser(d).await;
+
+    // Register.
+    c.goto(&format!("{base}/register?lang=en"))
+        .await
+        .expect("register");
+    for (name, value) in [
+        ("name", "Harbour Arts Troupe"),
+        ("number", "91310000MA1K00JRNY"),
+        ("contact", "Li Hua"),
+        ("email", "troupe@harbour.example"),
+        ("password", "correct horse battery"),
+        ("password2", "correct horse battery"),
+    ] {
+        fill(&c, name, value).await;
+    }
+    click(&c, "form.stacked button[type=submit]").await;
+    text(&c, "h1", "Check your mail").await;
+
+    // The mailed link, through the real SMTP server.
+    dispatcher
+        .dispatch_due(tenderflow_store::clock::wall_ms())
+        .await
+        .expect("dispatch");
+    let link = mailed_link(smtp, "/verify/").await;
+    assert!(link.starts_with(&base), "{link}");
+    c.goto(&link).await.expect("verify");
+    click(&c, "form.stacked button[type=submit]").await;
+    text(&c, "h1", "Address confirmed").await;
+
+    // Sign in, then read the notice and ask.
+    c.goto(&format!("{base}/sign-in?lang=en"))
+        .await
+        .expect("sign in");
+    fill(&c, "login", "troupe@harbour.example").await;
+    fill(&c, "password", "correct horse battery").await;
+    click(&c, "form.stacked button[type=submit]").await;
+    text(&c, "h1", "My bids").await;
+    c.goto(&format!("{base}/notices/T-2021?lang=en"))
+        .await
+        .expect("notice");
+    fill(
+        &c,
+        "text",
+        "May one organisation run two venues? <script>alert(1)</script>",
+    )
+    .await;
+    click(&c, "#questions button[type=submit]").await;
+    text(&c, "#questions", "Your question has been received").await;
+    let (status, v) = e
+        .call(
+            Some(STAFF),
+            Method::POST,
+            "/tenders/T-2021/commands",
+            Some(
+                serde_json::json!({"command": "answer_question", "question": 1,
+                                    "affectsBids": false, "answer": "Yes, one per venue."}),
+            ),
+        )
+        .await;
+    assert!(status.is_success(), "{v}");
+    c.goto(&format!("{base}/notices/T-2021?lang=en"))
+        .await
+        .expect("notice");
+    let qa = text(&c, "dl.enquiries", "one per venue").await;
+    assert!(
+        qa.contains("<script>alert(1)</script>"),
+        "shown as text: {qa}"
+    );
+
+    // The bid form: a share below 20 % is stopped in the page.
+    click(&c, "section.actions a.button").await;
+    text(&c, "h1", "Submit a bid").await;
+    fill(&c, "serviceArea", "arts_performance").await;
+    fill(
+        &c,
+        "servicePlan",
+        "Weekly shows in the workers' cultural palace",
+    )
+    .await;
+    fill(&c, "freeOrDiscountedShare", "15").await;
+    fill(&c, "feeMinor", "1280.50").await;
+    click(&c, "form.bid button[type=submit]").await;
+    let message = c
+        .execute(
+            "return document.getElementById('f-freeOrDiscountedShare').validationMessage",
+            vec![],
+        )
+        .await
+        .expect("js");
+    assert!(
+        message.as_str().is_some_and(|m| !m.is_empty()),
+        "the browser flags the share: {message}"
+    );
+    assert!(c.current_url().await.expect("url").path().ends_with("/bid"));
+    fill(&c, "freeOrDiscountedShare", "30").await;
+    click(&c, "form.bid button[type=submit]").await;
+    text(&c, "h1", "Bid receipt").await;
+    let first = text(&c, "#receipt-code", "").await;
+
+    // Replace it.
+    click(&c, "a.button[href*='/bid']").await;
+    text(&c, "h1", "Replace the bid").await;
+    fill(&c, "feeMinor", "1180").await;
+    click(&c, "form.bid button[type=submit]").await;
+    text(&c, "h1", "Bid receipt").await;
+    let mut second = first.clone();
+    for _ in 0..50 {
+        second = text(&c, "#receipt-code", "").await;
+        if second != first {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(first, second, "a replaced bid has a new receipt");
+    let me = e
+        .store
+        .credentials("troupe@harbour.example")
+        .await
+        .expect("credentials")
+        .expect("registered")
+        .id;
+
+    // A second bidder, in its own session, sees nothing of the first one's.
+    let other = bidder_id(1);
+    e.app
+        .set_password(&other, "another long password")
+        .await
+        .expect("password");
+    let c2 = browser(d).await;
+    c2.goto(&format!("{base}/sign-in?lang=en"))
+        .await
+        .expect("sign in");
+    fill(&c2, "login", &other).await;
+    fill(&c2, "password", "another long password").await;
+    click(&c2, "form.stacked button[type=submit]").await;
+    text(&c2, "h1", "My bids").await;
+    for path in [
+        "/my?lang=en",
+        "/notices/T-2021/receipt?lang=en",
+        "/notices/T-2021?lang=en",
+    ] {
+        c2.goto(&format!("{base}{path}")).await.expect("page");
+        text(&c2, "h1", "").await;
+        let html = c2.source().await.expect("source");
+        for secret in [second.as_str(), "Harbour Arts Troupe", me.as_str()] {
+            assert!(
+                !html.contains(secret),
+                "{path} shows `{secret}` to another bidder"
+            );
+        }
+    }
+
+    // The rest of the procedure; the evaluators score the new bid as they score bidder 0's.
+    for i in 2..e.steps.len() {
+        e.play_from(i, i + 1).await;
+        if let Input::Command(tenderflow_core::CommandBody::SubmitScores(SubmitScores {
+            bidder,
+            sheet,
+            ..
+        })) = &e.steps[i].input
+        {
+            if bidder.as_str() == bidder_id(0) {
+                let (status, v) = e
+                    .call(
+                        Some(e.steps[i].actor.id.as_str()),
+                        Method::POST,
+                        "/tenders/T-2021/scores",
+                        Some(serde_json::json!({ "bidder": me, "sheet": sheet })),
+                    )
+                    .await;
+                assert!(status.is_success(), "{v}");
+            }
+        }
+    }
+    c.goto(&format!("{base}/my?lang=en")).await.expect("my");
+    let result = text(&c, "td.result", "").await;
+    assert!(
+        result.contains("Proposed for the award") || result.contains("Not chosen"),
+        "the result after the award: {result}"
+    );
+    c2.goto(&format!("{base}/my?lang=en")).await.expect("my");
+    let theirs = c2.source().await.expect("source");
+    assert!(!theirs.contains(&second), "never the other's receipt");
+    c.close().await.expect("close");
+    c2.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn a_bidder_registers_asks_bids_and_sees_its_result_on_sqlite() {
+    let Some(d) = driver().await else { return };
+    let Some(smtp) = tenderflow_testkit::smtp::Smtp::start() else {
+        return;
+    };
+    journey(&d, spawn_app(3).await, &smtp).await;
+}
+
+#[tokio::test]
+async fn a_bidder_registers_asks_bids_and_sees_its_result_on_postgres() {
+    let Some(d) = driver().await else { return };
+    let Some(smtp) = tenderflow_testkit::smtp::Smtp::start() else {
+        return;
+    };
+    let Some(db) = tenderflow_testkit::db::Scratch::postgres().await else {
+        return;
+    };
+    let e = tenderflow_testkit::app::spawn_app_at(&db.url, 3, false).await;
+    journey(&d, e, &smtp).await;
+    drop(db);
 }

@@ -1,0 +1,116 @@
+//! What every page shares: rendering a template (or a logged error), the error page, the
+//! message page (a title and a sentence, e.g. "check your mail"), and query encoding.
+
+use crate::i18n::Lang;
+use crate::session::{Me, Visitor};
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use tenderflow_app::AppError;
+
+/// Renders a page with `status` (a template that fails is logged and answered with 500).
+pub(crate) fn render(page: &impl Template, status: StatusCode) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page failed to render",
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    lang: Lang,
+    me: Me,
+    title: String,
+    detail: String,
+}
+
+/// The error page for what a use case refused (a logged 500 for anything unexpected).
+pub(crate) fn error(lang: Lang, e: &AppError) -> Response {
+    let (status, title) = match e {
+        AppError::NotFound(_) => (StatusCode::NOT_FOUND, lang.t("not-found")),
+        AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, lang.t("not-found")),
+        AppError::Forbidden(_) => (StatusCode::FORBIDDEN, lang.t("forbidden")),
+        _ => {
+            tracing::error!(error = %e, "a page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, lang.t("internal-error"))
+        }
+    };
+    let page = ErrorPage {
+        lang,
+        me: Me {
+            name: None,
+            bidder: false,
+            csrf: String::new(),
+        },
+        title,
+        detail: lang.t("back-to-board"),
+    };
+    render(&page, status)
+}
+
+/// A page that says one thing: a title, a sentence and, optionally, a link onwards.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(crate) struct Message {
+    pub lang: Lang,
+    pub me: Me,
+    pub title: String,
+    pub text: String,
+    pub link: Option<(String, String)>,
+}
+
+impl Message {
+    /// A message for `visitor`.
+    pub fn new(visitor: &Visitor, title: String, text: String) -> Self {
+        Self {
+            lang: visitor.lang,
+            me: visitor.me(),
+            title,
+            text,
+            link: None,
+        }
+    }
+
+    /// With a link onwards (`href`, its text).
+    pub fn link(mut self, href: String, text: String) -> Self {
+        self.link = Some((href, text));
+        self
+    }
+}
+
+/// `text` percent-encoded for a query value.
+pub(crate) fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~' | b'/') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A local path to go to after signing in: `next` when it is a path on this site, the
+/// portal otherwise (never another site: no open redirect).
+pub(crate) fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.chars().any(char::is_control) =>
+        {
+            p.to_owned()
+        }
+        _ => "/my".to_owned(),
+    }
+}

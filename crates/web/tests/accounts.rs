@@ -1,0 +1,510 @@
+//! Accounts and the portal over HTTP in process (no browser), with a cookie jar: an
+//! organisation registers and verifies its mailed link, signs in and out (everywhere); the
+//! security properties each have a test: CSRF, session fixation, sign-in rate limiting, and
+//! markup shown as text; the bid form's errors sit next to their fields.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tenderflow_store::{AccountMail, Mail, OutboxStatus};
+use tenderflow_testkit::app::{TestApp, spawn_app};
+use tower::ServiceExt;
+
+/// A browser without a browser: cookies kept between requests.
+struct Visitor {
+    router: axum::Router,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    html: String,
+}
+
+impl Page {
+    /// The CSRF token of the page's first form.
+    fn csrf(&self) -> String {
+        self.html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("a form with a CSRF token")
+            .to_owned()
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl Visitor {
+    fn new(e: &TestApp) -> Self {
+        Self {
+            router: tenderflow_web::router(Arc::new(e.app.clone())),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = Request::builder().method(method).uri(path);
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header(header::COOKIE, jar.join("; "));
+        }
+        let body = match form {
+            Some(f) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                let pairs: Vec<String> = f
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                    .collect();
+                Body::from(pairs.join("&"))
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).expect("request"))
+            .await
+            .expect("response");
+        for c in res.headers().get_all(header::SET_COOKIE) {
+            let c = c.to_str().expect("ascii");
+            let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = pair.split_once('=').expect("a cookie");
+            assert!(
+                attrs.contains("HttpOnly") && attrs.contains("SameSite=Lax"),
+                "{c}"
+            );
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        Page {
+            status,
+            location,
+            html: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(form)).await
+    }
+
+    /// Posts a form with the CSRF token of the page at `from`.
+    async fn submit(&mut self, from: &str, to: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.get(from).await.csrf();
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post(to, &form).await
+    }
+
+    async fn sign_in(&mut self, login: &str, password: &str) -> Page {
+        self.submit(
+            "/sign-in?lang=en",
+            "/sign-in?lang=en",
+            &[("login", login), ("password", password), ("next", "/my")],
+        )
+        .await
+    }
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+/// The link token of the newest pending account message of `kind` to `to` (opened the way
+/// the dispatcher opens it).
+async fn mailed_token(e: &TestApp, kind: AccountMail, to: &str) -> String {
+    let rows = e
+        .store
+        .outbox(Some(OutboxStatus::Pending))
+        .await
+        .expect("outbox");
+    let row = rows
+        .iter()
+        .rev()
+        .find(|r| r.message == Mail::Account(kind) && r.recipient_id == to)
+        .unwrap_or_else(|| panic!("no {kind:?} to {to}"));
+    assert!(
+        !row.data.to_string().contains("/verify/"),
+        "the outbox never holds a usable link"
+    );
+    e.store.mail_secret(row).expect("open").expect("a token")
+}
+
+/// Registers an organisation through the pages and verifies its address; returns its id.
+async fn register(e: &TestApp, v: &mut Visitor, name: &str, number: &str, email: &str) -> String {
+    let page = v
+        .submit(
+            "/register?lang=en",
+            "/register?lang=en",
+            &[
+                ("name", name),
+                ("number", number),
+                ("contact", "Li Hua"),
+                ("email", email),
+                ("password", PASSWORD),
+                ("password2", PASSWORD),
+                ("announcements", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("Check your mail"), "{}", page.html);
+    let creds = e
+        .store
+        .credentials(email)
+        .await
+        .expect("credentials")
+        .expect("registered");
+    assert!(creds.email_verified_ms.is_none());
+    // Not before the address is verified.
+    let early = v.sign_in(email, PASSWORD).await;
+    assert_eq!(early.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        early.html.contains("Confirm the address first"),
+        "{}",
+        early.html
+    );
+    let token = mailed_token(e, AccountMail::VerifyEmail, &creds.id).await;
+    let path = format!("/verify/{token}?lang=en");
+    let done = v.submit(&path, &path, &[]).await;
+    assert!(done.html.contains("Address confirmed"), "{}", done.html);
+    // A link works once.
+    let again = v.submit(&path, &path, &[]).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    creds.id
+}
+
+#[tokio::test]
+async fn an_organisation_registers_verifies_signs_in_and_out_everywhere() {
+    let e = spawn_app(3).await;
+    let mut v = Visitor::new(&e);
+    let id = register(
+        &e,
+        &mut v,
+        "Harbour Arts Troupe",
+        "91310000MA1K000001",
+        "arts@harbour.example",
+    )
+    .await;
+    // The same registration number or address cannot register twice.
+    let mut other = Visitor::new(&e);
+    let twice = other
+        .submit(
+            "/register?lang=en",
+            "/register?lang=en",
+            &[
+                ("name", "Copy"),
+                ("number", "91310000ma1k000001"),
+                ("contact", "X"),
+                ("email", "copy@harbour.example"),
+                ("password", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(twice.html.contains("id=\"e-number\""), "{}", twice.html);
+
+    // Session fixation: a session id planted before sign-in is never adopted.
+    v.cookies.insert("tf_session".into(), "ab".repeat(32));
+    let signed = v.sign_in("ARTS@harbour.example", PASSWORD).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.html);
+    assert_eq!(signed.location.as_deref(), Some("/my"));
+    let first = v.cookies["tf_session"].clone();
+    assert_ne!(first, "ab".repeat(32));
+    let my = v.get("/my?lang=en").await;
+    assert_eq!(my.status, StatusCode::OK);
+    assert!(
+        my.html.contains("Harbour Arts Troupe"),
+        "the header names the organisation"
+    );
+    let mut planted = Visitor::new(&e);
+    planted.cookies.insert("tf_session".into(), "ab".repeat(32));
+    assert_eq!(planted.get("/my").await.status, StatusCode::SEE_OTHER);
+
+    // A second device; signing out everywhere ends both.
+    let mut phone = Visitor::new(&e);
+    assert_eq!(
+        phone.sign_in(&id, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(phone.get("/account?lang=en").await.status, StatusCode::OK);
+    let out = v
+        .submit(
+            "/account?lang=en",
+            "/account/sign-out-everywhere?lang=en",
+            &[],
+        )
+        .await;
+    assert!(out.html.contains("2 session(s) ended"), "{}", out.html);
+    assert_eq!(phone.get("/account").await.status, StatusCode::SEE_OTHER);
+    v.cookies.insert("tf_session".into(), first);
+    assert_eq!(v.get("/account").await.status, StatusCode::SEE_OTHER);
+
+    // A forgotten password: the mailed link sets a new one once.
+    let sent = v
+        .submit(
+            "/forgot?lang=en",
+            "/forgot?lang=en",
+            &[("email", "arts@harbour.example")],
+        )
+        .await;
+    assert!(sent.html.contains("a link is on its way"), "{}", sent.html);
+    let token = mailed_token(&e, AccountMail::PasswordReset, &id).await;
+    let path = format!("/reset/{token}?lang=en");
+    let reset = v
+        .submit(
+            &path,
+            &path,
+            &[
+                ("password", "a new long password"),
+                ("password2", "a new long password"),
+            ],
+        )
+        .await;
+    assert!(reset.html.contains("Password changed"), "{}", reset.html);
+    assert_eq!(
+        v.sign_in(&id, PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        v.sign_in(&id, "a new long password").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn forms_without_the_visitors_csrf_token_are_refused() {
+    let e = spawn_app(3).await;
+    let mut v = Visitor::new(&e);
+    let mut attacker = Visitor::new(&e);
+    let theirs = attacker.get("/sign-in").await.csrf();
+    v.get("/sign-in").await;
+    for token in ["", "nonsense", theirs.as_str()] {
+        let page = v
+            .post(
+                "/sign-in?lang=en",
+                &[
+                    ("csrf", token),
+                    ("login", "staff-zhang"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "token {token:?}");
+        assert!(page.html.contains("This form has expired"));
+    }
+    // Signed in, the session's token is the one that counts (not the anonymous cookie's).
+    e.app
+        .set_password(&tenderflow_core::scenario::bidder_id(0), PASSWORD)
+        .await
+        .expect("password");
+    assert_eq!(
+        v.sign_in(&tenderflow_core::scenario::bidder_id(0), PASSWORD)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let anonymous = v.cookies["tf_csrf"].clone();
+    let page = v.post("/sign-out", &[("csrf", anonymous.as_str())]).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert_eq!(v.get("/my").await.status, StatusCode::OK, "still signed in");
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_per_account() {
+    let e = spawn_app(3).await;
+    let bidder = tenderflow_core::scenario::bidder_id(0);
+    e.app
+        .set_password(&bidder, PASSWORD)
+        .await
+        .expect("password");
+    let mut v = Visitor::new(&e);
+    for _ in 0..5 {
+        assert_eq!(
+            v.sign_in(&bidder, "wrong password!").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let blocked = v.sign_in(&bidder, PASSWORD).await;
+    assert_eq!(
+        blocked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password"
+    );
+    assert!(blocked.html.contains("Wait 15 minutes"), "{}", blocked.html);
+    // Another account is not affected.
+    let other = tenderflow_core::scenario::bidder_id(1);
+    e.app
+        .set_password(&other, PASSWORD)
+        .await
+        .expect("password");
+    assert_eq!(
+        v.sign_in(&other, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn the_bid_form_checks_fields_and_shows_markup_as_text() {
+    let e = spawn_app(3).await;
+    e.play(2).await; // created and announced
+    let mut v = Visitor::new(&e);
+    register(
+        &e,
+        &mut v,
+        "Troupe <script>alert(1)</script>",
+        "91310000MA1K000002",
+        "t@troupe.example",
+    )
+    .await;
+    assert_eq!(
+        v.sign_in("t@troupe.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // A question with markup: shown as text.
+    let notice = "/notices/T-2021?lang=en";
+    let asked = v
+        .submit(
+            notice,
+            "/notices/T-2021/questions?lang=en",
+            &[
+                ("text", "Two venues? <script>alert(2)</script>"),
+                ("nonce", "q1"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER);
+    let (status, answer) = e
+        .call(
+            Some(tenderflow_core::scenario::STAFF),
+            Method::POST,
+            "/tenders/T-2021/commands",
+            Some(serde_json::json!({"command": "answer_question", "question": 1, "affectsBids": false, "answer": "Yes."})),
+        )
+        .await;
+    assert!(status.is_success(), "{answer}");
+    let page = v.get(notice).await;
+    assert!(
+        page.html
+            .contains("Two venues? &#60;script&#62;alert(2)&#60;/script&#62;"),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains("<script>alert"), "no markup runs");
+
+    // The form: generated from the definition, prefilled with the organisation.
+    let form = v.get("/notices/T-2021/bid?lang=en").await;
+    assert!(form.html.contains("id=\"f-freeOrDiscountedShare\""));
+    assert!(
+        form.html.contains("min=\"20\""),
+        "the bound as an attribute"
+    );
+    assert!(
+        form.html.contains("Arts and performance"),
+        "choices by name"
+    );
+    assert!(
+        form.html.contains("&#60;script&#62;"),
+        "the name prefilled, as text"
+    );
+    let fields = |share: &'static str| {
+        vec![
+            ("organisation", "Troupe <script>alert(1)</script>"),
+            ("serviceArea", "arts_performance"),
+            ("servicePlan", "Weekly shows <b>for</b> workers"),
+            ("freeOrDiscountedShare", share),
+            ("feeMinor", "1280.50"),
+            ("nonce", share),
+        ]
+    };
+    let wrong = v
+        .submit(
+            "/notices/T-2021/bid?lang=en",
+            "/notices/T-2021/bid?lang=en",
+            &fields("15"),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong
+            .html
+            .contains("id=\"e-freeOrDiscountedShare\">At least 20."),
+        "{}",
+        wrong.html
+    );
+    assert!(
+        wrong.html.contains("value=\"1280.50\""),
+        "what was entered is kept"
+    );
+    let done = v
+        .submit(
+            "/notices/T-2021/bid?lang=en",
+            "/notices/T-2021/bid?lang=en",
+            &fields("30"),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let receipt = v.get("/notices/T-2021/receipt?lang=en").await;
+    assert!(receipt.html.contains("Receipt code"), "{}", receipt.html);
+    assert!(receipt.html.contains("class=\"hash\""));
+    let (_, view) = e
+        .call(
+            Some(tenderflow_core::scenario::STAFF),
+            Method::GET,
+            "/tenders/T-2021",
+            None,
+        )
+        .await;
+    assert_eq!(view["bids"].as_array().map(Vec::len), Some(1), "{view}");
+    // The fee is kept in fen, exactly.
+    let mine = e
+        .store
+        .credentials("t@troupe.example")
+        .await
+        .expect("c")
+        .expect("c");
+    let (wf, t) = e.store.load("T-2021").await.expect("load");
+    let caller =
+        tenderflow_app::Caller::of(e.store.account(&mine.id).await.expect("a").expect("a"))
+            .expect("caller");
+    let seen = tenderflow_core::view(&wf, &t, &caller.actor);
+    assert_eq!(seen["bids"][0]["content"]["feeMinor"], 128_050);
+    let my = v.get("/my?lang=en").await;
+    assert!(
+        my.html
+            .contains("Submitted; bids are open until the deadline."),
+        "{}",
+        my.html
+    );
+}
