@@ -454,7 +454,7 @@ async fn a_bidder_registers_asks_bids_and_sees_its_result_on_sqlite() {
     let Some(smtp) = tenderflow_testkit::smtp::Smtp::start() else {
         return;
     };
-    journey(&d, spawn_app(3).await, &smtp).await;
+    journey(&d, spawn_app(18).await, &smtp).await;
 }
 
 #[tokio::test]
@@ -466,7 +466,7 @@ async fn a_bidder_registers_asks_bids_and_sees_its_result_on_postgres() {
     let Some(db) = tenderflow_testkit::db::Scratch::postgres().await else {
         return;
     };
-    let e = tenderflow_testkit::app::spawn_app_at(&db.url, 3, false).await;
+    let e = tenderflow_testkit::app::spawn_app_at(&db.url, 18, false).await;
     journey(&d, e, &smtp).await;
     drop(db);
 }
