@@ -47,22 +47,72 @@ async fn main() {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("a browser session");
+    // A bidder who has bid in both, signed in to the pages with a password.
+    let bidder = tenderflow_core::scenario::bidder_id(0);
+    let (status, v) = open
+        .call(
+            Some(&bidder),
+            axum::http::Method::POST,
+            "/tenders/T-2021/bids",
+            Some(serde_json::json!({ "content": tenderflow_testkit::fixtures::bid(&bidder, 128_050) })),
+        )
+        .await;
+    assert!(status.is_success(), "{v}");
     for (name, app) in [("open", &open), ("awarded", &done)] {
+        app.app
+            .set_password(&bidder, "screenshots password")
+            .await
+            .expect("password");
         let pages = tenderflow_web::router(Arc::new(app.app.clone())).merge(app.router.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, pages).await });
+        let shoot = async |page: &str, path: &str, lang: &str| {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            c.goto(&format!("http://{addr}{path}{sep}lang={lang}"))
+                .await
+                .expect("page");
+            let png = c.screenshot().await.expect("screenshot");
+            let file = format!("{out}/{page}-{name}-{lang}.png");
+            std::fs::write(&file, png).expect("write");
+            println!("{file}");
+        };
         for lang in ["zh-CN", "en"] {
             for (page, path) in [("board", "/"), ("notice", "/notices/T-2021")] {
-                c.goto(&format!("http://{addr}{path}?lang={lang}"))
-                    .await
-                    .expect("page");
-                let png = c.screenshot().await.expect("screenshot");
-                let file = format!("{out}/{page}-{name}-{lang}.png");
-                std::fs::write(&file, png).expect("write");
-                println!("{file}");
+                shoot(page, path, lang).await;
+            }
+            if name == "open" {
+                shoot("sign-in", "/sign-in", lang).await;
+                shoot("register", "/register", lang).await;
+            }
+        }
+        // Signed in as the bidder: its portal, bid form, receipt and account.
+        c.goto(&format!("http://{addr}/sign-in?lang=en"))
+            .await
+            .expect("sign in");
+        let form = c
+            .form(fantoccini::Locator::Css("form.stacked"))
+            .await
+            .expect("the form");
+        form.set_by_name("login", &bidder).await.expect("login");
+        form.set_by_name("password", "screenshots password")
+            .await
+            .expect("password");
+        form.submit().await.expect("submit");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for lang in ["zh-CN", "en"] {
+            let mut pages = vec![
+                ("my-bids", "/my"),
+                ("receipt", "/notices/T-2021/receipt"),
+                ("account", "/account"),
+            ];
+            if name == "open" {
+                pages.push(("bid-form", "/notices/T-2021/bid"));
+            }
+            for (page, path) in pages {
+                shoot(page, path, lang).await;
             }
         }
     }

@@ -140,8 +140,17 @@ pub(crate) fn fields(
     let Some(props) = schema["properties"].as_object() else {
         return Vec::new();
     };
-    props
-        .iter()
+    // The required fields in the order the schema lists them, then the others by name (a
+    // JSON object's own order does not survive parsing).
+    let mut ordered: Vec<(&String, &Value)> = props.iter().collect();
+    ordered.sort_by_key(|(name, _)| {
+        required
+            .iter()
+            .position(|r| r == name)
+            .unwrap_or(usize::MAX)
+    });
+    ordered
+        .into_iter()
         .map(|(name, prop)| {
             let input = input_of(name, prop);
             let value = match (values.get(name), input) {
