@@ -39,8 +39,8 @@ pub struct BidderResult {
 pub struct BidderTender {
     /// Tender id.
     pub id: String,
-    /// The announcement's title.
-    pub title: String,
+    /// The announcement (its title and language variants: [`BidderTender::title`]).
+    pub announcement: Value,
     /// The tender's state.
     pub state: String,
     /// The bid deadline.
@@ -59,6 +59,16 @@ pub struct BidderTender {
     pub form: Value,
 }
 
+impl BidderTender {
+    /// The announcement's title in `language` (its `title_{language}` variant) or as given.
+    pub fn title(&self, language: &str) -> &str {
+        self.announcement[format!("title_{language}")]
+            .as_str()
+            .or_else(|| self.announcement["title"].as_str())
+            .unwrap_or_default()
+    }
+}
+
 impl App {
     /// A tender as the calling bidder's portal shows it.
     pub async fn bidder_tender(&self, caller: &Caller, id: &str) -> Result<BidderTender> {
@@ -69,12 +79,7 @@ impl App {
         let now = self.clock().now();
         Ok(BidderTender {
             id: t.id.to_string(),
-            title: t
-                .announcement
-                .as_ref()
-                .and_then(|a| a["title"].as_str())
-                .unwrap_or_default()
-                .to_owned(),
+            announcement: t.announcement.as_deref().cloned().unwrap_or(Value::Null),
             state: t.state.to_string(),
             deadline: t.deadline,
             open: accepts_bids(&wf, &t.state) && t.deadline.is_some_and(|d| now < d),

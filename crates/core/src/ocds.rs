@@ -220,6 +220,19 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
         "submissionMethod": ["electronicSubmission"],
         "tenderPeriod": { "startDate": t.published_at, "endDate": t.deadline },
     });
+    // Language variants (OCDS: `title_{BCP 47 tag}`): an announcement's `title_zh-CN` or
+    // `summary_en` become the tender's `title_zh-CN` and `description_en`.
+    for (key, value) in ann.and_then(Value::as_object).into_iter().flatten() {
+        let variant = key
+            .strip_prefix("title_")
+            .map(|tag| ("title", tag))
+            .or_else(|| key.strip_prefix("summary_").map(|tag| ("description", tag)));
+        if let (Some((field, tag)), Some(text)) = (variant, value.as_str()) {
+            if is_language_tag(tag) {
+                tender[format!("{field}_{tag}")] = text.into();
+            }
+        }
+    }
     if !amendments.is_empty() {
         tender["amendments"] = json!(amendments);
     }
@@ -399,4 +412,19 @@ fn merge(into: &mut Value, from: &Value) {
 pub fn record(releases: Vec<Value>) -> Value {
     let compiled = compile(&releases);
     json!({ "ocid": compiled.get("ocid"), "releases": releases, "compiledRelease": compiled })
+}
+
+/// Whether `tag` is a simple BCP 47 language tag (`en`, `zh-CN`, `zh-Hans-CN`): the language
+/// variants OCDS allows on text fields.
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let lang_ok = parts
+        .next()
+        .is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphabetic()));
+    lang_ok
+        && parts.all(|p| {
+            (p.len() == 4 && p.bytes().all(|b| b.is_ascii_alphabetic()))
+                || (p.len() == 2 && p.bytes().all(|b| b.is_ascii_alphabetic()))
+                || (p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit()))
+        })
 }

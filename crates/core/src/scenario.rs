@@ -298,7 +298,9 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
         CommandBody::Publish(Publish {
             announcement: json!({
                 "title": d.title.en,
+                "title_zh-CN": d.title.zh_cn,
                 "summary": "Recruitment of partner organisations to run public-benefit services in workers' venues.",
+                "summary_zh-CN": "招募社会组织合作运营职工服务阵地，提供公益性服务。",
                 "eligibility": "Registered organisations with a record in arts, sports or public-benefit activities.",
                 "contact": "Workers' service centre, recruitment team"
             }).into(),

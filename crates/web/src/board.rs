@@ -105,6 +105,14 @@ fn items(v: &Value) -> impl Iterator<Item = &Value> {
     v.as_array().into_iter().flatten()
 }
 
+/// A text field of the release in the page's language (its OCDS language variant,
+/// `title_zh-CN`), or as published.
+fn variant(v: &Value, field: &str, lang: Lang) -> String {
+    v[format!("{field}_{}", lang.tag())]
+        .as_str()
+        .map_or_else(|| text(&v[field]), str::to_owned)
+}
+
 fn time(v: &Value) -> Option<Timestamp> {
     v.as_str().and_then(Timestamp::parse)
 }
@@ -126,7 +134,7 @@ fn row(lang: Lang, n: &Notice, now: Timestamp) -> Row {
     let open = status == "active" && end.is_some_and(|e| e > now);
     Row {
         id: n.id.clone(),
-        title: text(&t["title"]),
+        title: variant(t, "title", lang),
         buyer: text(&n.release["buyer"]["name"]),
         procedure: named(
             lang,
@@ -250,7 +258,7 @@ pub(crate) async fn notice(
         my_receipts,
         asked,
         nonce: crate::session::random_token(),
-        description: text(&t["description"]),
+        description: variant(t, "description", lang),
         ocid: n.ocid.clone(),
         published: when(&t["tenderPeriod"]["startDate"]),
         amendments,

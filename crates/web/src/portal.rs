@@ -104,7 +104,7 @@ pub(crate) async fn my(State(app): State<Arc<App>>, visitor: Visitor) -> Respons
         .iter()
         .map(|t| MyTender {
             id: t.id.clone(),
-            title: t.title.clone(),
+            title: t.title(lang.tag()).to_owned(),
             deadline: t
                 .deadline
                 .map(|d| lang.when(d, t.utc_offset_minutes))
@@ -172,7 +172,7 @@ fn bid_page(
         lang,
         me: visitor.me(),
         id: t.id.clone(),
-        title: t.title.clone(),
+        title: t.title(lang.tag()).to_owned(),
         deadline: t
             .deadline
             .map(|d| lang.when(d, t.utc_offset_minutes))
@@ -389,7 +389,7 @@ pub(crate) async fn receipt(
         lang,
         me: visitor.me(),
         id: t.id.clone(),
-        title: t.title.clone(),
+        title: t.title(lang.tag()).to_owned(),
         bidder: caller.account.display_name.clone(),
         open: t.open,
         deadline: t

@@ -384,6 +384,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "Look around: tenderflow --data-dir {} tender show {tender}   |   audit verify",
         dir.display()
     );
+    println!(
+        "The notice board: tenderflow --data-dir {} serve   (then open http://127.0.0.1:8080/)",
+        dir.display()
+    );
     Ok(if reports.iter().all(|r| r.problem.is_none()) {
         ExitCode::SUCCESS
     } else {
