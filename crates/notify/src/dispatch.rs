@@ -261,8 +261,10 @@ impl Dispatcher {
         let email = account.email.clone().ok_or_else(|| {
             NotifyError::Message(format!("account `{}` has no email address", account.id))
         })?;
+        // A subscriber is only an address: no name before it.
+        let name = (account.display_name != email).then(|| account.display_name.clone());
         let to = Mailbox::new(
-            Some(account.display_name.clone()),
+            name,
             email
                 .parse()
                 .map_err(|e| NotifyError::Message(format!("`{email}`: {e}")))?,

@@ -161,20 +161,31 @@ async fn mailed_token(e: &TestApp, kind: AccountMail, to: &str) -> String {
 
 /// Registers an organisation through the pages and verifies its address; returns its id.
 async fn register(e: &TestApp, v: &mut Visitor, name: &str, number: &str, email: &str) -> String {
+    register_opting(e, v, name, number, email, true).await
+}
+
+/// [`register`], opting in to announcements or not.
+async fn register_opting(
+    e: &TestApp,
+    v: &mut Visitor,
+    name: &str,
+    number: &str,
+    email: &str,
+    announcements: bool,
+) -> String {
+    let mut fields = vec![
+        ("name", name),
+        ("number", number),
+        ("contact", "Li Hua"),
+        ("email", email),
+        ("password", PASSWORD),
+        ("password2", PASSWORD),
+    ];
+    if announcements {
+        fields.push(("announcements", "1"));
+    }
     let page = v
-        .submit(
-            "/register?lang=en",
-            "/register?lang=en",
-            &[
-                ("name", name),
-                ("number", number),
-                ("contact", "Li Hua"),
-                ("email", email),
-                ("password", PASSWORD),
-                ("password2", PASSWORD),
-                ("announcements", "1"),
-            ],
-        )
+        .submit("/register?lang=en", "/register?lang=en", &fields)
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
     assert!(page.html.contains("Check your mail"), "{}", page.html);
@@ -507,4 +518,115 @@ async fn the_bid_form_checks_fields_and_shows_markup_as_text() {
         "{}",
         my.html
     );
+}
+
+#[tokio::test]
+async fn announcements_go_to_bidders_who_opted_in_and_to_confirmed_subscribers() {
+    let e = spawn_app(3).await;
+    let mut v = Visitor::new(&e);
+    let keen = register(
+        &e,
+        &mut v,
+        "Keen Org",
+        "91310000MA1K000011",
+        "keen@org.example",
+    )
+    .await;
+    let quiet = register_opting(
+        &e,
+        &mut v,
+        "Quiet Org",
+        "91310000MA1K000012",
+        "quiet@org.example",
+        false,
+    )
+    .await;
+    // Two addresses subscribe on the board; one confirms.
+    for email in ["reader@news.example", "late@news.example"] {
+        let page = Visitor::new(&e)
+            .submit("/?lang=en", "/subscribe?lang=en", &[("email", email)])
+            .await;
+        assert!(page.html.contains("Check your mail"), "{}", page.html);
+    }
+    let bad = Visitor::new(&e)
+        .submit(
+            "/?lang=en",
+            "/subscribe?lang=en",
+            &[("email", "not an address")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let token = mailed_token(&e, AccountMail::ConfirmSubscription, "reader@news.example").await;
+    let path = format!("/subscribe/{token}?lang=en");
+    let done = v.submit(&path, &path, &[]).await;
+    assert!(done.html.contains("Subscribed"), "{}", done.html);
+
+    e.play(2).await; // the announcement
+    let to: Vec<String> = e
+        .store
+        .outbox(None)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|r| {
+            r.message == Mail::Tender(tenderflow_core::definition::MessageKind::Announcement)
+        })
+        .map(|r| r.recipient_id)
+        .collect();
+    assert!(to.contains(&keen), "{to:?}");
+    assert!(
+        to.contains(&tenderflow_core::scenario::bidder_id(0)),
+        "administrators' bidders"
+    );
+    assert!(to.contains(&"reader@news.example".to_owned()), "{to:?}");
+    assert!(!to.contains(&quiet), "did not opt in: {to:?}");
+    assert!(
+        !to.contains(&"late@news.example".to_owned()),
+        "never confirmed: {to:?}"
+    );
+
+    // The subscriber's mail carries a working unsubscribe link.
+    let dir = tenderflow_testkit::TempDir::new("mail");
+    let dispatcher = tenderflow_notify::Dispatcher::new(
+        e.store.clone(),
+        tenderflow_notify::Transport::file(dir.path()).expect("transport"),
+        "Tenderflow <noreply@tenderflow.example>",
+        "test",
+    )
+    .expect("dispatcher")
+    .with_public_url(Some("https://tenders.example"));
+    dispatcher
+        .dispatch_due(tenderflow_store::clock::wall_ms())
+        .await
+        .expect("dispatch");
+    let mail: String = std::fs::read_dir(dir.path())
+        .expect("mail dir")
+        .flatten()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .filter(|m| {
+            m.lines()
+                .any(|l| l.starts_with("To: ") && l.contains("reader@news.example"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("=\r\n", "")
+        .replace("=3D", "=");
+    let at = mail
+        .find("https://tenders.example/unsubscribe?")
+        .unwrap_or_else(|| panic!("an unsubscribe link in {mail}"));
+    let link: String = mail[at + "https://tenders.example".len()..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+        .collect();
+    let link = format!("{link}&lang=en");
+    let gone = v.submit(&link, &link, &[]).await;
+    assert!(gone.html.contains("Unsubscribed"), "{link}: {}", gone.html);
+    let forged = v
+        .submit(
+            &link,
+            "/unsubscribe?email=late%40news.example&token=00",
+            &[],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
 }
