@@ -351,15 +351,35 @@ pub(crate) async fn verify(
     if let Err(r) = visitor.check(&form.csrf) {
         return r;
     }
+    let result = web.app.verify_email(&token).await;
+    let onwards = (
+        format!("/sign-in?lang={}", visitor.lang.tag()),
+        visitor.lang.t("sign-in"),
+    );
+    link_used(&visitor, result, "verified", Some(onwards))
+}
+
+/// The page after a mailed link was used: `{ok}-title` and `{ok}-text` with a link onwards,
+/// or why the link did not work.
+fn link_used<T>(
+    visitor: &Visitor,
+    result: tenderflow_app::Result<T>,
+    ok: &str,
+    onwards: Option<(String, String)>,
+) -> Response {
     let lang = visitor.lang;
-    match web.app.verify_email(&token).await {
-        Ok(_) => render(
-            &Message::new(&visitor, lang.t("verified-title"), lang.t("verified-text"))
-                .link(format!("/sign-in?lang={}", lang.tag()), lang.t("sign-in")),
-            StatusCode::OK,
-        ),
+    match result {
+        Ok(_) => {
+            let mut page = Message::new(
+                visitor,
+                lang.t(&format!("{ok}-title")),
+                lang.t(&format!("{ok}-text")),
+            );
+            page.link = onwards;
+            render(&page, StatusCode::OK)
+        }
         Err(AppError::Invalid { code, .. }) => render(
-            &Message::new(&visitor, lang.t("link-invalid-title"), refusal(lang, code)),
+            &Message::new(visitor, lang.t("link-invalid-title"), refusal(lang, code)),
             StatusCode::BAD_REQUEST,
         ),
         Err(e) => error(lang, &e),
@@ -593,23 +613,12 @@ pub(crate) async fn confirm_subscription(
     if let Err(r) = visitor.check(&form.csrf) {
         return r;
     }
-    let lang = visitor.lang;
-    match web.app.confirm_subscription(&token).await {
-        Ok(_) => render(
-            &Message::new(
-                &visitor,
-                lang.t("subscribed-title"),
-                lang.t("subscribed-text"),
-            )
-            .link(format!("/?lang={}", lang.tag()), lang.t("back-to-board")),
-            StatusCode::OK,
-        ),
-        Err(AppError::Invalid { code, .. }) => render(
-            &Message::new(&visitor, lang.t("link-invalid-title"), refusal(lang, code)),
-            StatusCode::BAD_REQUEST,
-        ),
-        Err(e) => error(lang, &e),
-    }
+    let result = web.app.confirm_subscription(&token).await;
+    let onwards = (
+        format!("/?lang={}", visitor.lang.tag()),
+        visitor.lang.t("back-to-board"),
+    );
+    link_used(&visitor, result, "subscribed", Some(onwards))
 }
 
 /// The unsubscribe link's address.
@@ -647,20 +656,6 @@ pub(crate) async fn unsubscribe(
     if let Err(r) = visitor.check(&form.csrf) {
         return r;
     }
-    let lang = visitor.lang;
-    match web.app.unsubscribe(&q.email, &q.token).await {
-        Ok(()) => render(
-            &Message::new(
-                &visitor,
-                lang.t("unsubscribed-title"),
-                lang.t("unsubscribed-text"),
-            ),
-            StatusCode::OK,
-        ),
-        Err(AppError::Invalid { code, .. }) => render(
-            &Message::new(&visitor, lang.t("link-invalid-title"), refusal(lang, code)),
-            StatusCode::BAD_REQUEST,
-        ),
-        Err(e) => error(lang, &e),
-    }
+    let result = web.app.unsubscribe(&q.email, &q.token).await;
+    link_used(&visitor, result, "unsubscribed", None)
 }

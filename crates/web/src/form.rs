@@ -123,6 +123,16 @@ fn fen(text: &str) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
+/// The schema's required property names, in its order.
+fn required(schema: &Value) -> Vec<&str> {
+    schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 /// The fields of `schema`, filled from `values` (the content as the core has it), with
 /// `errors` by property name.
 pub(crate) fn fields(
@@ -131,12 +141,7 @@ pub(crate) fn fields(
     values: &Map<String, Value>,
     errors: &BTreeMap<String, String>,
 ) -> Vec<Field> {
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let required = required(schema);
     let Some(props) = schema["properties"].as_object() else {
         return Vec::new();
     };
@@ -219,12 +224,7 @@ pub(crate) fn parse(
 ) -> (Map<String, Value>, BTreeMap<String, String>) {
     let mut content = Map::new();
     let mut errors = BTreeMap::new();
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let required = required(schema);
     let Some(props) = schema["properties"].as_object() else {
         return (content, errors);
     };

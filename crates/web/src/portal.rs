@@ -57,6 +57,21 @@ struct MyPage {
     tenders: Vec<MyTender>,
 }
 
+/// The tender's bid deadline as people read it in its zone.
+fn deadline(lang: Lang, t: &BidderTender) -> String {
+    t.deadline
+        .map(|d| lang.when(d, t.utc_offset_minutes))
+        .unwrap_or_default()
+}
+
+/// The time left to bid, while bids are open.
+fn countdown(lang: Lang, t: &BidderTender, now: tenderflow_core::Timestamp) -> String {
+    match t.deadline {
+        Some(d) if t.open => lang.countdown(now, d),
+        _ => String::new(),
+    }
+}
+
 /// The outcome of a bidder's result in words.
 fn outcome(lang: Lang, t: &BidderTender) -> String {
     let Some(r) = &t.result else {
@@ -105,14 +120,8 @@ pub(crate) async fn my(State(app): State<Arc<App>>, visitor: Visitor) -> Respons
         .map(|t| MyTender {
             id: t.id.clone(),
             title: t.title(lang.tag()).to_owned(),
-            deadline: t
-                .deadline
-                .map(|d| lang.when(d, t.utc_offset_minutes))
-                .unwrap_or_default(),
-            countdown: match t.deadline {
-                Some(d) if t.open => lang.countdown(now, d),
-                _ => String::new(),
-            },
+            deadline: deadline(lang, t),
+            countdown: countdown(lang, t, now),
             open: t.open,
             receipts: t.receipts.iter().map(|r| r.code.clone()).collect(),
             result: outcome(lang, t),
@@ -173,14 +182,8 @@ fn bid_page(
         me: visitor.me(),
         id: t.id.clone(),
         title: t.title(lang.tag()).to_owned(),
-        deadline: t
-            .deadline
-            .map(|d| lang.when(d, t.utc_offset_minutes))
-            .unwrap_or_default(),
-        countdown: match t.deadline {
-            Some(d) if t.open => lang.countdown(now, d),
-            _ => String::new(),
-        },
+        deadline: deadline(lang, t),
+        countdown: countdown(lang, t, now),
         open: t.open,
         replacing: !t.receipts.is_empty(),
         fields: form::fields(lang, &t.form, values, errors),
@@ -392,10 +395,7 @@ pub(crate) async fn receipt(
         title: t.title(lang.tag()).to_owned(),
         bidder: caller.account.display_name.clone(),
         open: t.open,
-        deadline: t
-            .deadline
-            .map(|d| lang.when(d, t.utc_offset_minutes))
-            .unwrap_or_default(),
+        deadline: deadline(lang, &t),
         receipts: t
             .receipts
             .iter()
