@@ -14,10 +14,10 @@ use crate::openapi::{Op, document};
 use crate::ops::{count_requests, health, metrics, ready, request_id_in_problems, version};
 use crate::schemas::*;
 use crate::tenders::{
-    BidBody, CreateTender, EventsQuery, ListQuery, LotQuery, ScoreBody, SignBody, command,
-    create_tender, events, get_tender, irregularity, list_tenders, objection, observation,
-    opening_record, receipts, records, replace_bid, report, scores, signoff, submit_bid, timeline,
-    withdraw_bid,
+    BidBody, CreateTender, EventsQuery, ListQuery, LotQuery, ScoreBody, SignBody, all_red_flags,
+    command, create_tender, events, get_tender, irregularity, list_tenders, objection, observation,
+    opening_record, receipts, records, red_flags, replace_bid, report, scores, signoff, submit_bid,
+    timeline, withdraw_bid,
 };
 use crate::{AppState, MAX_BODY};
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -280,6 +280,20 @@ pub fn app(state: AppState) -> Router {
             .ok::<OpeningRecord>()
             .errors(&[409])],
         get(opening_record),
+    )
+    .add(
+        "/tenders/{id}/red-flags",
+        vec![Op::get("Red flags of the tender (and across the buyer's tenders involving it): rule, evidence, threshold")
+            .roles(OFFICIALS)
+            .ok::<RedFlags>()],
+        get(red_flags),
+    )
+    .add(
+        "/red-flags",
+        vec![Op::get("Red flags of every tender, then across tenders")
+            .roles(OFFICIALS)
+            .ok::<RedFlags>()],
+        get(all_red_flags),
     )
     .add(
         "/tenders/{id}/records",

@@ -135,6 +135,15 @@ pub struct Timeline {
     pub timeline: Vec<TimelineEntry>,
 }
 
+/// Red flags: where inspectors should look (not findings).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedFlags {
+    /// The tender, or none for every tender.
+    pub tender: Option<String>,
+    /// The flags, each with its rule, evidence and threshold.
+    pub flags: Vec<tenderflow_core::red_flags::RedFlag>,
+}
+
 /// The caller's bid receipts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Receipts {

@@ -365,3 +365,26 @@ pub(crate) async fn records(
 ) -> ApiResult<Json<Value>> {
     Ok(Json(s.app.records(&caller, &id).await?))
 }
+
+pub(crate) async fn red_flags(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> ApiResult<Json<crate::schemas::RedFlags>> {
+    let flags = s.app.tender_red_flags(&caller, &id).await?;
+    Ok(Json(crate::schemas::RedFlags {
+        tender: Some(id),
+        flags,
+    }))
+}
+
+pub(crate) async fn all_red_flags(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<crate::schemas::RedFlags>> {
+    let flags = s.app.all_red_flags(&caller).await?;
+    Ok(Json(crate::schemas::RedFlags {
+        tender: None,
+        flags,
+    }))
+}

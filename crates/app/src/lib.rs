@@ -8,6 +8,7 @@
 //!   audit trail, receipts, the opening record, the report.
 //! - [`records`]: the signed records and the OCDS publication.
 //! - [`portal`]: the bidder portal: its tenders, receipts, results and bid form.
+//! - [`supervision`]: red flags for inspectors, per tender and across tenders.
 //! - [`operations`]: the outbox, stuck timers, verification, the manual clock.
 //! - [`background`]: the timer loop and the mail dispatcher, run until a shutdown signal
 //!   (mini-redis's `run(listener, shutdown)` shape).
@@ -22,6 +23,7 @@ pub mod operations;
 pub mod portal;
 pub mod records;
 pub mod roles;
+pub mod supervision;
 pub mod views;
 
 use std::sync::Arc;
@@ -138,6 +140,8 @@ pub struct App {
     /// How OCDS identifiers are formed and who publishes.
     pub ocds: Arc<tenderflow_core::ocds::Options>,
     committer: Option<GroupCommitter>,
+    /// The red flags' thresholds the law does not fix.
+    pub red_flags: Arc<tenderflow_core::red_flags::Thresholds>,
 }
 
 impl App {
@@ -149,6 +153,7 @@ impl App {
             manual_clock: None,
             ocds: Arc::default(),
             committer: None,
+            red_flags: Arc::default(),
         }
     }
 
@@ -164,6 +169,15 @@ impl App {
     /// Publishes OCDS with `opts`.
     pub fn with_ocds(mut self, opts: tenderflow_core::ocds::Options) -> Self {
         self.ocds = Arc::new(opts);
+        self
+    }
+
+    /// Measures red flags against `thresholds`.
+    pub fn with_red_flag_thresholds(
+        mut self,
+        thresholds: tenderflow_core::red_flags::Thresholds,
+    ) -> Self {
+        self.red_flags = Arc::new(thresholds);
         self
     }
 

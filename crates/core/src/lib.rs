@@ -24,6 +24,7 @@ pub mod ocds;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod records;
+pub mod red_flags;
 #[cfg(feature = "scenario")]
 pub mod scenario;
 pub mod scoring;

@@ -373,3 +373,52 @@ async fn every_endpoint_for_every_role() {
     }
     assert!(checked >= 25 * 5, "{checked}");
 }
+
+#[tokio::test]
+async fn inspectors_read_red_flags_with_their_rule_evidence_and_threshold() {
+    // Two bids only: submission closes with fewer than the threshold.
+    let e = spawn_app(2).await;
+    e.play(4).await; // created, announced, two bids
+    let (_, view) = e
+        .call(Some(scenario::STAFF), Method::GET, "/tenders/T-2021", None)
+        .await;
+    let deadline = tenderflow_core::Timestamp::parse(view["deadline"].as_str().expect("deadline"))
+        .expect("a time");
+    e.clock(deadline.plus_seconds(60)).await;
+    let (s, v) = e
+        .call(
+            Some(scenario::INSPECTOR),
+            Method::GET,
+            "/tenders/T-2021/red-flags",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let flag = v["flags"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["code"] == "too_few_bids"))
+        .unwrap_or_else(|| panic!("too few bids: {v}"));
+    assert_eq!(flag["id"], "TF01");
+    assert_eq!(flag["threshold"]["minBids"], 3);
+    assert_eq!(flag["details"]["bids"], 2);
+    assert!(
+        flag["evidence"][0].as_u64().is_some_and(|seq| seq > 4),
+        "{flag}"
+    );
+    let (s, all) = e
+        .call(Some(scenario::STAFF), Method::GET, "/red-flags", None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(all["flags"].as_array().is_some_and(|f| !f.is_empty()));
+    // Bidders and evaluators do not read them.
+    let bidder = scenario::bidder_id(0);
+    let (s, _) = e
+        .call(
+            Some(&bidder),
+            Method::GET,
+            "/tenders/T-2021/red-flags",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

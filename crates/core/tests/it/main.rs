@@ -5,6 +5,7 @@ mod definitions;
 mod ocds;
 mod procedures;
 mod properties;
+mod red_flags;
 mod rules_table;
 mod seed;
 mod support;
