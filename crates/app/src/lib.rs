@@ -2,6 +2,7 @@
 //! call, so that each of them is a thin adapter and no business rule lives above this crate.
 //!
 //! - [`accounts`]: registration, sign-in and sessions, password resets, subscriptions.
+//! - [`console`]: the officials' console and the evaluators' scoring desk.
 //! - [`commands`]: execute a command for a caller (idempotency key, `If-Match` view tag),
 //!   create a tender; typed answers with receipts.
 //! - [`views`]: what a caller may read: a tender's view and its tag, lists, the timeline, the
@@ -19,6 +20,7 @@ pub mod accounts;
 pub mod background;
 pub mod board;
 pub mod commands;
+pub mod console;
 pub mod operations;
 pub mod portal;
 pub mod records;

@@ -141,6 +141,19 @@ pub(crate) fn fields(
     values: &Map<String, Value>,
     errors: &BTreeMap<String, String>,
 ) -> Vec<Field> {
+    fields_labelled(lang, schema, values, errors, &BTreeMap::new(), "")
+}
+
+/// [`fields`] with labels by property name (e.g. the definition's criterion titles), the
+/// names of nested objects' properties prefixed (`scores.capability`).
+pub(crate) fn fields_labelled(
+    lang: Lang,
+    schema: &Value,
+    values: &Map<String, Value>,
+    errors: &BTreeMap<String, String>,
+    labels: &BTreeMap<String, String>,
+    prefix: &str,
+) -> Vec<Field> {
     let required = required(schema);
     let Some(props) = schema["properties"].as_object() else {
         return Vec::new();
@@ -154,9 +167,25 @@ pub(crate) fn fields(
             .position(|r| r == name)
             .unwrap_or(usize::MAX)
     });
-    ordered
-        .into_iter()
-        .map(|(name, prop)| {
+    let mut out = Vec::new();
+    for (name, prop) in ordered {
+        if prop["properties"].is_object() {
+            let inner = values
+                .get(name)
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            out.extend(fields_labelled(
+                lang,
+                prop,
+                &inner,
+                errors,
+                labels,
+                &format!("{prefix}{name}."),
+            ));
+            continue;
+        }
+        out.push({
             let input = input_of(name, prop);
             let value = match (values.get(name), input) {
                 (Some(Value::Number(n)), Input::Money) => n.as_i64().map(yuan).unwrap_or_default(),
@@ -165,9 +194,12 @@ pub(crate) fn fields(
                 _ => String::new(),
             };
             let minor = |k: &str| prop[k].as_i64().map(yuan).unwrap_or_default();
+            let full = format!("{prefix}{name}");
             Field {
-                name: name.clone(),
-                label: label(lang, name, prop),
+                label: labels
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| label(lang, name, prop)),
                 help: lang
                     .try_t(&format!("help-{name}"))
                     .or_else(|| prop["description"].as_str().map(str::to_owned))
@@ -207,10 +239,12 @@ pub(crate) fn fields(
                     })
                     .collect(),
                 value,
-                error: errors.get(name).cloned(),
+                error: errors.get(&full).cloned(),
+                name: full,
             }
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 /// The content a posted form says, and what is wrong with it by property name (checked
@@ -222,16 +256,38 @@ pub(crate) fn parse(
     schema: &Value,
     posted: &HashMap<String, String>,
 ) -> (Map<String, Value>, BTreeMap<String, String>) {
-    let mut content = Map::new();
     let mut errors = BTreeMap::new();
+    let content = parse_in(lang, schema, posted, "", &mut errors);
+    (content, errors)
+}
+
+/// [`parse`] of the properties named `{prefix}{name}`.
+fn parse_in(
+    lang: Lang,
+    schema: &Value,
+    posted: &HashMap<String, String>,
+    prefix: &str,
+    errors: &mut BTreeMap<String, String>,
+) -> Map<String, Value> {
+    let mut content = Map::new();
     let required = required(schema);
     let Some(props) = schema["properties"].as_object() else {
-        return (content, errors);
+        return content;
     };
     for (name, prop) in props {
+        if prop["properties"].is_object() {
+            let inner = parse_in(lang, prop, posted, &format!("{prefix}{name}."), errors);
+            if !inner.is_empty() || required.contains(&name.as_str()) {
+                content.insert(name.clone(), Value::Object(inner));
+            }
+            continue;
+        }
+        let full = format!("{prefix}{name}");
+        let name = &full;
+        let key = name.rsplit('.').next().unwrap_or(name).to_owned();
         let raw = posted.get(name).map(|s| s.trim()).unwrap_or_default();
         if raw.is_empty() {
-            if required.contains(&name.as_str()) {
+            if required.contains(&key.as_str()) {
                 errors.insert(name.clone(), lang.t("error-required"));
             }
             continue;
@@ -268,9 +324,9 @@ pub(crate) fn parse(
         if let Some(problem) = check(lang, prop, input, &value) {
             errors.insert(name.clone(), problem);
         }
-        content.insert(name.clone(), value);
+        content.insert(key, value);
     }
-    (content, errors)
+    content
 }
 
 /// What is wrong with `value` by the property's bounds, length and choices.
@@ -322,12 +378,8 @@ pub(crate) fn core_errors(details: &Value, schema: &Value, lang: Lang) -> BTreeM
     for e in details["errors"].as_array().into_iter().flatten() {
         let pointer = e["pointer"].as_str().unwrap_or_default();
         let message = e["message"].as_str().unwrap_or_default();
-        let name = pointer
-            .trim_start_matches('/')
-            .split('/')
-            .next()
+        let name = Some(pointer.trim_start_matches('/').replace('/', "."))
             .filter(|n| !n.is_empty())
-            .map(str::to_owned)
             .or_else(|| {
                 props.and_then(|p| {
                     p.keys()

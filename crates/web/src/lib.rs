@@ -5,7 +5,8 @@
 //! Pages live beside the JSON API on one port: the public notice board (`/`,
 //! `/notices/{id}`, subscriptions), accounts (`/sign-in`, `/register`, `/verify/…`,
 //! `/forgot`, `/reset/…`, `/account`), and the bidder portal (`/my`, `/notices/{id}/bid`,
-//! `…/receipt`, `…/withdraw`, `…/questions`). No business rule lives here: a page asks the
+//! `…/receipt`, `…/withdraw`, `…/questions`), the officials' console (`/console`,
+//! `/console/tenders/{id}[/timeline]`) and the evaluators' desk (`/desk/tenders/{id}`). No business rule lives here: a page asks the
 //! `App` and renders. Sessions and CSRF: see [`session`].
 
 // Page helpers return `Result<_, Response>` so that a handler can answer early (a redirect to
@@ -15,6 +16,7 @@
 mod account;
 mod assets;
 mod board;
+mod console;
 mod form;
 mod i18n;
 mod page;
@@ -60,6 +62,16 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
         .route("/notices/{id}/withdraw", post(portal::withdraw))
         .route("/notices/{id}/receipt", get(portal::receipt))
         .route("/my", get(portal::my))
+        .route("/console", get(console::console))
+        .route(
+            "/console/tenders/{id}",
+            get(console::tender).post(console::act),
+        )
+        .route("/console/tenders/{id}/timeline", get(console::timeline))
+        .route(
+            "/desk/tenders/{id}",
+            get(console::desk).post(console::score),
+        )
         .route(
             "/sign-in",
             get(account::sign_in_page).post(account::sign_in),

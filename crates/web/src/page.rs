@@ -48,6 +48,7 @@ pub(crate) fn error(lang: Lang, e: &AppError) -> Response {
         me: Me {
             name: None,
             bidder: false,
+            console: false,
             csrf: String::new(),
         },
         title,

@@ -142,6 +142,9 @@ fn bidder<'a>(visitor: &'a Visitor, here: &str) -> Result<&'a Caller, Response> 
     let caller = visitor.require(here)?;
     if caller.is(tenderflow_core::Role::BIDDER) {
         Ok(caller)
+    } else if visitor.me().console {
+        // Officials and evaluators work in the console.
+        Err(Redirect::to(&format!("/console?lang={}", visitor.lang.tag())).into_response())
     } else {
         Err(error(
             visitor.lang,

@@ -168,6 +168,10 @@ impl Visitor {
                 .caller
                 .as_ref()
                 .is_some_and(|c| c.is(tenderflow_core::Role::BIDDER)),
+            console: self.caller.as_ref().is_some_and(|c| {
+                tenderflow_app::roles::is_official(c.role())
+                    || c.is(tenderflow_core::Role::EVALUATOR)
+            }),
             csrf: self.csrf.clone(),
         }
     }
@@ -180,6 +184,8 @@ pub(crate) struct Me {
     pub name: Option<String>,
     /// Whether it is a bidder (the portal links).
     pub bidder: bool,
+    /// Whether it is an official or an evaluator (the console link).
+    pub console: bool,
     /// The CSRF token (the sign-out button is a form).
     pub csrf: String,
 }

@@ -3,141 +3,14 @@
 //! security properties each have a test: CSRF, session fixation, sign-in rate limiting, and
 //! markup shown as text; the bid form's errors sit next to their fields.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use std::collections::BTreeMap;
-use std::sync::Arc;
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::Visitor;
 use tenderflow_store::{AccountMail, Mail, OutboxStatus};
 use tenderflow_testkit::app::{TestApp, spawn_app};
-use tower::ServiceExt;
 
-/// A browser without a browser: cookies kept between requests.
-struct Visitor {
-    router: axum::Router,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    html: String,
-}
-
-impl Page {
-    /// The CSRF token of the page's first form.
-    fn csrf(&self) -> String {
-        self.html
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .expect("a form with a CSRF token")
-            .to_owned()
-    }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-impl Visitor {
-    fn new(e: &TestApp) -> Self {
-        Self {
-            router: tenderflow_web::router(Arc::new(e.app.clone())),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
-        let mut req = Request::builder().method(method).uri(path);
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            req = req.header(header::COOKIE, jar.join("; "));
-        }
-        let body = match form {
-            Some(f) => {
-                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                let pairs: Vec<String> = f
-                    .iter()
-                    .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-                    .collect();
-                Body::from(pairs.join("&"))
-            }
-            None => Body::empty(),
-        };
-        let res = self
-            .router
-            .clone()
-            .oneshot(req.body(body).expect("request"))
-            .await
-            .expect("response");
-        for c in res.headers().get_all(header::SET_COOKIE) {
-            let c = c.to_str().expect("ascii");
-            let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = pair.split_once('=').expect("a cookie");
-            assert!(
-                attrs.contains("HttpOnly") && attrs.contains("SameSite=Lax"),
-                "{c}"
-            );
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        Page {
-            status,
-            location,
-            html: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        self.send(Method::GET, path, None).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        self.send(Method::POST, path, Some(form)).await
-    }
-
-    /// Posts a form with the CSRF token of the page at `from`.
-    async fn submit(&mut self, from: &str, to: &str, fields: &[(&str, &str)]) -> Page {
-        let csrf = self.get(from).await.csrf();
-        let mut form = vec![("csrf", csrf.as_str())];
-        form.extend_from_slice(fields);
-        self.post(to, &form).await
-    }
-
-    async fn sign_in(&mut self, login: &str, password: &str) -> Page {
-        self.submit(
-            "/sign-in?lang=en",
-            "/sign-in?lang=en",
-            &[("login", login), ("password", password), ("next", "/my")],
-        )
-        .await
-    }
-}
-
-const PASSWORD: &str = "correct horse battery";
+use common::PASSWORD;
 
 /// The link token of the newest pending account message of `kind` to `to` (opened the way
 /// the dispatcher opens it).

@@ -1,0 +1,751 @@
+//! The officials' console and the evaluators' scoring desk.
+//!
+//! - `/console`: staff and inspectors see every tender with its state, deadline, what it
+//!   waits for (a gate's sign-off, answers to questions), overdue obligations and red flags;
+//!   evaluators see the tenders of their committees.
+//! - `/console/tenders/{id}`: one tender: the live timeline (htmx polls
+//!   `…/timeline` every five seconds; without JavaScript a reload shows the same), the red
+//!   flags with rule, evidence and threshold, the questions to answer, and a control for each
+//!   command the definition allows the caller now; refusals come back next to the control,
+//!   in the page's language, with the core's own explanation.
+//! - `/desk/tenders/{id}`: an evaluator's desk: the opened bids beside the criteria, a score
+//!   sheet per bid generated from the definition's form, progress, a conflict declaration.
+
+use crate::form::{self, Field};
+use crate::i18n::Lang;
+use crate::page::{error, render};
+use crate::portal::{refusal, refusal_code};
+use crate::session::{Me, Visitor};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use tenderflow_app::commands::Submission;
+use tenderflow_app::console::ConsoleTender;
+use tenderflow_app::{App, AppError, Caller};
+use tenderflow_core::Role;
+use tenderflow_core::definition::{CommandName, Localized};
+use tenderflow_core::model::CommandBody;
+use tenderflow_store::StoreError;
+
+/// A localized text in the page's language.
+pub(crate) fn local(lang: Lang, l: &Localized) -> String {
+    match lang {
+        Lang::Zh => l.zh_cn.clone(),
+        Lang::En => l.en.clone(),
+    }
+}
+
+/// A tender's line on the dashboard.
+struct Line {
+    id: String,
+    title: String,
+    state: String,
+    halted: bool,
+    deadline: String,
+    waiting: Vec<String>,
+    overdue: Vec<String>,
+    questions: usize,
+    flags: usize,
+    /// Where the line links to (the console, or an evaluator's desk).
+    href: String,
+}
+
+fn line(lang: Lang, c: &ConsoleTender, href: String) -> Line {
+    Line {
+        id: c.id.clone(),
+        title: c.title(lang.tag()),
+        state: local(lang, &c.state_title),
+        halted: c.halted,
+        deadline: c
+            .deadline
+            .map(|d| lang.when(d, c.utc_offset_minutes))
+            .unwrap_or_default(),
+        waiting: c
+            .waiting
+            .iter()
+            .map(|w| {
+                let who: Vec<String> = w
+                    .signers
+                    .iter()
+                    .map(|r| lang.t(&format!("role-{r}")))
+                    .collect();
+                lang.t_with(
+                    "waiting-for",
+                    &[
+                        ("who", who.join(", ").into()),
+                        ("what", local(lang, &w.title).into()),
+                    ],
+                )
+            })
+            .collect(),
+        overdue: c.overdue.iter().map(|o| local(lang, o)).collect(),
+        questions: c.open_questions.len(),
+        flags: c.red_flags,
+        href,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console.html")]
+struct ConsolePage {
+    lang: Lang,
+    me: Me,
+    lines: Vec<Line>,
+    evaluator: bool,
+}
+
+/// The officials (or evaluators) signed in, or a redirect / 403.
+fn official<'a>(visitor: &'a Visitor, here: &str) -> Result<&'a Caller, Response> {
+    let caller = visitor.require(here)?;
+    if tenderflow_app::roles::is_official(caller.role()) || caller.is(Role::EVALUATOR) {
+        Ok(caller)
+    } else {
+        Err(Redirect::to(&format!("/my?lang={}", visitor.lang.tag())).into_response())
+    }
+}
+
+/// `GET /console`.
+pub(crate) async fn console(State(app): State<Arc<App>>, visitor: Visitor) -> Response {
+    let caller = match official(&visitor, "/console") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = visitor.lang;
+    let evaluator = caller.is(Role::EVALUATOR);
+    let list = if evaluator {
+        app.evaluator_tenders(caller).await
+    } else {
+        app.console(caller).await
+    };
+    let list = match list {
+        Ok(l) => l,
+        Err(e) => return error(lang, &e),
+    };
+    let lines = list
+        .iter()
+        .map(|c| {
+            let href = if evaluator {
+                format!("/desk/tenders/{}?lang={}", c.id, lang.tag())
+            } else {
+                format!("/console/tenders/{}?lang={}", c.id, lang.tag())
+            };
+            line(lang, c, href)
+        })
+        .collect();
+    render(
+        &ConsolePage {
+            lang,
+            me: visitor.me(),
+            lines,
+            evaluator,
+        },
+        StatusCode::OK,
+    )
+}
+
+/// A timeline entry as shown.
+struct Entry {
+    seq: String,
+    at: String,
+    what: String,
+    who: String,
+}
+
+#[derive(Template)]
+#[template(path = "timeline.html")]
+struct TimelinePart {
+    id: String,
+    lang: Lang,
+    entries: Vec<Entry>,
+}
+
+async fn timeline_part(
+    app: &App,
+    caller: &Caller,
+    lang: Lang,
+    id: &str,
+    offset: i32,
+) -> Result<TimelinePart, AppError> {
+    let mut entries: Vec<Entry> = app
+        .timeline(caller, id)
+        .await?
+        .into_iter()
+        .map(|e| Entry {
+            seq: e.seq.map(|s| s.to_string()).unwrap_or_default(),
+            at: e.at.map(|t| lang.when(t, offset)).unwrap_or_default(),
+            what: lang
+                .try_t(&format!("event-{}", e.kind))
+                .unwrap_or_else(|| e.kind.replace('_', " ")),
+            who: lang.t(&format!("role-{}", e.actor_role)),
+        })
+        .collect();
+    entries.reverse();
+    Ok(TimelinePart {
+        id: id.to_owned(),
+        lang,
+        entries,
+    })
+}
+
+/// `GET /console/tenders/{id}/timeline`: the timeline alone (what htmx polls).
+pub(crate) async fn timeline(
+    State(app): State<Arc<App>>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Response {
+    let caller = match official(&visitor, &format!("/console/tenders/{id}")) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let offset = match app.console_tender(caller, &id).await {
+        Ok(c) => c.utc_offset_minutes,
+        Err(e) => return error(visitor.lang, &e),
+    };
+    match timeline_part(&app, caller, visitor.lang, &id, offset).await {
+        Ok(part) => render(&part, StatusCode::OK),
+        Err(e) => error(visitor.lang, &e),
+    }
+}
+
+/// A red flag as shown.
+struct Flag {
+    id: String,
+    name: String,
+    rule: String,
+    evidence: String,
+    threshold: String,
+    details: String,
+}
+
+/// A control for one command.
+struct Control {
+    command: String,
+    label: String,
+    /// Fields generated from the command's form (sign-off, observation, irregularity).
+    fields: Vec<Field>,
+    /// A free-text reason (cancel, disqualification, resolution).
+    reason: bool,
+    /// The bidders to choose from (disqualification).
+    bidders: Vec<String>,
+    /// The gate signed (sign-off).
+    gate: String,
+    /// Gates it still needs.
+    missing: Vec<String>,
+    /// The refusal of the last attempt, if it was this command.
+    refused: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console_tender.html")]
+struct TenderPage {
+    lang: Lang,
+    me: Me,
+    line: Line,
+    definition: String,
+    chain_head: String,
+    flags: Vec<Flag>,
+    questions: Vec<(u32, String)>,
+    answering: bool,
+    controls: Vec<Control>,
+    /// The timeline, rendered by its own template (the part htmx polls).
+    timeline: String,
+    done: Option<String>,
+    nonce: String,
+}
+
+/// What the console's address may say after an action.
+#[derive(serde::Deserialize)]
+pub(crate) struct Outcome {
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    refused: Option<String>,
+    #[serde(default)]
+    command: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+    #[serde(default, rename = "lang")]
+    _lang: Option<String>,
+}
+
+/// `GET /console/tenders/{id}`.
+pub(crate) async fn tender(
+    State(app): State<Arc<App>>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<Outcome>,
+) -> Response {
+    let here = format!("/console/tenders/{id}");
+    let caller = match official(&visitor, &here) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if caller.is(Role::EVALUATOR) {
+        return Redirect::to(&format!("/desk/tenders/{id}?lang={}", visitor.lang.tag()))
+            .into_response();
+    }
+    let lang = visitor.lang;
+    match tender_page(&app, &visitor, caller, &id, &q).await {
+        Ok(page) => render(&page, StatusCode::OK),
+        Err(e) => error(lang, &e),
+    }
+}
+
+async fn tender_page(
+    app: &App,
+    visitor: &Visitor,
+    caller: &Caller,
+    id: &str,
+    q: &Outcome,
+) -> Result<TenderPage, AppError> {
+    let lang = visitor.lang;
+    let c = app.console_tender(caller, id).await?;
+    let records = app.records(caller, id).await?;
+    let view = app.tender_view(caller, id).await?.view;
+    let bidders: Vec<String> = view["bids"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b["bidder"].as_str().map(str::to_owned))
+        .collect();
+    let flags = app
+        .tender_red_flags(caller, id)
+        .await?
+        .into_iter()
+        .map(|f| Flag {
+            id: f.id.to_owned(),
+            name: lang
+                .try_t(&format!("flag-{}", f.code))
+                .unwrap_or_else(|| f.code.replace('_', " ")),
+            rule: f.rule.to_owned(),
+            evidence: f
+                .evidence
+                .iter()
+                .map(|s| format!("#{s}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            threshold: f.threshold.to_string(),
+            details: f.details.to_string(),
+        })
+        .collect();
+    let refused_for = |name: &str| {
+        (q.command.as_deref() == Some(name)).then(|| {
+            let mut text = refusal(lang, q.refused.as_deref().unwrap_or_default());
+            if let Some(d) = &q.detail {
+                text.push_str(" — ");
+                text.push_str(d);
+            }
+            text
+        })
+    };
+    let mut controls = Vec::new();
+    let mut answering = false;
+    for a in &c.available {
+        let name = a.command.as_str();
+        let missing: Vec<String> = a.missing_gates.iter().map(|g| local(lang, g)).collect();
+        let base = |label: String| Control {
+            command: name.to_owned(),
+            label,
+            fields: Vec::new(),
+            reason: false,
+            bidders: Vec::new(),
+            gate: String::new(),
+            missing: missing.clone(),
+            refused: refused_for(name),
+        };
+        let label = lang
+            .try_t(&format!("command-{name}"))
+            .unwrap_or_else(|| name.replace('_', " "));
+        match a.command {
+            CommandName::CloseSubmission
+            | CommandName::OpenBids
+            | CommandName::FinalizeEvaluation
+            | CommandName::ProposeAward
+            | CommandName::Award => controls.push(base(label)),
+            CommandName::Cancel | CommandName::ResolveIrregularity => controls.push(Control {
+                reason: true,
+                ..base(label)
+            }),
+            CommandName::DisqualifyBid => controls.push(Control {
+                reason: true,
+                bidders: bidders.clone(),
+                ..base(label)
+            }),
+            CommandName::AnswerQuestion => answering = true,
+            CommandName::SignOff => {
+                for w in &c.waiting {
+                    if !w.signers.iter().any(|s| s == caller.role()) {
+                        continue;
+                    }
+                    controls.push(Control {
+                        fields: a
+                            .form
+                            .as_ref()
+                            .map(|f| form::fields(lang, f, &Map::new(), &BTreeMap::new()))
+                            .unwrap_or_default(),
+                        gate: w.gate.clone(),
+                        ..base(lang.t_with(
+                            "command-sign_off-gate",
+                            &[("gate", local(lang, &w.title).into())],
+                        ))
+                    });
+                }
+            }
+            CommandName::RecordObservation | CommandName::RaiseIrregularity => {
+                controls.push(Control {
+                    fields: a
+                        .form
+                        .as_ref()
+                        .map(|f| form::fields(lang, f, &Map::new(), &BTreeMap::new()))
+                        .unwrap_or_default(),
+                    ..base(label)
+                });
+            }
+            // Publishing, amending, appointing the committee and answering objections take
+            // structured payloads: the API and the CLI serve them for now.
+            _ => {}
+        }
+    }
+    let timeline = match timeline_part(app, caller, lang, id, c.utc_offset_minutes)
+        .await?
+        .render()
+    {
+        Ok(html) => html,
+        Err(e) => {
+            tracing::error!(error = %e, "the timeline failed to render");
+            String::new()
+        }
+    };
+    Ok(TenderPage {
+        lang,
+        me: visitor.me(),
+        definition: local(lang, &c.definition),
+        chain_head: records["chainHead"]["hash"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        flags,
+        questions: c.open_questions.clone(),
+        answering,
+        controls,
+        timeline,
+        done: q.done.as_ref().map(|cmd| {
+            lang.try_t(&format!("command-{cmd}"))
+                .map(|l| lang.t_with("done", &[("what", l.into())]))
+                .unwrap_or_else(|| lang.t("saved"))
+        }),
+        nonce: crate::session::random_token(),
+        line: line(lang, &c, String::new()),
+    })
+}
+
+/// The command a console form asks for, as the core's JSON: `Err` names what is missing.
+fn command_json(
+    lang: Lang,
+    c: &ConsoleTender,
+    posted: &HashMap<String, String>,
+) -> Result<Value, String> {
+    let get = |k: &str| posted.get(k).map(|s| s.trim()).unwrap_or_default();
+    let name = get("command");
+    let form_of = |cmd: CommandName| {
+        c.available
+            .iter()
+            .find(|a| a.command == cmd)
+            .and_then(|a| a.form.clone())
+            .unwrap_or(Value::Null)
+    };
+    let content = |cmd: CommandName| -> Result<Value, String> {
+        let (content, errors) = form::parse(lang, &form_of(cmd), posted);
+        match errors.into_iter().next() {
+            Some((field, problem)) => Err(format!("{field}: {problem}")),
+            None => Ok(Value::Object(content)),
+        }
+    };
+    Ok(match name {
+        "answer_question" => json!({
+            "command": name,
+            "question": get("question").parse::<u32>().map_err(|_| "question".to_owned())?,
+            "answer": get("answer"),
+            "affectsBids": posted.contains_key("affects"),
+        }),
+        "cancel" => json!({ "command": name, "reason": get("reason") }),
+        "disqualify_bid" => {
+            json!({ "command": name, "bidder": get("bidder"), "reason": get("reason") })
+        }
+        "resolve_irregularity" => json!({
+            "command": name,
+            "irregularity": get("irregularity").parse::<u32>().unwrap_or(1),
+            "resolution": get("reason"),
+        }),
+        "sign_off" => json!({
+            "command": name,
+            "gate": get("gate"),
+            "content": content(CommandName::SignOff)?,
+        }),
+        "record_observation" => json!({
+            "command": name,
+            "content": content(CommandName::RecordObservation)?,
+        }),
+        "raise_irregularity" => json!({
+            "command": name,
+            "content": content(CommandName::RaiseIrregularity)?,
+        }),
+        "finalize_evaluation" => match get("drawReveal") {
+            "" => json!({ "command": name }),
+            reveal => json!({ "command": name, "drawReveal": reveal }),
+        },
+        other => json!({ "command": other }),
+    })
+}
+
+/// `POST /console/tenders/{id}`: one command from a console control; back to the console
+/// with what happened (or why not, next to the control).
+pub(crate) async fn act(
+    State(app): State<Arc<App>>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    axum::Form(posted): axum::Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = visitor.check(posted.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return r;
+    }
+    let here = format!("/console/tenders/{id}");
+    let caller = match official(&visitor, &here) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = visitor.lang;
+    let command = posted.get("command").cloned().unwrap_or_default();
+    let back = |query: String| {
+        Redirect::to(&format!("{here}?lang={}&{query}#controls", lang.tag())).into_response()
+    };
+    let refused = |code: &str, detail: &str| {
+        back(format!(
+            "command={}&refused={}&detail={}",
+            crate::page::encode(&command),
+            crate::page::encode(code),
+            crate::page::encode(detail)
+        ))
+    };
+    let c = match app.console_tender(caller, &id).await {
+        Ok(c) => c,
+        Err(e) => return error(lang, &e),
+    };
+    let body = match command_json(lang, &c, &posted)
+        .and_then(|v| serde_json::from_value::<CommandBody>(v).map_err(|e| e.to_string()))
+    {
+        Ok(b) => b,
+        Err(detail) => return refused("invalid_input", &detail),
+    };
+    let s = Submission {
+        tender_id: id.clone(),
+        body,
+        key: posted.get("nonce").map(|n| n.chars().take(64).collect()),
+        if_match: None,
+    };
+    match app.execute(caller, s).await {
+        Ok(_) => back(format!("done={}", crate::page::encode(&command))),
+        Err(AppError::Store(StoreError::Rejected(r))) => refused(r.code.as_str(), &r.message),
+        Err(e) => match refusal_code(&e) {
+            Some(code) => refused(&code, &e.to_string()),
+            None => error(lang, &e),
+        },
+    }
+}
+
+/// A bid on the desk.
+struct DeskBid {
+    bidder: String,
+    receipt: String,
+    /// The bid's content as (label, value) lines.
+    content: Vec<(String, String)>,
+    done: bool,
+    conflict: bool,
+    fields: Vec<Field>,
+    refused: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "desk.html")]
+struct DeskPage {
+    lang: Lang,
+    me: Me,
+    line: Line,
+    criteria: Vec<(String, String)>,
+    bids: Vec<DeskBid>,
+    done: usize,
+    total: usize,
+    nonce: String,
+    saved: bool,
+}
+
+/// What the desk's address may say.
+#[derive(serde::Deserialize)]
+pub(crate) struct DeskQuery {
+    #[serde(default)]
+    saved: Option<String>,
+    #[serde(default)]
+    refused: Option<String>,
+    #[serde(default)]
+    bidder: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+    #[serde(default, rename = "lang")]
+    _lang: Option<String>,
+}
+
+/// `GET /desk/tenders/{id}`.
+pub(crate) async fn desk(
+    State(app): State<Arc<App>>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<DeskQuery>,
+) -> Response {
+    let caller = match official(&visitor, &format!("/desk/tenders/{id}")) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = visitor.lang;
+    let d = match app.desk(caller, &id).await {
+        Ok(d) => d,
+        Err(e) => return error(lang, &e),
+    };
+    let labels: BTreeMap<String, String> = d
+        .criteria
+        .iter()
+        .map(|(id, title, _)| (id.clone(), local(lang, title)))
+        .collect();
+    let bids = d
+        .bids
+        .iter()
+        .map(|b| {
+            let values = json!({ "scores": b.sheet.clone().unwrap_or(Value::Null) });
+            DeskBid {
+                bidder: b.bidder.clone(),
+                receipt: b.receipt.map(|r| r.to_string()).unwrap_or_default(),
+                content: b
+                    .content
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| {
+                        let label = lang
+                            .try_t(&format!("field-{k}"))
+                            .unwrap_or_else(|| k.clone());
+                        let value = match (k.ends_with("Minor"), v) {
+                            (true, Value::Number(n)) => {
+                                n.as_i64().map(form::yuan).unwrap_or_default()
+                            }
+                            (_, Value::String(s)) => lang
+                                .try_t(&format!("choice-{s}"))
+                                .unwrap_or_else(|| s.clone()),
+                            (_, v) => v.to_string(),
+                        };
+                        (label, value)
+                    })
+                    .collect(),
+                done: b.sheet.is_some(),
+                conflict: b.conflict,
+                fields: form::fields_labelled(
+                    lang,
+                    &d.form,
+                    values.as_object().unwrap_or(&Map::new()),
+                    &BTreeMap::new(),
+                    &labels,
+                    "",
+                ),
+                refused: (q.bidder.as_deref() == Some(b.bidder.as_str())).then(|| {
+                    let mut t = refusal(lang, q.refused.as_deref().unwrap_or_default());
+                    if let Some(detail) = &q.detail {
+                        t.push_str(" — ");
+                        t.push_str(detail);
+                    }
+                    t
+                }),
+            }
+        })
+        .collect();
+    let page = DeskPage {
+        lang,
+        me: visitor.me(),
+        line: line(lang, &d.tender, String::new()),
+        criteria: d
+            .criteria
+            .iter()
+            .map(|(_, title, weight)| (local(lang, title), weight.clone()))
+            .collect(),
+        total: d.bids.len(),
+        done: d.done,
+        bids,
+        nonce: crate::session::random_token(),
+        saved: q.saved.is_some(),
+    };
+    render(&page, StatusCode::OK)
+}
+
+/// `POST /desk/tenders/{id}`: submits a score sheet for one bid, or declares a conflict.
+pub(crate) async fn score(
+    State(app): State<Arc<App>>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    axum::Form(posted): axum::Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = visitor.check(posted.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return r;
+    }
+    let here = format!("/desk/tenders/{id}");
+    let caller = match official(&visitor, &here) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = visitor.lang;
+    let bidder = posted.get("bidder").cloned().unwrap_or_default();
+    let back = |query: String| {
+        Redirect::to(&format!("{here}?lang={}&{query}", lang.tag())).into_response()
+    };
+    let refused = |code: &str, detail: &str| {
+        back(format!(
+            "bidder={}&refused={}&detail={}#bid-{}",
+            crate::page::encode(&bidder),
+            crate::page::encode(code),
+            crate::page::encode(detail),
+            crate::page::encode(&bidder)
+        ))
+    };
+    let d = match app.desk(caller, &id).await {
+        Ok(d) => d,
+        Err(e) => return error(lang, &e),
+    };
+    let json = if posted.get("action").map(String::as_str) == Some("conflict") {
+        json!({ "command": "declare_conflict", "bidder": bidder,
+                "reason": posted.get("reason").map(|s| s.trim()).unwrap_or_default() })
+    } else {
+        let (sheet, errors) = form::parse(lang, &d.form, &posted);
+        if let Some((field, problem)) = errors.into_iter().next() {
+            return refused("form_invalid", &format!("{field}: {problem}"));
+        }
+        json!({ "command": "submit_scores", "bidder": bidder, "sheet": sheet })
+    };
+    let body = match serde_json::from_value::<CommandBody>(json) {
+        Ok(b) => b,
+        Err(e) => return refused("invalid_input", &e.to_string()),
+    };
+    let s = Submission {
+        tender_id: id.clone(),
+        body,
+        key: posted.get("nonce").map(|n| n.chars().take(64).collect()),
+        if_match: None,
+    };
+    match app.execute(caller, s).await {
+        Ok(_) => back(format!("saved=1#bid-{}", crate::page::encode(&bidder))),
+        Err(AppError::Store(StoreError::Rejected(r))) => refused(r.code.as_str(), &r.message),
+        Err(e) => match refusal_code(&e) {
+            Some(code) => refused(&code, &e.to_string()),
+            None => error(lang, &e),
+        },
+    }
+}

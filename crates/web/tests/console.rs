@@ -1,0 +1,227 @@
+//! The officials' console and the evaluators' desk over HTTP in process: staff see what a
+//! tender waits for, a command refused for a missing sign-off comes back next to its
+//! control, the inspector signs the opening with the record's hash in view, staff open the
+//! bids, the timeline and red flags show; an evaluator scores on its desk (a score above the
+//! maximum refused next to the bid) and never sees another member's sheets.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{PASSWORD, Visitor};
+use tenderflow_core::model::CommandBody;
+use tenderflow_core::scenario::{INSPECTOR, Input, STAFF};
+use tenderflow_testkit::app::spawn_app;
+
+/// The index of the first scenario step that is `pred`'s command.
+fn first(steps: &[tenderflow_core::scenario::Step], pred: impl Fn(&CommandBody) -> bool) -> usize {
+    steps
+        .iter()
+        .position(|s| matches!(&s.input, Input::Command(b) if pred(b)))
+        .expect("the step")
+}
+
+#[tokio::test]
+async fn staff_and_inspectors_run_the_opening_from_the_console() {
+    let e = spawn_app(18).await;
+    let sign = first(&e.steps, |b| matches!(b, CommandBody::SignOff(_)));
+    e.play(sign).await; // submission closed, the opening not yet signed
+    for who in [STAFF, INSPECTOR] {
+        e.app.set_password(who, PASSWORD).await.expect("password");
+    }
+    let mut staff = Visitor::new(&e);
+    assert_eq!(
+        staff.sign_in(STAFF, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let my = staff.get("/my?lang=en").await;
+    assert_eq!(
+        my.location.as_deref(),
+        Some("/console?lang=en"),
+        "officials work in the console"
+    );
+    let board = staff.get("/console?lang=en").await;
+    assert!(
+        board.html.contains("Inspector: Opening record signed"),
+        "{}",
+        board.html
+    );
+
+    let page = "/console/tenders/T-2021?lang=en";
+    let console = staff.get(page).await;
+    assert!(
+        console.html.contains("data-command=\"open_bids\""),
+        "{}",
+        console.html
+    );
+    assert!(
+        console.html.contains("Needs first: Opening record signed"),
+        "{}",
+        console.html
+    );
+    assert!(
+        console.html.contains("Submission closed"),
+        "the timeline by names"
+    );
+    let refused = staff
+        .submit(page, page, &[("command", "open_bids"), ("nonce", "o1")])
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    let back = staff.get(refused.location.as_deref().expect("back")).await;
+    assert!(
+        back.html.contains("The inspectors must sign off first."),
+        "the refusal next to the control: {}",
+        back.html
+    );
+
+    // The inspector signs with the record's hash in view.
+    let mut inspector = Visitor::new(&e);
+    assert_eq!(
+        inspector.sign_in(INSPECTOR, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let console = inspector.get(page).await;
+    assert!(
+        console
+            .html
+            .contains("You sign the record as it stands now"),
+        "{}",
+        console.html
+    );
+    assert!(
+        console.html.contains("name=\"statement\""),
+        "the sign-off form from the definition"
+    );
+    let signed = inspector
+        .submit(
+            page,
+            page,
+            &[
+                ("command", "sign_off"),
+                ("gate", "opening"),
+                ("statement", "Opened in my presence; 18 bids, seals intact."),
+                ("nonce", "s1"),
+            ],
+        )
+        .await;
+    let after = inspector
+        .get(signed.location.as_deref().expect("back"))
+        .await;
+    assert!(after.html.contains("Done: Sign off."), "{}", after.html);
+
+    // Staff open the bids now; the timeline shows it.
+    let opened = staff
+        .submit(page, page, &[("command", "open_bids"), ("nonce", "o2")])
+        .await;
+    let after = staff.get(opened.location.as_deref().expect("back")).await;
+    assert!(
+        after.html.contains("Done: Open the bids."),
+        "{}",
+        after.html
+    );
+    let timeline = staff.get("/console/tenders/T-2021/timeline?lang=en").await;
+    assert!(timeline.html.contains("Bids opened"), "{}", timeline.html);
+    assert!(
+        timeline.html.contains("hx-trigger=\"every 5s\""),
+        "polled by htmx"
+    );
+    assert!(after.html.contains("id=\"flags\""));
+
+    // A bidder is sent to its portal, not the console.
+    let bidder = tenderflow_core::scenario::bidder_id(0);
+    e.app
+        .set_password(&bidder, PASSWORD)
+        .await
+        .expect("password");
+    let mut b = Visitor::new(&e);
+    b.sign_in(&bidder, PASSWORD).await;
+    assert_eq!(b.get("/console").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn evaluators_score_on_their_desk_and_see_only_their_own_sheets() {
+    let e = spawn_app(18).await;
+    let scores = first(&e.steps, |b| matches!(b, CommandBody::SubmitScores(_)));
+    e.play(scores).await; // the committee appointed, nobody has scored
+    let (first_member, second_member, bidder) =
+        match (&e.steps[scores].input, &e.steps[scores + 1].input) {
+            (Input::Command(CommandBody::SubmitScores(s)), _) => {
+                let other = e.steps[scores..]
+                    .iter()
+                    .find(|st| st.actor.id != e.steps[scores].actor.id)
+                    .expect("another member");
+                (
+                    e.steps[scores].actor.id.as_str().to_owned(),
+                    other.actor.id.as_str().to_owned(),
+                    s.bidder.as_str().to_owned(),
+                )
+            }
+            _ => unreachable!(),
+        };
+    for who in [&first_member, &second_member] {
+        e.app.set_password(who, PASSWORD).await.expect("password");
+    }
+    let mut v = Visitor::new(&e);
+    assert_eq!(
+        v.sign_in(&first_member, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let list = v.get("/console?lang=en").await;
+    assert!(list.html.contains("/desk/tenders/T-2021"), "{}", list.html);
+    let desk_path = "/desk/tenders/T-2021?lang=en";
+    let desk = v.get(desk_path).await;
+    assert!(desk.html.contains("0 of 18 sheets done"), "{}", desk.html);
+    assert!(
+        desk.html
+            .contains("Public-benefit service plan (content, frequency, reach among workers)"),
+        "criteria by their titles"
+    );
+    let too_high = v
+        .submit(
+            desk_path,
+            desk_path,
+            &[
+                ("bidder", &bidder),
+                ("scores.service_plan", "150"),
+                ("scores.capability", "70"),
+                ("nonce", "x1"),
+            ],
+        )
+        .await;
+    let back = v.get(too_high.location.as_deref().expect("back")).await;
+    assert!(back.html.contains("At most 100."), "{}", back.html);
+    let ok = v
+        .submit(
+            desk_path,
+            desk_path,
+            &[
+                ("bidder", &bidder),
+                ("scores.service_plan", "82"),
+                ("scores.capability", "70.5"),
+                ("nonce", "x2"),
+            ],
+        )
+        .await;
+    let back = v.get(ok.location.as_deref().expect("back")).await;
+    assert!(back.html.contains("1 of 18 sheets done"), "{}", back.html);
+    assert!(
+        back.html.contains("value=\"70.5000\""),
+        "the submitted sheet, locked: {}",
+        back.html
+    );
+
+    let mut other = Visitor::new(&e);
+    assert_eq!(
+        other.sign_in(&second_member, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let theirs = other.get(desk_path).await;
+    assert!(
+        theirs.html.contains("0 of 18 sheets done"),
+        "{}",
+        theirs.html
+    );
+    assert!(
+        !theirs.html.contains("70.5"),
+        "never another member's sheet"
+    );
+}
