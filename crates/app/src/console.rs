@@ -58,6 +58,13 @@ pub struct ConsoleTender {
     pub waiting: Vec<Waiting>,
     /// Questions not yet answered: (number, text).
     pub open_questions: Vec<(u32, String)>,
+    /// Objections not yet answered: (number, what the objection says).
+    pub open_objections: Vec<(u32, String)>,
+    /// Irregularities not yet resolved: (number, what was raised).
+    pub open_irregularities: Vec<(u32, String)>,
+    /// The evaluators who may be appointed: (account id, name), with whether each sits on
+    /// the committee now (filled by `console_tender`).
+    pub evaluators: Vec<(String, String, bool)>,
     /// What the caller may do now.
     pub available: Vec<Available>,
     /// How many red flags it has.
@@ -149,9 +156,30 @@ fn console_tender(wf: &Workflow, t: &Tender, caller: &Caller, now: Timestamp) ->
             .filter(|q| q.answer.is_none())
             .map(|q| (q.id, q.text.clone()))
             .collect(),
+        open_objections: t
+            .objections
+            .iter()
+            .filter(|o| o.answer.is_none())
+            .map(|o| (o.id, summary(&o.content)))
+            .collect(),
+        open_irregularities: t
+            .irregularities
+            .iter()
+            .filter(|i| i.resolution.is_none())
+            .map(|i| (i.id, summary(&i.content)))
+            .collect(),
+        evaluators: Vec::new(),
         available,
         red_flags: 0,
     }
+}
+
+/// A form's content in one line: its `text`, `statement` or `reason`, or the JSON.
+fn summary(content: &Value) -> String {
+    ["text", "statement", "reason", "grounds"]
+        .iter()
+        .find_map(|k| content[*k].as_str())
+        .map_or_else(|| content.to_string(), str::to_owned)
 }
 
 /// One opened bid on the scoring desk.
@@ -206,7 +234,35 @@ impl App {
         let (wf, t) = self.store.load(id).await?;
         let mut c = console_tender(&wf, &t, caller, self.clock().now());
         c.red_flags = self.tender_red_flags(caller, id).await?.len();
+        c.evaluators = self
+            .store
+            .accounts()
+            .await?
+            .into_iter()
+            .filter(|a| a.role == Role::EVALUATOR.as_str() && a.disabled_ms.is_none())
+            .map(|a| {
+                let on = t.committee.iter().any(|m| m.id.as_str() == a.id);
+                (a.id, a.display_name, on)
+            })
+            .collect();
         Ok(c)
+    }
+
+    /// The registered definitions staff may create a tender from, newest first, each with
+    /// what binds it (rule pack, rules, periods, criteria: the definition itself).
+    pub async fn definitions(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<(tenderflow_store::WorkflowRecord, std::sync::Arc<Workflow>)>> {
+        caller.require(&[Role::STAFF, Role::ADMIN])?;
+        let mut out = Vec::new();
+        let mut records = self.store.workflows().await?;
+        records.sort_by_key(|r| std::cmp::Reverse(r.created_ms));
+        for r in records {
+            let wf = self.store.workflow(&r.sha256).await?;
+            out.push((r, wf));
+        }
+        Ok(out)
     }
 
     /// The tenders on whose committee the calling evaluator sits.

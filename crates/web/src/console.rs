@@ -224,7 +224,14 @@ struct Flag {
 /// A control for one command.
 struct Control {
     command: String,
+    /// Which inputs it has: `plain`, `reason`, `form`, `publish`, `amend`, `committee`,
+    /// `objection`, `irregularity`.
+    kind: &'static str,
     label: String,
+    /// Numbered items to choose from (objections, irregularities): (number, text).
+    items: Vec<(u32, String)>,
+    /// Evaluators to appoint: (id, name, on the committee now).
+    evaluators: Vec<(String, String, bool)>,
     /// Fields generated from the command's form (sign-off, observation, irregularity).
     fields: Vec<Field>,
     /// A free-text reason (cancel, disqualification, resolution).
@@ -255,6 +262,10 @@ struct TenderPage {
     timeline: String,
     done: Option<String>,
     nonce: String,
+    /// The channels offered when publishing.
+    channels: [&'static str; 3],
+    /// The tender's zone, as people read it (for date inputs).
+    zone: String,
 }
 
 /// What the console's address may say after an action.
@@ -349,7 +360,10 @@ async fn tender_page(
         let missing: Vec<String> = a.missing_gates.iter().map(|g| local(lang, g)).collect();
         let base = |label: String| Control {
             command: name.to_owned(),
+            kind: "plain",
             label,
+            items: Vec::new(),
+            evaluators: Vec::new(),
             fields: Vec::new(),
             reason: false,
             bidders: Vec::new(),
@@ -366,13 +380,50 @@ async fn tender_page(
             | CommandName::FinalizeEvaluation
             | CommandName::ProposeAward
             | CommandName::Award => controls.push(base(label)),
-            CommandName::Cancel | CommandName::ResolveIrregularity => controls.push(Control {
+            CommandName::Cancel => controls.push(Control {
+                kind: "reason",
                 reason: true,
                 ..base(label)
             }),
+            CommandName::ResolveIrregularity if !c.open_irregularities.is_empty() => {
+                controls.push(Control {
+                    kind: "irregularity",
+                    reason: true,
+                    items: c.open_irregularities.clone(),
+                    ..base(label)
+                });
+            }
+            CommandName::AnswerObjection => {
+                for (n, text) in &c.open_objections {
+                    controls.push(Control {
+                        kind: "objection",
+                        items: vec![(*n, text.clone())],
+                        ..base(label.clone())
+                    });
+                }
+            }
             CommandName::DisqualifyBid => controls.push(Control {
+                kind: "reason",
                 reason: true,
                 bidders: bidders.clone(),
+                ..base(label)
+            }),
+            CommandName::Publish => controls.push(Control {
+                kind: "publish",
+                fields: a
+                    .form
+                    .as_ref()
+                    .map(|f| form::fields(lang, f, &Map::new(), &BTreeMap::new()))
+                    .unwrap_or_default(),
+                ..base(label)
+            }),
+            CommandName::Amend => controls.push(Control {
+                kind: "amend",
+                ..base(label)
+            }),
+            CommandName::AppointCommittee => controls.push(Control {
+                kind: "committee",
+                evaluators: c.evaluators.clone(),
                 ..base(label)
             }),
             CommandName::AnswerQuestion => answering = true,
@@ -382,6 +433,7 @@ async fn tender_page(
                         continue;
                     }
                     controls.push(Control {
+                        kind: "form",
                         fields: a
                             .form
                             .as_ref()
@@ -397,6 +449,7 @@ async fn tender_page(
             }
             CommandName::RecordObservation | CommandName::RaiseIrregularity => {
                 controls.push(Control {
+                    kind: "form",
                     fields: a
                         .form
                         .as_ref()
@@ -405,8 +458,6 @@ async fn tender_page(
                     ..base(label)
                 });
             }
-            // Publishing, amending, appointing the committee and answering objections take
-            // structured payloads: the API and the CLI serve them for now.
             _ => {}
         }
     }
@@ -439,8 +490,26 @@ async fn tender_page(
                 .unwrap_or_else(|| lang.t("saved"))
         }),
         nonce: crate::session::random_token(),
+        channels: CHANNELS,
+        zone: lang.zone(c.utc_offset_minutes),
         line: line(lang, &c, String::new()),
     })
+}
+
+/// The channels offered as checkboxes when publishing (others may be typed in): where the
+/// seed case's union publishes.
+pub(crate) const CHANNELS: [&str; 3] = [
+    "public-resource-trading-platform",
+    "union-website",
+    "zhejiang-workers-daily",
+];
+
+/// A `datetime-local` value (`2026-02-20T10:00`) in a zone `offset` minutes east of UTC.
+fn local_time(value: &str, offset: i32) -> Option<tenderflow_core::Timestamp> {
+    let sign = if offset < 0 { '-' } else { '+' };
+    let zone = format!("{sign}{:02}:{:02}", offset.abs() / 60, offset.abs() % 60);
+    let seconds = if value.len() == 16 { ":00" } else { "" };
+    tenderflow_core::Timestamp::parse(&format!("{value}{seconds}{zone}"))
 }
 
 /// The command a console form asks for, as the core's JSON: `Err` names what is missing.
@@ -473,12 +542,64 @@ fn command_json(
             "affectsBids": posted.contains_key("affects"),
         }),
         "cancel" => json!({ "command": name, "reason": get("reason") }),
+        "publish" => {
+            let mut announcement = content(CommandName::Publish)?;
+            for variant in ["title_zh-CN", "summary_zh-CN", "title_en", "summary_en"] {
+                if !get(variant).is_empty() {
+                    announcement[variant] = get(variant).into();
+                }
+            }
+            let mut channels: Vec<String> = CHANNELS
+                .iter()
+                .filter(|ch| posted.contains_key(&format!("channel-{ch}")))
+                .map(|ch| (*ch).to_owned())
+                .collect();
+            channels.extend(
+                get("channels_other")
+                    .split([',', '，', '\n'])
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_owned),
+            );
+            let deadline = local_time(get("deadline"), c.utc_offset_minutes)
+                .ok_or_else(|| "deadline".to_owned())?;
+            json!({ "command": name, "announcement": announcement, "channels": channels,
+                    "deadline": deadline })
+        }
+        "amend" => {
+            let mut v = json!({ "command": name, "text": get("text"),
+                                "affectsBids": posted.contains_key("affects") });
+            if !get("deadline").is_empty() {
+                v["newDeadline"] = json!(
+                    local_time(get("deadline"), c.utc_offset_minutes)
+                        .ok_or_else(|| "deadline".to_owned())?
+                );
+            }
+            v
+        }
+        "appoint_committee" => {
+            let members: Vec<Value> = c
+                .evaluators
+                .iter()
+                .filter(|(id, _, _)| posted.contains_key(&format!("member-{id}")))
+                .map(|(id, _, _)| {
+                    json!({ "id": id, "expert": posted.contains_key(&format!("expert-{id}")) })
+                })
+                .collect();
+            json!({ "command": name, "members": members })
+        }
+        "answer_objection" => json!({
+            "command": name,
+            "objection": get("item").parse::<u32>().map_err(|_| "objection".to_owned())?,
+            "answer": get("answer"),
+            "upheld": posted.contains_key("upheld"),
+        }),
         "disqualify_bid" => {
             json!({ "command": name, "bidder": get("bidder"), "reason": get("reason") })
         }
         "resolve_irregularity" => json!({
             "command": name,
-            "irregularity": get("irregularity").parse::<u32>().unwrap_or(1),
+            "irregularity": get("item").parse::<u32>().map_err(|_| "irregularity".to_owned())?,
             "resolution": get("reason"),
         }),
         "sign_off" => json!({
@@ -745,6 +866,156 @@ pub(crate) async fn score(
         Err(AppError::Store(StoreError::Rejected(r))) => refused(r.code.as_str(), &r.message),
         Err(e) => match refusal_code(&e) {
             Some(code) => refused(&code, &e.to_string()),
+            None => error(lang, &e),
+        },
+    }
+}
+
+/// A definition on the new-procedure page, with what binds it.
+struct DefinitionCard {
+    /// What to create from (`id@version`).
+    spec: String,
+    title: String,
+    pack: String,
+    rules: Vec<(String, String, String)>,
+    min_bid_period: String,
+    criteria: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "new_tender.html")]
+struct NewTenderPage {
+    lang: Lang,
+    me: Me,
+    cards: Vec<DefinitionCard>,
+    problem: Option<String>,
+}
+
+/// A serde enum's name (`prc-bidding-law`).
+fn slug<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+async fn new_tender_page(
+    app: &App,
+    visitor: &Visitor,
+    caller: &Caller,
+    problem: Option<String>,
+) -> Response {
+    let lang = visitor.lang;
+    let defs = match app.definitions(caller).await {
+        Ok(d) => d,
+        Err(e) => return error(lang, &e),
+    };
+    let cards = defs
+        .iter()
+        .map(|(r, wf)| {
+            let d = wf.definition();
+            let period = &d.schedule.min_bid_period;
+            DefinitionCard {
+                spec: format!("{}@{}", r.definition_id, r.version),
+                title: format!(
+                    "{} ({} {})",
+                    local(lang, &d.title),
+                    r.definition_id,
+                    r.version
+                ),
+                pack: lang
+                    .try_t(&format!("pack-{}", slug(&d.rule_pack)))
+                    .unwrap_or_else(|| slug(&d.rule_pack)),
+                rules: d
+                    .rules
+                    .iter()
+                    .map(|rule| {
+                        (
+                            lang.t(&format!("basis-{}", slug(&rule.basis))),
+                            rule.article.clone().unwrap_or_default(),
+                            local(lang, &rule.summary),
+                        )
+                    })
+                    .collect(),
+                min_bid_period: format!(
+                    "{} {}{}",
+                    period.amount,
+                    lang.t(&format!("unit-{}", slug(&period.unit))),
+                    period
+                        .rule
+                        .as_ref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                ),
+                criteria: d
+                    .evaluation
+                    .criteria
+                    .iter()
+                    .map(|c| (local(lang, &c.title), format!("{}", c.weight)))
+                    .collect(),
+            }
+        })
+        .collect();
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(
+        &NewTenderPage {
+            lang,
+            me: visitor.me(),
+            cards,
+            problem,
+        },
+        status,
+    )
+}
+
+/// `GET /console/new`: the definitions staff may create a procedure from.
+pub(crate) async fn new_tender(State(app): State<Arc<App>>, visitor: Visitor) -> Response {
+    let caller = match official(&visitor, "/console/new") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    new_tender_page(&app, &visitor, caller, None).await
+}
+
+/// `POST /console/new`: creates the draft and goes to its console.
+pub(crate) async fn create(
+    State(app): State<Arc<App>>,
+    visitor: Visitor,
+    axum::Form(posted): axum::Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = visitor.check(posted.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return r;
+    }
+    let caller = match official(&visitor, "/console/new") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let get = |k: &str| posted.get(k).map(|s| s.trim()).unwrap_or_default();
+    let lang = visitor.lang;
+    match app
+        .create_tender(
+            caller,
+            get("workflow"),
+            get("tender"),
+            posted.get("nonce").map(String::as_str),
+        )
+        .await
+    {
+        Ok(done) => Redirect::to(&format!(
+            "/console/tenders/{}?lang={}",
+            done.tender_id,
+            lang.tag()
+        ))
+        .into_response(),
+        Err(e) => match refusal_code(&e) {
+            Some(code) => {
+                let text = format!("{} — {e}", refusal(lang, &code));
+                new_tender_page(&app, &visitor, caller, Some(text)).await
+            }
             None => error(lang, &e),
         },
     }

@@ -87,7 +87,19 @@ impl Lang {
             return text;
         };
         let hm = text.get(11..16).unwrap_or_default();
-        let zone = match offset {
+        let zone = self.zone(offset);
+        match self {
+            Self::Zh => format!("{y}年{m}月{d}日 {hm} {zone}"),
+            Self::En => {
+                let month = self.t(&format!("month-{m}"));
+                format!("{d} {month} {y}, {hm} {zone}")
+            }
+        }
+    }
+
+    /// A zone `offset` minutes east of UTC as people name it (`北京时间`, `UTC+01:00`).
+    pub fn zone(self, offset: i32) -> String {
+        match offset {
             480 => self.t("zone-beijing"),
             _ => format!(
                 "UTC{}{:02}:{:02}",
@@ -95,13 +107,6 @@ impl Lang {
                 offset.abs() / 60,
                 offset.abs() % 60
             ),
-        };
-        match self {
-            Self::Zh => format!("{y}年{m}月{d}日 {hm} {zone}"),
-            Self::En => {
-                let month = self.t(&format!("month-{m}"));
-                format!("{d} {month} {y}, {hm} {zone}")
-            }
         }
     }
 

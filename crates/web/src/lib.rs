@@ -64,6 +64,10 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
         .route("/my", get(portal::my))
         .route("/console", get(console::console))
         .route(
+            "/console/new",
+            get(console::new_tender).post(console::create),
+        )
+        .route(
             "/console/tenders/{id}",
             get(console::tender).post(console::act),
         )

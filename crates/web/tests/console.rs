@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use common::{PASSWORD, Visitor};
 use tenderflow_core::model::CommandBody;
 use tenderflow_core::scenario::{INSPECTOR, Input, STAFF};
+use tenderflow_store::clock::Clock;
 use tenderflow_testkit::app::spawn_app;
 
 /// The index of the first scenario step that is `pred`'s command.
@@ -223,5 +224,119 @@ async fn evaluators_score_on_their_desk_and_see_only_their_own_sheets() {
     assert!(
         !theirs.html.contains("70.5"),
         "never another member's sheet"
+    );
+}
+
+/// `t` as a `datetime-local` value in Beijing time.
+fn beijing(t: tenderflow_core::Timestamp) -> String {
+    t.plus_seconds(8 * 3600).to_rfc3339()[..16].to_owned()
+}
+
+#[tokio::test]
+async fn staff_create_publish_and_amend_a_procedure_from_the_pages() {
+    let e = spawn_app(3).await;
+    e.app.set_password(STAFF, PASSWORD).await.expect("password");
+    let mut staff = Visitor::new(&e);
+    staff.sign_in(STAFF, PASSWORD).await;
+    let new = staff.get("/console/new?lang=en").await;
+    assert!(
+        new.html.contains("Rules adopted by the organisation"),
+        "the rule pack by name: {}",
+        new.html
+    );
+    assert!(
+        new.html
+            .contains("At least 20 days from announcement to bid deadline")
+    );
+    let spec = new
+        .html
+        .split("name=\"workflow\" value=\"")
+        .find(|part| part.starts_with("partner-recruitment@"))
+        .and_then(|part| part.split('"').next())
+        .expect("the seed definition")
+        .to_owned();
+    let created = staff
+        .submit(
+            "/console/new?lang=en",
+            "/console/new?lang=en",
+            &[("workflow", &spec), ("tender", "T-2027"), ("nonce", "c1")],
+        )
+        .await;
+    assert_eq!(
+        created.location.as_deref(),
+        Some("/console/tenders/T-2027?lang=en"),
+        "{}",
+        created.html
+    );
+    let page = "/console/tenders/T-2027?lang=en";
+    let console = staff.get(page).await;
+    assert!(
+        console.html.contains("data-command=\"publish\""),
+        "{}",
+        console.html
+    );
+
+    // Too short a bid period: refused next to the control, with the rule.
+    let now = e.clock.now();
+    let publish = |deadline: String, nonce: &'static str| {
+        vec![
+            ("command", "publish".to_owned()),
+            ("title", "Partner recruitment 2027".to_owned()),
+            ("title_zh-CN", "2027年合作方招募".to_owned()),
+            ("summary", "Partners for the workers' venues.".to_owned()),
+            ("channel-union-website", "1".to_owned()),
+            ("channels_other", "WeChat account".to_owned()),
+            ("deadline", deadline),
+            ("nonce", nonce.to_owned()),
+        ]
+    };
+    let short = publish(beijing(now.plus_seconds(5 * 86_400)), "p1");
+    let short: Vec<(&str, &str)> = short.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = staff.submit(page, page, &short).await;
+    let back = staff.get(refused.location.as_deref().expect("back")).await;
+    let control = back
+        .html
+        .split("data-command=\"publish\"")
+        .nth(1)
+        .expect("the publish control");
+    assert!(control.contains("role=\"alert\""), "{}", back.html);
+    let good = publish(beijing(now.plus_seconds(40 * 86_400)), "p2");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = staff.submit(page, page, &good).await;
+    let back = staff.get(done.location.as_deref().expect("back")).await;
+    assert!(
+        back.html.contains("Done: Publish the announcement."),
+        "{}",
+        back.html
+    );
+    let board = staff.get("/?lang=zh-CN").await;
+    assert!(
+        board.html.contains("2027年合作方招募"),
+        "the Chinese title on the Chinese board"
+    );
+
+    let amended = staff
+        .submit(
+            page,
+            page,
+            &[
+                ("command", "amend"),
+                ("text", "The venue list is attached."),
+                ("nonce", "a1"),
+            ],
+        )
+        .await;
+    let back = staff.get(amended.location.as_deref().expect("back")).await;
+    assert!(
+        back.html
+            .contains("Done: Publish a clarification or amendment."),
+        "{}",
+        back.html
+    );
+    let notice = staff.get("/notices/T-2027?lang=en").await;
+    assert!(
+        notice.html.contains("The venue list is attached."),
+        "{}",
+        notice.html
     );
 }
