@@ -12,6 +12,7 @@ mod m20261128_000002_trust;
 mod m20261128_000003_tokens;
 mod m20261128_000004_outbox_data;
 mod m20261128_000005_web_accounts;
+mod m20261128_000006_expert_pool;
 
 /// The migrator `tenderflow migrate` and server start run.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_tokens::Migration),
             Box::new(m20261128_000004_outbox_data::Migration),
             Box::new(m20261128_000005_web_accounts::Migration),
+            Box::new(m20261128_000006_expert_pool::Migration),
         ]
     }
 }

@@ -197,6 +197,10 @@ pub enum Accounts {
     ContactPerson,
     /// Whether the account wants announcements of new tenders by mail.
     Announcements,
+    /// An evaluator's fields of expertise (JSON array of text).
+    ExpertFields,
+    /// An evaluator's declared ties to organisations (JSON array of account ids).
+    ExpertTies,
 }
 
 /// Signed-in browser sessions (in the database, so several servers share them).

@@ -62,9 +62,9 @@ pub struct ConsoleTender {
     pub open_objections: Vec<(u32, String)>,
     /// Irregularities not yet resolved: (number, what was raised).
     pub open_irregularities: Vec<(u32, String)>,
-    /// The evaluators who may be appointed: (account id, name), with whether each sits on
-    /// the committee now (filled by `console_tender`).
-    pub evaluators: Vec<(String, String, bool)>,
+    /// The expert pool: every evaluator who may be appointed or drawn, with whether it sits
+    /// on the committee now (filled by `console_tender`).
+    pub evaluators: Vec<(tenderflow_store::sessions::ExpertProfile, bool)>,
     /// What the caller may do now.
     pub available: Vec<Available>,
     /// How many red flags it has.
@@ -236,16 +236,60 @@ impl App {
         c.red_flags = self.tender_red_flags(caller, id).await?.len();
         c.evaluators = self
             .store
-            .accounts()
+            .expert_pool()
             .await?
             .into_iter()
-            .filter(|a| a.role == Role::EVALUATOR.as_str() && a.disabled_ms.is_none())
-            .map(|a| {
-                let on = t.committee.iter().any(|m| m.id.as_str() == a.id);
-                (a.id, a.display_name, on)
+            .map(|e| {
+                let on = t.committee.iter().any(|m| m.id.as_str() == e.id);
+                (e, on)
             })
             .collect();
         Ok(c)
+    }
+
+    /// Sets the calling evaluator's fields of expertise and declared ties (organisation
+    /// account ids): a drawn expert with a tie to a bidder is passed over.
+    pub async fn set_expert_profile(
+        &self,
+        caller: &Caller,
+        fields: &[String],
+        ties: &[String],
+    ) -> Result<()> {
+        caller.require(&[Role::EVALUATOR])?;
+        for t in ties {
+            crate::views::check_id("tie", t)?;
+        }
+        Ok(self
+            .store
+            .set_expert_profile(&caller.account.id, fields, ties)
+            .await?)
+    }
+
+    /// The organisations (bidder accounts) an evaluator may declare ties to: (id, name).
+    pub async fn organisations(&self, caller: &Caller) -> Result<Vec<(String, String)>> {
+        caller.require(&[Role::EVALUATOR, Role::STAFF, Role::INSPECTOR, Role::ADMIN])?;
+        Ok(self
+            .store
+            .accounts()
+            .await?
+            .into_iter()
+            .filter(|a| a.role == Role::BIDDER.as_str() && a.disabled_ms.is_none())
+            .map(|a| (a.id, a.display_name))
+            .collect())
+    }
+
+    /// The calling evaluator's own pool entry.
+    pub async fn expert_profile(
+        &self,
+        caller: &Caller,
+    ) -> Result<Option<tenderflow_store::sessions::ExpertProfile>> {
+        caller.require(&[Role::EVALUATOR])?;
+        Ok(self
+            .store
+            .expert_pool()
+            .await?
+            .into_iter()
+            .find(|e| e.id == caller.account.id))
     }
 
     /// The registered definitions staff may create a tender from, newest first, each with

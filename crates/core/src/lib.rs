@@ -14,6 +14,7 @@ pub mod canonical;
 pub mod compare;
 pub mod decide;
 pub mod definition;
+pub mod draw;
 pub mod effects;
 pub mod ids;
 pub mod messages;

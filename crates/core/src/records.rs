@@ -73,6 +73,8 @@ pub fn records(wf: &Workflow, t: &Tender) -> Value {
         "openingRecord": t.opening.as_deref(),
         "objections": objections,
         "questions": t.questions,
+        // The expert draw (pool, seed, order, skips, result): `core::draw::verify` recomputes it.
+        "committeeDraw": t.committee_draw,
         "evaluationReport": report,
         "publicityNotice": publicity,
         "award": t.awarded,

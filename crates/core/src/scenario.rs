@@ -363,6 +363,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
         CommandBody::AppointCommittee(AppointCommittee {
             members,
             removals: Vec::new(),
+            draw: None,
         }),
     );
     let qualities: Vec<i64> = (0..p.bidders).map(|_| rng.range(45, 95)).collect();

@@ -74,6 +74,27 @@ pub struct Profile {
     pub email_verified_ms: Option<i64>,
 }
 
+/// An evaluator in the expert pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpertProfile {
+    /// Account id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Fields of expertise.
+    pub fields: Vec<String>,
+    /// Declared ties to organisations (account ids).
+    pub ties: Vec<String>,
+}
+
+#[derive(FromQueryResult)]
+struct ExpertRow {
+    id: String,
+    display_name: String,
+    expert_fields: String,
+    expert_ties: String,
+}
+
 /// What signing in checks.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct Credentials {
@@ -586,6 +607,60 @@ impl Store {
             return Err(StoreError::NotFound(format!("account `{account}`")));
         }
         Ok(())
+    }
+
+    /// Sets an evaluator's fields of expertise and declared ties to organisations (the expert
+    /// pool's facts).
+    pub async fn set_expert_profile(
+        &self,
+        account: &str,
+        fields: &[String],
+        ties: &[String],
+    ) -> Result<()> {
+        let _gate = self.gate().await;
+        let q = Query::update()
+            .table(Accounts::Table)
+            .value(Accounts::ExpertFields, json!(fields).to_string())
+            .value(Accounts::ExpertTies, json!(ties).to_string())
+            .and_where(Expr::col(Accounts::Id).eq(account))
+            .to_owned();
+        if self.db.execute(&q).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("account `{account}`")));
+        }
+        Ok(())
+    }
+
+    /// The expert pool: every enabled evaluator with its fields and declared ties, by id.
+    pub async fn expert_pool(&self) -> Result<Vec<ExpertProfile>> {
+        let q = Query::select()
+            .columns([
+                Accounts::Id,
+                Accounts::DisplayName,
+                Accounts::ExpertFields,
+                Accounts::ExpertTies,
+            ])
+            .from(Accounts::Table)
+            .and_where(Expr::col(Accounts::Role).eq("evaluator"))
+            .and_where(Expr::col(Accounts::DisabledMs).is_null())
+            .order_by(Accounts::Id, sea_orm::sea_query::Order::Asc)
+            .to_owned();
+        let rows: Vec<ExpertRow> = self.all(&self.db, &q).await?;
+        rows.into_iter()
+            .map(|r| {
+                let parse = |text: &str, what: &str| {
+                    serde_json::from_str::<Vec<String>>(text).map_err(|e| StoreError::Corrupt {
+                        what: format!("account `{}`: its {what}", r.id),
+                        source: Some(Box::new(e)),
+                    })
+                };
+                Ok(ExpertProfile {
+                    fields: parse(&r.expert_fields, "fields")?,
+                    ties: parse(&r.expert_ties, "ties")?,
+                    id: r.id,
+                    name: r.display_name,
+                })
+            })
+            .collect()
     }
 
     /// Subscribes an address to the notice board: it gets announcements once it confirms

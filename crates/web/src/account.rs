@@ -494,7 +494,13 @@ struct AccountPage {
     me: Me,
     profile: tenderflow_store::Profile,
     saved: bool,
+    /// For an evaluator: its fields of expertise, and every organisation with whether it
+    /// declared a tie to it.
+    expert: Option<(String, Vec<Organisation>)>,
 }
+
+/// An organisation an evaluator may declare a tie to: (id, name, tied).
+type Organisation = (String, String, bool);
 
 /// The account page's address.
 #[derive(Deserialize)]
@@ -515,6 +521,28 @@ pub(crate) async fn account_page(
         Ok(c) => c,
         Err(r) => return r,
     };
+    let expert = if caller.is(tenderflow_core::Role::EVALUATOR) {
+        let mine = match web.app.expert_profile(caller).await {
+            Ok(p) => p,
+            Err(e) => return error(visitor.lang, &e),
+        };
+        let orgs = match web.app.organisations(caller).await {
+            Ok(o) => o,
+            Err(e) => return error(visitor.lang, &e),
+        };
+        let ties = mine.as_ref().map(|m| m.ties.clone()).unwrap_or_default();
+        Some((
+            mine.map(|m| m.fields.join(", ")).unwrap_or_default(),
+            orgs.into_iter()
+                .map(|(id, name)| {
+                    let tied = ties.contains(&id);
+                    (id, name, tied)
+                })
+                .collect(),
+        ))
+    } else {
+        None
+    };
     match web.app.profile(caller).await {
         Ok(profile) => render(
             &AccountPage {
@@ -522,6 +550,7 @@ pub(crate) async fn account_page(
                 me: visitor.me(),
                 profile,
                 saved: q.saved.is_some(),
+                expert,
             },
             StatusCode::OK,
         ),
@@ -556,6 +585,42 @@ pub(crate) async fn save_account(
         .set_preferences(caller, form.announcements.is_some(), &form.locale)
         .await
     {
+        Ok(()) => {
+            Redirect::to(&format!("/account?lang={}&saved=1", visitor.lang.tag())).into_response()
+        }
+        Err(e) => error(visitor.lang, &e),
+    }
+}
+
+/// `POST /account/expert`: an evaluator's fields of expertise and declared ties.
+pub(crate) async fn save_expert(
+    State(web): State<Web>,
+    visitor: Visitor,
+    axum::Form(posted): axum::Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = visitor.check(posted.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return r;
+    }
+    let caller = match visitor.require("/account") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let fields: Vec<String> = posted
+        .get("fields")
+        .map(String::as_str)
+        .unwrap_or_default()
+        .split([',', '，', '、'])
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut ties: Vec<String> = posted
+        .keys()
+        .filter_map(|k| k.strip_prefix("tie-"))
+        .map(str::to_owned)
+        .collect();
+    ties.sort();
+    match web.app.set_expert_profile(caller, &fields, &ties).await {
         Ok(()) => {
             Redirect::to(&format!("/account?lang={}&saved=1", visitor.lang.tag())).into_response()
         }

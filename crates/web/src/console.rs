@@ -230,8 +230,8 @@ struct Control {
     label: String,
     /// Numbered items to choose from (objections, irregularities): (number, text).
     items: Vec<(u32, String)>,
-    /// Evaluators to appoint: (id, name, on the committee now).
-    evaluators: Vec<(String, String, bool)>,
+    /// Evaluators to appoint or draw: (id, name, fields, ties, on the committee now).
+    evaluators: Vec<(String, String, String, String, bool)>,
     /// Fields generated from the command's form (sign-off, observation, irregularity).
     fields: Vec<Field>,
     /// A free-text reason (cancel, disqualification, resolution).
@@ -423,7 +423,19 @@ async fn tender_page(
             }),
             CommandName::AppointCommittee => controls.push(Control {
                 kind: "committee",
-                evaluators: c.evaluators.clone(),
+                evaluators: c
+                    .evaluators
+                    .iter()
+                    .map(|(e, on)| {
+                        (
+                            e.id.clone(),
+                            e.name.clone(),
+                            e.fields.join(", "),
+                            e.ties.join(", "),
+                            *on,
+                        )
+                    })
+                    .collect(),
                 ..base(label)
             }),
             CommandName::AnswerQuestion => answering = true,
@@ -581,12 +593,23 @@ fn command_json(
             let members: Vec<Value> = c
                 .evaluators
                 .iter()
-                .filter(|(id, _, _)| posted.contains_key(&format!("member-{id}")))
-                .map(|(id, _, _)| {
-                    json!({ "id": id, "expert": posted.contains_key(&format!("expert-{id}")) })
+                .filter(|(e, _)| posted.contains_key(&format!("member-{}", e.id)))
+                .map(|(e, _)| {
+                    json!({ "id": e.id, "expert": posted.contains_key(&format!("expert-{}", e.id)) })
                 })
                 .collect();
-            json!({ "command": name, "members": members })
+            let mut v = json!({ "command": name, "members": members });
+            let size: u32 = get("draw_size").parse().unwrap_or(0);
+            if size > 0 {
+                // The whole pool as it stands: the core draws from it and records it.
+                let pool: Vec<Value> = c
+                    .evaluators
+                    .iter()
+                    .map(|(e, _)| json!({ "id": e.id, "fields": e.fields, "ties": e.ties }))
+                    .collect();
+                v["draw"] = json!({ "size": size, "pool": pool });
+            }
+            v
         }
         "answer_objection" => json!({
             "command": name,

@@ -98,6 +98,7 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
             "/account",
             get(account::account_page).post(account::save_account),
         )
+        .route("/account/expert", post(account::save_expert))
         .route(
             "/account/sign-out-everywhere",
             post(account::sign_out_everywhere),

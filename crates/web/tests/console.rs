@@ -340,3 +340,128 @@ async fn staff_create_publish_and_amend_a_procedure_from_the_pages() {
         notice.html
     );
 }
+
+#[tokio::test]
+async fn staff_draw_the_experts_and_a_tied_expert_is_passed_over() {
+    use tenderflow_core::scenario::evaluator_id;
+    let e = spawn_app(18).await;
+    // A bigger pool: four more evaluators.
+    for i in 5..9 {
+        e.store
+            .create_account(&tenderflow_testkit::fixtures::account(
+                &evaluator_id(i),
+                "evaluator",
+            ))
+            .await
+            .expect("evaluator");
+    }
+    let appoint = first(&e.steps, |b| matches!(b, CommandBody::AppointCommittee(_)));
+    e.play(appoint).await;
+    // Every evaluator but one declares a tie to the first bidder on its account page.
+    let tied = tenderflow_core::scenario::bidder_id(0);
+    for i in 0..8 {
+        let id = evaluator_id(i);
+        e.app.set_password(&id, PASSWORD).await.expect("password");
+        let mut v = Visitor::new(&e);
+        v.sign_in(&id, PASSWORD).await;
+        let page = v.get("/account?lang=en").await;
+        assert!(page.html.contains("Expert profile"), "{}", page.html);
+        let tie = format!("tie-{tied}");
+        let mut form = vec![("fields", "public-benefit services, arts")];
+        if i % 2 == 0 {
+            form.push((tie.as_str(), "1"));
+        }
+        let saved = v
+            .submit("/account?lang=en", "/account/expert?lang=en", &form)
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    }
+    e.app.set_password(STAFF, PASSWORD).await.expect("password");
+    let mut staff = Visitor::new(&e);
+    staff.sign_in(STAFF, PASSWORD).await;
+    let page = "/console/tenders/T-2021?lang=en";
+    let console = staff.get(page).await;
+    assert!(
+        console.html.contains("Draw experts from the pool"),
+        "{}",
+        console.html
+    );
+    // Six experts have no tie (four declared one): seven cannot be drawn, five can.
+    let refused = staff
+        .submit(
+            page,
+            page,
+            &[
+                ("command", "appoint_committee"),
+                ("draw_size", "7"),
+                ("nonce", "d1"),
+            ],
+        )
+        .await;
+    assert!(
+        refused
+            .location
+            .as_deref()
+            .is_some_and(|l| l.contains("refused=committee_invalid"))
+    );
+    let drawn = staff
+        .submit(
+            page,
+            page,
+            &[
+                ("command", "appoint_committee"),
+                ("draw_size", "5"),
+                ("nonce", "d2"),
+            ],
+        )
+        .await;
+    assert!(
+        drawn
+            .location
+            .as_deref()
+            .is_some_and(|l| l.contains("done=")),
+        "{:?}",
+        drawn.location
+    );
+    let (_, records) = e
+        .call(
+            Some(STAFF),
+            axum::http::Method::GET,
+            "/tenders/T-2021/records",
+            None,
+        )
+        .await;
+    let draw: tenderflow_core::draw::DrawRecord =
+        serde_json::from_value(records["committeeDraw"].clone()).expect("the draw in the records");
+    assert_eq!(draw.drawn.len(), 5);
+    let pool = e.store.expert_pool().await.expect("pool");
+    assert_eq!(draw.pool.len(), pool.len());
+    assert!(draw.skipped.iter().all(|s| s.bidder == tied), "{draw:?}");
+    let mut untied: Vec<String> = pool
+        .iter()
+        .filter(|p| p.ties.is_empty())
+        .map(|p| p.id.clone())
+        .collect();
+    untied.sort();
+    assert_eq!(untied.len(), 6, "{pool:?}");
+    let mut drawn_ids: Vec<String> = draw.drawn.iter().map(|d| d.as_str().to_owned()).collect();
+    drawn_ids.sort();
+    assert!(
+        drawn_ids.iter().all(|d| untied.contains(d)),
+        "only experts without a tie: {drawn_ids:?}"
+    );
+    // Anyone can recompute it.
+    let (_, t) = e.store.load("T-2021").await.expect("load");
+    let commitments: Vec<&str> = t.bids.values().map(|b| b.commitment.as_str()).collect();
+    let bidders = t
+        .bids
+        .keys()
+        .map(|k| k.bidder.as_str().to_owned())
+        .collect();
+    assert!(tenderflow_core::draw::verify(
+        &draw,
+        &t.id,
+        &commitments,
+        &bidders
+    ));
+}

@@ -15,7 +15,44 @@ pub(super) fn appoint(
     cx: &mut Ctx<'_>,
     members: &[crate::model::Member],
     removals: &[crate::model::Removal],
+    draw: Option<&crate::model::DrawRequest>,
 ) -> Decision<()> {
+    // Drawn experts join the members named (the procuring entity's representatives).
+    let mut record = None;
+    let mut all: Vec<crate::model::Member> = members.to_vec();
+    if let Some(req) = draw {
+        let bidders: BTreeSet<String> =
+            cx.t.bids
+                .keys()
+                .map(|k| k.bidder.as_str().to_owned())
+                .collect();
+        let commitments: Vec<&str> = cx.t.bids.values().map(|b| b.commitment.as_str()).collect();
+        let seed = crate::draw::seed(&cx.t.id, &commitments);
+        let pool: Vec<crate::draw::PoolEntry> = req
+            .pool
+            .iter()
+            .filter(|e| !members.iter().any(|m| m.id == e.id))
+            .cloned()
+            .collect();
+        let r = crate::draw::draw(&pool, req.size, &seed, &bidders);
+        if (r.drawn.len() as u32) < req.size {
+            return Err(Rejection::new(
+                C::CommitteeInvalid,
+                format!(
+                    "the pool gives {} experts without ties to a bidder; {} asked for",
+                    r.drawn.len(),
+                    req.size
+                ),
+            )
+            .with(json!({ "draw": r })));
+        }
+        all.extend(r.drawn.iter().map(|id| crate::model::Member {
+            id: id.clone(),
+            expert: true,
+        }));
+        record = Some(r);
+    }
+    let members = all.as_slice();
     let rules = &cx.wf.definition().evaluation.committee;
     let n = members.len() as u32;
     let ids: BTreeSet<&crate::model::ActorId> = members.iter().map(|m| &m.id).collect();
@@ -68,6 +105,7 @@ pub(super) fn appoint(
     cx.emit(EventBody::CommitteeAppointed {
         members: members.to_vec(),
         removed,
+        draw: record,
     });
     Ok(())
 }

@@ -198,7 +198,7 @@ fn act(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> Decision<()> {
         CommandBody::WithdrawBid(w) => withdraw(cx, w)?,
         CommandBody::CloseSubmission => return close_submission(cx, tr),
         CommandBody::OpenBids => return open(cx, tr),
-        CommandBody::AppointCommittee(a) => appoint(cx, &a.members, &a.removals)?,
+        CommandBody::AppointCommittee(a) => appoint(cx, &a.members, &a.removals, a.draw.as_ref())?,
         CommandBody::DeclareConflict(d) => declare_conflict(cx, d)?,
         CommandBody::DisqualifyBid(d) => disqualify(cx, d)?,
         CommandBody::SubmitScores(s) => score(cx, s.lot.as_ref(), &s.bidder, &s.sheet)?,

@@ -220,7 +220,22 @@ payload! {
         /// `approveRemoval` naming the member, recorded after their last sheet).
         #[serde(default)]
         removals: Vec<Removal>,
+        /// Experts to draw at random from a pool (see [`crate::draw`]): they join `members`
+        /// as experts; the draw is recorded and anyone can verify it.
+        #[serde(default)]
+        draw: Option<DrawRequest>,
     }
+}
+
+/// An expert draw asked for with a committee appointment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DrawRequest {
+    /// How many experts to draw.
+    pub size: u32,
+    /// The pool (each expert with its fields and declared ties).
+    pub pool: Vec<crate::draw::PoolEntry>,
 }
 
 payload! {

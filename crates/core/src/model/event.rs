@@ -189,6 +189,9 @@ pub enum EventBody {
         /// Members with submitted sheets removed by this appointment.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         removed: Vec<RemovedMember>,
+        /// The expert draw that chose the experts, if there was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        draw: Option<crate::draw::DrawRecord>,
     },
     /// Conflict declared; the evaluator withdraws.
     ConflictDeclared {

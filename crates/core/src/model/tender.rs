@@ -191,6 +191,8 @@ pub struct Tender {
     pub opening: Option<Arc<OpeningRecord>>,
     /// Committee.
     pub committee: Vec<Member>,
+    /// The expert draw of the committee, if its experts were drawn.
+    pub committee_draw: Option<crate::draw::DrawRecord>,
     /// Evaluators who withdrew: the bidder concerned and why.
     pub recused: BTreeMap<ActorId, (ActorId, String)>,
     /// Rejected bids and why.
@@ -368,9 +370,16 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             t.submission_closed = true;
             t.opening = Some(record.clone());
         }
-        EventBody::CommitteeAppointed { members, removed } => {
+        EventBody::CommitteeAppointed {
+            members,
+            removed,
+            draw,
+        } => {
             t.committee.clone_from(members);
             t.removed_members.extend(removed.iter().cloned());
+            if draw.is_some() {
+                t.committee_draw.clone_from(draw);
+            }
         }
         EventBody::ConflictDeclared {
             evaluator,

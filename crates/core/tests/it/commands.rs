@@ -120,6 +120,7 @@ pub(crate) fn sample(name: CommandName, role: &str, run: &Run) -> Command {
         CommandName::AppointCommittee => CommandBody::AppointCommittee(AppointCommittee {
             members: committee(5),
             removals: Vec::new(),
+            draw: None,
         }),
         CommandName::DeclareConflict => CommandBody::DeclareConflict(DeclareConflict {
             bidder: aid(&bidder_id(0)),

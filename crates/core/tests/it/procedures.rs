@@ -245,6 +245,7 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
         CommandBody::AppointCommittee(AppointCommittee {
             members: committee(5),
             removals: Vec::new(),
+            draw: None,
         }),
     );
     assert_eq!(
@@ -258,6 +259,7 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
             CommandBody::AppointCommittee(AppointCommittee {
                 members,
                 removals: Vec::new(),
+                draw: None,
             }),
         ),
         t,

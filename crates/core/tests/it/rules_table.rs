@@ -246,6 +246,7 @@ fn business_rules_table() {
                 CommandBody::AppointCommittee(AppointCommittee {
                     members: committee(4),
                     removals: Vec::new(),
+                    draw: None,
                 }),
             ),
             when: When::Soon,
@@ -260,6 +261,7 @@ fn business_rules_table() {
                 CommandBody::AppointCommittee(AppointCommittee {
                     members: committee(3),
                     removals: Vec::new(),
+                    draw: None,
                 }),
             ),
             when: When::Soon,
@@ -281,6 +283,7 @@ fn business_rules_table() {
                         c
                     },
                     removals: Vec::new(),
+                    draw: None,
                 }),
             ),
             when: When::Soon,

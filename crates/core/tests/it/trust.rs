@@ -4,7 +4,7 @@ use crate::support::{Run, seed_script, workflow};
 use serde_json::json;
 use tenderflow_core::model::{AppointCommittee, FinalizeEvaluation, RecordObservation, SubmitBid};
 use tenderflow_core::scenario::Input;
-use tenderflow_core::{Actor, Command, CommandBody, RejectionCode as C};
+use tenderflow_core::{Actor, Command, CommandBody, EventBody, RejectionCode as C};
 
 fn bidder(id: &str) -> Actor {
     Actor::new(id, "bidder").expect("actor")
@@ -177,6 +177,7 @@ fn trust_10_a_member_who_scored_is_not_replaced_at_will() {
         body: CommandBody::AppointCommittee(AppointCommittee {
             members: members.clone(),
             removals,
+            draw: None,
         }),
     };
     let err = run.exec(&appoint(vec![]), at).expect_err("scored member");
@@ -204,4 +205,84 @@ fn trust_10_a_member_who_scored_is_not_replaced_at_will() {
     assert_eq!(removed[0].member, scorer);
     assert_eq!(removed[0].approved_by.as_str(), "inspector-li");
     assert_eq!(removed[0].at, at.plus_seconds(60));
+}
+
+#[test]
+fn experts_drawn_from_a_pool_are_recorded_skip_ties_and_verify() {
+    use tenderflow_core::draw::{PoolEntry, verify};
+    use tenderflow_core::model::DrawRequest;
+    let wf = workflow("partner-recruitment");
+    let steps = seed_script(&wf);
+    let mut run = Run::new(wf.clone());
+    let at = steps
+        .iter()
+        .position(|s| matches!(&s.input, Input::Command(CommandBody::AppointCommittee(_))))
+        .expect("the appointment");
+    for s in &steps[..at] {
+        run.step(s);
+    }
+    let bidders: std::collections::BTreeSet<String> = run
+        .tender
+        .bids
+        .keys()
+        .map(|k| k.bidder.as_str().to_owned())
+        .collect();
+    let tied = bidders.iter().next().expect("a bidder").clone();
+    let pool: Vec<PoolEntry> = (0..9)
+        .map(|i| PoolEntry {
+            id: tenderflow_core::model::ActorId::parse(&format!("expert-{i:02}")).expect("id"),
+            fields: vec!["public-benefit services".into()],
+            // Every third expert declared a tie to a bidder.
+            ties: if i % 3 == 0 {
+                vec![tied.clone()]
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    let appoint = |size: u32| Command {
+        actor: steps[at].actor.clone(),
+        body: CommandBody::AppointCommittee(AppointCommittee {
+            members: Vec::new(),
+            removals: Vec::new(),
+            draw: Some(DrawRequest {
+                size,
+                pool: pool.clone(),
+            }),
+        }),
+    };
+    // Six experts have no tie: seven cannot be drawn.
+    let err = run.exec(&appoint(7), steps[at].at).expect_err("too few");
+    assert_eq!(err.code, C::CommitteeInvalid, "{err}");
+    let events = run.exec(&appoint(5), steps[at].at).expect("drawn");
+    let record = events
+        .iter()
+        .find_map(|e| match &e.body {
+            EventBody::CommitteeAppointed { draw, .. } => draw.clone(),
+            _ => None,
+        })
+        .expect("the draw is recorded");
+    assert_eq!(record.drawn.len(), 5);
+    assert!(record.skipped.iter().all(|s| s.bidder == tied));
+    assert!(
+        record
+            .drawn
+            .iter()
+            .all(|d| !record.skipped.iter().any(|s| s.id == *d)),
+        "no tied expert drawn"
+    );
+    let members: Vec<&str> = run.tender.committee.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(
+        members,
+        record.drawn.iter().map(|d| d.as_str()).collect::<Vec<_>>()
+    );
+    assert!(run.tender.committee.iter().all(|m| m.expert));
+    // Anyone can recompute it from the tender's id and the bids' commitments.
+    let commitments: Vec<&str> = run
+        .tender
+        .bids
+        .values()
+        .map(|b| b.commitment.as_str())
+        .collect();
+    assert!(verify(&record, &run.tender.id, &commitments, &bidders));
 }
