@@ -59,10 +59,6 @@ async fn main() {
         .await;
     assert!(status.is_success(), "{v}");
     for (name, app) in [("open", &open), ("awarded", &done)] {
-        app.app
-            .set_password(&bidder, "screenshots password")
-            .await
-            .expect("password");
         let pages = tenderflow_web::router(Arc::new(app.app.clone())).merge(app.router.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -88,31 +84,66 @@ async fn main() {
                 shoot("register", "/register", lang).await;
             }
         }
-        // Signed in as the bidder: its portal, bid form, receipt and account.
-        c.goto(&format!("http://{addr}/sign-in?lang=en"))
-            .await
-            .expect("sign in");
-        let form = c
-            .form(fantoccini::Locator::Css("form.stacked"))
-            .await
-            .expect("the form");
-        form.set_by_name("login", &bidder).await.expect("login");
-        form.set_by_name("password", "screenshots password")
-            .await
-            .expect("password");
-        form.submit().await.expect("submit");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        for lang in ["zh-CN", "en"] {
-            let mut pages = vec![
-                ("my-bids", "/my"),
-                ("receipt", "/notices/T-2021/receipt"),
-                ("account", "/account"),
-            ];
-            if name == "open" {
-                pages.push(("bid-form", "/notices/T-2021/bid"));
-            }
-            for (page, path) in pages {
-                shoot(page, path, lang).await;
+        // Each person signed in, in turn: the bidder's portal, the staff console, the
+        // inspector's console, an evaluator's desk.
+        let sign_in = async |who: &str| {
+            app.app
+                .set_password(who, "screenshots password")
+                .await
+                .expect("password");
+            c.goto(&format!("http://{addr}/sign-in?lang=en"))
+                .await
+                .expect("sign in");
+            let form = c
+                .form(fantoccini::Locator::Css("form.stacked"))
+                .await
+                .expect("the form");
+            form.set_by_name("login", who).await.expect("login");
+            form.set_by_name("password", "screenshots password")
+                .await
+                .expect("password");
+            form.submit().await.expect("submit");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        let staff = tenderflow_core::scenario::STAFF;
+        let inspector = tenderflow_core::scenario::INSPECTOR;
+        let evaluator = tenderflow_core::scenario::evaluator_id(0);
+        let mut people: Vec<(&str, Vec<(&str, &str)>)> = vec![
+            (
+                bidder.as_str(),
+                vec![
+                    ("my-bids", "/my"),
+                    ("receipt", "/notices/T-2021/receipt"),
+                    ("account", "/account"),
+                ],
+            ),
+            (
+                staff,
+                vec![
+                    ("console", "/console"),
+                    ("console-tender", "/console/tenders/T-2021"),
+                ],
+            ),
+            (
+                inspector,
+                vec![("inspector-console", "/console/tenders/T-2021")],
+            ),
+        ];
+        if name == "open" {
+            people[0].1.push(("bid-form", "/notices/T-2021/bid"));
+            people[1].1.push(("new-tender", "/console/new"));
+        } else {
+            people[1]
+                .1
+                .push(("records", "/console/tenders/T-2021/records"));
+            people.push((evaluator.as_str(), vec![("desk", "/desk/tenders/T-2021")]));
+        }
+        for (who, pages) in people {
+            sign_in(who).await;
+            for lang in ["zh-CN", "en"] {
+                for (page, path) in &pages {
+                    shoot(page, path, lang).await;
+                }
             }
         }
     }

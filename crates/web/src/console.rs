@@ -1043,3 +1043,227 @@ pub(crate) async fn create(
         },
     }
 }
+
+/// One record as printed: a title and its content as tables.
+struct RecordSection {
+    id: &'static str,
+    title: String,
+    /// (caption, headers, rows) tables, and (label, value) facts.
+    tables: Vec<(String, Vec<String>, Vec<Vec<String>>)>,
+    facts: Vec<(String, String)>,
+    /// The gate that signs this record: (title, signatures as text).
+    signatures: Option<(String, Vec<String>)>,
+}
+
+#[derive(Template)]
+#[template(path = "records.html")]
+struct RecordsPage {
+    lang: Lang,
+    me: Me,
+    line: Line,
+    chain_head: String,
+    events: String,
+    printed: String,
+    sections: Vec<RecordSection>,
+}
+
+/// A JSON value as a cell: text as it is, numbers and the rest as JSON.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) if a.iter().all(|x| !x.is_object()) => {
+            a.iter().map(cell).collect::<Vec<_>>().join(", ")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// An array of objects as a table (headers from the catalogue's `key-{name}`, else the key).
+fn table(
+    lang: Lang,
+    caption: String,
+    rows: &Value,
+) -> Option<(String, Vec<String>, Vec<Vec<String>>)> {
+    let rows = rows.as_array().filter(|r| !r.is_empty())?;
+    let mut keys: Vec<String> = Vec::new();
+    for r in rows {
+        for k in r.as_object().into_iter().flatten().map(|(k, _)| k) {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+    }
+    let headers = keys
+        .iter()
+        .map(|k| lang.try_t(&format!("key-{k}")).unwrap_or_else(|| k.clone()))
+        .collect();
+    let body = rows
+        .iter()
+        .map(|r| keys.iter().map(|k| cell(&r[k])).collect())
+        .collect();
+    Some((caption, headers, body))
+}
+
+/// `GET /console/tenders/{id}/records`: every record of the procedure, printable (each on
+/// its own printed page), with the chain head it describes and the sign-offs of each.
+pub(crate) async fn records(
+    State(app): State<Arc<App>>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Response {
+    let caller = match official(&visitor, &format!("/console/tenders/{id}/records")) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = visitor.lang;
+    let (c, r) = match (
+        app.console_tender(caller, &id).await,
+        app.records(caller, &id).await,
+    ) {
+        (Ok(c), Ok(r)) => (c, r),
+        (Err(e), _) | (_, Err(e)) => return error(lang, &e),
+    };
+    let signatures = |gate: &str| -> Option<(String, Vec<String>)> {
+        let entries: Vec<String> = r["supervisionRecord"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["kind"] == "sign_off" && s["gate"] == gate)
+            .map(|s| {
+                let at = s["at"]
+                    .as_str()
+                    .and_then(tenderflow_core::Timestamp::parse)
+                    .map(|t| lang.when(t, c.utc_offset_minutes))
+                    .unwrap_or_default();
+                format!("{} · {at} · {}", cell(&s["inspector"]), cell(&s["text"]))
+            })
+            .collect();
+        let title = r["supervisionRecord"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["gate"] == gate)
+            .map(|s| cell(&s["gateTitle"]))
+            .unwrap_or_else(|| gate.to_owned());
+        Some((title, entries))
+    };
+    let report = &r["evaluationReport"];
+    let mut sections = vec![RecordSection {
+        id: "opening",
+        title: lang.t("record-opening"),
+        tables: [
+            table(lang, lang.t("record-receipts"), &r["receiptLog"]),
+            table(
+                lang,
+                lang.t("record-opened"),
+                &r["openingRecord"]["entries"],
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        facts: r["openingRecord"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| *k != "entries")
+            .map(|(k, v)| {
+                (
+                    lang.try_t(&format!("key-{k}")).unwrap_or_else(|| k.clone()),
+                    cell(v),
+                )
+            })
+            .collect(),
+        signatures: signatures("opening"),
+    }];
+    sections.push(RecordSection {
+        id: "report",
+        title: lang.t("record-report"),
+        tables: [
+            table(lang, lang.t("record-members"), &report["members"]),
+            table(lang, lang.t("record-ranking"), &report["ranking"]),
+            table(lang, lang.t("record-rejected"), &report["rejected"]),
+            table(lang, lang.t("record-candidates"), &report["candidates"]),
+            table(
+                lang,
+                lang.t("record-draw"),
+                &json!(r["committeeDraw"]["pool"]),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        facts: [
+            ("drawSeed", &report["drawSeed"]),
+            ("committeeDrawSeed", &r["committeeDraw"]["seed"]),
+            ("committeeDrawn", &r["committeeDraw"]["drawn"]),
+            ("committeeSkipped", &r["committeeDraw"]["skipped"]),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| {
+            (
+                lang.try_t(&format!("key-{k}"))
+                    .unwrap_or_else(|| k.to_owned()),
+                cell(v),
+            )
+        })
+        .collect(),
+        signatures: signatures("evaluation_report"),
+    });
+    sections.push(RecordSection {
+        id: "publicity",
+        title: lang.t("record-publicity"),
+        tables: table(
+            lang,
+            lang.t("record-candidates"),
+            &r["publicityNotice"]["candidates"],
+        )
+        .into_iter()
+        .collect(),
+        facts: [
+            ("publicityEnds", &r["publicityNotice"]["publicityEnds"]),
+            ("channels", &r["publicityNotice"]["channels"]),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| {
+            (
+                lang.try_t(&format!("key-{k}"))
+                    .unwrap_or_else(|| k.to_owned()),
+                cell(v),
+            )
+        })
+        .collect(),
+        signatures: None,
+    });
+    sections.push(RecordSection {
+        id: "award",
+        title: lang.t("record-award"),
+        tables: table(lang, lang.t("record-winners"), &r["award"])
+            .into_iter()
+            .collect(),
+        facts: Vec::new(),
+        signatures: signatures("award"),
+    });
+    sections.push(RecordSection {
+        id: "supervision",
+        title: lang.t("record-supervision"),
+        tables: table(lang, lang.t("record-supervision"), &r["supervisionRecord"])
+            .into_iter()
+            .collect(),
+        facts: Vec::new(),
+        signatures: None,
+    });
+    let page = RecordsPage {
+        lang,
+        me: visitor.me(),
+        chain_head: cell(&r["chainHead"]["hash"]),
+        events: cell(&r["chainHead"]["seq"]),
+        printed: lang.when(app.clock().now(), c.utc_offset_minutes),
+        sections,
+        line: line(lang, &c, String::new()),
+    };
+    render(&page, StatusCode::OK)
+}

@@ -72,6 +72,7 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
             get(console::tender).post(console::act),
         )
         .route("/console/tenders/{id}/timeline", get(console::timeline))
+        .route("/console/tenders/{id}/records", get(console::records))
         .route(
             "/desk/tenders/{id}",
             get(console::desk).post(console::score),

@@ -201,6 +201,39 @@ async fn through_the_pages(by_pages: TestApp) {
     let reports = e.store.verify(Some("T-2021")).await.expect("verify");
     assert!(reports.iter().all(|r| r.problem.is_none()), "{reports:?}");
 
+    // The printable records: each with the chain head, the inspector's signatures.
+    let staff = people.as_(STAFF).await;
+    let records = staff.get("/console/tenders/T-2021/records?lang=en").await;
+    assert_eq!(records.status, StatusCode::OK);
+    let head = e.store.chain_head("T-2021").await.expect("head");
+    assert!(
+        records.html.contains(&head.hash),
+        "the chain head it describes"
+    );
+    for title in [
+        "Opening record",
+        "Evaluation report",
+        "Publicity notice",
+        "Award notice",
+        "Supervision record",
+    ] {
+        assert!(
+            records.html.contains(&format!("<h1>{title}</h1>")),
+            "{title}"
+        );
+    }
+    assert!(
+        !records.html.contains("Not signed yet."),
+        "every gate signed"
+    );
+    let award = records
+        .html
+        .split("id=\"record-award\"")
+        .nth(1)
+        .and_then(|r| r.split("</section>").next())
+        .expect("the award notice");
+    assert_eq!(award.matches("<tr><td>").count(), 7, "{award}");
+
     // Every bidder's portal shows its result.
     let winner = winners_of(&by_pages).await;
     for i in 0..18 {
