@@ -470,3 +470,50 @@ async fn a_bidder_registers_asks_bids_and_sees_its_result_on_postgres() {
     journey(&d, e, &smtp).await;
     drop(db);
 }
+
+#[tokio::test]
+async fn the_inspectors_timeline_shows_new_events_without_reloading() {
+    use tenderflow_core::scenario::{INSPECTOR, STAFF};
+    let Some(d) = driver().await else { return };
+    let e = spawn_app(3).await;
+    e.play(2).await; // announced
+    e.app
+        .set_password(INSPECTOR, "inspector password")
+        .await
+        .expect("password");
+    let pages = tenderflow_web::router(Arc::new(e.app.clone())).merge(e.router.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, pages).await });
+    let c = browser(&d).await;
+    c.goto(&format!(
+        "http://{addr}/sign-in?lang=en&next=/console/tenders/T-2021"
+    ))
+    .await
+    .expect("sign in");
+    fill(&c, "login", INSPECTOR).await;
+    fill(&c, "password", "inspector password").await;
+    click(&c, "form.stacked button[type=submit]").await;
+    let before = text(&c, "#timeline", "Announcement published").await;
+    assert!(!before.contains("Amendment published"), "{before}");
+    // Staff amend over the API; the inspector's page shows it by itself.
+    let (status, v) = e
+        .call(
+            Some(STAFF),
+            Method::POST,
+            "/tenders/T-2021/commands",
+            Some(serde_json::json!({"command": "amend", "text": "Venue list attached.", "affectsBids": false})),
+        )
+        .await;
+    assert!(status.is_success(), "{v}");
+    text(&c, "#timeline", "Amendment published").await;
+    // A staff action is not the inspector's: the console offers none, and the core refuses one.
+    let url = c.current_url().await.expect("url");
+    assert!(url.path().starts_with("/console/tenders/T-2021"), "{url}");
+    let html = c.source().await.expect("source");
+    assert!(!html.contains("data-command=\"open_bids\""));
+    assert!(!html.contains("data-command=\"amend\""));
+    c.close().await.expect("close");
+}

@@ -74,6 +74,28 @@ async fn staff_and_inspectors_run_the_opening_from_the_console() {
         back.html
     );
 
+    // An inspector's action sent by staff is refused by the core.
+    let not_theirs = staff
+        .submit(
+            page,
+            page,
+            &[
+                ("command", "sign_off"),
+                ("gate", "opening"),
+                ("statement", "x"),
+                ("nonce", "s0"),
+            ],
+        )
+        .await;
+    assert!(
+        not_theirs
+            .location
+            .as_deref()
+            .is_some_and(|l| l.contains("refused=wrong_role")),
+        "{:?}",
+        not_theirs.location
+    );
+
     // The inspector signs with the record's hash in view.
     let mut inspector = Visitor::new(&e);
     assert_eq!(
