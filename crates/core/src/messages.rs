@@ -35,11 +35,21 @@ pub fn message_data(wf: &Workflow, tender: &Tender, event: &Event, recipient: &s
             .unwrap_or_default()
             .to_owned()
     };
+    let titles: serde_json::Map<String, Value> = ["zh-CN", "en"]
+        .iter()
+        .filter_map(|l| {
+            let t = text(&format!("title_{l}"));
+            (!t.is_empty()).then(|| ((*l).to_owned(), Value::from(t)))
+        })
+        .collect();
     let mut ctx = json!({
         "recipient": { "id": recipient },
         "tender": {
             "id": tender.id,
             "title": if text("title").is_empty() { tender.id.clone() } else { text("title") },
+            // The title in each language the announcement gives (OCDS variants), for the
+            // recipient's language when the message is rendered.
+            "titles": titles,
             "summary": text("summary"),
             "deadline": tender.deadline.map(time).unwrap_or_default(),
             "channels": tender.channels,
@@ -63,6 +73,12 @@ pub fn message_data(wf: &Workflow, tender: &Tender, event: &Event, recipient: &s
         .or(tender.proposed.as_ref())
         .map_or(0, Vec::len);
     match &event.body {
+        EventBody::CommitteeAppointed { members, draw, .. } => {
+            ctx["appointment"] = json!({
+                "members": members.len(),
+                "drawn": draw.as_ref().is_some_and(|d| d.drawn.iter().any(|x| x.as_str() == recipient)),
+            });
+        }
         EventBody::AmendmentPublished {
             number,
             text,

@@ -8,6 +8,7 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tenderflow_core::definition::MessageKind;
 use tenderflow_store::{Account, AccountMail, Mail, OutboxRow, RecipientKind, Store};
 
 /// Where messages go.
@@ -295,6 +296,9 @@ impl Dispatcher {
             }
         } else if let Some(base) = &self.public_url {
             ctx["tender"]["url"] = format!("{base}/notices/{}", row.tender_id).into();
+            if row.message == Mail::Tender(MessageKind::CommitteeAppointment) {
+                ctx["desk_url"] = format!("{base}/desk/tenders/{}", row.tender_id).into();
+            }
         }
         if row.recipient_kind == RecipientKind::Email
             && row.message != Mail::Account(AccountMail::ConfirmSubscription)

@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "bid_receipt",
     "bid_withdrawn",
     "opening_notice",
+    "committee_appointment",
     "evaluation_report_ready",
     "award_notice",
     "regret_notice",
@@ -251,5 +252,9 @@ pub use tenderflow_core::messages::local_time;
 pub fn context(data: &Value, recipient: &Account) -> Value {
     let mut ctx = data.clone();
     ctx["recipient"] = json!({ "name": recipient.display_name, "id": recipient.id });
+    // The tender's title in the recipient's language, when the announcement gives one.
+    if let Some(title) = data["tender"]["titles"][recipient.locale.as_str()].as_str() {
+        ctx["tender"]["title"] = title.into();
+    }
     ctx
 }

@@ -174,6 +174,8 @@ names!(
         BidWithdrawn = "bid_withdrawn",
         /// Submission closed / opening notice with the opening record.
         OpeningNotice = "opening_notice",
+        /// An evaluator's appointment to the committee (drawn or named), with its desk.
+        CommitteeAppointment = "committee_appointment",
         /// The evaluation report is ready.
         EvaluationReportReady = "evaluation_report_ready",
         /// Award notice to a winner.

@@ -87,6 +87,17 @@ async fn the_seed_case_mail_reaches_everyone_in_their_language() {
         "inspector@union.example",
     )
     .await;
+    // The committee's experts get their appointment.
+    for i in 0..params.evaluators {
+        add(
+            &store,
+            &scenario::evaluator_id(i),
+            "evaluator",
+            "zh-CN",
+            &format!("{}@experts.example", scenario::evaluator_id(i)),
+        )
+        .await;
+    }
     for i in 0..params.bidders {
         let locale = if i % 2 == 0 { "zh-CN" } else { "en" };
         add(
