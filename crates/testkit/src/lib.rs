@@ -10,6 +10,7 @@
 pub mod app;
 pub mod db;
 pub mod fixtures;
+pub mod ocds;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

@@ -201,6 +201,59 @@ async fn through_the_pages(by_pages: TestApp) {
     let reports = e.store.verify(Some("T-2021")).await.expect("verify");
     assert!(reports.iter().all(|r| r.problem.is_none()), "{reports:?}");
 
+    // The OCDS export validates against the vendored OCDS 1.1.5 schemas.
+    let releases = e
+        .app
+        .ocds_releases(Some("T-2021"), None)
+        .await
+        .expect("releases");
+    let package = e.app.ocds_package(releases);
+    let validator = tenderflow_testkit::ocds::validator();
+    let errors: Vec<String> = validator
+        .iter_errors(&package)
+        .map(|err| format!("{} at {}", err, err.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    // Every message goes out through a real SMTP server (when aiosmtpd is there).
+    if let Some(smtp) = tenderflow_testkit::smtp::Smtp::start() {
+        let queued = e
+            .store
+            .outbox(Some(tenderflow_store::OutboxStatus::Pending))
+            .await
+            .expect("outbox");
+        let d = tenderflow_notify::Dispatcher::new(
+            e.store.clone(),
+            tenderflow_notify::Transport::smtp(&smtp.url(), 4, std::time::Duration::from_secs(10))
+                .expect("smtp"),
+            "Tenderflow <noreply@tenderflow.example>",
+            "seed",
+        )
+        .expect("dispatcher");
+        for _ in 0..50 {
+            let stats = d
+                .dispatch_due(tenderflow_store::clock::wall_ms())
+                .await
+                .expect("dispatch");
+            if stats.sent + stats.retried + stats.dead == 0 {
+                break;
+            }
+        }
+        let mut arrived = 0;
+        for _ in 0..100 {
+            arrived = smtp.messages().len();
+            if arrived >= queued.len() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(arrived, queued.len(), "one message per outbox row");
+        let kinds = |kind: &str| queued.iter().filter(|r| r.message.as_str() == kind).count();
+        assert_eq!(kinds("award_notice"), 7);
+        assert_eq!(kinds("committee_appointment"), 5);
+        assert_eq!(kinds("bid_receipt"), 18);
+    }
+
     // The printable records: each with the chain head, the inspector's signatures.
     let staff = people.as_(STAFF).await;
     let records = staff.get("/console/tenders/T-2021/records?lang=en").await;
