@@ -80,8 +80,18 @@ async fn main() {
                 shoot(page, path, lang).await;
             }
             if name == "open" {
-                shoot("sign-in", "/sign-in", lang).await;
-                shoot("register", "/register", lang).await;
+                for (page, path) in [
+                    ("sign-in", "/sign-in"),
+                    ("register", "/register"),
+                    ("forgot", "/forgot"),
+                    // The pages a mailed link opens (a button confirms each).
+                    ("verify", "/verify/0123456789abcdef"),
+                    ("reset", "/reset/0123456789abcdef"),
+                    ("subscribe", "/subscribe/0123456789abcdef"),
+                    ("not-found", "/notices/T-none"),
+                ] {
+                    shoot(page, path, lang).await;
+                }
             }
         }
         // Each person signed in, in turn: the bidder's portal, the staff console, the
