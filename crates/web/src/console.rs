@@ -679,23 +679,45 @@ pub(crate) async fn act(
         Ok(c) => c,
         Err(e) => return error(lang, &e),
     };
-    let body = match command_json(lang, &c, &posted)
+    let answer = |refusal: Option<(&str, &str)>| match refusal {
+        None => back(format!("done={}", crate::page::encode(&command))),
+        Some((code, detail)) => refused(code, detail),
+    };
+    let json = command_json(lang, &c, &posted);
+    execute_form(&app, caller, &id, json, posted.get("nonce"), lang, answer).await
+}
+
+/// Executes a console or desk form's command (its JSON, or what is missing from it) and
+/// answers through `answer`: `None` when it was done, `Some((code, detail))` when the
+/// request or the core refused it; failures get the error page.
+async fn execute_form(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    command: Result<Value, String>,
+    nonce: Option<&String>,
+    lang: Lang,
+    answer: impl Fn(Option<(&str, &str)>) -> Response,
+) -> Response {
+    let body = match command
         .and_then(|v| serde_json::from_value::<CommandBody>(v).map_err(|e| e.to_string()))
     {
         Ok(b) => b,
-        Err(detail) => return refused("invalid_input", &detail),
+        Err(detail) => return answer(Some(("invalid_input", &detail))),
     };
     let s = Submission {
-        tender_id: id.clone(),
+        tender_id: id.to_owned(),
         body,
-        key: posted.get("nonce").map(|n| n.chars().take(64).collect()),
+        key: nonce.map(|n| n.chars().take(64).collect()),
         if_match: None,
     };
     match app.execute(caller, s).await {
-        Ok(_) => back(format!("done={}", crate::page::encode(&command))),
-        Err(AppError::Store(StoreError::Rejected(r))) => refused(r.code.as_str(), &r.message),
+        Ok(_) => answer(None),
+        Err(AppError::Store(StoreError::Rejected(r))) => {
+            answer(Some((r.code.as_str(), &r.message)))
+        }
         Err(e) => match refusal_code(&e) {
-            Some(code) => refused(&code, &e.to_string()),
+            Some(code) => answer(Some((&code, &e.to_string()))),
             None => error(lang, &e),
         },
     }
@@ -865,33 +887,22 @@ pub(crate) async fn score(
         Err(e) => return error(lang, &e),
     };
     let json = if posted.get("action").map(String::as_str) == Some("conflict") {
-        json!({ "command": "declare_conflict", "bidder": bidder,
-                "reason": posted.get("reason").map(|s| s.trim()).unwrap_or_default() })
+        Ok(json!({ "command": "declare_conflict", "bidder": bidder,
+                   "reason": posted.get("reason").map(|s| s.trim()).unwrap_or_default() }))
     } else {
         let (sheet, errors) = form::parse(lang, &d.form, &posted);
-        if let Some((field, problem)) = errors.into_iter().next() {
-            return refused("form_invalid", &format!("{field}: {problem}"));
+        match errors.into_iter().next() {
+            Some((field, problem)) => {
+                return refused("form_invalid", &format!("{field}: {problem}"));
+            }
+            None => Ok(json!({ "command": "submit_scores", "bidder": bidder, "sheet": sheet })),
         }
-        json!({ "command": "submit_scores", "bidder": bidder, "sheet": sheet })
     };
-    let body = match serde_json::from_value::<CommandBody>(json) {
-        Ok(b) => b,
-        Err(e) => return refused("invalid_input", &e.to_string()),
+    let answer = |refusal: Option<(&str, &str)>| match refusal {
+        None => back(format!("saved=1#bid-{}", crate::page::encode(&bidder))),
+        Some((code, detail)) => refused(code, detail),
     };
-    let s = Submission {
-        tender_id: id.clone(),
-        body,
-        key: posted.get("nonce").map(|n| n.chars().take(64).collect()),
-        if_match: None,
-    };
-    match app.execute(caller, s).await {
-        Ok(_) => back(format!("saved=1#bid-{}", crate::page::encode(&bidder))),
-        Err(AppError::Store(StoreError::Rejected(r))) => refused(r.code.as_str(), &r.message),
-        Err(e) => match refusal_code(&e) {
-            Some(code) => refused(&code, &e.to_string()),
-            None => error(lang, &e),
-        },
-    }
+    execute_form(&app, caller, &id, json, posted.get("nonce"), lang, answer).await
 }
 
 /// A definition on the new-procedure page, with what binds it.
