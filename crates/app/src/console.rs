@@ -65,6 +65,11 @@ pub struct ConsoleTender {
     /// The expert pool: every evaluator who may be appointed or drawn, with whether it sits
     /// on the committee now (filled by `console_tender`).
     pub evaluators: Vec<(tenderflow_store::sessions::ExpertProfile, bool)>,
+    /// Whether the definition is an invited procedure (only invitees may bid).
+    pub invited: bool,
+    /// Registered organisations (bidder accounts) that may be invited: (id, name) (filled by
+    /// `console_tender`).
+    pub organisations: Vec<(String, String)>,
     /// What the caller may do now.
     pub available: Vec<Available>,
     /// How many red flags it has.
@@ -169,6 +174,8 @@ fn console_tender(wf: &Workflow, t: &Tender, caller: &Caller, now: Timestamp) ->
             .map(|i| (i.id, summary(&i.content)))
             .collect(),
         evaluators: Vec::new(),
+        invited: d.procedure.kind == tenderflow_core::definition::ProcedureKind::Invited,
+        organisations: Vec::new(),
         available,
         red_flags: 0,
     }
@@ -244,6 +251,9 @@ impl App {
                 (e, on)
             })
             .collect();
+        if c.invited {
+            c.organisations = self.organisations(caller).await?;
+        }
         Ok(c)
     }
 

@@ -230,6 +230,8 @@ struct Control {
     label: String,
     /// Numbered items to choose from (objections, irregularities): (number, text).
     items: Vec<(u32, String)>,
+    /// Organisations that may be invited (invited procedures): (id, name).
+    organisations: Vec<(String, String)>,
     /// Evaluators to appoint or draw: (id, name, fields, ties, on the committee now).
     evaluators: Vec<(String, String, String, String, bool)>,
     /// Fields generated from the command's form (sign-off, observation, irregularity).
@@ -362,6 +364,7 @@ async fn tender_page(
             command: name.to_owned(),
             kind: "plain",
             label,
+            organisations: Vec::new(),
             items: Vec::new(),
             evaluators: Vec::new(),
             fields: Vec::new(),
@@ -410,6 +413,11 @@ async fn tender_page(
             }),
             CommandName::Publish => controls.push(Control {
                 kind: "publish",
+                organisations: if c.invited {
+                    c.organisations.clone()
+                } else {
+                    Vec::new()
+                },
                 fields: a
                     .form
                     .as_ref()
@@ -575,8 +583,15 @@ fn command_json(
             );
             let deadline = local_time(get("deadline"), c.utc_offset_minutes)
                 .ok_or_else(|| "deadline".to_owned())?;
+            // An invited procedure's invitees: the organisations ticked.
+            let invitees: Vec<&str> = c
+                .organisations
+                .iter()
+                .filter(|(id, _)| posted.contains_key(&format!("invite-{id}")))
+                .map(|(id, _)| id.as_str())
+                .collect();
             json!({ "command": name, "announcement": announcement, "channels": channels,
-                    "deadline": deadline })
+                    "deadline": deadline, "invitees": invitees })
         }
         "amend" => {
             let mut v = json!({ "command": name, "text": get("text"),

@@ -487,3 +487,72 @@ async fn staff_draw_the_experts_and_a_tied_expert_is_passed_over() {
         &bidders
     ));
 }
+
+#[tokio::test]
+async fn an_invited_procedure_is_published_with_the_organisations_ticked() {
+    let e = spawn_app(3).await;
+    e.store
+        .register_workflow(
+            "invited-tender-prc.json",
+            &tenderflow_testkit::workflow_bytes("invited-tender-prc"),
+        )
+        .await
+        .expect("registered");
+    e.app.set_password(STAFF, PASSWORD).await.expect("password");
+    let mut staff = Visitor::new(&e);
+    staff.sign_in(STAFF, PASSWORD).await;
+    let new = staff.get("/console/new?lang=en").await;
+    let spec = new
+        .html
+        .split("name=\"workflow\" value=\"")
+        .find(|part| part.starts_with("invited-tender-prc@"))
+        .and_then(|part| part.split('"').next())
+        .expect("the invited definition")
+        .to_owned();
+    staff
+        .submit(
+            "/console/new?lang=en",
+            "/console/new?lang=en",
+            &[("workflow", &spec), ("tender", "T-INV")],
+        )
+        .await;
+    let page = "/console/tenders/T-INV?lang=en";
+    let console = staff.get(page).await;
+    let invitees: Vec<String> = (0..3).map(tenderflow_core::scenario::bidder_id).collect();
+    for id in &invitees {
+        assert!(
+            console.html.contains(&format!("name=\"invite-{id}\"")),
+            "{}",
+            console.html
+        );
+    }
+    let deadline = beijing(e.clock.now().plus_seconds(30 * 86_400));
+    let mut form = vec![
+        ("command".to_owned(), "publish".to_owned()),
+        ("title".to_owned(), "Invited recruitment".to_owned()),
+        (
+            "summary".to_owned(),
+            "Three organisations are invited.".to_owned(),
+        ),
+        ("channel-union-website".to_owned(), "1".to_owned()),
+        ("deadline".to_owned(), deadline),
+    ];
+    form.extend(
+        invitees
+            .iter()
+            .map(|id| (format!("invite-{id}"), "1".to_owned())),
+    );
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let done = staff.submit(page, page, &pairs).await;
+    assert!(
+        done.location
+            .as_deref()
+            .is_some_and(|l| l.contains("done=")),
+        "{:?}",
+        done.location
+    );
+    let (_, t) = e.store.load("T-INV").await.expect("load");
+    let mut got: Vec<&str> = t.invitees.iter().map(|i| i.as_str()).collect();
+    got.sort_unstable();
+    assert_eq!(got, invitees.iter().map(String::as_str).collect::<Vec<_>>());
+}

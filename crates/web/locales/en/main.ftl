@@ -405,3 +405,4 @@ key-committeeSkipped = Experts passed over (ties)
 key-publicityEnds = Publicity ends
 key-channels = Channels
 key-disqualified = Disqualified
+publish-invitees = Organisations invited (only they may bid)

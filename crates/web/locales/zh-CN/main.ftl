@@ -399,3 +399,4 @@ key-committeeSkipped = 回避专家（关联）
 key-publicityEnds = 公示截止
 key-channels = 发布媒介
 key-disqualified = 否决理由
+publish-invitees = 受邀单位（仅受邀单位可以投标）
