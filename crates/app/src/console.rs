@@ -224,11 +224,16 @@ impl App {
     pub async fn console(&self, caller: &Caller) -> Result<Vec<ConsoleTender>> {
         caller.require(roles::OFFICIALS)?;
         let now = self.clock().now();
+        // Every tender's flags at once: the flags across tenders read each log once.
+        let flags = self.all_red_flags(caller).await?;
         let mut out = Vec::new();
         for row in self.store.tenders().await? {
             let (wf, t) = self.store.load(&row.tender_id).await?;
             let mut c = console_tender(&wf, &t, caller, now);
-            c.red_flags = self.tender_red_flags(caller, &row.tender_id).await?.len();
+            c.red_flags = flags
+                .iter()
+                .filter(|f| f.tenders.iter().any(|x| *x == row.tender_id))
+                .count();
             out.push(c);
         }
         Ok(out)
