@@ -232,7 +232,7 @@ impl App {
             let mut c = console_tender(&wf, &t, caller, now);
             c.red_flags = flags
                 .iter()
-                .filter(|f| f.tenders.iter().any(|x| *x == row.tender_id))
+                .filter(|f| f.tenders.contains(&row.tender_id))
                 .count();
             out.push(c);
         }

@@ -1138,17 +1138,110 @@ pub(crate) async fn records(
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Response {
-    let caller = match official(&visitor, &format!("/console/tenders/{id}/records")) {
-        Ok(c) => c,
+    match records_page(&app, &visitor, &id).await {
+        Ok(page) => render(&page, StatusCode::OK),
+        Err(r) => r,
+    }
+}
+
+/// `GET /console/tenders/{id}/records.pdf`: the same records as a PDF made by the server
+/// (Chinese in an embedded font), each record from a new page.
+pub(crate) async fn records_pdf(
+    State(app): State<Arc<App>>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Response {
+    let page = match records_page(&app, &visitor, &id).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let lang = visitor.lang;
+    let mut blocks = Vec::new();
+    for s in &page.sections {
+        blocks.push(crate::pdf::Block::Title(s.title.clone()));
+        blocks.push(crate::pdf::Block::Text(format!(
+            "{}: {} ({})",
+            lang.t("col-title"),
+            page.line.title,
+            page.line.id
+        )));
+        blocks.push(crate::pdf::Block::Text(format!(
+            "{}: {} ({} {})",
+            lang.t("chain-head"),
+            page.chain_head,
+            lang.t("record-events"),
+            page.events
+        )));
+        blocks.push(crate::pdf::Block::Text(format!(
+            "{}: {}",
+            lang.t("record-printed"),
+            page.printed
+        )));
+        for (k, v) in &s.facts {
+            blocks.push(crate::pdf::Block::Text(format!("{k}: {v}")));
+        }
+        for (caption, headers, rows) in &s.tables {
+            blocks.push(crate::pdf::Block::Heading(caption.clone()));
+            blocks.push(crate::pdf::Block::Table(headers.clone(), rows.clone()));
+        }
+        if let Some((gate, signed)) = &s.signatures {
+            blocks.push(crate::pdf::Block::Heading(format!(
+                "{}: {gate}",
+                lang.t("record-signatures")
+            )));
+            if signed.is_empty() {
+                blocks.push(crate::pdf::Block::Text(lang.t("record-unsigned")));
+            }
+            for x in signed {
+                blocks.push(crate::pdf::Block::Text(x.clone()));
+            }
+        }
+    }
+    // Drawing a few hundred rows and subsetting the font is CPU work: off the async threads.
+    match tokio::task::spawn_blocking(move || crate::pdf::render(&blocks)).await {
+        Ok(Ok(bytes)) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/pdf".to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{}-records.pdf\"", page.line.id),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "the records PDF failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the PDF could not be made",
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the records PDF failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the PDF could not be made",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Every record of a tender for printing (the page and the PDF).
+async fn records_page(app: &App, visitor: &Visitor, id: &str) -> Result<RecordsPage, Response> {
+    let caller = official(visitor, &format!("/console/tenders/{id}/records"))?;
+    let lang = visitor.lang;
     let (c, r) = match (
-        app.console_tender(caller, &id).await,
-        app.records(caller, &id).await,
+        app.console_tender(caller, id).await,
+        app.records(caller, id).await,
     ) {
         (Ok(c), Ok(r)) => (c, r),
-        (Err(e), _) | (_, Err(e)) => return error(lang, &e),
+        (Err(e), _) | (_, Err(e)) => return Err(error(lang, &e)),
     };
     let signatures = |gate: &str| -> Option<(String, Vec<String>)> {
         let entries: Vec<String> = r["supervisionRecord"]
@@ -1291,5 +1384,5 @@ pub(crate) async fn records(
         sections,
         line: line(lang, &c, String::new()),
     };
-    render(&page, StatusCode::OK)
+    Ok(page)
 }

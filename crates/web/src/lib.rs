@@ -20,6 +20,7 @@ mod console;
 mod form;
 mod i18n;
 mod page;
+mod pdf;
 mod portal;
 mod session;
 
@@ -73,6 +74,10 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
         )
         .route("/console/tenders/{id}/timeline", get(console::timeline))
         .route("/console/tenders/{id}/records", get(console::records))
+        .route(
+            "/console/tenders/{id}/records.pdf",
+            get(console::records_pdf),
+        )
         .route(
             "/desk/tenders/{id}",
             get(console::desk).post(console::score),

@@ -287,6 +287,14 @@ async fn through_the_pages(by_pages: TestApp) {
         .expect("the award notice");
     assert_eq!(award.matches("<tr><td>").count(), 7, "{award}");
 
+    // The same records as a PDF made by the server, Chinese included: its text read back
+    // with pdftotext, its first page drawn with pdftoppm (poppler-utils; CI installs it).
+    let pdf = staff
+        .bytes("/console/tenders/T-2021/records.pdf?lang=zh-CN")
+        .await;
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+    check_pdf(&pdf, &head.hash);
+
     // Every bidder's portal shows its result.
     let winner = winners_of(&by_pages).await;
     for i in 0..18 {
@@ -318,4 +326,65 @@ async fn winners_of(e: &TestApp) -> Vec<String> {
         .flatten()
         .filter_map(|c| c["bidder"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// Reads the PDF back with poppler's tools (a printed skip without them, a failure in CI).
+fn check_pdf(pdf: &[u8], hash: &str) {
+    use std::process::Command;
+    if Command::new("pdftotext").arg("-v").output().is_err() {
+        tenderflow_testkit::skip("poppler-utils", "apt-get install poppler-utils");
+        return;
+    }
+    let dir = tenderflow_testkit::TempDir::new("pdf");
+    let file = dir.path().join("records.pdf");
+    std::fs::write(&file, pdf).expect("write");
+    let out = Command::new("pdftotext")
+        .args(["-layout".as_ref(), file.as_os_str(), "-".as_ref()])
+        .output()
+        .expect("pdftotext");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "开标记录",
+        "评标报告",
+        "中标（入选）通知书",
+        "监督记录",
+        "T-2021",
+        &hash[..16],
+    ] {
+        assert!(text.contains(want), "the PDF says `{want}`: {text}");
+    }
+    // Both fonts embedded: Latin text is not drawn as boxes by the CJK font.
+    let fonts = Command::new("pdffonts")
+        .arg(&file)
+        .output()
+        .expect("pdffonts");
+    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    for face in ["DejaVuSansCondensed", "DroidSansFallback"] {
+        assert!(
+            fonts.lines().any(|l| l.contains(face) && l.contains("yes")),
+            "{face} embedded: {fonts}"
+        );
+    }
+    let png = dir.path().join("page");
+    let drawn = Command::new("pdftoppm")
+        .args(["-png", "-r", "40", "-f", "1", "-l", "1"])
+        .arg(&file)
+        .arg(&png)
+        .status()
+        .expect("pdftoppm");
+    assert!(drawn.success());
+    let image = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .expect("a page image");
+    assert!(
+        image.metadata().expect("size").len() > 2_000,
+        "a page with something on it"
+    );
 }

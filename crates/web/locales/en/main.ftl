@@ -406,3 +406,5 @@ key-publicityEnds = Publicity ends
 key-channels = Channels
 key-disqualified = Disqualified
 publish-invitees = Organisations invited (only they may bid)
+key-openedAt = Opened at
+key-openedBy = Opened by

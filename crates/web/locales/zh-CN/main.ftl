@@ -400,3 +400,5 @@ key-publicityEnds = 公示截止
 key-channels = 发布媒介
 key-disqualified = 否决理由
 publish-invitees = 受邀单位（仅受邀单位可以投标）
+key-openedAt = 开标时间
+key-openedBy = 开标人

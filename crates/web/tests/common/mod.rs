@@ -118,6 +118,32 @@ impl Visitor {
         }
     }
 
+    /// The raw body of a GET (a PDF, say), after checking it answered 200.
+    pub async fn bytes(&mut self, path: &str) -> Vec<u8> {
+        let mut req = Request::builder().method(Method::GET).uri(path);
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header(header::COOKIE, jar.join("; "));
+        }
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec()
+    }
+
     pub async fn get(&mut self, path: &str) -> Page {
         self.send(Method::GET, path, None).await
     }
