@@ -1050,7 +1050,7 @@ pub(crate) async fn create(
             caller,
             get("workflow"),
             get("tender"),
-            posted.get("nonce").map(String::as_str),
+            Some(get("nonce")).filter(|n| !n.is_empty()),
         )
         .await
     {

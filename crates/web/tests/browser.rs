@@ -3,6 +3,8 @@
 //! failure when `TENDERFLOW_TEST_REQUIRE_SERVICES=1` (CI installs `chromium` and
 //! `chromium-driver`).
 
+mod common;
+
 use axum::http::Method;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
@@ -493,6 +495,11 @@ async fn the_inspectors_timeline_shows_new_events_without_reloading() {
     ))
     .await
     .expect("sign in");
+    // A refusal (401) is shown like any page, htmx or not.
+    fill(&c, "login", INSPECTOR).await;
+    fill(&c, "password", "not the password").await;
+    click(&c, "form.stacked button[type=submit]").await;
+    text(&c, "#sign-in-problem", "is not right").await;
     fill(&c, "login", INSPECTOR).await;
     fill(&c, "password", "inspector password").await;
     click(&c, "form.stacked button[type=submit]").await;
@@ -516,4 +523,226 @@ async fn the_inspectors_timeline_shows_new_events_without_reloading() {
     assert!(!html.contains("data-command=\"open_bids\""));
     assert!(!html.contains("data-command=\"amend\""));
     c.close().await.expect("close");
+}
+
+/// Fills the form `form` (a CSS selector) with `values` by name — text, choices, checkboxes
+/// (ticked) and radio buttons (the one with the value) — and submits it the way a click
+/// does (`requestSubmit`: the browser's checks and htmx's boost apply).
+async fn submit_form(c: &Client, form: &str, values: &[(String, String)]) {
+    let js = r#"
+        const [sel, values] = arguments;
+        const f = document.querySelector(sel);
+        if (!f) return 'no form ' + sel;
+        for (const [k, v] of values) {
+            const all = f.querySelectorAll('[name="' + CSS.escape(k) + '"]');
+            if (all.length === 0) return 'no field ' + k + ' in ' + sel;
+            const el = all[0];
+            if (el.type === 'radio') {
+                const r = [...all].find(x => x.value === v);
+                if (!r) return 'no choice ' + v + ' for ' + k;
+                r.checked = true;
+            } else if (el.type === 'checkbox') {
+                el.checked = true;
+            } else {
+                el.value = v;
+            }
+        }
+        if (!f.checkValidity()) {
+            const bad = f.querySelector(':invalid');
+            return 'invalid ' + (bad ? bad.name + ': ' + bad.validationMessage : '');
+        }
+        f.requestSubmit();
+        return 'ok';
+    "#;
+    let pairs: Vec<serde_json::Value> = values
+        .iter()
+        .map(|(k, v)| serde_json::json!([k, v]))
+        .collect();
+    let r = c
+        .execute(js, vec![serde_json::json!(form), serde_json::json!(pairs)])
+        .await
+        .expect("js");
+    assert_eq!(r, "ok", "{form}: {r}");
+}
+
+/// Waits until the address satisfies `ok` (htmx pushes the address after a boosted submit).
+async fn arrive(c: &Client, what: &str, ok: impl Fn(&str) -> bool) {
+    for _ in 0..200 {
+        if let Ok(u) = c.current_url().await {
+            if ok(u.as_str()) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let u = c.current_url().await.expect("url");
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .unwrap_or_default();
+    panic!("{what}: still at {u}: {body}");
+}
+
+/// The seed case in Chromium: every step through the pages as its actor would take it, one
+/// browser, signing in as each person in turn; the outcome is the script's over the API.
+async fn seed_in_the_browser(d: &Driver, e: tenderflow_testkit::app::TestApp) {
+    use common::{beijing, fields};
+    use tenderflow_core::CommandBody;
+    use tenderflow_core::model::{
+        AppointCommittee, FinalizeEvaluation, Publish, SignOff, SubmitBid, SubmitScores,
+    };
+    use tenderflow_core::scenario::Input;
+    let pages = tenderflow_web::router(Arc::new(e.app.clone())).merge(e.router.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, pages).await });
+    let base = format!("http://{addr}");
+    let c = browser(d).await;
+    let mut who_now = String::new();
+    let console = format!("{base}/console/tenders/T-2021?lang=en");
+    for step in &e.steps {
+        e.clock(step.at).await;
+        let who = step.actor.id.as_str();
+        if matches!(step.input, Input::Timer) {
+            continue;
+        }
+        if who_now != who {
+            e.app
+                .set_password(who, "browser password")
+                .await
+                .expect("password");
+            c.goto(&format!("{base}/sign-in?lang=en"))
+                .await
+                .expect("sign in");
+            submit_form(
+                &c,
+                "form.stacked",
+                &[
+                    ("login".into(), who.into()),
+                    ("password".into(), "browser password".into()),
+                ],
+            )
+            .await;
+            arrive(&c, "signed in", |u| !u.contains("/sign-in")).await;
+            who_now = who.to_owned();
+        }
+        let body = match &step.input {
+            Input::Create(id) => {
+                c.goto(&format!("{base}/console/new?lang=en"))
+                    .await
+                    .expect("new");
+                let spec = c
+                    .execute(
+                        "return [...document.querySelectorAll('[name=workflow]')].map(x => x.value).find(v => v.startsWith('partner-recruitment@'))",
+                        vec![],
+                    )
+                    .await
+                    .expect("js");
+                let spec = spec.as_str().expect("the definition").to_owned();
+                submit_form(
+                    &c,
+                    "form.stacked",
+                    &[("workflow".into(), spec), ("tender".into(), id.clone())],
+                )
+                .await;
+                arrive(&c, "created", |u| u.contains("/console/tenders/T-2021")).await;
+                continue;
+            }
+            Input::Command(b) => b,
+            Input::Timer => continue,
+        };
+        let mut form: Vec<(String, String)> = Vec::new();
+        let command = body.name().as_str().to_owned();
+        let selector = match body {
+            CommandBody::SubmitBid(SubmitBid { content, .. }) => {
+                fields("", content, &mut form);
+                c.goto(&format!("{base}/notices/T-2021/bid?lang=en"))
+                    .await
+                    .expect("bid");
+                submit_form(&c, "form.bid", &form).await;
+                arrive(&c, "receipt", |u| u.contains("/receipt")).await;
+                continue;
+            }
+            CommandBody::SubmitScores(SubmitScores { bidder, sheet, .. }) => {
+                fields("", sheet, &mut form);
+                c.goto(&format!("{base}/desk/tenders/T-2021?lang=en"))
+                    .await
+                    .expect("desk");
+                submit_form(&c, &format!("#bid-{} form.sheet", bidder.as_str()), &form).await;
+                arrive(&c, "sheet saved", |u| u.contains("saved=1")).await;
+                continue;
+            }
+            CommandBody::Publish(Publish {
+                announcement,
+                channels,
+                deadline,
+                ..
+            }) => {
+                fields("", announcement, &mut form);
+                for ch in channels {
+                    form.push((format!("channel-{ch}"), "1".into()));
+                }
+                form.push(("deadline".into(), beijing(*deadline)));
+                "form[data-command=publish]".to_owned()
+            }
+            CommandBody::SignOff(SignOff { gate, content }) => {
+                fields("", content, &mut form);
+                format!("form[data-command=sign_off]:has(input[name=gate][value={gate}])")
+            }
+            CommandBody::AppointCommittee(AppointCommittee { members, .. }) => {
+                for m in members {
+                    form.push((format!("member-{}", m.id.as_str()), "1".into()));
+                }
+                "form[data-command=appoint_committee]".to_owned()
+            }
+            CommandBody::FinalizeEvaluation(FinalizeEvaluation { draw_reveal }) => {
+                if let Some(r) = draw_reveal {
+                    form.push(("drawReveal".into(), r.clone()));
+                }
+                "form[data-command=finalize_evaluation]".to_owned()
+            }
+            other => format!("form[data-command={}]", other.name().as_str()),
+        };
+        c.goto(&console).await.expect("console");
+        submit_form(&c, &selector, &form).await;
+        arrive(&c, &command, |u| u.contains("done=")).await;
+    }
+    let (_, v) = e
+        .call(
+            Some(tenderflow_core::scenario::STAFF),
+            Method::GET,
+            "/tenders/T-2021",
+            None,
+        )
+        .await;
+    assert_eq!(v["state"], "awarded", "{v}");
+    assert_eq!(v["awarded"].as_array().map(Vec::len), Some(7));
+    let reports = e.store.verify(Some("T-2021")).await.expect("verify");
+    assert!(reports.iter().all(|r| r.problem.is_none()));
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_seed_case_runs_in_the_browser_on_sqlite() {
+    let Some(d) = driver().await else { return };
+    seed_in_the_browser(&d, spawn_app(18).await).await;
+}
+
+#[tokio::test]
+async fn the_seed_case_runs_in_the_browser_on_postgres() {
+    let Some(d) = driver().await else { return };
+    let Some(db) = tenderflow_testkit::db::Scratch::postgres().await else {
+        return;
+    };
+    seed_in_the_browser(
+        &d,
+        tenderflow_testkit::app::spawn_app_at(&db.url, 18, false).await,
+    )
+    .await;
+    drop(db);
 }

@@ -7,7 +7,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{PASSWORD, Visitor};
+use common::{PASSWORD, Visitor, beijing, fields};
 use serde_json::Value;
 use std::collections::HashMap;
 use tenderflow_core::model::{
@@ -15,28 +15,6 @@ use tenderflow_core::model::{
 };
 use tenderflow_core::scenario::{Input, STAFF};
 use tenderflow_testkit::app::{TestApp, spawn_app};
-
-/// `t` as a `datetime-local` value in Beijing time.
-fn beijing(t: tenderflow_core::Timestamp) -> String {
-    t.plus_seconds(8 * 3600).to_rfc3339()[..16].to_owned()
-}
-
-/// A form's fields from a JSON object: strings as they are, numbers as text, fen
-/// (`…Minor`) as yuan, nested objects as `outer.inner`.
-fn fields(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
-    for (k, v) in v.as_object().into_iter().flatten() {
-        let name = format!("{prefix}{k}");
-        match v {
-            Value::Object(_) => fields(&format!("{name}."), v, out),
-            Value::String(s) => out.push((name, s.clone())),
-            Value::Number(n) if k.ends_with("Minor") => {
-                let fen = n.as_i64().expect("fen");
-                out.push((name, format!("{}.{:02}", fen / 100, fen % 100)));
-            }
-            other => out.push((name, other.to_string())),
-        }
-    }
-}
 
 struct People<'a> {
     e: &'a TestApp,

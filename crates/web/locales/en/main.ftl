@@ -408,3 +408,5 @@ key-disqualified = Disqualified
 publish-invitees = Organisations invited (only they may bid)
 key-openedAt = Opened at
 key-openedBy = Opened by
+draw-reveal = The inspector's draw value (if one was committed at the opening)
+draw-reveal-help = Random tie-breaks use a seed from the bids' commitments and this value, which the inspector fixed (as its hash) when signing the opening and reveals now.

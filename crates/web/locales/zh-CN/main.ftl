@@ -402,3 +402,5 @@ key-disqualified = 否决理由
 publish-invitees = 受邀单位（仅受邀单位可以投标）
 key-openedAt = 开标时间
 key-openedBy = 开标人
+draw-reveal = 监督人员的抽签值（如开标签字时已承诺）
+draw-reveal-help = 同分随机抽签的种子由各投标承诺值和该值计算；监督人员在开标签字时已固定其哈希，此时公开。

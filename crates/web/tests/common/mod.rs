@@ -6,6 +6,7 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tenderflow_testkit::app::TestApp;
@@ -167,5 +168,27 @@ impl Visitor {
             &[("login", login), ("password", password), ("next", "/my")],
         )
         .await
+    }
+}
+
+/// `t` as a `datetime-local` value in Beijing time.
+pub fn beijing(t: tenderflow_core::Timestamp) -> String {
+    t.plus_seconds(8 * 3600).to_rfc3339()[..16].to_owned()
+}
+
+/// A form's fields from a JSON object: strings as they are, numbers as text, fen
+/// (`…Minor`) as yuan, nested objects as `outer.inner`.
+pub fn fields(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    for (k, v) in v.as_object().into_iter().flatten() {
+        let name = format!("{prefix}{k}");
+        match v {
+            Value::Object(_) => fields(&format!("{name}."), v, out),
+            Value::String(s) => out.push((name, s.clone())),
+            Value::Number(n) if k.ends_with("Minor") => {
+                let fen = n.as_i64().expect("fen");
+                out.push((name, format!("{}.{:02}", fen / 100, fen % 100)));
+            }
+            other => out.push((name, other.to_string())),
+        }
     }
 }
