@@ -270,6 +270,9 @@ pub(crate) struct ScoreBody {
     lot: Option<String>,
     bidder: String,
     sheet: Value,
+    /// Why a submitted sheet for this bid is corrected (required for a second sheet).
+    #[serde(default)]
+    correction: Option<String>,
 }
 
 pub(crate) async fn scores(
@@ -285,6 +288,7 @@ pub(crate) async fn scores(
         lot: lot(b.lot)?,
         bidder,
         sheet: b.sheet.into(),
+        correction: b.correction,
     });
     answer(&s, &caller, &headers, &id, body).await
 }

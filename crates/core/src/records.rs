@@ -75,6 +75,8 @@ pub fn records(wf: &Workflow, t: &Tender) -> Value {
         "questions": t.questions,
         // The expert draw (pool, seed, order, skips, result): `core::draw::verify` recomputes it.
         "committeeDraw": t.committee_draw,
+        // Sheets corrected after submission (both sheets are in the event log).
+        "scoreCorrections": t.score_corrections,
         "evaluationReport": report,
         "publicityNotice": publicity,
         "award": t.awarded,

@@ -381,6 +381,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
                     lot: None,
                     bidder,
                     sheet: sheet.into(),
+                    correction: None,
                 }),
             );
             at = at.plus_seconds(60);

@@ -910,7 +910,13 @@ pub(crate) async fn score(
             Some((field, problem)) => {
                 return refused("form_invalid", &format!("{field}: {problem}"));
             }
-            None => Ok(json!({ "command": "submit_scores", "bidder": bidder, "sheet": sheet })),
+            None => {
+                let mut v = json!({ "command": "submit_scores", "bidder": bidder, "sheet": sheet });
+                if let Some(reason) = posted.get("correction").filter(|r| !r.trim().is_empty()) {
+                    v["correction"] = reason.trim().into();
+                }
+                Ok(v)
+            }
         }
     };
     let answer = |refusal: Option<(&str, &str)>| match refusal {

@@ -232,6 +232,48 @@ async fn evaluators_score_on_their_desk_and_see_only_their_own_sheets() {
         back.html
     );
 
+    // A correction: refused without its reason, accepted with it, recorded.
+    let bare = v
+        .submit(
+            desk_path,
+            desk_path,
+            &[
+                ("bidder", &bidder),
+                ("scores.service_plan", "80"),
+                ("scores.capability", "70.5"),
+                ("nonce", "x3"),
+            ],
+        )
+        .await;
+    assert!(
+        bare.location
+            .as_deref()
+            .is_some_and(|l| l.contains("refused=reason_required")),
+        "{:?}",
+        bare.location
+    );
+    let corrected = v
+        .submit(
+            desk_path,
+            desk_path,
+            &[
+                ("bidder", &bidder),
+                ("scores.service_plan", "80"),
+                ("scores.capability", "70.5"),
+                ("correction", "I misread the reach among workers"),
+                ("nonce", "x4"),
+            ],
+        )
+        .await;
+    assert!(
+        corrected
+            .location
+            .as_deref()
+            .is_some_and(|l| l.contains("saved=1"))
+    );
+    let (_, t) = e.store.load("T-2021").await.expect("load");
+    assert_eq!(t.score_corrections.len(), 1);
+
     let mut other = Visitor::new(&e);
     assert_eq!(
         other.sign_in(&second_member, PASSWORD).await.status,

@@ -196,6 +196,7 @@ pub(super) fn score(
     lot: Option<&String>,
     bidder: &crate::model::ActorId,
     sheet: &Arc<Value>,
+    correction: Option<&str>,
 ) -> Decision<()> {
     member(cx)?;
     let key = BidKey {
@@ -214,6 +215,17 @@ pub(super) fn score(
             format!("the bid was rejected ({reason}); it is not scored"),
         ));
     }
+    // A submitted sheet is final: another for the same bid is a correction, with its reason.
+    let correction = correction.map(str::trim).filter(|c| !c.is_empty());
+    let submitted =
+        cx.t.scores
+            .contains_key(&(cx.actor.id.clone(), key.clone()));
+    if submitted && correction.is_none() {
+        return Err(Rejection::new(
+            C::ReasonRequired,
+            "you have submitted a sheet for this bid; a correction needs its reason (both sheets stay in the record)",
+        ));
+    }
     let scores = scoring::read_sheet(cx.wf, sheet).map_err(|problems| {
         Rejection::new(
             C::FormInvalid,
@@ -226,6 +238,7 @@ pub(super) fn score(
         key,
         scores,
         sheet: sheet.clone(),
+        correction: correction.filter(|_| submitted).map(str::to_owned),
     });
     Ok(())
 }

@@ -272,6 +272,10 @@ payload! {
 /// The sheet: `{"scores": {criterion: 0–100}, …}` (validated against the form).
         #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         sheet: Arc<Value>,
+        /// Why an evaluator's submitted sheet for this bid is corrected: required for a
+        /// second sheet (both stay in the record).
+        #[serde(default)]
+        correction: Option<String>,
     }
 }
 

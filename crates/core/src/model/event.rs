@@ -219,6 +219,9 @@ pub enum EventBody {
         scores: Sheet,
         /// The sheet as submitted.
         sheet: Arc<Value>,
+        /// Why it corrects an earlier sheet of the same evaluator for the same bid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        correction: Option<String>,
     },
     /// Evaluation report final.
     EvaluationFinalized {

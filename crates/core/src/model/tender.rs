@@ -34,6 +34,22 @@ pub struct Bid {
     pub price: Money,
 }
 
+/// A score sheet corrected after submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScoreCorrection {
+    /// The evaluator.
+    pub evaluator: ActorId,
+    /// The lot.
+    pub lot: Arc<str>,
+    /// The bidder whose bid was scored.
+    pub bidder: ActorId,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// A signature on a gate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Signature {
@@ -191,6 +207,9 @@ pub struct Tender {
     pub opening: Option<Arc<OpeningRecord>>,
     /// Committee.
     pub committee: Vec<Member>,
+    /// Corrected score sheets: who, which bid, why, when (the sheets themselves stay in the
+    /// event log).
+    pub score_corrections: Vec<ScoreCorrection>,
     /// The expert draw of the committee, if its experts were drawn.
     pub committee_draw: Option<crate::draw::DrawRecord>,
     /// Evaluators who withdrew: the bidder concerned and why.
@@ -396,10 +415,20 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             evaluator,
             key,
             scores,
+            correction,
             ..
         } => {
             t.scores
                 .insert((evaluator.clone(), key.clone()), scores.clone());
+            if let Some(reason) = correction {
+                t.score_corrections.push(ScoreCorrection {
+                    evaluator: evaluator.clone(),
+                    lot: key.lot.clone(),
+                    bidder: key.bidder.clone(),
+                    reason: reason.clone(),
+                    at: event.at,
+                });
+            }
         }
         EventBody::EvaluationFinalized { report } => t.report = Some(report.clone()),
         EventBody::AwardProposed {

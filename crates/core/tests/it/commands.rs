@@ -135,6 +135,7 @@ pub(crate) fn sample(name: CommandName, role: &str, run: &Run) -> Command {
             lot: None,
             bidder: aid(&bidder_id(0)),
             sheet: json!({"scores": {"service_plan": 80, "capability": 70}}).into(),
+            correction: None,
         }),
         CommandName::FinalizeEvaluation => {
             CommandBody::FinalizeEvaluation(FinalizeEvaluation { draw_reveal: None })

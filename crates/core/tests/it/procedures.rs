@@ -227,6 +227,7 @@ fn a_conflict_of_interest_removes_the_member_and_blocks_finalizing_until_replace
             lot: None,
             bidder: aid(&bidder_id(0)),
             sheet: sheet.into(),
+            correction: None,
         }),
     );
     assert_eq!(

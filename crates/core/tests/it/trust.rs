@@ -286,3 +286,55 @@ fn experts_drawn_from_a_pool_are_recorded_skip_ties_and_verify() {
         .collect();
     assert!(verify(&record, &run.tender.id, &commitments, &bidders));
 }
+
+#[test]
+fn a_submitted_sheet_is_final_and_a_correction_needs_its_reason() {
+    use tenderflow_core::model::SubmitScores;
+    let wf = workflow("partner-recruitment");
+    let steps = seed_script(&wf);
+    let mut run = Run::new(wf.clone());
+    let first = steps
+        .iter()
+        .position(|s| matches!(&s.input, Input::Command(CommandBody::SubmitScores(_))))
+        .expect("a sheet");
+    for s in &steps[..=first] {
+        run.step(s);
+    }
+    let Input::Command(CommandBody::SubmitScores(sheet)) = &steps[first].input else {
+        unreachable!()
+    };
+    let again = |correction: Option<&str>| Command {
+        actor: steps[first].actor.clone(),
+        body: CommandBody::SubmitScores(SubmitScores {
+            correction: correction.map(str::to_owned),
+            sheet: json!({"scores": {"service_plan": 55, "capability": 60}}).into(),
+            ..sheet.clone()
+        }),
+    };
+    let at = steps[first].at.plus_seconds(60);
+    let err = run.exec(&again(None), at).expect_err("locked");
+    assert_eq!(err.code, C::ReasonRequired, "{err}");
+    let err = run
+        .exec(&again(Some("  ")), at)
+        .expect_err("a blank reason");
+    assert_eq!(err.code, C::ReasonRequired);
+    run.exec(&again(Some("I misread the service plan's reach")), at)
+        .expect("corrected");
+    assert_eq!(run.tender.score_corrections.len(), 1);
+    assert_eq!(
+        run.tender.score_corrections[0].reason,
+        "I misread the service plan's reach"
+    );
+    let records = tenderflow_core::records::records(&wf, &run.tender);
+    assert_eq!(
+        records["scoreCorrections"].as_array().map(Vec::len),
+        Some(1)
+    );
+    // Both sheets stay in the log.
+    let sheets = run
+        .events
+        .iter()
+        .filter(|e| matches!(e.body, EventBody::ScoresSubmitted { .. }))
+        .count();
+    assert_eq!(sheets, 2);
+}
