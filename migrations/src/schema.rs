@@ -303,3 +303,20 @@ pub enum Settings {
     /// Its value.
     Value,
 }
+
+/// Draft score sheets, private to their evaluator until submitted.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum ScoreDrafts {
+    /// The table.
+    Table,
+    /// Tender.
+    TenderId,
+    /// The evaluator.
+    EvaluatorId,
+    /// The bidder whose bid the sheet scores.
+    Bidder,
+    /// The sheet so far (JSON text).
+    Sheet,
+    /// Saved at, ms.
+    UpdatedMs,
+}

@@ -200,6 +200,8 @@ pub struct DeskBid {
     pub content: Value,
     /// The evaluator's own submitted sheet for it, if any.
     pub sheet: Option<Value>,
+    /// The evaluator's draft for it (while not submitted), if any.
+    pub draft: Option<Value>,
     /// Whether the evaluator declared a conflict with this bidder.
     pub conflict: bool,
 }
@@ -307,6 +309,31 @@ impl App {
             .find(|e| e.id == caller.account.id))
     }
 
+    /// Saves the calling evaluator's draft sheet for a bid: private to it, not an event; the
+    /// desk fills the sheet from it until the sheet is submitted.
+    pub async fn save_score_draft(
+        &self,
+        caller: &Caller,
+        id: &str,
+        bidder: &str,
+        sheet: &Value,
+    ) -> Result<()> {
+        let desk = self.desk(caller, id).await?;
+        let Some(bid) = desk.bids.iter().find(|b| b.bidder == bidder) else {
+            return Err(AppError::NotFound(format!("no opened bid from `{bidder}`")));
+        };
+        if bid.sheet.is_some() {
+            return Err(AppError::not_now(
+                "already_submitted",
+                "the sheet is submitted; a change is a correction with its reason",
+            ));
+        }
+        Ok(self
+            .store
+            .save_score_draft(id, &caller.account.id, bidder, sheet)
+            .await?)
+    }
+
     /// The registered definitions staff may create a tender from, newest first, each with
     /// what binds it (rule pack, rules, periods, criteria: the definition itself).
     pub async fn definitions(
@@ -363,16 +390,19 @@ impl App {
                 )
             })
             .collect();
+        let mut drafts = self.store.score_drafts(id, &caller.account.id).await?;
         let bids: Vec<DeskBid> = view["bids"]
             .as_array()
             .into_iter()
             .flatten()
             .map(|b| {
                 let bidder = b["bidder"].as_str().unwrap_or_default().to_owned();
+                let sheet = mine.get(&bidder).cloned();
                 DeskBid {
                     receipt: b["receipt"].as_u64(),
                     content: b["content"].clone(),
-                    sheet: mine.get(&bidder).cloned(),
+                    draft: drafts.remove(&bidder).filter(|_| sheet.is_none()),
+                    sheet,
                     conflict: t
                         .recused
                         .get(&caller.actor.id)

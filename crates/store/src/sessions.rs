@@ -12,7 +12,9 @@
 use crate::accounts::{check_account, token_hash};
 use crate::clock::wall_ms;
 use crate::outbox::{AccountMail, RecipientKind};
-use crate::sql::{Accounts, MailTokens, Sessions, SignInFailures, Subscriptions, insert};
+use crate::sql::{
+    Accounts, MailTokens, ScoreDrafts, Sessions, SignInFailures, Subscriptions, insert,
+};
 use crate::{Account, CryptoError, Result, Store, StoreError};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
@@ -663,6 +665,71 @@ impl Store {
             .collect()
     }
 
+    /// Saves an evaluator's draft sheet for one bid (replacing its earlier draft).
+    pub async fn save_score_draft(
+        &self,
+        tender: &str,
+        evaluator: &str,
+        bidder: &str,
+        sheet: &serde_json::Value,
+    ) -> Result<()> {
+        let _gate = self.gate().await;
+        let txn = self.db.begin().await?;
+        txn.execute(&draft_delete(tender, evaluator, Some(bidder)))
+            .await?;
+        let row = insert(
+            ScoreDrafts::Table,
+            [
+                (ScoreDrafts::TenderId, tender.into()),
+                (ScoreDrafts::EvaluatorId, evaluator.into()),
+                (ScoreDrafts::Bidder, bidder.into()),
+                (ScoreDrafts::Sheet, sheet.to_string().into()),
+                (ScoreDrafts::UpdatedMs, wall_ms().into()),
+            ],
+        );
+        txn.execute(&row).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// An evaluator's drafts in a tender, by bidder.
+    pub async fn score_drafts(
+        &self,
+        tender: &str,
+        evaluator: &str,
+    ) -> Result<std::collections::BTreeMap<String, serde_json::Value>> {
+        let q = Query::select()
+            .columns([ScoreDrafts::Bidder, ScoreDrafts::Sheet])
+            .from(ScoreDrafts::Table)
+            .and_where(Expr::col(ScoreDrafts::TenderId).eq(tender))
+            .and_where(Expr::col(ScoreDrafts::EvaluatorId).eq(evaluator))
+            .to_owned();
+        let rows: Vec<DraftRow> = self.all(&self.db, &q).await?;
+        rows.into_iter()
+            .map(|r| {
+                let sheet = serde_json::from_str(&r.sheet).map_err(|e| StoreError::Corrupt {
+                    what: format!("the draft sheet of `{evaluator}` for `{}`", r.bidder),
+                    source: Some(Box::new(e)),
+                })?;
+                Ok((r.bidder, sheet))
+            })
+            .collect()
+    }
+
+    /// Drops an evaluator's draft for one bid (once the sheet is submitted).
+    pub async fn delete_score_draft(
+        &self,
+        tender: &str,
+        evaluator: &str,
+        bidder: &str,
+    ) -> Result<()> {
+        let _gate = self.gate().await;
+        self.db
+            .execute(&draft_delete(tender, evaluator, Some(bidder)))
+            .await?;
+        Ok(())
+    }
+
     /// Subscribes an address to the notice board: it gets announcements once it confirms
     /// through the mailed link. Subscribing again sends a new link.
     pub async fn subscribe(&self, email: &str, locale: &str) -> Result<()> {
@@ -765,4 +832,26 @@ async fn end_sessions<C: ConnectionTrait>(conn: &C, account: &str) -> Result<u64
 /// Whether two secrets are equal, in time that does not depend on where they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(FromQueryResult)]
+struct DraftRow {
+    bidder: String,
+    sheet: String,
+}
+
+fn draft_delete(
+    tender: &str,
+    evaluator: &str,
+    bidder: Option<&str>,
+) -> sea_orm::sea_query::DeleteStatement {
+    let mut q = Query::delete()
+        .from_table(ScoreDrafts::Table)
+        .and_where(Expr::col(ScoreDrafts::TenderId).eq(tender))
+        .and_where(Expr::col(ScoreDrafts::EvaluatorId).eq(evaluator))
+        .to_owned();
+    if let Some(b) = bidder {
+        q.and_where(Expr::col(ScoreDrafts::Bidder).eq(b));
+    }
+    q
 }

@@ -745,6 +745,8 @@ struct DeskBid {
     /// The bid's content as (label, value) lines.
     content: Vec<(String, String)>,
     done: bool,
+    /// Whether the fields come from a saved draft.
+    drafted: bool,
     conflict: bool,
     fields: Vec<Field>,
     refused: Option<String>,
@@ -762,6 +764,7 @@ struct DeskPage {
     total: usize,
     nonce: String,
     saved: bool,
+    drafted: bool,
 }
 
 /// What the desk's address may say.
@@ -769,6 +772,8 @@ struct DeskPage {
 pub(crate) struct DeskQuery {
     #[serde(default)]
     saved: Option<String>,
+    #[serde(default)]
+    drafted: Option<String>,
     #[serde(default)]
     refused: Option<String>,
     #[serde(default)]
@@ -804,7 +809,11 @@ pub(crate) async fn desk(
         .bids
         .iter()
         .map(|b| {
-            let values = json!({ "scores": b.sheet.clone().unwrap_or(Value::Null) });
+            let values = match (&b.sheet, &b.draft) {
+                (Some(sheet), _) => json!({ "scores": sheet }),
+                (None, Some(draft)) => draft.clone(),
+                (None, None) => Value::Null,
+            };
             DeskBid {
                 bidder: b.bidder.clone(),
                 receipt: b.receipt.map(|r| r.to_string()).unwrap_or_default(),
@@ -831,6 +840,7 @@ pub(crate) async fn desk(
                     .collect(),
                 done: b.sheet.is_some(),
                 conflict: b.conflict,
+                drafted: b.draft.is_some(),
                 fields: form::fields_labelled(
                     lang,
                     &d.form,
@@ -864,6 +874,7 @@ pub(crate) async fn desk(
         bids,
         nonce: crate::session::random_token(),
         saved: q.saved.is_some(),
+        drafted: q.drafted.is_some(),
     };
     render(&page, StatusCode::OK)
 }
@@ -901,6 +912,20 @@ pub(crate) async fn score(
         Ok(d) => d,
         Err(e) => return error(lang, &e),
     };
+    if posted.get("action").map(String::as_str) == Some("draft") {
+        // A draft keeps what was typed, checked or not: it is the evaluator's own notes.
+        let (sheet, _) = form::parse(lang, &d.form, &posted);
+        return match app
+            .save_score_draft(caller, &id, &bidder, &Value::Object(sheet))
+            .await
+        {
+            Ok(()) => back(format!("drafted=1#bid-{}", crate::page::encode(&bidder))),
+            Err(e) => match refusal_code(&e) {
+                Some(code) => refused(&code, &e.to_string()),
+                None => error(lang, &e),
+            },
+        };
+    }
     let json = if posted.get("action").map(String::as_str) == Some("conflict") {
         Ok(json!({ "command": "declare_conflict", "bidder": bidder,
                    "reason": posted.get("reason").map(|s| s.trim()).unwrap_or_default() }))

@@ -274,6 +274,42 @@ async fn evaluators_score_on_their_desk_and_see_only_their_own_sheets() {
     let (_, t) = e.store.load("T-2021").await.expect("load");
     assert_eq!(t.score_corrections.len(), 1);
 
+    // A draft for another bid: kept, private, not a sheet.
+    let next = (0..3)
+        .map(tenderflow_core::scenario::bidder_id)
+        .find(|b| *b != bidder)
+        .expect("another bidder");
+    let drafted = v
+        .submit(
+            desk_path,
+            desk_path,
+            &[
+                ("bidder", &next),
+                ("scores.service_plan", "41.5"),
+                ("action", "draft"),
+            ],
+        )
+        .await;
+    assert!(
+        drafted
+            .location
+            .as_deref()
+            .is_some_and(|l| l.contains("drafted=1")),
+        "{:?}",
+        drafted.location
+    );
+    let desk = v.get(desk_path).await;
+    assert!(
+        desk.html.contains("Filled from your draft."),
+        "{}",
+        desk.html
+    );
+    assert!(desk.html.contains("value=\"41.5\""));
+    assert!(
+        desk.html.contains("1 of 18 sheets done"),
+        "a draft is not a sheet"
+    );
+
     let mut other = Visitor::new(&e);
     assert_eq!(
         other.sign_in(&second_member, PASSWORD).await.status,

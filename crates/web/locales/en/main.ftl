@@ -413,3 +413,6 @@ desk-correct = Correct this sheet
 desk-correct-reason = Why (kept in the record with both sheets)
 desk-correct-button = Submit the corrected sheet
 desk-locked = Submitted: the sheet is locked. A correction is a new sheet with its reason; both stay in the record.
+desk-draft = Save as draft
+desk-drafted = Draft saved: only you see it; the sheet counts once submitted.
+desk-from-draft = Filled from your draft.

@@ -407,3 +407,6 @@ desk-correct = 更正本评分表
 desk-correct-reason = 更正理由（与两份评分表一并记入记录）
 desk-correct-button = 提交更正后的评分表
 desk-locked = 已提交，评分表已锁定。更正须另行提交并说明理由，两份评分表均记入记录。
+desk-draft = 保存草稿
+desk-drafted = 草稿已保存：仅您本人可见；提交后评分表方才生效。
+desk-from-draft = 已按您的草稿填写。
