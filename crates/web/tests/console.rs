@@ -325,6 +325,10 @@ async fn evaluators_score_on_their_desk_and_see_only_their_own_sheets() {
         !theirs.html.contains("70.5"),
         "never another member's sheet"
     );
+    assert!(
+        !theirs.html.contains("41.5"),
+        "never another member's draft"
+    );
 }
 
 /// `t` as a `datetime-local` value in Beijing time.
