@@ -49,6 +49,10 @@ pub struct Config {
     /// file by file; each is checked when the server starts.
     #[arg(long, global = true, env = "TENDERFLOW_MAIL_TEMPLATES")]
     pub mail_templates: Option<PathBuf>,
+    /// A JSON file of red-flag thresholds (`minBids`, `lastHourShare`, …: docs/OPERATIONS.md);
+    /// keys left out keep their defaults.
+    #[arg(long, global = true, env = "TENDERFLOW_RED_FLAGS")]
+    pub red_flags: Option<PathBuf>,
     /// Master key as 64 hex digits (default: <data-dir>/master.key, created with mode 0600).
     #[arg(
         long,
@@ -205,6 +209,16 @@ pub fn init_logging(c: &Config, default: &str) {
 }
 
 impl Config {
+    /// The red flags' thresholds: the defaults, with the `--red-flags` file's values.
+    pub fn red_flag_thresholds(&self) -> anyhow::Result<tenderflow_core::red_flags::Thresholds> {
+        let Some(path) = &self.red_flags else {
+            return Ok(tenderflow_core::red_flags::Thresholds::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--red-flags {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("--red-flags {}", path.display()))
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()
@@ -447,6 +461,32 @@ mod tests {
         assert_eq!(c.tuning.mail_poll_ms, 500);
         assert!(matches!(c.log_format, LogFormat::Json));
         assert_eq!(c.tuning.store().max_connections, 9);
+    }
+
+    #[test]
+    fn red_flag_thresholds_come_from_their_file() {
+        let dir = std::env::temp_dir().join(format!("tenderflow-flags-{}", uuid_free()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let good = dir.join("flags.json");
+        std::fs::write(&good, r#"{"minBids": 5, "lastHourShare": 40}"#).expect("write");
+        let c = parse(
+            "",
+            &["--red-flags", good.to_str().expect("utf-8"), "migrate"],
+        )
+        .expect("parse");
+        let t = c.red_flag_thresholds().expect("thresholds");
+        assert_eq!((t.min_bids, t.last_hour_share), (5, 40));
+        assert_eq!(t.rotation_min_tenders, 3, "the rest keep their defaults");
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, r#"{"minBid": 5}"#).expect("write");
+        let c = parse(
+            "",
+            &["--red-flags", bad.to_str().expect("utf-8"), "migrate"],
+        )
+        .expect("parse");
+        let e = c.red_flag_thresholds().expect_err("a misspelt key");
+        assert!(format!("{e:#}").contains("minBid"), "{e:#}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(m) => App::with_manual_clock(store.clone(), m),
         None => App::new(store.clone()),
     }
-    .with_ocds(config.ocds_options());
+    .with_ocds(config.ocds_options())
+    .with_red_flag_thresholds(config.red_flag_thresholds()?);
     let app = if args.group_commit {
         app.with_group_commit(usize::try_from(config.tuning.group_commit_batch).unwrap_or(256))
     } else {

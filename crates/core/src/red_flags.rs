@@ -16,9 +16,10 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// The thresholds the law does not fix (configuration, with these defaults).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// The thresholds the law does not fix (configuration, with these defaults; a missing key
+/// keeps its default, an unknown one is refused).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Thresholds {
     /// Fewer bids than this (at the close) is a flag.
     pub min_bids: u32,
