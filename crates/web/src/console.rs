@@ -1299,6 +1299,36 @@ async fn records_page(app: &App, visitor: &Visitor, id: &str) -> Result<RecordsP
         Some((title, entries))
     };
     let report = &r["evaluationReport"];
+    // Every member of the committee with whether, when and what it signed on the report.
+    let signed_by = |member: &str| {
+        r["supervisionRecord"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| {
+                s["kind"] == "sign_off"
+                    && s["gate"] == "evaluation_report"
+                    && s["inspector"] == member
+            })
+            .cloned()
+    };
+    let member_signatures: Value = report["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            let id = m["id"].as_str().unwrap_or_default();
+            let signed = signed_by(id);
+            json!({
+                "id": id,
+                "expert": if m["expert"] == true { lang.t("yes") } else { lang.t("no") },
+                "signature": signed.as_ref().map_or_else(
+                    || lang.t("record-member-unsigned"),
+                    |s| format!("{} · {}", cell(&s["at"]), cell(&s["text"]))
+                ),
+            })
+        })
+        .collect();
     let mut sections = vec![RecordSection {
         id: "opening",
         title: lang.t("record-opening"),
@@ -1331,7 +1361,7 @@ async fn records_page(app: &App, visitor: &Visitor, id: &str) -> Result<RecordsP
         id: "report",
         title: lang.t("record-report"),
         tables: [
-            table(lang, lang.t("record-members"), &report["members"]),
+            table(lang, lang.t("record-members"), &member_signatures),
             table(lang, lang.t("record-ranking"), &report["ranking"]),
             table(lang, lang.t("record-rejected"), &report["rejected"]),
             table(lang, lang.t("record-candidates"), &report["candidates"]),

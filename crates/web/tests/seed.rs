@@ -257,6 +257,10 @@ async fn through_the_pages(by_pages: TestApp) {
         !records.html.contains("Not signed yet."),
         "every gate signed"
     );
+    assert!(
+        records.html.contains("Signature on the report"),
+        "every member's signature status on the evaluation report"
+    );
     let award = records
         .html
         .split("id=\"record-award\"")

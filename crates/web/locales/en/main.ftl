@@ -416,3 +416,7 @@ desk-locked = Submitted: the sheet is locked. A correction is a new sheet with i
 desk-draft = Save as draft
 desk-drafted = Draft saved: only you see it; the sheet counts once submitted.
 desk-from-draft = Filled from your draft.
+yes = yes
+no = no
+key-signature = Signature on the report
+record-member-unsigned = no signature

@@ -410,3 +410,7 @@ desk-locked = 已提交，评分表已锁定。更正须另行提交并说明理
 desk-draft = 保存草稿
 desk-drafted = 草稿已保存：仅您本人可见；提交后评分表方才生效。
 desk-from-draft = 已按您的草稿填写。
+yes = 是
+no = 否
+key-signature = 评标报告签字
+record-member-unsigned = 未签字
