@@ -35,9 +35,17 @@ struct ErrorPage {
 /// The error page for what a use case refused (a logged 500 for anything unexpected).
 pub(crate) fn error(lang: Lang, e: &AppError) -> Response {
     let (status, title) = match e {
-        AppError::NotFound(_) => (StatusCode::NOT_FOUND, lang.t("not-found")),
+        AppError::NotFound(_) | AppError::Store(tenderflow_store::StoreError::NotFound(_)) => {
+            (StatusCode::NOT_FOUND, lang.t("not-found"))
+        }
         AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, lang.t("not-found")),
         AppError::Forbidden(_) => (StatusCode::FORBIDDEN, lang.t("forbidden")),
+        // Not now (the bids are not opened yet, say): why, in the page's language.
+        AppError::NotNow { code, .. } => (StatusCode::CONFLICT, crate::portal::refusal(lang, code)),
+        AppError::Store(tenderflow_store::StoreError::Rejected(r)) => (
+            StatusCode::CONFLICT,
+            crate::portal::refusal(lang, r.code.as_str()),
+        ),
         _ => {
             tracing::error!(error = %e, "a page failed");
             (StatusCode::INTERNAL_SERVER_ERROR, lang.t("internal-error"))

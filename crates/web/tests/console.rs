@@ -149,6 +149,19 @@ async fn staff_and_inspectors_run_the_opening_from_the_console() {
     );
     assert!(after.html.contains("id=\"flags\""));
 
+    // A tender that does not exist is a 404 page, not an error.
+    assert_eq!(
+        staff.get("/console/tenders/T-NONE?lang=en").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        staff
+            .get("/console/tenders/T-NONE/records.pdf?lang=en")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
     // A bidder is sent to its portal, not the console.
     let bidder = tenderflow_core::scenario::bidder_id(0);
     e.app
@@ -158,13 +171,39 @@ async fn staff_and_inspectors_run_the_opening_from_the_console() {
     let mut b = Visitor::new(&e);
     b.sign_in(&bidder, PASSWORD).await;
     assert_eq!(b.get("/console").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        b.get("/notices/T-NONE/bid").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn evaluators_score_on_their_desk_and_see_only_their_own_sheets() {
     let e = spawn_app(18).await;
     let scores = first(&e.steps, |b| matches!(b, CommandBody::SubmitScores(_)));
-    e.play(scores).await; // the committee appointed, nobody has scored
+    // Before the committee is appointed, an evaluator's desk is refused (403), not an error.
+    let opening = first(&e.steps, |b| matches!(b, CommandBody::OpenBids));
+    e.play(opening).await;
+    let early_member = match &e.steps[scores].input {
+        Input::Command(CommandBody::SubmitScores(_)) => {
+            e.steps[scores].actor.id.as_str().to_owned()
+        }
+        _ => unreachable!(),
+    };
+    e.app
+        .set_password(&early_member, PASSWORD)
+        .await
+        .expect("password");
+    let mut early = Visitor::new(&e);
+    early.sign_in(&early_member, PASSWORD).await;
+    let not_yet = early.get("/desk/tenders/T-2021?lang=en").await;
+    assert_eq!(not_yet.status, StatusCode::FORBIDDEN, "{}", not_yet.html);
+    assert!(
+        not_yet.html.contains("You may not see this page"),
+        "{}",
+        not_yet.html
+    );
+    e.play_from(opening, scores).await; // the committee appointed, nobody has scored
     let (first_member, second_member, bidder) =
         match (&e.steps[scores].input, &e.steps[scores + 1].input) {
             (Input::Command(CommandBody::SubmitScores(s)), _) => {
