@@ -391,6 +391,35 @@ async fn the_bid_form_checks_fields_and_shows_markup_as_text() {
         "{}",
         my.html
     );
+    // Withdrawn until the deadline: the receipt page then says there is no bid.
+    let withdrawn = v
+        .submit(
+            "/notices/T-2021/receipt?lang=en",
+            "/notices/T-2021/withdraw?lang=en",
+            &[],
+        )
+        .await;
+    assert_eq!(
+        withdrawn.location.as_deref(),
+        Some("/my?lang=en"),
+        "{}",
+        withdrawn.html
+    );
+    let receipt = v.get("/notices/T-2021/receipt?lang=en").await;
+    assert!(
+        receipt.html.contains("You have no bid in this procedure."),
+        "{}",
+        receipt.html
+    );
+    let (_, view) = e
+        .call(
+            Some(tenderflow_core::scenario::STAFF),
+            Method::GET,
+            "/tenders/T-2021",
+            None,
+        )
+        .await;
+    assert_eq!(view["bids"].as_array().map(Vec::len), Some(0), "{view}");
 }
 
 #[tokio::test]
