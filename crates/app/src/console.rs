@@ -246,8 +246,9 @@ impl App {
         caller.require(roles::OFFICIALS)?;
         crate::views::check_id("tender", id)?;
         let (wf, t) = self.store.load(id).await?;
+        // `red_flags` stays 0 here: the flags across tenders read every tender's log, so a
+        // page that shows them counts the list it asks for (`tender_red_flags`) itself.
         let mut c = console_tender(&wf, &t, caller, self.clock().now());
-        c.red_flags = self.tender_red_flags(caller, id).await?.len();
         c.evaluators = self
             .store
             .expert_pool()

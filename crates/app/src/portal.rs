@@ -4,7 +4,7 @@
 
 use crate::roles::Role;
 use crate::views::BidReceipt;
-use crate::{App, Caller, Result};
+use crate::{App, AppError, Caller, Result};
 use serde_json::Value;
 use std::sync::Arc;
 use tenderflow_core::{Timestamp, Workflow};
@@ -104,8 +104,14 @@ impl App {
     pub async fn bidder_tenders(&self, caller: &Caller) -> Result<Vec<BidderTender>> {
         caller.require(&[Role::BIDDER])?;
         let mut out = Vec::new();
-        for n in self.notices().await? {
-            let t = self.bidder_tender(caller, &n.id).await?;
+        // The tenders' own rows, not the notice board (which compiles every OCDS release).
+        for row in self.store.tenders().await? {
+            let t = match self.bidder_tender(caller, &row.tender_id).await {
+                Ok(t) => t,
+                // Not announced yet: nothing a bidder may see.
+                Err(AppError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
             if !t.receipts.is_empty() || t.result.is_some() {
                 out.push(t);
             }

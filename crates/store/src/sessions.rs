@@ -121,7 +121,11 @@ pub struct Session {
 
 #[derive(FromQueryResult)]
 struct SessionRow {
-    account_id: String,
+    id: String,
+    role: String,
+    display_name: String,
+    email: Option<String>,
+    locale: String,
     csrf: String,
     last_seen_ms: i64,
 }
@@ -517,22 +521,33 @@ impl Store {
     pub async fn session(&self, cookie: &str) -> Result<Option<Session>> {
         let now = wall_ms();
         let hash = token_hash(cookie);
+        // One query per request: the session and its (enabled) account together.
         let q = Query::select()
-            .columns([Sessions::AccountId, Sessions::Csrf, Sessions::LastSeenMs])
+            .columns([
+                (Accounts::Table, Accounts::Id),
+                (Accounts::Table, Accounts::Role),
+                (Accounts::Table, Accounts::DisplayName),
+                (Accounts::Table, Accounts::Email),
+                (Accounts::Table, Accounts::Locale),
+            ])
+            .columns([
+                (Sessions::Table, Sessions::Csrf),
+                (Sessions::Table, Sessions::LastSeenMs),
+            ])
             .from(Sessions::Table)
-            .and_where(Expr::col(Sessions::IdHash).eq(hash.as_str()))
-            .and_where(Expr::col(Sessions::ExpiresMs).gt(now))
-            .and_where(Expr::col(Sessions::LastSeenMs).gt(now - SESSION_IDLE_MS))
+            .inner_join(
+                Accounts::Table,
+                Expr::col((Accounts::Table, Accounts::Id))
+                    .equals((Sessions::Table, Sessions::AccountId)),
+            )
+            .and_where(Expr::col((Sessions::Table, Sessions::IdHash)).eq(hash.as_str()))
+            .and_where(Expr::col((Sessions::Table, Sessions::ExpiresMs)).gt(now))
+            .and_where(Expr::col((Sessions::Table, Sessions::LastSeenMs)).gt(now - SESSION_IDLE_MS))
+            .and_where(Expr::col((Accounts::Table, Accounts::DisabledMs)).is_null())
             .to_owned();
         let Some(row): Option<SessionRow> = self.one(&self.db, &q).await? else {
             return Ok(None);
         };
-        let Some(creds) = self.credentials(&row.account_id).await? else {
-            return Ok(None);
-        };
-        if creds.disabled_ms.is_some() {
-            return Ok(None);
-        }
         if now - row.last_seen_ms > 60_000 {
             let touch = Query::update()
                 .table(Sessions::Table)
@@ -542,8 +557,14 @@ impl Store {
             let _gate = self.gate().await;
             self.db.execute(&touch).await?;
         }
-        Ok(self.account(&row.account_id).await?.map(|account| Session {
-            account,
+        Ok(Some(Session {
+            account: Account {
+                id: row.id,
+                role: row.role,
+                display_name: row.display_name,
+                email: row.email,
+                locale: row.locale,
+            },
             csrf: row.csrf,
         }))
     }

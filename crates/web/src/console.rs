@@ -201,8 +201,9 @@ pub(crate) async fn timeline(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let offset = match app.console_tender(caller, &id).await {
-        Ok(c) => c.utc_offset_minutes,
+    // Polled every few seconds: only the tender's zone, not the whole console.
+    let offset = match app.readable(caller, &id).await {
+        Ok((wf, _)) => wf.definition().calendar.utc_offset_minutes,
         Err(e) => return error(visitor.lang, &e),
     };
     match timeline_part(&app, caller, visitor.lang, &id, offset).await {
@@ -316,7 +317,7 @@ async fn tender_page(
     q: &Outcome,
 ) -> Result<TenderPage, AppError> {
     let lang = visitor.lang;
-    let c = app.console_tender(caller, id).await?;
+    let mut c = app.console_tender(caller, id).await?;
     let records = app.records(caller, id).await?;
     let view = app.tender_view(caller, id).await?.view;
     let bidders: Vec<String> = view["bids"]
@@ -325,9 +326,9 @@ async fn tender_page(
         .flatten()
         .filter_map(|b| b["bidder"].as_str().map(str::to_owned))
         .collect();
-    let flags = app
-        .tender_red_flags(caller, id)
-        .await?
+    let raw = app.tender_red_flags(caller, id).await?;
+    c.red_flags = raw.len();
+    let flags = raw
         .into_iter()
         .map(|f| Flag {
             id: f.id.to_owned(),
