@@ -64,7 +64,7 @@ pub struct ConsoleTender {
     pub open_irregularities: Vec<(u32, String)>,
     /// The expert pool: every evaluator who may be appointed or drawn, with whether it sits
     /// on the committee now (filled by `console_tender`).
-    pub evaluators: Vec<(tenderflow_store::sessions::ExpertProfile, bool)>,
+    pub evaluators: Vec<(tenderflow_store::experts::ExpertProfile, bool)>,
     /// Whether the definition is an invited procedure (only invitees may bid).
     pub invited: bool,
     /// Registered organisations (bidder accounts) that may be invited: (id, name) (filled by
@@ -300,7 +300,7 @@ impl App {
     pub async fn expert_profile(
         &self,
         caller: &Caller,
-    ) -> Result<Option<tenderflow_store::sessions::ExpertProfile>> {
+    ) -> Result<Option<tenderflow_store::experts::ExpertProfile>> {
         caller.require(&[Role::EVALUATOR])?;
         Ok(self
             .store

@@ -8,7 +8,8 @@
 //! The modules, one concern each: [`execute`] (commands and batches), [`workflows`],
 //! [`accounts`], [`keys`] (master and data keys), [`reads`] (projection and event rows),
 //! [`audit`] (verification, chain heads, OCDS), [`timers`], [`outbox`], [`sessions`]
-//! (registration, passwords, sessions, mailed links, subscriptions); `sql` builds every
+//! (registration, passwords, sessions, mailed links), [`subscriptions`], [`experts`] (the
+//! expert pool, draft score sheets); `sql` builds every
 //! statement with sea-query from the schema's identifiers.
 
 pub mod accounts;
@@ -18,6 +19,7 @@ pub mod clock;
 pub mod crypto;
 mod error;
 pub mod execute;
+pub mod experts;
 pub mod group;
 pub mod keys;
 pub mod outbox;
@@ -25,6 +27,7 @@ pub mod reads;
 pub mod request;
 pub mod sessions;
 mod sql;
+pub mod subscriptions;
 pub mod timers;
 pub mod workflows;
 

@@ -1,8 +1,8 @@
 //! Accounts in the browser: self-registration of organisations with a mailed verification
 //! link, passwords (the application hashes them; only the hash is stored), sessions kept in
 //! the database (so several servers share them), one-use mailed tokens (verification,
-//! password reset, subscription confirmation), failed sign-ins counted for rate limiting, and
-//! notice-board subscriptions.
+//! password reset, subscription confirmation: [`crate::subscriptions`]), and failed sign-ins
+//! counted for rate limiting.
 //!
 //! Every secret (session cookie, mailed token) is 32 random bytes shown once; the database
 //! keeps its SHA-256. Mailed tokens travel in the outbox sealed with the installation's key.
@@ -12,9 +12,7 @@
 use crate::accounts::{check_account, token_hash};
 use crate::clock::wall_ms;
 use crate::outbox::{AccountMail, RecipientKind};
-use crate::sql::{
-    Accounts, MailTokens, ScoreDrafts, Sessions, SignInFailures, Subscriptions, insert,
-};
+use crate::sql::{Accounts, MailTokens, Sessions, SignInFailures, insert};
 use crate::{Account, CryptoError, Result, Store, StoreError};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
@@ -76,27 +74,6 @@ pub struct Profile {
     pub email_verified_ms: Option<i64>,
 }
 
-/// An evaluator in the expert pool.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExpertProfile {
-    /// Account id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// Fields of expertise.
-    pub fields: Vec<String>,
-    /// Declared ties to organisations (account ids).
-    pub ties: Vec<String>,
-}
-
-#[derive(FromQueryResult)]
-struct ExpertRow {
-    id: String,
-    display_name: String,
-    expert_fields: String,
-    expert_ties: String,
-}
-
 /// What signing in checks.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct Credentials {
@@ -131,9 +108,9 @@ struct SessionRow {
 }
 
 #[derive(FromQueryResult)]
-struct TokenRow {
-    account_id: Option<String>,
-    email: Option<String>,
+pub(crate) struct TokenRow {
+    pub(crate) account_id: Option<String>,
+    pub(crate) email: Option<String>,
 }
 
 /// 32 random bytes, hex.
@@ -237,7 +214,7 @@ impl Store {
     }
 
     /// Issues a one-use token for `account` and queues the message that carries it.
-    async fn mail_token<C: ConnectionTrait>(
+    pub(crate) async fn mail_token<C: ConnectionTrait>(
         &self,
         conn: &C,
         kind: AccountMail,
@@ -279,7 +256,7 @@ impl Store {
 
     /// Uses a mailed token once: the account or address it was issued for, or `None` when it
     /// is unknown, used or expired.
-    async fn use_token<C: ConnectionTrait>(
+    pub(crate) async fn use_token<C: ConnectionTrait>(
         &self,
         conn: &C,
         purpose: &str,
@@ -631,215 +608,6 @@ impl Store {
         }
         Ok(())
     }
-
-    /// Sets an evaluator's fields of expertise and declared ties to organisations (the expert
-    /// pool's facts).
-    pub async fn set_expert_profile(
-        &self,
-        account: &str,
-        fields: &[String],
-        ties: &[String],
-    ) -> Result<()> {
-        let _gate = self.gate().await;
-        let q = Query::update()
-            .table(Accounts::Table)
-            .value(Accounts::ExpertFields, json!(fields).to_string())
-            .value(Accounts::ExpertTies, json!(ties).to_string())
-            .and_where(Expr::col(Accounts::Id).eq(account))
-            .to_owned();
-        if self.db.execute(&q).await?.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("account `{account}`")));
-        }
-        Ok(())
-    }
-
-    /// The expert pool: every enabled evaluator with its fields and declared ties, by id.
-    pub async fn expert_pool(&self) -> Result<Vec<ExpertProfile>> {
-        let q = Query::select()
-            .columns([
-                Accounts::Id,
-                Accounts::DisplayName,
-                Accounts::ExpertFields,
-                Accounts::ExpertTies,
-            ])
-            .from(Accounts::Table)
-            .and_where(Expr::col(Accounts::Role).eq("evaluator"))
-            .and_where(Expr::col(Accounts::DisabledMs).is_null())
-            .order_by(Accounts::Id, sea_orm::sea_query::Order::Asc)
-            .to_owned();
-        let rows: Vec<ExpertRow> = self.all(&self.db, &q).await?;
-        rows.into_iter()
-            .map(|r| {
-                let parse = |text: &str, what: &str| {
-                    serde_json::from_str::<Vec<String>>(text).map_err(|e| StoreError::Corrupt {
-                        what: format!("account `{}`: its {what}", r.id),
-                        source: Some(Box::new(e)),
-                    })
-                };
-                Ok(ExpertProfile {
-                    fields: parse(&r.expert_fields, "fields")?,
-                    ties: parse(&r.expert_ties, "ties")?,
-                    id: r.id,
-                    name: r.display_name,
-                })
-            })
-            .collect()
-    }
-
-    /// Saves an evaluator's draft sheet for one bid (replacing its earlier draft).
-    pub async fn save_score_draft(
-        &self,
-        tender: &str,
-        evaluator: &str,
-        bidder: &str,
-        sheet: &serde_json::Value,
-    ) -> Result<()> {
-        let _gate = self.gate().await;
-        let txn = self.db.begin().await?;
-        txn.execute(&draft_delete(tender, evaluator, Some(bidder)))
-            .await?;
-        let row = insert(
-            ScoreDrafts::Table,
-            [
-                (ScoreDrafts::TenderId, tender.into()),
-                (ScoreDrafts::EvaluatorId, evaluator.into()),
-                (ScoreDrafts::Bidder, bidder.into()),
-                (ScoreDrafts::Sheet, sheet.to_string().into()),
-                (ScoreDrafts::UpdatedMs, wall_ms().into()),
-            ],
-        );
-        txn.execute(&row).await?;
-        txn.commit().await?;
-        Ok(())
-    }
-
-    /// An evaluator's drafts in a tender, by bidder.
-    pub async fn score_drafts(
-        &self,
-        tender: &str,
-        evaluator: &str,
-    ) -> Result<std::collections::BTreeMap<String, serde_json::Value>> {
-        let q = Query::select()
-            .columns([ScoreDrafts::Bidder, ScoreDrafts::Sheet])
-            .from(ScoreDrafts::Table)
-            .and_where(Expr::col(ScoreDrafts::TenderId).eq(tender))
-            .and_where(Expr::col(ScoreDrafts::EvaluatorId).eq(evaluator))
-            .to_owned();
-        let rows: Vec<DraftRow> = self.all(&self.db, &q).await?;
-        rows.into_iter()
-            .map(|r| {
-                let sheet = serde_json::from_str(&r.sheet).map_err(|e| StoreError::Corrupt {
-                    what: format!("the draft sheet of `{evaluator}` for `{}`", r.bidder),
-                    source: Some(Box::new(e)),
-                })?;
-                Ok((r.bidder, sheet))
-            })
-            .collect()
-    }
-
-    /// Drops an evaluator's draft for one bid (once the sheet is submitted).
-    pub async fn delete_score_draft(
-        &self,
-        tender: &str,
-        evaluator: &str,
-        bidder: &str,
-    ) -> Result<()> {
-        let _gate = self.gate().await;
-        self.db
-            .execute(&draft_delete(tender, evaluator, Some(bidder)))
-            .await?;
-        Ok(())
-    }
-
-    /// Subscribes an address to the notice board: it gets announcements once it confirms
-    /// through the mailed link. Subscribing again sends a new link.
-    pub async fn subscribe(&self, email: &str, locale: &str) -> Result<()> {
-        let email = email.trim().to_lowercase();
-        let probe = Account {
-            id: "subscriber".into(),
-            role: "subscriber".into(),
-            display_name: email.clone(),
-            email: Some(email.clone()),
-            locale: locale.to_owned(),
-        };
-        check_account(&probe)?;
-        let now = wall_ms();
-        let _gate = self.gate().await;
-        let txn = self.db.begin().await?;
-        let exists = Query::select()
-            .column(Subscriptions::Email)
-            .from(Subscriptions::Table)
-            .and_where(Expr::col(Subscriptions::Email).eq(email.as_str()))
-            .to_owned();
-        if txn.query_one(&exists).await?.is_none() {
-            let row = insert(
-                Subscriptions::Table,
-                [
-                    (Subscriptions::Email, email.as_str().into()),
-                    (Subscriptions::Locale, locale.into()),
-                    (Subscriptions::CreatedMs, now.into()),
-                ],
-            );
-            txn.execute(&row).await?;
-        }
-        self.mail_token(
-            &txn,
-            AccountMail::ConfirmSubscription,
-            &probe,
-            VERIFY_MS,
-            json!({ "email": email }),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(())
-    }
-
-    /// Confirms a subscription through its mailed token: the address, or `None`.
-    pub async fn confirm_subscription(&self, token: &str) -> Result<Option<String>> {
-        let _gate = self.gate().await;
-        let txn = self.db.begin().await?;
-        let Some(TokenRow {
-            email: Some(email), ..
-        }) = self.use_token(&txn, "subscribe", token).await?
-        else {
-            return Ok(None);
-        };
-        let q = Query::update()
-            .table(Subscriptions::Table)
-            .value(Subscriptions::ConfirmedMs, wall_ms())
-            .and_where(Expr::col(Subscriptions::Email).eq(email.as_str()))
-            .to_owned();
-        txn.execute(&q).await?;
-        txn.commit().await?;
-        Ok(Some(email))
-    }
-
-    /// The token of an address's unsubscribe link (derived, so every announcement can carry
-    /// it without storing it).
-    pub fn unsubscribe_token(&self, email: &str) -> String {
-        use sha2::{Digest, Sha256};
-        let key = self.master.derive("unsubscribe");
-        let mut h = Sha256::new();
-        h.update(key);
-        h.update(email.trim().to_lowercase().as_bytes());
-        hex::encode(h.finalize())[..32].to_owned()
-    }
-
-    /// Ends a subscription through its unsubscribe link; false when the link is not the
-    /// address's.
-    pub async fn unsubscribe(&self, email: &str, token: &str) -> Result<bool> {
-        let expected = self.unsubscribe_token(email);
-        if !constant_time_eq(expected.as_bytes(), token.trim().as_bytes()) {
-            return Ok(false);
-        }
-        let _gate = self.gate().await;
-        let q = Query::delete()
-            .from_table(Subscriptions::Table)
-            .and_where(Expr::col(Subscriptions::Email).eq(email.trim().to_lowercase()))
-            .to_owned();
-        self.db.execute(&q).await?;
-        Ok(true)
-    }
 }
 
 async fn end_sessions<C: ConnectionTrait>(conn: &C, account: &str) -> Result<u64> {
@@ -853,26 +621,4 @@ async fn end_sessions<C: ConnectionTrait>(conn: &C, account: &str) -> Result<u64
 /// Whether two secrets are equal, in time that does not depend on where they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[derive(FromQueryResult)]
-struct DraftRow {
-    bidder: String,
-    sheet: String,
-}
-
-fn draft_delete(
-    tender: &str,
-    evaluator: &str,
-    bidder: Option<&str>,
-) -> sea_orm::sea_query::DeleteStatement {
-    let mut q = Query::delete()
-        .from_table(ScoreDrafts::Table)
-        .and_where(Expr::col(ScoreDrafts::TenderId).eq(tender))
-        .and_where(Expr::col(ScoreDrafts::EvaluatorId).eq(evaluator))
-        .to_owned();
-    if let Some(b) = bidder {
-        q.and_where(Expr::col(ScoreDrafts::Bidder).eq(b));
-    }
-    q
 }

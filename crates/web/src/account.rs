@@ -109,7 +109,7 @@ pub(crate) async fn sign_in(
 /// A form that only carries its token.
 #[derive(Deserialize)]
 pub(crate) struct TokenOnly {
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 /// `POST /sign-out`: ends this session.
@@ -308,7 +308,7 @@ pub(crate) async fn register(
 
 #[derive(Template)]
 #[template(path = "confirm.html")]
-struct ConfirmPage {
+pub(crate) struct ConfirmPage {
     lang: Lang,
     me: Me,
     title: String,
@@ -320,7 +320,7 @@ struct ConfirmPage {
     problem: Option<String>,
 }
 
-fn confirm(visitor: &Visitor, key: &str, action: String, password: bool) -> ConfirmPage {
+pub(crate) fn confirm(visitor: &Visitor, key: &str, action: String, password: bool) -> ConfirmPage {
     let lang = visitor.lang;
     ConfirmPage {
         lang,
@@ -361,7 +361,7 @@ pub(crate) async fn verify(
 
 /// The page after a mailed link was used: `{ok}-title` and `{ok}-text` with a link onwards,
 /// or why the link did not work.
-fn link_used<T>(
+pub(crate) fn link_used<T>(
     visitor: &Visitor,
     result: tenderflow_app::Result<T>,
     ok: &str,
@@ -407,8 +407,8 @@ pub(crate) async fn forgot_page(visitor: Visitor) -> Response {
 /// The forgotten-password form.
 #[derive(Deserialize)]
 pub(crate) struct EmailForm {
-    csrf: String,
-    email: String,
+    pub(crate) csrf: String,
+    pub(crate) email: String,
 }
 
 /// `POST /forgot`: queues a reset link (or, for an unverified address, a new verification
@@ -626,101 +626,4 @@ pub(crate) async fn save_expert(
         }
         Err(e) => error(visitor.lang, &e),
     }
-}
-
-/// `POST /subscribe`: subscribes an address to announcements (confirmed by a mailed link).
-pub(crate) async fn subscribe(
-    State(web): State<Web>,
-    visitor: Visitor,
-    axum::Form(form): axum::Form<EmailForm>,
-) -> Response {
-    if let Err(r) = visitor.check(&form.csrf) {
-        return r;
-    }
-    let lang = visitor.lang;
-    match web.app.subscribe(&form.email, lang.tag()).await {
-        Ok(()) => render(
-            &Message::new(
-                &visitor,
-                lang.t("check-your-mail"),
-                lang.t("subscribe-sent"),
-            ),
-            StatusCode::OK,
-        ),
-        Err(AppError::Invalid { .. }) => render(
-            &Message::new(
-                &visitor,
-                lang.t("subscribe-title"),
-                lang.t("error-invalid-email"),
-            )
-            .link(format!("/?lang={}", lang.tag()), lang.t("back-to-board")),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(e) => error(lang, &e),
-    }
-}
-
-/// `GET /subscribe/{token}`: a button that confirms the subscription.
-pub(crate) async fn subscribe_page(visitor: Visitor, Path(token): Path<String>) -> Response {
-    render(
-        &confirm(&visitor, "subconfirm", format!("/subscribe/{token}"), false),
-        StatusCode::OK,
-    )
-}
-
-/// `POST /subscribe/{token}`.
-pub(crate) async fn confirm_subscription(
-    State(web): State<Web>,
-    visitor: Visitor,
-    Path(token): Path<String>,
-    axum::Form(form): axum::Form<TokenOnly>,
-) -> Response {
-    if let Err(r) = visitor.check(&form.csrf) {
-        return r;
-    }
-    let result = web.app.confirm_subscription(&token).await;
-    let onwards = (
-        format!("/?lang={}", visitor.lang.tag()),
-        visitor.lang.t("back-to-board"),
-    );
-    link_used(&visitor, result, "subscribed", Some(onwards))
-}
-
-/// The unsubscribe link's address.
-#[derive(Deserialize)]
-pub(crate) struct UnsubscribeQuery {
-    email: String,
-    token: String,
-    #[serde(default, rename = "lang")]
-    _lang: Option<String>,
-}
-
-/// `GET /unsubscribe?email=…&token=…`: a button that ends the subscription.
-pub(crate) async fn unsubscribe_page(
-    visitor: Visitor,
-    Query(q): Query<UnsubscribeQuery>,
-) -> Response {
-    let action = format!(
-        "/unsubscribe?email={}&token={}",
-        crate::page::encode(&q.email),
-        crate::page::encode(&q.token)
-    );
-    render(
-        &confirm(&visitor, "unsubscribe", action, false),
-        StatusCode::OK,
-    )
-}
-
-/// `POST /unsubscribe?email=…&token=…`.
-pub(crate) async fn unsubscribe(
-    State(web): State<Web>,
-    visitor: Visitor,
-    Query(q): Query<UnsubscribeQuery>,
-    axum::Form(form): axum::Form<TokenOnly>,
-) -> Response {
-    if let Err(r) = visitor.check(&form.csrf) {
-        return r;
-    }
-    let result = web.app.unsubscribe(&q.email, &q.token).await;
-    link_used(&visitor, result, "unsubscribed", None)
 }

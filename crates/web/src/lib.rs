@@ -14,15 +14,20 @@
 #![allow(clippy::result_large_err)]
 
 mod account;
+mod actions;
 mod assets;
 mod board;
 mod console;
+mod desk;
 mod form;
 mod i18n;
+mod new_tender;
 mod page;
 mod pdf;
 mod portal;
+mod records;
 mod session;
+mod subscriptions;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -66,22 +71,19 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
         .route("/console", get(console::console))
         .route(
             "/console/new",
-            get(console::new_tender).post(console::create),
+            get(new_tender::new_tender).post(new_tender::create),
         )
         .route(
             "/console/tenders/{id}",
-            get(console::tender).post(console::act),
+            get(console::tender).post(actions::act),
         )
         .route("/console/tenders/{id}/timeline", get(console::timeline))
-        .route("/console/tenders/{id}/records", get(console::records))
+        .route("/console/tenders/{id}/records", get(records::records))
         .route(
             "/console/tenders/{id}/records.pdf",
-            get(console::records_pdf),
+            get(records::records_pdf),
         )
-        .route(
-            "/desk/tenders/{id}",
-            get(console::desk).post(console::score),
-        )
+        .route("/desk/tenders/{id}", get(desk::desk).post(desk::score))
         .route(
             "/sign-in",
             get(account::sign_in_page).post(account::sign_in),
@@ -109,14 +111,14 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
             "/account/sign-out-everywhere",
             post(account::sign_out_everywhere),
         )
-        .route("/subscribe", post(account::subscribe))
+        .route("/subscribe", post(subscriptions::subscribe))
         .route(
             "/subscribe/{token}",
-            get(account::subscribe_page).post(account::confirm_subscription),
+            get(subscriptions::subscribe_page).post(subscriptions::confirm_subscription),
         )
         .route(
             "/unsubscribe",
-            get(account::unsubscribe_page).post(account::unsubscribe),
+            get(subscriptions::unsubscribe_page).post(subscriptions::unsubscribe),
         )
         .layer(axum::middleware::from_fn_with_state(
             web.clone(),
