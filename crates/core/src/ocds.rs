@@ -236,6 +236,34 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
     if !amendments.is_empty() {
         tender["amendments"] = json!(amendments);
     }
+    // Tender documents: the hash in the description (OCDS has no hash field), a replaced
+    // one kept with when and by what it was superseded.
+    if !t.documents.is_empty() {
+        let docs: Vec<Value> = t
+            .documents
+            .iter()
+            .map(|p| {
+                let d = &p.document;
+                let mut description = format!("SHA-256 {} · {} bytes", d.sha256, d.size);
+                if let (Some(at), Some(by)) = (p.superseded_at, &p.superseded_by) {
+                    description.push_str(&format!(" · superseded on {at} by {by}"));
+                }
+                let mut doc = json!({
+                    "id": d.id,
+                    "documentType": if p.source == "announcement" { "biddingDocuments" } else { "clarifications" },
+                    "title": d.name,
+                    "description": description,
+                    "format": d.media_type,
+                    "datePublished": p.published_at,
+                });
+                if let Some(at) = p.superseded_at {
+                    doc["dateModified"] = json!(at);
+                }
+                doc
+            })
+            .collect();
+        tender["documents"] = json!(docs);
+    }
     // Answered questions, never who asked (the enquiry extension's `author` is left out).
     let enquiries: Vec<Value> = t
         .questions

@@ -295,7 +295,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
     steps.push(
         published,
         &staff,
-        CommandBody::Publish(Publish {
+        CommandBody::Publish(Publish { documents: Vec::new(),
             announcement: json!({
                 "title": d.title.en,
                 "title_zh-CN": d.title.zh_cn,
@@ -326,6 +326,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             published.plus_seconds(offset),
             &actor(&bidder_id(i), Role::BIDDER.as_str()),
             CommandBody::SubmitBid(SubmitBid {
+                documents: Vec::new(),
                 lot: None,
                 content: content.into(),
             }),

@@ -58,6 +58,7 @@ pub fn view(wf: &Workflow, t: &Tender, actor: &Actor) -> Value {
                 "receiptCode": k.receipt_code(&t.id, &b.commitment),
                 "receivedAt": b.received_at, "commitment": b.commitment,
                 "content": content,
+                "documents": if own || (opened && officials) { Some(&b.documents) } else { None },
             })
         })
         .collect();
@@ -107,6 +108,7 @@ pub fn view(wf: &Workflow, t: &Tender, actor: &Actor) -> Value {
         "seq": (officials || opened).then_some(t.seq),
         "halted": t.halted(),
         "announcement": t.announcement,
+        "documents": t.documents,
         "channels": t.channels,
         "deadline": t.deadline,
         "lots": t.lots,
@@ -130,6 +132,50 @@ pub fn view(wf: &Workflow, t: &Tender, actor: &Actor) -> Value {
         "cancellation": t.cancellation,
         "failure": t.failure,
     })
+}
+
+/// Whether `actor` may download document `id` of the tender, and its description. A tender
+/// document is public once published (superseded ones too). A bid's document (of the bid
+/// as it stands) is sealed until the opening, for everyone, its bidder included; after it,
+/// staff, inspectors and the committee's members may read every bid's, and a bidder its own.
+pub fn document_access<'t>(
+    t: &'t Tender,
+    actor: &Actor,
+    id: &str,
+) -> Result<&'t crate::model::Document, crate::model::Rejection> {
+    use crate::model::{Rejection, RejectionCode as C};
+    if let Some(p) = t.documents.iter().find(|p| p.document.id == id) {
+        return Ok(&p.document);
+    }
+    let unknown = || {
+        Rejection::new(
+            C::UnknownDocument,
+            format!("no document `{id}` you may read"),
+        )
+    };
+    let Some((key, d)) = t
+        .bids
+        .iter()
+        .find_map(|(k, b)| b.documents.iter().find(|d| d.id == id).map(|d| (k, d)))
+    else {
+        return Err(unknown());
+    };
+    let allowed = match party(&actor.role) {
+        Party::Staff | Party::Inspector => true,
+        Party::Evaluator => t.committee.iter().any(|m| m.id == actor.id),
+        Party::Bidder => key.bidder == actor.id,
+        Party::Other => false,
+    };
+    if !allowed {
+        return Err(unknown());
+    }
+    if !t.opened() {
+        return Err(Rejection::new(
+            C::DocumentSealed,
+            "a bid's documents stay sealed until the bids are opened",
+        ));
+    }
+    Ok(d)
 }
 
 /// Whether the audit trail may show officials the payload of an event of `kind` now: a score

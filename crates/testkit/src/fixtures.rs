@@ -19,6 +19,7 @@ pub fn submit(org: &str, fee: i64) -> Command {
     Command {
         actor: Actor::new(&id, "bidder").expect("actor"),
         body: CommandBody::SubmitBid(SubmitBid {
+            documents: Vec::new(),
             lot: None,
             content: bid(org, fee).into(),
         }),

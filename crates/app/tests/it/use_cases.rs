@@ -84,6 +84,7 @@ fn bid_on(tender: &str, key: Option<&str>) -> Submission {
     Submission {
         tender_id: tender.into(),
         body: CommandBody::SubmitBid(SubmitBid {
+            documents: Vec::new(),
             lot: None,
             content: bid("Org A", 100).into(),
         }),

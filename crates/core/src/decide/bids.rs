@@ -2,14 +2,10 @@
 //! (the opening record and the tie-break commitment), and failure for too few bids.
 
 use super::*;
-use crate::model::{DisqualifyBid, WithdrawBid};
+use crate::model::{DisqualifyBid, SubmitBid, WithdrawBid};
 
-pub(super) fn submit(
-    cx: &mut Ctx<'_>,
-    lot: Option<&String>,
-    content: &Arc<Value>,
-    replace: bool,
-) -> Decision<()> {
+pub(super) fn submit(cx: &mut Ctx<'_>, bid: &SubmitBid, replace: bool) -> Decision<()> {
+    let (lot, content) = (bid.lot.as_ref(), &bid.content);
     before_deadline(cx)?;
     if !cx.t.invitees.is_empty() && !cx.t.invitees.contains(&cx.actor.id) {
         return Err(Rejection::new(
@@ -67,9 +63,11 @@ pub(super) fn submit(
             }
         }
     }
+    bid_documents(cx, &bid.documents)?;
     let receipt = cx.t.receipts + 1;
-    let commitment = sha256_hex(content);
+    let commitment = bid_commitment(content, &bid.documents);
     let content = content.clone();
+    let documents = bid.documents.clone();
     cx.emit(if replace {
         EventBody::BidReplaced {
             key,
@@ -77,6 +75,7 @@ pub(super) fn submit(
             content,
             commitment,
             price,
+            documents,
         }
     } else {
         EventBody::BidSubmitted {
@@ -85,6 +84,7 @@ pub(super) fn submit(
             content,
             commitment,
             price,
+            documents,
         }
     });
     Ok(())

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 mod award;
 mod bids;
+mod documents;
 mod evaluation;
 mod guard;
 mod publication;
@@ -26,6 +27,8 @@ mod timers;
 pub use crate::model::{Rejection, RejectionCode};
 use award::*;
 use bids::*;
+pub use documents::bid_commitment;
+use documents::{bid_documents, tender_documents};
 use evaluation::{appoint, declare_conflict, finalize, member, score};
 use guard::*;
 use publication::*;
@@ -193,8 +196,8 @@ fn act(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> Decision<()> {
         CommandBody::Amend(a) => amend(cx, a)?,
         CommandBody::AskQuestion(q) => ask_question(cx, q)?,
         CommandBody::AnswerQuestion(a) => answer_question(cx, a)?,
-        CommandBody::SubmitBid(b) => submit(cx, b.lot.as_ref(), &b.content, false)?,
-        CommandBody::ReplaceBid(b) => submit(cx, b.lot.as_ref(), &b.content, true)?,
+        CommandBody::SubmitBid(b) => submit(cx, b, false)?,
+        CommandBody::ReplaceBid(b) => submit(cx, b, true)?,
         CommandBody::WithdrawBid(w) => withdraw(cx, w)?,
         CommandBody::CloseSubmission => return close_submission(cx, tr),
         CommandBody::OpenBids => return open(cx, tr),

@@ -13,7 +13,9 @@ pub(super) fn publish(cx: &mut Ctx<'_>, p: &Publish) -> Decision<()> {
         estimated_price,
         bid_security,
         invitees,
+        documents,
     } = p;
+    tender_documents(cx, documents)?;
     let (deadline, estimated_price, bid_security) = (*deadline, *estimated_price, *bid_security);
     let d = cx.wf.definition();
     let mut seen = BTreeSet::new();
@@ -112,6 +114,7 @@ pub(super) fn publish(cx: &mut Ctx<'_>, p: &Publish) -> Decision<()> {
         estimated_price,
         bid_security,
         invitees: invitees.clone(),
+        documents: documents.clone(),
     });
     Ok(())
 }
@@ -150,6 +153,7 @@ pub(super) fn before_deadline(cx: &Ctx<'_>) -> Decision<()> {
 pub(super) fn amend(cx: &mut Ctx<'_>, a: &Amend) -> Decision<()> {
     let (text, affects_bids) = (&a.text, a.affects_bids);
     required_text(text, "the amendment text")?;
+    tender_documents(cx, &a.documents)?;
     let (current, after) = deadline_after(cx, affects_bids, a.new_deadline)?;
     cx.emit(EventBody::AmendmentPublished {
         number: cx.t.amendments + 1,
@@ -157,6 +161,7 @@ pub(super) fn amend(cx: &mut Ctx<'_>, a: &Amend) -> Decision<()> {
         affects_bids,
         deadline_before: current,
         deadline_after: after,
+        documents: a.documents.clone(),
     });
     Ok(())
 }
@@ -211,6 +216,7 @@ pub(super) fn answer_question(cx: &mut Ctx<'_>, a: &AnswerQuestion) -> Decision<
             format!("question #{} was already answered", a.question),
         ));
     }
+    tender_documents(cx, &a.documents)?;
     let (current, after) = deadline_after(cx, a.affects_bids, None)?;
     cx.emit(EventBody::QuestionAnswered {
         id: a.question,
@@ -218,6 +224,7 @@ pub(super) fn answer_question(cx: &mut Ctx<'_>, a: &AnswerQuestion) -> Decision<
         affects_bids: a.affects_bids,
         deadline_before: current,
         deadline_after: after,
+        documents: a.documents.clone(),
     });
     Ok(())
 }

@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
+mod documents;
 mod evaluation;
 mod names;
 mod notifications;
 mod procedure;
 mod transitions;
 
+pub use documents::*;
 pub use evaluation::*;
 pub use names::*;
 pub use notifications::*;
@@ -69,6 +71,9 @@ pub struct Definition {
     /// How tenders are published (OCDS buyer, currency, category).
     #[serde(default)]
     pub publication: Publication,
+    /// Tender documents and bid dossiers: limits, media types, the bid's document slots.
+    #[serde(default)]
+    pub documents: Documents,
 }
 
 /// How tenders of a definition are published; each field falls back to the server's

@@ -148,6 +148,9 @@ payload! {
         /// For an invited procedure: the organisations invited (only they may bid).
         #[serde(default)]
         invitees: Vec<ActorId>,
+        /// Documents published with it (described as the upload answered them).
+        #[serde(default)]
+        documents: Vec<Document>,
     }
 }
 
@@ -161,6 +164,9 @@ payload! {
         /// A new deadline, if the procuring entity sets one.
         #[serde(default)]
         new_deadline: Option<Timestamp>,
+        /// Documents published with it (described as the upload answered them).
+        #[serde(default)]
+        documents: Vec<Document>,
     }
 }
 
@@ -183,6 +189,9 @@ payload! {
         answer: String,
         /// Whether it affects the preparation of bids.
         affects_bids: bool,
+        /// Documents published with it (described as the upload answered them).
+        #[serde(default)]
+        documents: Vec<Document>,
     }
 }
 
@@ -194,7 +203,9 @@ payload! {
         lot: Option<String>,
 /// The bid (validated against the bid form).
         #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-        content: Arc<Value>,
+        content: Arc<Value>,        /// The bid's documents, each in a slot of the bid form; sealed with the bid.
+        #[serde(default)]
+        documents: Vec<Document>,
     }
 }
 

@@ -104,6 +104,9 @@ pub enum EventBody {
         /// Invitees of an invited procedure (empty for an open one).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         invitees: Vec<ActorId>,
+        /// Documents published with it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        documents: Vec<Document>,
     },
     /// Clarification or amendment published.
     AmendmentPublished {
@@ -117,6 +120,9 @@ pub enum EventBody {
         deadline_before: Timestamp,
         /// Deadline after (later when the rules forced an extension).
         deadline_after: Timestamp,
+        /// Documents published with it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        documents: Vec<Document>,
     },
     /// A clarification question was asked (the asker is the event's actor, never shown to
     /// other bidders or the public).
@@ -138,6 +144,9 @@ pub enum EventBody {
         deadline_before: Timestamp,
         /// Deadline after (later when the rules forced an extension).
         deadline_after: Timestamp,
+        /// Documents published with it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        documents: Vec<Document>,
     },
     /// Bid received.
     BidSubmitted {
@@ -151,6 +160,9 @@ pub enum EventBody {
         commitment: String,
         /// Price (minor units).
         price: Money,
+        /// The bid's documents (sealed with it; the commitment covers them).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        documents: Vec<Document>,
     },
     /// Bid replaced.
     BidReplaced {
@@ -164,6 +176,9 @@ pub enum EventBody {
         commitment: String,
         /// New price.
         price: Money,
+        /// The bid's documents (sealed with it; the commitment covers them).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        documents: Vec<Document>,
     },
     /// Bid withdrawn.
     BidWithdrawn {
@@ -314,6 +329,18 @@ pub enum EventBody {
 }
 
 impl EventBody {
+    /// The documents this event references (tender documents or a bid's).
+    pub fn documents(&self) -> &[Document] {
+        match self {
+            Self::AnnouncementPublished { documents, .. }
+            | Self::AmendmentPublished { documents, .. }
+            | Self::QuestionAnswered { documents, .. }
+            | Self::BidSubmitted { documents, .. }
+            | Self::BidReplaced { documents, .. } => documents,
+            _ => &[],
+        }
+    }
+
     /// The name notification rules use (`None` for state changes).
     pub fn name(&self) -> Option<EventName> {
         use EventName as N;

@@ -4,6 +4,7 @@
 
 mod actor;
 mod command;
+mod document;
 mod event;
 mod rejection;
 mod report;
@@ -11,6 +12,7 @@ mod tender;
 
 pub use actor::*;
 pub use command::*;
+pub use document::*;
 pub use event::*;
 pub use rejection::{Rejection, RejectionCode};
 pub use report::*;

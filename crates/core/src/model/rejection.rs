@@ -108,6 +108,18 @@ rejection_codes! {
     /// A committee member who has scored may leave only by their own conflict declaration
     /// or by a removal with a reason and an inspector's approval.
     MemberHasScored = "member_has_scored",
+    /// A document's description is malformed (name, hash, size) or names one twice.
+    DocumentInvalid = "document_invalid",
+    /// A document's media type is not one the definition accepts there.
+    DocumentTypeNotAllowed = "document_type_not_allowed",
+    /// A document is larger than the definition allows.
+    DocumentTooLarge = "document_too_large",
+    /// A bid lacks a document its form requires.
+    DocumentMissing = "document_missing",
+    /// No such document (or its stored file does not match its description).
+    UnknownDocument = "unknown_document",
+    /// A bid's document cannot be read before the bids are opened.
+    DocumentSealed = "document_sealed",
 }
 
 impl fmt::Display for RejectionCode {

@@ -32,6 +32,9 @@ pub struct Bid {
     pub commitment: String,
     /// Price.
     pub price: Money,
+    /// The bid's documents (sealed with it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<Document>,
 }
 
 /// A score sheet corrected after submission.
@@ -197,6 +200,8 @@ pub struct Tender {
     pub invitees: Vec<ActorId>,
     /// Amendments published.
     pub amendments: u32,
+    /// Tender documents published (superseded ones stay, marked).
+    pub documents: Vec<PublishedDocument>,
     /// Current bids.
     pub bids: BTreeMap<BidKey, Bid>,
     /// Receipts issued (including replaced and withdrawn bids).
@@ -313,7 +318,9 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             estimated_price,
             bid_security,
             invitees,
+            documents,
         } => {
+            publish_documents(&mut t, documents, at, "announcement".into());
             t.invitees.clone_from(invitees);
             t.announcement = Some(announcement.clone());
             t.announcement_sha256 = Some(content_sha256.clone());
@@ -327,8 +334,10 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
         EventBody::AmendmentPublished {
             number,
             deadline_after,
+            documents,
             ..
         } => {
+            publish_documents(&mut t, documents, at, format!("amendment:{number}"));
             t.amendments = *number;
             t.deadline = Some(*deadline_after);
         }
@@ -344,8 +353,10 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             answer,
             affects_bids,
             deadline_after,
+            documents,
             ..
         } => {
+            publish_documents(&mut t, documents, at, format!("answer:{id}"));
             if let Some(q) = t.questions.iter_mut().find(|q| q.id == *id) {
                 q.answer = Some(QuestionAnswer {
                     text: answer.clone(),
@@ -361,6 +372,7 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             content,
             commitment,
             price,
+            documents,
         }
         | EventBody::BidReplaced {
             key,
@@ -368,6 +380,7 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             content,
             commitment,
             price,
+            documents,
         } => {
             t.receipts = t.receipts.max(*receipt);
             t.bids.insert(
@@ -378,6 +391,7 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
                     content: content.clone(),
                     commitment: commitment.clone(),
                     price: *price,
+                    documents: documents.clone(),
                 },
             );
         }
@@ -512,4 +526,25 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
 /// Folds a whole history.
 pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Tender {
     events.into_iter().fold(Tender::default(), apply)
+}
+
+/// Adds published tender documents, marking those they replace as superseded.
+fn publish_documents(t: &mut Tender, documents: &[Document], at: Timestamp, source: String) {
+    for d in documents {
+        if let Some(old) = d
+            .replaces
+            .as_deref()
+            .and_then(|r| t.documents.iter_mut().find(|p| p.document.id == r))
+        {
+            old.superseded_at = Some(at);
+            old.superseded_by = Some(d.id.clone());
+        }
+        t.documents.push(PublishedDocument {
+            document: d.clone(),
+            published_at: at,
+            source: source.clone(),
+            superseded_at: None,
+            superseded_by: None,
+        });
+    }
 }

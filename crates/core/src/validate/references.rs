@@ -18,6 +18,11 @@ pub(super) fn check(
         "/schedule/obligations",
         def.schedule.obligations.iter().map(|o| o.id.as_str()),
     );
+    check_unique(
+        r,
+        "/documents/bid/slots",
+        def.documents.bid.slots.iter().map(|s| s.id.as_str()),
+    );
     let criteria = check_unique(
         r,
         "/evaluation/criteria",

@@ -85,6 +85,7 @@ pub(crate) fn sample(name: CommandName, role: &str, run: &Run) -> Command {
     let later = now(run).plus_seconds(40 * 86_400);
     let body = match name {
         CommandName::Publish => CommandBody::Publish(Publish {
+            documents: Vec::new(),
             announcement: json!({"title": "t", "summary": "s"}).into(),
             channels: vec!["union-website".into()],
             deadline: later,
@@ -94,6 +95,7 @@ pub(crate) fn sample(name: CommandName, role: &str, run: &Run) -> Command {
             invitees: vec![],
         }),
         CommandName::Amend => CommandBody::Amend(Amend {
+            documents: Vec::new(),
             text: "Clarified".into(),
             affects_bids: true,
             new_deadline: None,
@@ -102,15 +104,18 @@ pub(crate) fn sample(name: CommandName, role: &str, run: &Run) -> Command {
             text: "May one organisation offer two venues?".into(),
         }),
         CommandName::AnswerQuestion => CommandBody::AnswerQuestion(AnswerQuestion {
+            documents: Vec::new(),
             question: 1,
             answer: "Yes.".into(),
             affects_bids: false,
         }),
         CommandName::SubmitBid => CommandBody::SubmitBid(SubmitBid {
+            documents: Vec::new(),
             lot: None,
             content: good_bid().into(),
         }),
         CommandName::ReplaceBid => CommandBody::ReplaceBid(ReplaceBid {
+            documents: Vec::new(),
             lot: None,
             content: good_bid().into(),
         }),

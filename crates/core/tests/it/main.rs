@@ -2,6 +2,7 @@
 
 mod commands;
 mod definitions;
+mod documents;
 mod ocds;
 mod procedures;
 mod properties;

@@ -242,6 +242,7 @@ fn answered_questions_are_valid_enquiries_without_their_author() {
         &Command {
             actor: Actor::new("staff-zhang", "staff").expect("actor"),
             body: CommandBody::AnswerQuestion(AnswerQuestion {
+                documents: Vec::new(),
                 question: 1,
                 answer: "Yes, with a plan for each.".into(),
                 affects_bids: false,

@@ -23,6 +23,7 @@ fn a_late_clarification_moves_the_deadline_by_the_rule() {
         STAFF,
         "staff",
         CommandBody::Amend(Amend {
+            documents: Vec::new(),
             text: "Venue changed".into(),
             affects_bids: true,
             new_deadline: None,
@@ -42,6 +43,7 @@ fn a_late_clarification_moves_the_deadline_by_the_rule() {
         STAFF,
         "staff",
         CommandBody::Amend(Amend {
+            documents: Vec::new(),
             text: "Typo".into(),
             affects_bids: false,
             new_deadline: None,
@@ -64,6 +66,7 @@ fn a_late_clarification_moves_the_deadline_by_the_rule() {
             "new-org",
             "bidder",
             CommandBody::SubmitBid(SubmitBid {
+                documents: Vec::new(),
                 lot: None,
                 content: good_bid().into(),
             }),
@@ -291,6 +294,7 @@ fn bid_security_above_two_percent_is_refused_under_the_bidding_law() {
             STAFF,
             "staff",
             CommandBody::Publish(Publish {
+                documents: Vec::new(),
                 announcement: json!({"title": "Road works", "summary": "Resurfacing"}).into(),
                 channels: vec!["national-platform".into()],
                 deadline: t0.plus_seconds(25 * 86_400),
@@ -317,6 +321,7 @@ fn replacing_a_bid_issues_a_new_receipt_and_commitment() {
             "new-org",
             "bidder",
             CommandBody::SubmitBid(SubmitBid {
+                documents: Vec::new(),
                 lot: None,
                 content: good_bid().into(),
             }),
@@ -338,6 +343,7 @@ fn replacing_a_bid_issues_a_new_receipt_and_commitment() {
             "new-org",
             "bidder",
             CommandBody::ReplaceBid(ReplaceBid {
+                documents: Vec::new(),
                 lot: None,
                 content: changed.clone().into(),
             }),
@@ -412,6 +418,7 @@ fn questions_are_answered_to_everyone_without_naming_who_asked() {
             STAFF,
             "staff",
             CommandBody::AnswerQuestion(AnswerQuestion {
+                documents: Vec::new(),
                 question,
                 answer: "Yes; describe each venue's plan separately.".into(),
                 affects_bids,

@@ -43,6 +43,7 @@ fn pool(wf: &Workflow) -> Vec<Step> {
             t0,
             &late,
             CommandBody::SubmitBid(SubmitBid {
+                documents: Vec::new(),
                 lot: None,
                 content: bid.clone().into(),
             }),
@@ -51,6 +52,7 @@ fn pool(wf: &Workflow) -> Vec<Step> {
             far,
             &late,
             CommandBody::SubmitBid(SubmitBid {
+                documents: Vec::new(),
                 lot: None,
                 content: bid.clone().into(),
             }),
@@ -59,6 +61,7 @@ fn pool(wf: &Workflow) -> Vec<Step> {
             t0,
             &late,
             CommandBody::ReplaceBid(ReplaceBid {
+                documents: Vec::new(),
                 lot: None,
                 content: bid.into(),
             }),
@@ -110,6 +113,7 @@ fn pool(wf: &Workflow) -> Vec<Step> {
             t0,
             &staff,
             CommandBody::Amend(Amend {
+                documents: Vec::new(),
                 text: "moved".into(),
                 affects_bids: true,
                 new_deadline: None,
@@ -267,7 +271,7 @@ proptest! {
                              "freeOrDiscountedShare": share, "feeMinor": fee});
         let valid = (20..=100).contains(&share) && fee >= 1 && !plan.is_empty() && area < 3;
         let bidder = Actor::new("o", "bidder").expect("actor");
-        let result = run.exec(&Command { actor: bidder, body: CommandBody::SubmitBid(SubmitBid { lot: None, content: content.into() }) }, steps[1].at);
+        let result = run.exec(&Command { actor: bidder, body: CommandBody::SubmitBid(SubmitBid { documents: Vec::new(), lot: None, content: content.into() }) }, steps[1].at);
         match result {
             Ok(_) => prop_assert!(valid),
             Err(r) => {

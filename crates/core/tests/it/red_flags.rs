@@ -96,6 +96,7 @@ fn each_indicator_trips_on_a_log_built_for_it() {
     let mut amendment = e[i].clone();
     amendment.at = dl.plus_seconds(-7200);
     amendment.body = EventBody::AmendmentPublished {
+        documents: Vec::new(),
         number: 1,
         text: "late".into(),
         affects_bids: true,

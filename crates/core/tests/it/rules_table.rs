@@ -37,7 +37,7 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::SubmitBid(SubmitBid {
+                CommandBody::SubmitBid(SubmitBid { documents: Vec::new(),
                     lot: None,
                     content: good_bid().into(),
                 }),
@@ -51,7 +51,7 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::SubmitBid(SubmitBid {
+                CommandBody::SubmitBid(SubmitBid { documents: Vec::new(),
                     lot: None,
                     content: good_bid().into(),
                 }),
@@ -65,7 +65,7 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::SubmitBid(SubmitBid {
+                CommandBody::SubmitBid(SubmitBid { documents: Vec::new(),
                     lot: None,
                     content: json!({"organisation": "x", "serviceArea": "sports_events", "servicePlan": "p", "freeOrDiscountedShare": 10, "feeMinor": 100}).into(),
                 }),
@@ -79,7 +79,7 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::SubmitBid(SubmitBid {
+                CommandBody::SubmitBid(SubmitBid { documents: Vec::new(),
                     lot: None,
                     content: {
                         let mut b = good_bid();
@@ -97,7 +97,7 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::SubmitBid(SubmitBid {
+                CommandBody::SubmitBid(SubmitBid { documents: Vec::new(),
                     lot: Some("9".into()),
                     content: good_bid().into(),
                 }),
@@ -111,7 +111,7 @@ fn business_rules_table() {
             command: cmd(
                 &bidder(0),
                 "bidder",
-                CommandBody::SubmitBid(SubmitBid {
+                CommandBody::SubmitBid(SubmitBid { documents: Vec::new(),
                     lot: None,
                     content: good_bid().into(),
                 }),
@@ -125,7 +125,7 @@ fn business_rules_table() {
             command: cmd(
                 "new-org",
                 "bidder",
-                CommandBody::ReplaceBid(ReplaceBid {
+                CommandBody::ReplaceBid(ReplaceBid { documents: Vec::new(),
                     lot: None,
                     content: good_bid().into(),
                 }),
@@ -172,7 +172,7 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::Amend(Amend {
+                CommandBody::Amend(Amend { documents: Vec::new(),
                     text: " ".into(),
                     affects_bids: false,
                     new_deadline: None,
@@ -395,7 +395,7 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::Publish(Publish {
+                CommandBody::Publish(Publish { documents: Vec::new(),
                     announcement: json!({"title": "t", "summary": "s"}).into(),
                     channels: vec!["web".into()],
                     deadline: Timestamp::parse("2026-01-10T00:00:00Z").expect("ts"),
@@ -412,7 +412,7 @@ fn business_rules_table() {
             command: cmd(
                 STAFF,
                 "staff",
-                CommandBody::Publish(Publish {
+                CommandBody::Publish(Publish { documents: Vec::new(),
                     announcement: json!({"title": "t", "summary": "s"}).into(),
                     channels: vec![],
                     deadline: Timestamp::parse("2026-03-10T00:00:00Z").expect("ts"),

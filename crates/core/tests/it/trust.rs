@@ -11,7 +11,7 @@ fn bidder(id: &str) -> Actor {
 }
 
 fn bid(share: serde_json::Value, fee: serde_json::Value) -> CommandBody {
-    CommandBody::SubmitBid(SubmitBid {
+    CommandBody::SubmitBid(SubmitBid { documents: Vec::new(),
         lot: None,
         content: json!({"organisation": "Org", "serviceArea": "sports_events", "servicePlan": "Weekly events",
                         "freeOrDiscountedShare": share, "feeMinor": fee})

@@ -147,6 +147,7 @@ fn an_invited_tender_needs_three_invitees_and_takes_bids_only_from_them() {
             STAFF,
             "staff",
             CommandBody::Publish(Publish {
+                documents: Vec::new(),
                 announcement: announcement.clone(),
                 channels: channels.clone(),
                 deadline: *deadline,
@@ -168,6 +169,7 @@ fn an_invited_tender_needs_three_invitees_and_takes_bids_only_from_them() {
         "uninvited-org",
         "bidder",
         CommandBody::SubmitBid(SubmitBid {
+            documents: Vec::new(),
             lot: None,
             content: json!({"organisation": "x", "priceMinor": 100, "technicalProposal": "p"})
                 .into(),

@@ -71,6 +71,7 @@ fn all_kinds() -> BTreeMap<MessageKind, (Tender, Event)> {
     main.exec(
         (STAFF, "staff"),
         CommandBody::Amend(Amend {
+            documents: Vec::new(),
             text: "The venue is the Workers' Cultural Palace, hall B.".into(),
             affects_bids: true,
             new_deadline: None,
@@ -87,6 +88,7 @@ fn all_kinds() -> BTreeMap<MessageKind, (Tender, Event)> {
     main.exec(
         (STAFF, "staff"),
         CommandBody::AnswerQuestion(AnswerQuestion {
+            documents: Vec::new(),
             question: 1,
             answer: "Yes; describe each venue's plan separately.".into(),
             affects_bids: false,
