@@ -14,6 +14,7 @@ mod m20261128_000004_outbox_data;
 mod m20261128_000005_web_accounts;
 mod m20261128_000006_expert_pool;
 mod m20261128_000007_score_drafts;
+mod m20261206_000008_documents;
 
 /// The migrator `tenderflow migrate` and server start run.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_web_accounts::Migration),
             Box::new(m20261128_000006_expert_pool::Migration),
             Box::new(m20261128_000007_score_drafts::Migration),
+            Box::new(m20261206_000008_documents::Migration),
         ]
     }
 }

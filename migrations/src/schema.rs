@@ -320,3 +320,58 @@ pub enum ScoreDrafts {
     /// Saved at, ms.
     UpdatedMs,
 }
+
+/// Stored files (tender documents and sealed bid documents): what the file is, where its
+/// bytes are and whether an event references it. The bytes are in `blob_chunks` (the
+/// database backend) or in object storage, framed the same way.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum Blobs {
+    /// The table.
+    Table,
+    /// Document id (primary key), as events reference it.
+    BlobId,
+    /// The tender it belongs to.
+    TenderId,
+    /// Who uploaded it.
+    Owner,
+    /// Whether it is sealed (encrypted with the tender's data key until opening).
+    Sealed,
+    /// `partial` (being written), `stored` (complete, acknowledged) or `attached` (an event
+    /// references it).
+    State,
+    /// `database` or `objects`.
+    Backend,
+    /// Size of the file, bytes.
+    Size,
+    /// Frames stored.
+    Frames,
+    /// SHA-256 of the stored bytes (ciphertext for a sealed file), to check them at rest.
+    StoredSha256,
+    /// SHA-256 of the file (public files only).
+    Sha256,
+    /// The file name (public files only).
+    Name,
+    /// The media type (public files only).
+    MediaType,
+    /// A sealed file's name, type and SHA-256, encrypted with the tender's data key.
+    SealedMeta,
+    /// A sealed file's nonce prefix (hex).
+    Nonce,
+    /// Created at, ms.
+    CreatedMs,
+    /// The event that first referenced it.
+    EventSeq,
+}
+
+/// The bytes of files kept in the database: one row per frame.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum BlobChunks {
+    /// The table.
+    Table,
+    /// The file.
+    BlobId,
+    /// Frame number, from 0.
+    N,
+    /// The frame's bytes.
+    Data,
+}

@@ -135,12 +135,61 @@ impl Store {
         };
         let mut out = Vec::with_capacity(heads.len());
         for h in heads {
+            let problem = match self.verified(&self.db, &h).await? {
+                Err(p) => Some(p),
+                Ok(v) => self.document_problem(&v.events).await?,
+            };
             out.push(AuditReport {
                 tender_id: h.tender_id.clone(),
                 events: h.seq,
-                problem: self.problem_of(&h).await?,
+                problem,
             });
         }
+        Ok(out)
+    }
+
+    /// The first document referenced by `events` that is missing from the blob store or
+    /// whose bytes differ from what the event records (each file read whole once).
+    async fn document_problem(&self, events: &[(i64, Event)]) -> Result<Option<ChainProblem>> {
+        for (seq, e) in events {
+            for d in e.body.documents() {
+                let problem = match self.blob(&d.id).await? {
+                    None => Some("no stored file has this id (deleted?)".to_owned()),
+                    Some(row) => self.check_blob(&row, d).await,
+                };
+                if let Some(problem) = problem {
+                    return Ok(Some(ChainProblem::Document {
+                        seq: *seq,
+                        document: d.id.clone(),
+                        what: problem,
+                    }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// How many stored files are in each state: `attached` (referenced by an event, checked
+    /// by [`Store::verify`]), `stored` (acknowledged uploads not yet used by a command) and
+    /// `partial` (uploads cut off before their end: never acknowledged; the sweep removes
+    /// them).
+    /// Bytes in the configured backend that no row explains are counted as `unrecorded`
+    /// (none should exist: a row is written before any byte).
+    pub async fn blob_census(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        let mut out = std::collections::BTreeMap::new();
+        let rows = self.blobs().await?;
+        let known: std::collections::HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let unrecorded = self
+            .blob_backend()
+            .ids(&self.db)
+            .await?
+            .iter()
+            .filter(|id| !known.contains(id.as_str()))
+            .count() as u64;
+        for row in &rows {
+            *out.entry(row.state.clone()).or_default() += 1;
+        }
+        out.insert("unrecorded".to_owned(), unrecorded);
         Ok(out)
     }
 

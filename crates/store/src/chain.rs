@@ -209,6 +209,16 @@ pub enum ChainProblem {
         /// The last event found.
         found: i64,
     },
+    /// A document an event references is missing from the blob store, or its bytes do not
+    /// match the size and SHA-256 the event records.
+    Document {
+        /// The event that references it.
+        seq: i64,
+        /// The document's id.
+        document: String,
+        /// What is wrong.
+        what: String,
+    },
     /// The head hash the tender recorded differs from the chain's last hash.
     HeadMismatch {
         /// The last event.
@@ -267,6 +277,11 @@ impl std::fmt::Display for ChainProblem {
             Self::Unpublished { seq, .. } => {
                 write!(f, "event {seq} differs from the head published earlier")
             }
+            Self::Document {
+                seq,
+                document,
+                what,
+            } => write!(f, "document `{document}` of event {seq}: {what}"),
         }
     }
 }

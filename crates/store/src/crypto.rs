@@ -152,6 +152,69 @@ pub(crate) fn open_with(key: &[u8; 32], aad: &[u8], sealed: &str) -> Result<Vec<
         .map_err(|_| CryptoError::DoesNotDecrypt.into())
 }
 
+/// A random nonce prefix for a sealed file's frames.
+pub(crate) fn frame_nonce_prefix() -> Result<[u8; 8], StoreError> {
+    random()
+}
+
+/// The AES-GCM nonce and associated data of frame `index` of a sealed file: the nonce is the
+/// file's random prefix and the frame number; the associated data binds the frame to its
+/// tender, file and place, and marks the last frame, so that frames cannot be moved,
+/// swapped between files, or cut off at the end unnoticed.
+fn frame_context(prefix: &[u8; 8], bind: &str, index: u64, last: bool) -> ([u8; 12], Vec<u8>) {
+    let mut nonce = [0u8; 12];
+    nonce[..8].copy_from_slice(prefix);
+    nonce[8..].copy_from_slice(&(index as u32).to_be_bytes());
+    let mut aad = b"tenderflow frame v1\0".to_vec();
+    aad.extend_from_slice(bind.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(&index.to_be_bytes());
+    aad.push(u8::from(last));
+    (nonce, aad)
+}
+
+/// Encrypts one frame of a sealed file (ciphertext ‖ 16-byte tag).
+pub(crate) fn seal_frame(
+    key: &[u8; 32],
+    prefix: &[u8; 8],
+    bind: &str,
+    index: u64,
+    last: bool,
+    plain: &[u8],
+) -> Result<Vec<u8>, StoreError> {
+    let (nonce, aad) = frame_context(prefix, bind, index, last);
+    Aes256Gcm::new(key.into())
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plain,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| CryptoError::Encrypt.into())
+}
+
+/// Reverses [`seal_frame`]; fails if the frame was altered, moved or is not where it says.
+pub(crate) fn open_frame(
+    key: &[u8; 32],
+    prefix: &[u8; 8],
+    bind: &str,
+    index: u64,
+    last: bool,
+    sealed: &[u8],
+) -> Result<Vec<u8>, StoreError> {
+    let (nonce, aad) = frame_context(prefix, bind, index, last);
+    Aes256Gcm::new(key.into())
+        .decrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: sealed,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| CryptoError::DoesNotDecrypt.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +233,24 @@ mod tests {
         );
         let other = new_data_key().expect("key");
         assert!(open_with(&other, b"T-1/3", &sealed).is_err());
+    }
+
+    #[test]
+    fn frames_are_bound_to_their_place() {
+        let key = new_data_key().expect("key");
+        let prefix = frame_nonce_prefix().expect("prefix");
+        let sealed = seal_frame(&key, &prefix, "T-1/d-1", 3, false, b"page").expect("seal");
+        assert_eq!(
+            open_frame(&key, &prefix, "T-1/d-1", 3, false, &sealed).expect("open"),
+            b"page"
+        );
+        for (bind, index, last) in [
+            ("T-1/d-2", 3, false),
+            ("T-1/d-1", 4, false),
+            ("T-1/d-1", 3, true),
+        ] {
+            assert!(open_frame(&key, &prefix, bind, index, last, &sealed).is_err());
+        }
     }
 
     #[test]

@@ -111,6 +111,18 @@ pub enum StoreError {
     /// A part of the store is not running (the group committer stopped).
     #[error("unavailable: {0}")]
     Unavailable(&'static str),
+    /// Object storage (the documents' bytes) failed.
+    #[error("object storage: could not {what}: {source}")]
+    Objects {
+        /// What was being done.
+        what: String,
+        /// What the object store said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An upload's body failed before its end (the client went away); nothing was kept.
+    #[error("the upload was cut off: {0}")]
+    Upload(String),
     /// The database.
     #[error("database: {0}")]
     Db(#[from] DbErr),

@@ -363,6 +363,12 @@ impl Store {
         if p.key.is_none() && events.iter().any(|e| e.body.is_sealed()) {
             p.key = Some(self.data_key(txn, &r.tender_id).await?);
         }
+        if let Err(rejection) = self
+            .attach_documents(txn, &r.tender_id, p.seq + 1, &events)
+            .await?
+        {
+            return Ok(Err(StoreError::Rejected(rejection)));
+        }
         let first = p.seq + 1;
         let mut appended = Vec::with_capacity(events.len());
         for e in &events {

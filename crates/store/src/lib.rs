@@ -7,13 +7,15 @@
 //!
 //! The modules, one concern each: [`execute`] (commands and batches), [`workflows`],
 //! [`accounts`], [`keys`] (master and data keys), [`reads`] (projection and event rows),
-//! [`audit`] (verification, chain heads, OCDS), [`timers`], [`outbox`], [`sessions`]
+//! [`audit`] (verification, chain heads, OCDS), [`blobs`] (documents' files, streamed through
+//! the database or object storage), [`timers`], [`outbox`], [`sessions`]
 //! (registration, passwords, sessions, mailed links), [`subscriptions`], [`experts`] (the
 //! expert pool, draft score sheets); `sql` builds every
 //! statement with sea-query from the schema's identifiers.
 
 pub mod accounts;
 pub mod audit;
+pub mod blobs;
 pub mod chain;
 pub mod clock;
 pub mod crypto;
@@ -33,6 +35,7 @@ pub mod workflows;
 
 pub use accounts::{Account, AccountInfo, IssuedToken, TokenInfo, token_hash};
 pub use audit::{AuditReport, PublishedHead};
+pub use blobs::{BlobBackend, BlobRow, DatabaseBlobs, NewBlob, ObjectBlobs};
 pub use error::{CryptoError, Result, StoreError};
 pub use outbox::{AccountMail, Mail, OutboxRow, OutboxStatus, RecipientKind};
 pub use reads::TenderRow;
@@ -100,6 +103,8 @@ pub struct Store {
     /// The workflow each tender pins (it never changes).
     tender_workflows: RwLock<HashMap<String, String>>,
     cache: tokio::sync::Mutex<HashMap<String, Cached>>,
+    /// Where new files' bytes go.
+    blobs: Arc<dyn blobs::BlobBackend>,
     /// SQLite has one writer: commands queue here instead of failing with SQLITE_BUSY.
     write_gate: Option<tokio::sync::Mutex<()>>,
     /// Tests: the next batches fail with a conflict, as a racing writer would make them.
@@ -172,6 +177,7 @@ impl Store {
             tender_workflows: RwLock::new(HashMap::new()),
             keys: RwLock::new(HashMap::new()),
             cache: tokio::sync::Mutex::new(HashMap::new()),
+            blobs: Arc::new(blobs::DatabaseBlobs),
             write_gate: sqlite.then(|| tokio::sync::Mutex::new(())),
             #[cfg(test)]
             forced_conflicts: std::sync::atomic::AtomicUsize::new(0),

@@ -4,7 +4,14 @@
 //! ```text
 //! tenderflow-store-bench rush --url URL [--tenders 20] [--bids 50] [--clients 16] [--mode commit|group|both]
 //! tenderflow-store-bench crash-writer --url URL --key HEX [--bids 1000]
+//! tenderflow-store-bench document-writer --url URL --key HEX [--dir DIR] [--docs 100] [--size 2000000]
+//! tenderflow-store-bench documents --url URL [--dir DIR] [--size 200000000]
 //! ```
+//!
+//! `documents` uploads a sealed file of `--size` bytes from a generated stream and reads it
+//! back, printing the rate each way and the process's peak resident memory (VmHWM) before
+//! and after: streaming keeps the growth to a few frames whatever the size. `--dir` puts the
+//! bytes in a local object-store directory instead of the database.
 
 use serde_json::json;
 use std::collections::HashMap;
@@ -55,6 +62,7 @@ fn submit(i: usize, tender: usize) -> (String, Command) {
         Command {
             actor,
             body: CommandBody::SubmitBid(SubmitBid {
+                documents: Vec::new(),
                 lot: None,
                 content: bid(i).into(),
             }),
@@ -90,6 +98,58 @@ async fn published(store: &Store, sha: &str, id: &str) -> Timestamp {
     steps[1].at.plus_seconds(3600)
 }
 
+/// A generated file of `size` bytes (a PDF header, then a repeating pattern), streamed in
+/// 64 KiB pieces as a network delivers an upload; never whole in memory.
+fn generated(
+    size: u64,
+    seed: u64,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send {
+    const PIECE: u64 = 64 * 1024;
+    futures_util::stream::iter((0..size.div_ceil(PIECE)).map(move |i| {
+        let len = PIECE.min(size - i * PIECE) as usize;
+        let mut v: Vec<u8> = (0..len)
+            .map(|j| ((i * PIECE + j as u64).wrapping_mul(31).wrapping_add(seed) % 251) as u8)
+            .collect();
+        if i == 0 {
+            v[..5.min(len)].copy_from_slice(&b"%PDF-"[..5.min(len)]);
+        }
+        Ok(bytes::Bytes::from(v))
+    }))
+}
+
+/// The process's peak resident memory, in MiB (Linux `VmHWM`).
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn doc_store(store: Store, a: &HashMap<String, String>) -> Arc<Store> {
+    Arc::new(match a.get("dir") {
+        Some(dir) => store.with_blob_backend(Arc::new(
+            tenderflow_store::ObjectBlobs::directory(std::path::Path::new(dir)).expect("--dir"),
+        )),
+        None => store,
+    })
+}
+
+fn new_doc(tender: &str, owner: &str, size: u64) -> tenderflow_store::NewBlob {
+    tenderflow_store::NewBlob {
+        tender_id: tender.to_owned(),
+        owner: owner.to_owned(),
+        sealed: true,
+        name: "服务方案.pdf".to_owned(),
+        media_type: "application/pdf".to_owned(),
+        max_bytes: size,
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let (cmd, a) = args();
@@ -101,7 +161,7 @@ async fn main() {
         Some(k) => MasterKey::from_hex(k).expect("--key: 64 hex digits"),
         None => MasterKey::generate().expect("key"),
     };
-    let store = Arc::new(Store::connect(&url, master).await.expect("connect"));
+    let store = doc_store(Store::connect(&url, master).await.expect("connect"), &a);
     let sha = store
         .register_workflow("partner-recruitment.json", WORKFLOW)
         .await
@@ -124,9 +184,60 @@ async fn main() {
                     .expect("stdout");
             }
         }
+        "document-writer" => {
+            let (n, size) = (num(&a, "docs", 100), num(&a, "size", 2_000_000) as u64);
+            let tender = a.get("tender").cloned().unwrap_or_else(|| "T-docs".into());
+            published(&store, &sha, &tender).await;
+            let mut out = std::io::stdout().lock();
+            for i in 0..n {
+                let doc = store
+                    .put_blob(
+                        new_doc(&tender, &format!("org-{i:04}"), size),
+                        generated(size, i as u64),
+                    )
+                    .await
+                    .expect("upload");
+                // Acknowledged only once every frame is durable and the row says `stored`.
+                writeln!(out, "ACK {} {}", doc.id, doc.sha256)
+                    .and_then(|()| out.flush())
+                    .expect("stdout");
+            }
+        }
+        "documents" => {
+            use futures_util::StreamExt;
+            let size = num(&a, "size", 200_000_000) as u64;
+            published(&store, &sha, "T-bench-docs").await;
+            let before = peak_rss_mib();
+            let start = Instant::now();
+            let doc = store
+                .put_blob(new_doc("T-bench-docs", "org-1", size), generated(size, 7))
+                .await
+                .expect("upload");
+            let up = start.elapsed().as_secs_f64();
+            let after_up = peak_rss_mib();
+            let row = store.blob(&doc.id).await.expect("row").expect("stored");
+            let start = Instant::now();
+            let mut read = 0u64;
+            let mut bytes = std::pin::pin!(store.read_blob(row, 0..size));
+            while let Some(chunk) = bytes.next().await {
+                read += chunk.expect("bytes").len() as u64;
+            }
+            let down = start.elapsed().as_secs_f64();
+            assert_eq!(read, size);
+            let mib = size as f64 / 1024.0 / 1024.0;
+            println!(
+                "backend {}: {mib:.0} MiB sealed upload {:.0} MiB/s, download {:.0} MiB/s; peak RSS {before:.0} MiB before, {after_up:.0} MiB after the upload, {:.0} MiB after the download",
+                store.blob_backend().kind(),
+                mib / up,
+                mib / down,
+                peak_rss_mib()
+            );
+        }
         "rush" => rush(store, &sha, &a, &url).await,
         _ => {
-            eprintln!("usage: tenderflow-store-bench rush|crash-writer --url URL [options]");
+            eprintln!(
+                "usage: tenderflow-store-bench rush|crash-writer|document-writer|documents --url URL [options]"
+            );
             std::process::exit(2);
         }
     }

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod crash;
+mod documents;
 mod queues;
 mod store;
 mod trust;
