@@ -113,6 +113,8 @@ impl From<StoreError> for ApiError {
                     RejectionCode::WrongRole => StatusCode::FORBIDDEN,
                     RejectionCode::NotCreated => StatusCode::NOT_FOUND,
                     RejectionCode::AlreadyExists => StatusCode::CONFLICT,
+                    RejectionCode::DocumentTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                    RejectionCode::DocumentSealed => StatusCode::FORBIDDEN,
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
                 };
                 Self {
@@ -190,6 +192,15 @@ impl From<StoreError> for ApiError {
             }
             StoreError::AlreadyRegistered { .. } => {
                 Self::new(StatusCode::CONFLICT, "already_registered", text.clone())
+            }
+            StoreError::Upload(_) => Self::bad_request("upload_interrupted", text.clone()),
+            StoreError::Objects { .. } => {
+                tracing::error!(error = %text, "object storage");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "document storage is unavailable; nothing was kept, try again later",
+                )
             }
             other => {
                 tracing::error!(error = %other, "internal error");

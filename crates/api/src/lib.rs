@@ -7,6 +7,7 @@
 
 mod accounts;
 mod admin;
+pub mod documents;
 mod error;
 mod extract;
 pub mod metrics;

@@ -46,6 +46,8 @@ pub enum Answer {
     Json(SchemaFn),
     /// Plain text (Prometheus metrics).
     Text,
+    /// A file's bytes, with its own media type (documents).
+    File,
 }
 
 /// One documented operation (the route table fills in the path).
@@ -72,6 +74,8 @@ pub struct Op {
     pub etag: bool,
     /// Extra error statuses it can answer (e.g. 503 from `/ready`).
     pub errors: &'static [u16],
+    /// Whether its body is a file's bytes (streamed; any media type) instead of JSON.
+    pub file_body: bool,
 }
 
 impl Op {
@@ -87,6 +91,7 @@ impl Op {
             command: false,
             etag: false,
             errors: &[],
+            file_body: false,
         }
     }
     /// A GET.
@@ -130,6 +135,17 @@ impl Op {
         self.ok = (201, Answer::Json(schema_of::<T>));
         self
     }
+    /// Its body is a file's bytes, its `Content-Type` the file's media type.
+    pub fn file_body(mut self) -> Self {
+        self.file_body = true;
+        self
+    }
+    /// 200 with a file's bytes (`Content-Disposition`, `ETag`, ranges).
+    pub fn file(mut self) -> Self {
+        self.ok = (200, Answer::File);
+        self.etag = true;
+        self
+    }
     /// A command on a tender (idempotency and preconditions).
     pub fn command(mut self) -> Self {
         self.command = true;
@@ -150,7 +166,7 @@ impl Op {
     fn error_statuses(&self) -> Vec<u16> {
         let mut s = Vec::new();
         let has_path_id = self.path.contains('{');
-        if self.query.is_some() || has_path_id || self.body.is_some() {
+        if self.query.is_some() || has_path_id || self.body.is_some() || self.file_body {
             s.push(400);
         }
         if !self.roles.is_empty() {
@@ -165,8 +181,14 @@ impl Op {
         if self.body.is_some() {
             s.extend([413, 415]);
         }
-        if self.command || self.body.is_some() {
+        if self.command || self.body.is_some() || self.file_body {
             s.push(422);
+        }
+        if self.file_body {
+            s.push(413);
+        }
+        if matches!(self.ok.1, Answer::File) {
+            s.extend([206, 304, 416]);
         }
         s.extend(self.errors);
         s.sort_unstable();
@@ -286,6 +308,20 @@ pub fn document(ops: &[Op]) -> OpenApi {
                         .build(),
                 );
             }
+            Answer::File => {
+                ok = ok
+                    .description("The file, with its media type; `Content-Disposition` names it (RFC 6266, UTF-8 names as `filename*`); `Range` requests answer 206")
+                    .content(
+                        "application/octet-stream",
+                        ContentBuilder::new()
+                            .schema(Some(
+                                ObjectBuilder::new()
+                                    .schema_type(Type::String)
+                                    .content_media_type("application/octet-stream"),
+                            ))
+                            .build(),
+                    );
+            }
         }
         if op.etag {
             ok = ok.header(
@@ -298,6 +334,23 @@ pub fn document(ops: &[Op]) -> OpenApi {
         }
         let mut responses = ResponsesBuilder::new().response(op.ok.0.to_string(), ok.build());
         for status in op.error_statuses() {
+            if matches!(status, 206 | 304) {
+                let mut r = ResponseBuilder::new().description(problem_text(status));
+                if status == 206 {
+                    r = r.content(
+                        "application/octet-stream",
+                        ContentBuilder::new()
+                            .schema(Some(
+                                ObjectBuilder::new()
+                                    .schema_type(Type::String)
+                                    .content_media_type("application/octet-stream"),
+                            ))
+                            .build(),
+                    );
+                }
+                responses = responses.response(status.to_string(), r.build());
+                continue;
+            }
             let mut r = ResponseBuilder::new()
                 .description(problem_text(status))
                 .content(
@@ -324,6 +377,24 @@ pub fn document(ops: &[Op]) -> OpenApi {
             )))
             .parameters(Some(params))
             .responses(responses.build());
+        if op.file_body {
+            operation = operation.request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .description(Some("The file's bytes; `Content-Type` is its media type"))
+                    .content(
+                        "application/octet-stream",
+                        ContentBuilder::new()
+                            .schema(Some(
+                                ObjectBuilder::new()
+                                    .schema_type(Type::String)
+                                    .content_media_type("application/octet-stream"),
+                            ))
+                            .build(),
+                    )
+                    .build(),
+            ));
+        }
         if let Some(body) = op.body {
             operation = operation.request_body(Some(
                 RequestBodyBuilder::new()
@@ -372,11 +443,14 @@ fn problem_text(status: u16) -> Cow<'static, str> {
         400 => "A malformed id, query or body (`invalid_*`)",
         401 => "No valid token",
         403 => "The caller's role may not do this",
+        206 => "Part of the file (`Range`), with `Content-Range`",
+        304 => "Not modified (`If-None-Match` matched the `ETag`)",
         404 => "No such tender, account or record",
         409 => "A concurrent change won; retry",
         412 => "If-Match did not match the tender's ETag",
         413 => "The body is too large",
         415 => "The body is not `application/json`",
+        416 => "The `Range` lies outside the file",
         422 => "Refused by a rule of the procedure (the core's stable code)",
         503 => "Not ready",
         _ => "An error",

@@ -8,6 +8,7 @@ use crate::admin::{
     AuditQuery, ClockBody, OutboxQuery, PageQuery, audit, ocds_record, ocds_releases, outbox,
     resend, set_clock, stuck_timers,
 };
+use crate::documents::{UploadQuery, download, upload};
 use crate::error::ApiError;
 use crate::extract::{ApiResult, Body, Caller, Id};
 use crate::openapi::{Op, document};
@@ -59,6 +60,7 @@ pub fn app(state: AppState) -> Router {
     const BIDDER: &[Role] = &[Role::BIDDER];
     const EVALUATOR: &[Role] = &[Role::EVALUATOR];
     const INSPECTOR: &[Role] = &[Role::INSPECTOR];
+    const UPLOADERS: &[Role] = &[Role::STAFF, Role::BIDDER];
     let t = Table {
         router: Router::new(),
         ops: Vec::new(),
@@ -222,6 +224,24 @@ pub fn app(state: AppState) -> Router {
         post(submit_bid)
             .merge(put(replace_bid))
             .merge(delete(withdraw_bid)),
+    )
+    .add(
+        "/tenders/{id}/documents",
+        vec![Op::post("Upload a document (the body is the file, streamed; `name` its file name): staff a tender document, a bidder its bid's (sealed until opening). Reference the answered description in a command's `documents`")
+            .roles(UPLOADERS)
+            .query::<UploadQuery>()
+            .file_body()
+            .created::<tenderflow_core::model::Document>()
+            .errors(&[404, 409])],
+        post(upload).layer(DefaultBodyLimit::disable()),
+    )
+    .add(
+        "/tenders/{id}/documents/{doc}",
+        vec![Op::get("Download a document: tender documents once published; a bid's after opening, by staff, inspectors, the committee and its bidder")
+            .roles(ALL)
+            .file()
+            .errors(&[422])],
+        get(download),
     )
     .add(
         "/tenders/{id}/bids/receipt",

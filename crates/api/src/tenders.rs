@@ -198,6 +198,10 @@ pub(crate) struct BidBody {
     #[serde(default)]
     lot: Option<String>,
     content: Value,
+    /// The bid's documents: each as `POST /tenders/{id}/documents` answered it, with its
+    /// `slot` in the bid form.
+    #[serde(default)]
+    documents: Vec<tenderflow_core::model::Document>,
 }
 
 pub(crate) async fn submit_bid(
@@ -208,6 +212,7 @@ pub(crate) async fn submit_bid(
     Body(b): Body<BidBody>,
 ) -> ApiResult<(StatusCode, Json<Answer>)> {
     let body = CommandBody::SubmitBid(SubmitBid {
+        documents: b.documents,
         lot: lot(b.lot)?,
         content: b.content.into(),
     });
@@ -225,6 +230,7 @@ pub(crate) async fn replace_bid(
     Body(b): Body<BidBody>,
 ) -> ApiResult<Json<Answer>> {
     let body = CommandBody::ReplaceBid(ReplaceBid {
+        documents: b.documents,
         lot: lot(b.lot)?,
         content: b.content.into(),
     });

@@ -1,4 +1,5 @@
-//! The background work of a process: firing due timers and delivering the outbox, until a
+//! The background work of a process: firing due timers, delivering the outbox and removing
+//! uploads that can no longer be used, until a
 //! shutdown signal (mini-redis's `run(listener, shutdown)` shape). Several processes may run
 //! it on one PostgreSQL database: timers and messages are claimed with `FOR UPDATE SKIP
 //! LOCKED` and timers fire through idempotent commands.
@@ -45,6 +46,42 @@ pub async fn fire_timers(
     }
 }
 
+/// An upload cut off before its end is removed after an hour; one acknowledged but never
+/// attached to a command after seven days.
+pub const PARTIAL_UPLOAD_AGE: Duration = Duration::from_secs(3600);
+/// See [`PARTIAL_UPLOAD_AGE`].
+pub const UNUSED_UPLOAD_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Removes uploads that can no longer be used (see [`PARTIAL_UPLOAD_AGE`]) every `every`
+/// until `shutdown` resolves.
+pub async fn sweep_uploads(app: &App, every: Duration, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        let swept = app
+            .store
+            .sweep_blobs(
+                PARTIAL_UPLOAD_AGE.as_millis() as i64,
+                UNUSED_UPLOAD_AGE.as_millis() as i64,
+            )
+            .await;
+        match swept {
+            Ok((0, 0)) => {}
+            Ok((partial, unused)) => {
+                tracing::info!(
+                    partial,
+                    unused,
+                    "removed uploads that can no longer be used"
+                );
+            }
+            Err(e) => tracing::error!(error = %e, "upload sweep"),
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
 /// Fires timers and, with a dispatcher, delivers mail (at the dispatcher's own pace), until
 /// `shutdown` resolves; returns when both have stopped.
 pub async fn run(
@@ -59,6 +96,7 @@ pub async fn run(
         let _ = rx.wait_for(|s| *s).await;
     };
     let timers = fire_timers(app, worker, polling.timers, signal(stopped.clone()));
+    let sweep = sweep_uploads(app, Duration::from_secs(600), signal(stopped.clone()));
     let mail = async {
         if let Some(d) = mail {
             d.run(signal(stopped.clone())).await;
@@ -68,5 +106,5 @@ pub async fn run(
         shutdown.await;
         let _ = stop.send(true);
     };
-    tokio::join!(timers, mail, trigger);
+    tokio::join!(timers, sweep, mail, trigger);
 }

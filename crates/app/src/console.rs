@@ -74,6 +74,9 @@ pub struct ConsoleTender {
     pub available: Vec<Available>,
     /// How many red flags it has.
     pub red_flags: usize,
+    /// Its current (not superseded) tender documents as (id, name): what a new one may
+    /// replace.
+    pub documents: Vec<(String, String)>,
 }
 
 impl ConsoleTender {
@@ -178,6 +181,12 @@ fn console_tender(wf: &Workflow, t: &Tender, caller: &Caller, now: Timestamp) ->
         organisations: Vec::new(),
         available,
         red_flags: 0,
+        documents: t
+            .documents
+            .iter()
+            .filter(|p| p.superseded_at.is_none())
+            .map(|p| (p.document.id.clone(), p.document.name.clone()))
+            .collect(),
     }
 }
 
@@ -204,6 +213,8 @@ pub struct DeskBid {
     pub draft: Option<Value>,
     /// Whether the evaluator declared a conflict with this bidder.
     pub conflict: bool,
+    /// The bid's documents (readable by the committee once opened).
+    pub documents: Vec<tenderflow_core::model::Document>,
 }
 
 /// The evaluator's scoring desk for one tender.
@@ -400,6 +411,7 @@ impl App {
                 let bidder = b["bidder"].as_str().unwrap_or_default().to_owned();
                 let sheet = mine.get(&bidder).cloned();
                 DeskBid {
+                    documents: serde_json::from_value(b["documents"].clone()).unwrap_or_default(),
                     receipt: b["receipt"].as_u64(),
                     content: b["content"].clone(),
                     draft: drafts.remove(&bidder).filter(|_| sheet.is_none()),

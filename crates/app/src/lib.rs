@@ -9,6 +9,7 @@
 //!   audit trail, receipts, the opening record, the report.
 //! - [`records`]: the signed records and the OCDS publication.
 //! - [`portal`]: the bidder portal: its tenders, receipts, results and bid form.
+//! - [`documents`]: uploading tender and bid documents, and reading them as the core allows.
 //! - [`supervision`]: red flags for inspectors, per tender and across tenders.
 //! - [`operations`]: the outbox, stuck timers, verification, the manual clock.
 //! - [`background`]: the timer loop and the mail dispatcher, run until a shutdown signal
@@ -21,6 +22,7 @@ pub mod background;
 pub mod board;
 pub mod commands;
 pub mod console;
+pub mod documents;
 pub mod operations;
 pub mod portal;
 pub mod records;

@@ -57,6 +57,8 @@ pub struct BidderTender {
     pub result: Option<BidderResult>,
     /// The definition's bid form (a JSON Schema).
     pub form: Value,
+    /// The documents a bid carries (the definition's slots).
+    pub slots: Vec<tenderflow_core::definition::DocumentSlot>,
 }
 
 impl BidderTender {
@@ -97,6 +99,7 @@ impl App {
                 .get("bid")
                 .cloned()
                 .unwrap_or(Value::Null),
+            slots: wf.definition().documents.bid.slots.clone(),
         })
     }
 

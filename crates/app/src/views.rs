@@ -116,6 +116,8 @@ pub struct BidReceipt {
     pub commitment: String,
     /// When it was received.
     pub received_at: Timestamp,
+    /// Its documents, each with its SHA-256 (the commitment covers them).
+    pub documents: Vec<tenderflow_core::model::Document>,
 }
 
 /// Which tenders to list.
@@ -331,6 +333,7 @@ impl App {
                 number: t.opened().then_some(b.receipt),
                 commitment: b.commitment.clone(),
                 received_at: b.received_at,
+                documents: b.documents.clone(),
             })
             .collect())
     }

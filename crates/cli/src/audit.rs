@@ -71,6 +71,19 @@ pub async fn audit(config: &Config, cmd: AuditCmd) -> anyhow::Result<ExitCode> {
         }
     }
     println!("{} tender(s) checked, {broken} broken", reports.len());
+    // Uploads by state: `attached` ones were read and checked with their events above.
+    let census = store.blob_census().await?;
+    let count = |k: &str| census.get(k).copied().unwrap_or(0);
+    println!(
+        "documents: {} referenced by events (checked), {} uploaded and not used yet, {} uploads cut off before their end (never acknowledged; removed after an hour), {} stored bytes with no record",
+        count("attached"),
+        count("stored"),
+        count("partial"),
+        count("unrecorded")
+    );
+    if count("unrecorded") > 0 {
+        broken += 1;
+    }
     Ok(if broken == 0 {
         ExitCode::SUCCESS
     } else {

@@ -53,6 +53,12 @@ pub struct Config {
     /// keys left out keep their defaults.
     #[arg(long, global = true, env = "TENDERFLOW_RED_FLAGS")]
     pub red_flags: Option<PathBuf>,
+    /// Where documents' bytes are kept: `database` (the default: in the database itself, so
+    /// servers sharing a PostgreSQL share files), `dir:PATH` (a local directory) or
+    /// `s3://BUCKET` (S3-compatible object storage, configured by the AWS_* variables, e.g.
+    /// AWS_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ALLOW_HTTP).
+    #[arg(long, global = true, env = "TENDERFLOW_DOCUMENTS")]
+    pub documents: Option<String>,
     /// Master key as 64 hex digits (default: <data-dir>/master.key, created with mode 0600).
     #[arg(
         long,
@@ -281,7 +287,30 @@ impl Config {
         let store = Store::connect_with(url, self.master_key(create)?, clock, tuning)
             .await
             .with_context(|| format!("opening {}", redact(url)))?;
-        Ok(Arc::new(store))
+        Ok(Arc::new(store.with_blob_backend(self.blob_backend()?)))
+    }
+
+    /// The backend `--documents` names.
+    pub fn blob_backend(&self) -> anyhow::Result<Arc<dyn tenderflow_store::BlobBackend>> {
+        let spec = self.documents.as_deref().unwrap_or("database").trim();
+        if spec == "database" {
+            return Ok(Arc::new(tenderflow_store::DatabaseBlobs));
+        }
+        if let Some(dir) = spec.strip_prefix("dir:") {
+            let dir = self.data_dir.join(dir);
+            return Ok(Arc::new(
+                tenderflow_store::ObjectBlobs::directory(&dir)
+                    .with_context(|| format!("--documents {spec}"))?,
+            ));
+        }
+        if let Some(bucket) = spec.strip_prefix("s3://") {
+            let s3 = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket.trim_end_matches('/'))
+                .build()
+                .with_context(|| format!("--documents {spec} (see the AWS_* variables)"))?;
+            return Ok(Arc::new(tenderflow_store::ObjectBlobs::new(Arc::new(s3))));
+        }
+        anyhow::bail!("--documents {spec}: expected `database`, `dir:PATH` or `s3://BUCKET`")
     }
 
     /// How OCDS is published: from these options; each definition's `publication` wins.

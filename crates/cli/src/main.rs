@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod config;
 mod demo;
+mod documents;
 mod export;
 mod queues;
 mod serve;

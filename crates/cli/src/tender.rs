@@ -40,6 +40,47 @@ pub enum TenderCmd {
         #[arg(long)]
         key: Option<String>,
     },
+    /// Upload a file for a tender as an account and print its description (JSON), which a
+    /// command's `documents` then references: staff upload tender documents, a bidder its
+    /// bid's (sealed until opening). With `--amend TEXT`, staff publish it at once in an
+    /// amendment.
+    Attach {
+        /// Tender id.
+        tender: String,
+        /// The file.
+        file: std::path::PathBuf,
+        /// The account acting.
+        #[arg(long = "as")]
+        actor: String,
+        /// Media type (default: from the file name's extension).
+        #[arg(long = "type")]
+        media_type: Option<String>,
+        /// File name to record (default: the file's own).
+        #[arg(long)]
+        name: Option<String>,
+        /// Publish it in an amendment with this text (staff).
+        #[arg(long)]
+        amend: Option<String>,
+        /// The document it replaces (with --amend): the old one stays, marked superseded.
+        #[arg(long)]
+        replaces: Option<String>,
+        /// A bidder's document: the bid form's slot it fills (e.g. servicePlan).
+        #[arg(long)]
+        slot: Option<String>,
+    },
+    /// Download a document as an account (to `--output`, or standard output).
+    Download {
+        /// Tender id.
+        tender: String,
+        /// Document id.
+        document: String,
+        /// The account acting.
+        #[arg(long = "as")]
+        actor: String,
+        /// Where to write it (default: standard output). Written whole or not at all.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Show a tender as staff see it (JSON).
     Show {
         /// Tender id.
@@ -154,6 +195,39 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
                 Err(e) => return Err(e.into()),
             }
         }
+        TenderCmd::Attach {
+            tender,
+            file,
+            actor,
+            media_type,
+            name,
+            amend,
+            replaces,
+            slot,
+        } => {
+            return crate::documents::attach(
+                store,
+                crate::documents::Attach {
+                    tender,
+                    file,
+                    actor,
+                    media_type,
+                    name,
+                    amend,
+                    replaces,
+                    slot,
+                },
+            )
+            .await;
+        }
+        TenderCmd::Download {
+            tender,
+            document,
+            actor,
+            output,
+        } => {
+            return crate::documents::download(store, &tender, &document, &actor, output).await;
+        }
         TenderCmd::Records { tender } => {
             let (wf, t) = store.load(&tender).await?;
             let mut records = tenderflow_core::records::records(&wf, &t);
@@ -211,7 +285,7 @@ pub(crate) fn now() -> tenderflow_core::Timestamp {
 }
 
 /// The actor of an existing account.
-async fn acting(
+pub(crate) async fn acting(
     store: &tenderflow_store::Store,
     id: &str,
 ) -> anyhow::Result<tenderflow_core::Actor> {

@@ -151,6 +151,34 @@ impl TestApp {
         (status, v)
     }
 
+    /// A request with a raw body (`content_type`, when given) whose answer is read as
+    /// bytes, with its headers.
+    pub async fn bytes(
+        &self,
+        who: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(w) = who {
+            req = req.header("authorization", format!("Bearer {}", self.tokens[w]));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = match body {
+            Some((t, b)) => req.header("content-type", t).body(Body::from(b)),
+            None => req.body(Body::empty()),
+        }
+        .expect("request");
+        let resp = self.router.clone().oneshot(req).await.expect("response");
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, bytes.to_vec())
+    }
+
     /// The ETag of a GET.
     pub async fn etag(&self, who: &str, path: &str) -> Option<String> {
         let req = Request::builder()

@@ -2,5 +2,6 @@
 
 mod api;
 mod conventions;
+mod documents;
 mod openapi;
 mod trust;
