@@ -222,6 +222,32 @@ async fn documents_are_sealed_checked_and_verified_on_both_backends() {
                 !contains(&at_rest, "服务方案".as_bytes()),
                 "{ctx}: a sealed file's name at rest"
             );
+            // The database as an attacker copies it: SQLite's file and WAL, or pg_dump.
+            let mut raw = Vec::new();
+            if db.name == "sqlite" {
+                for f in ["db.sqlite", "db.sqlite-wal"] {
+                    raw.extend(std::fs::read(db.scratch.dir.path().join(f)).unwrap_or_default());
+                }
+                assert!(!raw.is_empty(), "{ctx}: the database file");
+            } else {
+                let dump = std::process::Command::new("pg_dump")
+                    .arg(&db.url)
+                    .output()
+                    .expect("pg_dump (postgresql-client)");
+                assert!(dump.status.success(), "{ctx}: pg_dump failed");
+                raw = dump.stdout;
+            }
+            // pg_dump writes bytea as hex: look for both forms.
+            let seen = |text: &str| {
+                contains(&raw, text.as_bytes()) || contains(&raw, hex::encode(text).as_bytes())
+            };
+            assert!(!seen(&marker), "{ctx}: plaintext in the database");
+            if backend == "database" {
+                assert!(
+                    seen("RECRUITMENT-TERMS"),
+                    "{ctx}: the check sees stored bytes"
+                );
+            }
 
             // Another bidder cannot use org-a's upload; a wrong hash is refused; nothing is
             // written for either.
