@@ -170,18 +170,20 @@ pub(crate) async fn act(
     State(app): State<Arc<App>>,
     visitor: Visitor,
     Path(id): Path<String>,
-    axum::Form(posted): axum::Form<HashMap<String, String>>,
+    request: axum::extract::Request,
 ) -> Response {
-    if let Err(r) = visitor.check(posted.get("csrf").map(String::as_str).unwrap_or_default()) {
-        return r;
-    }
     let here = format!("/console/tenders/{id}");
     let caller = match official(&visitor, &here) {
         Ok(c) => c,
         Err(r) => return r,
     };
+    // The form (and the files it carries, uploaded as they arrive, after its CSRF token).
+    let posted = match crate::documents::read_form(&app, &visitor, caller, &id, request).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let lang = visitor.lang;
-    let command = posted.get("command").cloned().unwrap_or_default();
+    let command = posted.fields.get("command").cloned().unwrap_or_default();
     let back = |query: String| {
         Redirect::to(&format!("{here}?lang={}&{query}#controls", lang.tag())).into_response()
     };
@@ -193,6 +195,9 @@ pub(crate) async fn act(
             crate::page::encode(detail)
         ))
     };
+    if let Some((_, problem)) = posted.refused.iter().next() {
+        return refused("document_invalid", problem);
+    }
     let c = match app.console_tender(caller, &id).await {
         Ok(c) => c,
         Err(e) => return error(lang, &e),
@@ -201,8 +206,30 @@ pub(crate) async fn act(
         None => back(format!("done={}", crate::page::encode(&command))),
         Some((code, detail)) => refused(code, detail),
     };
-    let json = command_json(lang, &c, &posted);
-    execute_form(&app, caller, &id, json, posted.get("nonce"), lang, answer).await
+    let json = command_json(lang, &c, &posted.fields).map(|mut v| {
+        // Files published with it; the first replaces the document chosen, if any.
+        if !posted.uploads.is_empty() {
+            let mut docs = posted.uploads.clone();
+            for d in &mut docs {
+                d.slot = None;
+            }
+            if let Some(r) = posted.fields.get("replaces").filter(|r| !r.is_empty()) {
+                docs[0].replaces = Some(r.clone());
+            }
+            v["documents"] = json!(docs);
+        }
+        v
+    });
+    execute_form(
+        &app,
+        caller,
+        &id,
+        json,
+        posted.fields.get("nonce"),
+        lang,
+        answer,
+    )
+    .await
 }
 
 /// Executes a console or desk form's command (its JSON, or what is missing from it) and

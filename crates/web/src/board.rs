@@ -44,6 +44,17 @@ struct Amendment {
     text: String,
 }
 
+/// A published tender document.
+struct NoticeDocument {
+    id: String,
+    name: String,
+    published: String,
+    /// When it was replaced, if it was.
+    superseded: Option<String>,
+    /// Size and SHA-256, as the record holds them.
+    fingerprint: String,
+}
+
 /// A published question and its answer.
 struct Enquiry {
     question: String,
@@ -82,6 +93,7 @@ struct NoticePage {
     ocid: String,
     published: String,
     amendments: Vec<Amendment>,
+    documents: Vec<NoticeDocument>,
     enquiries: Vec<Enquiry>,
     /// The opened bids, once the bids are opened.
     opened: Option<Vec<OpenedBid>>,
@@ -225,6 +237,19 @@ pub(crate) async fn notice(
             })
             .collect()
     });
+    let documents = items(&t["documents"])
+        .map(|d| NoticeDocument {
+            id: text(&d["id"]),
+            name: text(&d["title"]),
+            published: when(&d["datePublished"]),
+            superseded: d.get("dateModified").map(|m| when(m)),
+            fingerprint: text(&d["description"])
+                .split(" · superseded")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        })
+        .collect();
     let enquiries = items(&t["enquiries"])
         .map(|q| Enquiry {
             question: text(&q["description"]),
@@ -262,6 +287,7 @@ pub(crate) async fn notice(
         ocid: n.ocid.clone(),
         published: when(&t["tenderPeriod"]["startDate"]),
         amendments,
+        documents,
         enquiries,
         opened,
         awards,

@@ -267,6 +267,8 @@ struct TenderPage {
     channels: [&'static str; 3],
     /// The tender's zone, as people read it (for date inputs).
     zone: String,
+    /// Its current tender documents as (id, name): what a new one may replace.
+    documents: Vec<(String, String)>,
 }
 
 /// What the console's address may say after an action.
@@ -511,6 +513,7 @@ async fn tender_page(
         nonce: crate::session::random_token(),
         channels: CHANNELS,
         zone: lang.zone(c.utc_offset_minutes),
+        documents: c.documents.clone(),
         line: line(lang, &c, String::new()),
     })
 }

@@ -24,6 +24,8 @@ struct DeskBid {
     receipt: String,
     /// The bid's content as (label, value) lines.
     content: Vec<(String, String)>,
+    /// Its documents as (id, name).
+    documents: Vec<(String, String)>,
     done: bool,
     /// Whether the fields come from a saved draft.
     drafted: bool,
@@ -117,6 +119,11 @@ pub(crate) async fn desk(
                         };
                         (label, value)
                     })
+                    .collect(),
+                documents: b
+                    .documents
+                    .iter()
+                    .map(|d| (d.id.clone(), d.name.clone()))
                     .collect(),
                 done: b.sheet.is_some(),
                 conflict: b.conflict,

@@ -19,6 +19,7 @@ mod assets;
 mod board;
 mod console;
 mod desk;
+mod documents;
 mod form;
 mod i18n;
 mod new_tender;
@@ -36,6 +37,14 @@ use std::sync::Arc;
 use tenderflow_app::App;
 
 pub use i18n::Lang;
+
+/// A simple PDF: a title and paragraphs (Chinese and Latin text), as the demo's sample
+/// documents are written.
+pub fn simple_pdf(title: &str, paragraphs: &[String]) -> Result<Vec<u8>, String> {
+    let mut blocks = vec![pdf::Block::Title(title.to_owned())];
+    blocks.extend(paragraphs.iter().cloned().map(pdf::Block::Text));
+    pdf::render(&blocks)
+}
 
 /// What the pages need: the application, and whether cookies are HTTPS-only.
 #[derive(Clone, Debug)]
@@ -63,8 +72,12 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
         .route("/notices/{id}/questions", post(board::ask))
         .route(
             "/notices/{id}/bid",
-            get(portal::bid_form).post(portal::submit),
+            get(portal::bid_form)
+                .post(portal::submit)
+                // Files stream to the store, each checked against the definition's limit.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .route("/notices/{id}/documents/{doc}", get(documents::download))
         .route("/notices/{id}/withdraw", post(portal::withdraw))
         .route("/notices/{id}/receipt", get(portal::receipt))
         .route("/my", get(portal::my))

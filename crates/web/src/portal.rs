@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tenderflow_app::commands::Submission;
 use tenderflow_app::portal::{BidderTender, Outcome};
@@ -166,9 +166,56 @@ struct BidPage {
     /// Whether the bidder has a bid already (the form replaces it).
     replacing: bool,
     fields: Vec<Field>,
+    /// The documents the bid carries, by slot.
+    slots: Vec<SlotField>,
     /// Problems not tied to a field (a refusal by the core).
     problem: Option<String>,
     nonce: String,
+}
+
+/// A document slot of the bid form: a file input.
+struct SlotField {
+    id: String,
+    title: String,
+    required: bool,
+    multiple: bool,
+    /// The `accept` attribute (media types).
+    accept: String,
+    /// The current bid's files in this slot (kept unless a new file is chosen).
+    current: Vec<String>,
+    error: Option<String>,
+}
+
+fn slot_fields(lang: Lang, t: &BidderTender, errors: &BTreeMap<String, String>) -> Vec<SlotField> {
+    let current = t
+        .receipts
+        .first()
+        .map(|r| r.documents.as_slice())
+        .unwrap_or_default();
+    t.slots
+        .iter()
+        .map(|s| SlotField {
+            id: s.id.clone(),
+            title: if lang.tag() == "zh-CN" {
+                s.title.zh_cn.clone()
+            } else {
+                s.title.en.clone()
+            },
+            required: s.required,
+            multiple: s.multiple,
+            accept: s
+                .media_types
+                .as_ref()
+                .map(|m| m.join(","))
+                .unwrap_or_default(),
+            current: current
+                .iter()
+                .filter(|d| d.slot.as_deref() == Some(s.id.as_str()))
+                .map(|d| d.name.clone())
+                .collect(),
+            error: errors.get(&format!("doc:{}", s.id)).cloned(),
+        })
+        .collect()
 }
 
 fn bid_page(
@@ -190,6 +237,7 @@ fn bid_page(
         open: t.open,
         replacing: !t.receipts.is_empty(),
         fields: form::fields(lang, &t.form, values, errors),
+        slots: slot_fields(lang, t, errors),
         problem,
         nonce: crate::session::random_token(),
     }
@@ -240,11 +288,8 @@ pub(crate) async fn submit(
     State(app): State<Arc<App>>,
     visitor: Visitor,
     Path(id): Path<String>,
-    axum::Form(posted): axum::Form<HashMap<String, String>>,
+    request: axum::extract::Request,
 ) -> Response {
-    if let Err(r) = visitor.check(posted.get("csrf").map(String::as_str).unwrap_or_default()) {
-        return r;
-    }
     let caller = match bidder(&visitor, &format!("/notices/{id}/bid")) {
         Ok(c) => c,
         Err(r) => return r,
@@ -254,13 +299,33 @@ pub(crate) async fn submit(
         Ok(t) => t,
         Err(e) => return error(lang, &e),
     };
+    let posted = match crate::documents::read_form(&app, &visitor, caller, &id, request).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let now = app.clock().now();
-    let (content, errors) = form::parse(lang, &t.form, &posted);
+    let (content, mut errors) = form::parse(lang, &t.form, &posted.fields);
+    for (slot, problem) in &posted.refused {
+        errors.insert(format!("doc:{slot}"), problem.clone());
+    }
     if !errors.is_empty() {
         let page = bid_page(lang, &visitor, &t, now, &content, &errors, None);
         return render(&page, StatusCode::UNPROCESSABLE_ENTITY);
     }
+    // New files replace the current bid's in their slot; the others are kept.
+    let mut documents = posted.uploads;
+    for d in t
+        .receipts
+        .first()
+        .map(|r| r.documents.as_slice())
+        .unwrap_or_default()
+    {
+        if !documents.iter().any(|n| n.slot == d.slot) {
+            documents.push(d.clone());
+        }
+    }
     let payload = SubmitBid {
+        documents,
         lot: None,
         content: Arc::new(Value::Object(content.clone())),
     };
@@ -272,7 +337,10 @@ pub(crate) async fn submit(
     let s = Submission {
         tender_id: id.clone(),
         body,
-        key: posted.get("nonce").map(|n| n.chars().take(64).collect()),
+        key: posted
+            .fields
+            .get("nonce")
+            .map(|n| n.chars().take(64).collect()),
         if_match: None,
     };
     match app.execute(caller, s).await {
@@ -362,8 +430,8 @@ struct ReceiptPage {
     bidder: String,
     open: bool,
     deadline: String,
-    /// (code, received, commitment).
-    receipts: Vec<(String, String, String)>,
+    /// (code, received, commitment, documents as (name, size, SHA-256)).
+    receipts: Vec<(String, String, String, Vec<(String, u64, String)>)>,
     result: String,
 }
 
@@ -407,6 +475,10 @@ pub(crate) async fn receipt(
                     r.code.clone(),
                     lang.when(r.received_at, t.utc_offset_minutes),
                     r.commitment.clone(),
+                    r.documents
+                        .iter()
+                        .map(|d| (d.name.clone(), d.size, d.sha256.clone()))
+                        .collect(),
                 )
             })
             .collect(),

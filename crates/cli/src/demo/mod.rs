@@ -18,6 +18,7 @@ use tenderflow_notify::{Dispatcher, Transport};
 use tenderflow_store::clock::Clock;
 use tenderflow_store::{Account, Store};
 
+mod documents;
 mod narration;
 
 use narration::*;
@@ -250,9 +251,13 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Input::Command(body) => {
+                let mut body = body.clone();
+                // The recruitment documents with the announcement, a service plan with each
+                // bid: uploaded (a bid's sealed) and referenced by the command.
+                documents::attach(&store, &wf, &tender, &step.actor, &names, &mut body).await?;
                 let command = Command {
                     actor: step.actor.clone(),
-                    body: body.clone(),
+                    body,
                 };
                 store.execute(&tender, &cid, &command, step.at).await
             }
@@ -353,6 +358,11 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             ),
         }
     }
+    let census = store.blob_census().await?;
+    println!(
+        "  documents: {} (2 recruitment documents, a service plan per bid), each read back and matched against the SHA-256 its event holds",
+        census.get("attached").copied().unwrap_or(0)
+    );
     section("Email");
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for r in store

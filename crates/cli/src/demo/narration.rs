@@ -48,6 +48,7 @@ pub(super) async fn describe(
             channels,
             deadline,
             content_sha256,
+            documents,
             ..
         } => {
             println!(
@@ -66,21 +67,37 @@ pub(super) async fn describe(
             for c in channels {
                 println!("    - {c}");
             }
+            for d in documents {
+                println!(
+                    "  document {} ({} bytes, sha256 {}…)",
+                    d.name,
+                    d.size,
+                    &d.sha256[..16]
+                );
+            }
             println!("  bid deadline and opening: {}", time(*deadline));
-            section("Bids received (sealed: only receipts are visible)");
+            section(
+                "Bids received (sealed: only receipts are visible; documents sealed with them)",
+            );
         }
         EventBody::BidSubmitted {
             key,
             receipt,
             commitment,
+            documents,
             ..
         } => {
             // Sealed: the receipt shows who, when and the commitment, never the content.
             println!(
-                "  [{receipt:>3}] {}  {} commitment {}…",
+                "  [{receipt:>3}] {}  {} commitment {}…{}",
                 time(ev.at),
                 pad(&name(key.bidder.as_str()), 34),
-                &commitment[..16]
+                &commitment[..16],
+                if documents.is_empty() {
+                    String::new()
+                } else {
+                    format!(" + {} document(s)", documents.len())
+                }
             );
         }
         EventBody::SubmissionClosed { bids, deadline } => {

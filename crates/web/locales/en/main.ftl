@@ -420,3 +420,25 @@ yes = yes
 no = no
 key-signature = Signature on the report
 record-member-unsigned = no signature
+
+# Documents
+bid-documents = Documents
+bid-documents-help = Each file is encrypted before it is stored and cannot be read by anyone before the opening; the receipt lists its SHA-256. A file chosen here replaces the current one in its slot.
+bid-document-current = Current
+receipt-documents = Documents (covered by the commitment)
+notice-documents = Documents
+document-superseded = superseded on
+document-download = Download
+refusal-document_invalid = This file cannot be used (an empty file, a bad name, or not a document of this form).
+refusal-document_type_not_allowed = This kind of file is not accepted here.
+refusal-document_too_large = This file is larger than the procedure allows.
+refusal-document_missing = A required document is missing.
+refusal-unknown_document = That document is unknown.
+refusal-document_sealed = A bid's documents stay sealed until the opening.
+refusal-upload_interrupted = The upload was cut off; try again.
+desk-documents = Documents
+console-attach = Publish a document
+console-attach-help = The file is published with an amendment (its SHA-256 enters the record); to replace a document, choose it: the old one stays visible, marked superseded.
+console-attach-replaces = Replaces
+console-attach-none = — (a new document)
+console-attach-text = Amendment text

@@ -414,3 +414,25 @@ yes = 是
 no = 否
 key-signature = 评标报告签字
 record-member-unsigned = 未签字
+
+# Documents
+bid-documents = 文件
+bid-documents-help = 每个文件在存储前加密，开标前任何人无法读取；回执列出其 SHA-256。在此选择的文件将替换该栏目中的现有文件。
+bid-document-current = 现有文件
+receipt-documents = 文件（承诺值已涵盖）
+notice-documents = 招标文件
+document-superseded = 已于以下时间被替换
+document-download = 下载
+refusal-document_invalid = 该文件无法使用（空文件、文件名不当或不属于本表单的文件）。
+refusal-document_type_not_allowed = 此处不接受该类型的文件。
+refusal-document_too_large = 文件超过程序允许的大小。
+refusal-document_missing = 缺少必需的文件。
+refusal-unknown_document = 未知的文件。
+refusal-document_sealed = 投标文件在开标前保持密封。
+refusal-upload_interrupted = 上传中断，请重试。
+desk-documents = 投标文件
+console-attach = 发布文件
+console-attach-help = 文件随澄清公告发布（其 SHA-256 记入记录）；如需替换文件，请选择被替换的文件：旧文件仍可见并标注为已替换。
+console-attach-replaces = 替换
+console-attach-none = —（新文件）
+console-attach-text = 澄清内容
