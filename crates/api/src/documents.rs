@@ -83,29 +83,39 @@ pub fn content_disposition(disposition: &str, name: &str) -> String {
     format!("{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
-/// One byte range of a file of `size` bytes from a `Range` header: `None` for no (or an
-/// unusable, e.g. multi-) range, which is answered whole; `Err` when it lies outside.
-pub fn byte_range(header: Option<&str>, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
+/// What a `Range` header asks of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ranged {
+    /// No range, or one this server does not serve (several ranges): the whole file.
+    Whole,
+    /// One range of bytes.
+    Part(std::ops::Range<u64>),
+    /// A range outside the file (416).
+    Outside,
+}
+
+/// One byte range of a file of `size` bytes from a `Range` header.
+pub fn byte_range(header: Option<&str>, size: u64) -> Ranged {
     let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
-        return Ok(None);
+        return Ranged::Whole;
     };
     if spec.contains(',') {
-        return Ok(None);
+        return Ranged::Whole;
     }
     let Some((a, b)) = spec.split_once('-') else {
-        return Ok(None);
+        return Ranged::Whole;
     };
     let (a, b) = (a.trim(), b.trim());
     let range = match (a.parse::<u64>(), b.parse::<u64>()) {
         (Ok(a), Ok(b)) if a <= b => a..b.saturating_add(1).min(size),
         (Ok(a), Err(_)) if b.is_empty() => a..size,
         (Err(_), Ok(n)) if a.is_empty() => size.saturating_sub(n)..size,
-        _ => return Ok(None),
+        _ => return Ranged::Whole,
     };
     if range.start >= size || range.is_empty() {
-        return Err(());
+        return Ranged::Outside;
     }
-    Ok(Some(range))
+    Ranged::Part(range)
 }
 
 /// `GET /tenders/{id}/documents/{doc}`.
@@ -165,8 +175,8 @@ pub fn file_response(
     set(&mut out, header::CONTENT_TYPE, &d.media_type);
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let (status, range) = match byte_range(range, d.size) {
-        Ok(None) => (StatusCode::OK, 0..d.size),
-        Ok(Some(r)) => {
+        Ranged::Whole => (StatusCode::OK, 0..d.size),
+        Ranged::Part(r) => {
             set(
                 &mut out,
                 header::CONTENT_RANGE,
@@ -174,7 +184,7 @@ pub fn file_response(
             );
             (StatusCode::PARTIAL_CONTENT, r)
         }
-        Err(()) => {
+        Ranged::Outside => {
             set(
                 &mut out,
                 header::CONTENT_RANGE,
@@ -214,13 +224,13 @@ mod tests {
             content_disposition("attachment", "服务方案 v2.pdf"),
             "attachment; filename=\"____ v2.pdf\"; filename*=UTF-8''%E6%9C%8D%E5%8A%A1%E6%96%B9%E6%A1%88%20v2.pdf"
         );
-        assert_eq!(byte_range(None, 10), Ok(None));
-        assert_eq!(byte_range(Some("bytes=2-4"), 10), Ok(Some(2..5)));
-        assert_eq!(byte_range(Some("bytes=7-"), 10), Ok(Some(7..10)));
-        assert_eq!(byte_range(Some("bytes=-3"), 10), Ok(Some(7..10)));
-        assert_eq!(byte_range(Some("bytes=5-100"), 10), Ok(Some(5..10)));
-        assert_eq!(byte_range(Some("bytes=10-"), 10), Err(()));
-        assert_eq!(byte_range(Some("bytes=0-1,4-5"), 10), Ok(None));
-        assert_eq!(byte_range(Some("items=0-1"), 10), Ok(None));
+        assert_eq!(byte_range(None, 10), Ranged::Whole);
+        assert_eq!(byte_range(Some("bytes=2-4"), 10), Ranged::Part(2..5));
+        assert_eq!(byte_range(Some("bytes=7-"), 10), Ranged::Part(7..10));
+        assert_eq!(byte_range(Some("bytes=-3"), 10), Ranged::Part(7..10));
+        assert_eq!(byte_range(Some("bytes=5-100"), 10), Ranged::Part(5..10));
+        assert_eq!(byte_range(Some("bytes=10-"), 10), Ranged::Outside);
+        assert_eq!(byte_range(Some("bytes=0-1,4-5"), 10), Ranged::Whole);
+        assert_eq!(byte_range(Some("items=0-1"), 10), Ranged::Whole);
     }
 }

@@ -95,7 +95,7 @@ impl App {
                         let types = s.media_types.as_ref().unwrap_or(&docs.bid.media_types);
                         (
                             true,
-                            types.iter().any(|m| *m == media_type),
+                            types.contains(&media_type),
                             s.max_bytes.unwrap_or(docs.bid.max_bytes),
                         )
                     }

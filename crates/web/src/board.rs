@@ -242,7 +242,7 @@ pub(crate) async fn notice(
             id: text(&d["id"]),
             name: text(&d["title"]),
             published: when(&d["datePublished"]),
-            superseded: d.get("dateModified").map(|m| when(m)),
+            superseded: d.get("dateModified").map(&when),
             fingerprint: text(&d["description"])
                 .split(" · superseded")
                 .next()

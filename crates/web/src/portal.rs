@@ -430,9 +430,17 @@ struct ReceiptPage {
     bidder: String,
     open: bool,
     deadline: String,
-    /// (code, received, commitment, documents as (name, size, SHA-256)).
-    receipts: Vec<(String, String, String, Vec<(String, u64, String)>)>,
+    receipts: Vec<ReceiptLine>,
     result: String,
+}
+
+/// One receipt on the receipt page.
+struct ReceiptLine {
+    code: String,
+    received: String,
+    commitment: String,
+    /// Its documents as (name, size, SHA-256).
+    documents: Vec<(String, u64, String)>,
 }
 
 /// What the receipt page's address may say.
@@ -470,16 +478,15 @@ pub(crate) async fn receipt(
         receipts: t
             .receipts
             .iter()
-            .map(|r| {
-                (
-                    r.code.clone(),
-                    lang.when(r.received_at, t.utc_offset_minutes),
-                    r.commitment.clone(),
-                    r.documents
-                        .iter()
-                        .map(|d| (d.name.clone(), d.size, d.sha256.clone()))
-                        .collect(),
-                )
+            .map(|r| ReceiptLine {
+                code: r.code.clone(),
+                received: lang.when(r.received_at, t.utc_offset_minutes),
+                commitment: r.commitment.clone(),
+                documents: r
+                    .documents
+                    .iter()
+                    .map(|d| (d.name.clone(), d.size, d.sha256.clone()))
+                    .collect(),
             })
             .collect(),
         result: outcome(lang, &t),

@@ -13,7 +13,7 @@ fn describe(d: &Document) -> Decision<()> {
 }
 
 fn limits(d: &Document, media_types: &[String], max_bytes: u64, place: &str) -> Decision<()> {
-    if !media_types.iter().any(|m| *m == d.media_type) {
+    if !media_types.contains(&d.media_type) {
         return Err(Rejection::new(
             C::DocumentTypeNotAllowed,
             format!(
