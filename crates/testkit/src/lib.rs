@@ -11,6 +11,7 @@ pub mod app;
 pub mod db;
 pub mod fixtures;
 pub mod ocds;
+pub mod s3;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};
