@@ -401,7 +401,7 @@ async fn trust_04_a_slow_relay_and_two_workers_send_each_message_once() {
             .expect("dispatcher")
             .with_retry(fast())
             .with_concurrency(2)
-            .with_lease(Duration::from_millis(150)),
+            .with_lease(Duration::from_millis(200)),
         )
     };
     let mut runs = Vec::new();
