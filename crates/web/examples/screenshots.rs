@@ -9,7 +9,62 @@ use fantoccini::ClientBuilder;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
-use tenderflow_testkit::app::spawn_app;
+use tenderflow_testkit::app::{TestApp, spawn_app};
+
+/// Publishes the recruitment documents in an amendment (as staff over the API) and, with
+/// `plan`, gives the first bidder's bid a service plan: what the notice, the receipt and the
+/// desk show.
+async fn documents(app: &TestApp, plan: bool) {
+    use axum::http::Method;
+    let staff = tenderflow_core::scenario::STAFF;
+    let pdf =
+        |title: &str| tenderflow_web::simple_pdf(title, &["Tenderflow".to_owned()]).expect("pdf");
+    let (_, _, body) = app
+        .bytes(
+            Some(staff),
+            Method::POST,
+            "/tenders/T-2021/documents?name=%E6%8B%9B%E5%8B%9F%E6%96%87%E4%BB%B6.pdf",
+            Some(("application/pdf", pdf("招募文件 / Recruitment documents"))),
+            &[],
+        )
+        .await;
+    let terms: serde_json::Value = serde_json::from_slice(&body).expect("document");
+    let (status, v) = app
+        .call(
+            Some(staff),
+            Method::POST,
+            "/tenders/T-2021/commands",
+            Some(serde_json::json!({"command": "amend", "text": "招募文件已发布 / The recruitment documents are published", "affectsBids": false, "documents": [terms]})),
+        )
+        .await;
+    assert!(status.is_success(), "{v}");
+    if plan {
+        let bidder = tenderflow_core::scenario::bidder_id(0);
+        let (_, _, body) = app
+            .bytes(
+                Some(&bidder),
+                Method::POST,
+                "/tenders/T-2021/documents?name=%E6%9C%8D%E5%8A%A1%E6%96%B9%E6%A1%88.pdf&slot=servicePlan",
+                Some(("application/pdf", pdf("服务方案 / Service plan"))),
+                &[],
+            )
+            .await;
+        let doc: serde_json::Value = serde_json::from_slice(&body).expect("document");
+        let (_, view) = app
+            .call(Some(&bidder), Method::GET, "/tenders/T-2021", None)
+            .await;
+        let content = view["bids"][0]["content"].clone();
+        let (status, v) = app
+            .call(
+                Some(&bidder),
+                Method::PUT,
+                "/tenders/T-2021/bids",
+                Some(serde_json::json!({"content": content, "documents": [doc]})),
+            )
+            .await;
+        assert!(status.is_success(), "{v}");
+    }
+}
 
 #[tokio::main]
 async fn main() {
@@ -21,8 +76,18 @@ async fn main() {
     // another: the board shows both states.
     let open = spawn_app(18).await;
     open.play(2).await;
+    documents(&open, false).await;
     let done = spawn_app(18).await;
-    done.play(done.steps.len()).await;
+    let is_bid = |s: &tenderflow_core::scenario::Step| {
+        matches!(
+            &s.input,
+            tenderflow_core::scenario::Input::Command(tenderflow_core::CommandBody::SubmitBid(_))
+        )
+    };
+    let last_bid = done.steps.iter().rposition(is_bid).expect("bids");
+    done.play(last_bid + 1).await;
+    documents(&done, true).await;
+    done.play_from(last_bid + 1, done.steps.len()).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
