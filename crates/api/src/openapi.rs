@@ -267,6 +267,17 @@ fn path_param(path: &str, name: &str) -> Parameter {
         .build()
 }
 
+/// A file's bytes as OpenAPI content (any bytes; the file's own media type at run time).
+fn file_content() -> utoipa::openapi::content::Content {
+    ContentBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .content_media_type("application/octet-stream"),
+        ))
+        .build()
+}
+
 /// The document for `ops`.
 pub fn document(ops: &[Op]) -> OpenApi {
     let mut schemas: Schemas = Vec::new();
@@ -313,13 +324,7 @@ pub fn document(ops: &[Op]) -> OpenApi {
                     .description("The file, with its media type; `Content-Disposition` names it (RFC 6266, UTF-8 names as `filename*`); `Range` requests answer 206")
                     .content(
                         "application/octet-stream",
-                        ContentBuilder::new()
-                            .schema(Some(
-                                ObjectBuilder::new()
-                                    .schema_type(Type::String)
-                                    .content_media_type("application/octet-stream"),
-                            ))
-                            .build(),
+                        file_content(),
                     );
             }
         }
@@ -337,16 +342,7 @@ pub fn document(ops: &[Op]) -> OpenApi {
             if matches!(status, 206 | 304) {
                 let mut r = ResponseBuilder::new().description(problem_text(status));
                 if status == 206 {
-                    r = r.content(
-                        "application/octet-stream",
-                        ContentBuilder::new()
-                            .schema(Some(
-                                ObjectBuilder::new()
-                                    .schema_type(Type::String)
-                                    .content_media_type("application/octet-stream"),
-                            ))
-                            .build(),
-                    );
+                    r = r.content("application/octet-stream", file_content());
                 }
                 responses = responses.response(status.to_string(), r.build());
                 continue;
@@ -382,16 +378,7 @@ pub fn document(ops: &[Op]) -> OpenApi {
                 RequestBodyBuilder::new()
                     .required(Some(Required::True))
                     .description(Some("The file's bytes; `Content-Type` is its media type"))
-                    .content(
-                        "application/octet-stream",
-                        ContentBuilder::new()
-                            .schema(Some(
-                                ObjectBuilder::new()
-                                    .schema_type(Type::String)
-                                    .content_media_type("application/octet-stream"),
-                            ))
-                            .build(),
-                    )
+                    .content("application/octet-stream", file_content())
                     .build(),
             ));
         }

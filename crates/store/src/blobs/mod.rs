@@ -415,25 +415,7 @@ impl Store {
     }
 
     async fn blob_in<C: ConnectionTrait>(&self, conn: &C, id: &str) -> Result<Option<BlobRow>> {
-        let q = Query::select()
-            .columns([
-                Blobs::BlobId,
-                Blobs::TenderId,
-                Blobs::Owner,
-                Blobs::Sealed,
-                Blobs::State,
-                Blobs::Backend,
-                Blobs::Size,
-                Blobs::Frames,
-                Blobs::StoredSha256,
-                Blobs::Sha256,
-                Blobs::Name,
-                Blobs::MediaType,
-                Blobs::SealedMeta,
-                Blobs::Nonce,
-                Blobs::CreatedMs,
-            ])
-            .from(Blobs::Table)
+        let q = select_blobs()
             .and_where(Expr::col(Blobs::BlobId).eq(id))
             .to_owned();
         conn.query_one(&q).await?.map(|r| blob_row(&r)).transpose()
@@ -441,25 +423,7 @@ impl Store {
 
     /// Every file's row (for the audit), oldest first.
     pub async fn blobs(&self) -> Result<Vec<BlobRow>> {
-        let q = Query::select()
-            .columns([
-                Blobs::BlobId,
-                Blobs::TenderId,
-                Blobs::Owner,
-                Blobs::Sealed,
-                Blobs::State,
-                Blobs::Backend,
-                Blobs::Size,
-                Blobs::Frames,
-                Blobs::StoredSha256,
-                Blobs::Sha256,
-                Blobs::Name,
-                Blobs::MediaType,
-                Blobs::SealedMeta,
-                Blobs::Nonce,
-                Blobs::CreatedMs,
-            ])
-            .from(Blobs::Table)
+        let q = select_blobs()
             .order_by(Blobs::CreatedMs, sea_orm::sea_query::Order::Asc)
             .to_owned();
         self.db.query_all(&q).await?.iter().map(blob_row).collect()
@@ -829,6 +793,30 @@ impl Store {
             )
         })
     }
+}
+
+/// Every column of `blobs`, in [`blob_row`]'s order.
+fn select_blobs() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .columns([
+            Blobs::BlobId,
+            Blobs::TenderId,
+            Blobs::Owner,
+            Blobs::Sealed,
+            Blobs::State,
+            Blobs::Backend,
+            Blobs::Size,
+            Blobs::Frames,
+            Blobs::StoredSha256,
+            Blobs::Sha256,
+            Blobs::Name,
+            Blobs::MediaType,
+            Blobs::SealedMeta,
+            Blobs::Nonce,
+            Blobs::CreatedMs,
+        ])
+        .from(Blobs::Table)
+        .to_owned()
 }
 
 fn blob_row(r: &sea_orm::QueryResult) -> Result<BlobRow> {

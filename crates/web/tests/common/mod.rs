@@ -59,13 +59,8 @@ impl Visitor {
         }
     }
 
-    pub async fn send(
-        &mut self,
-        method: Method,
-        path: &str,
-        form: Option<&[(&str, &str)]>,
-    ) -> Page {
-        let mut req = Request::builder().method(method).uri(path);
+    /// The request builder with the jar's cookies.
+    fn with_cookies(&self, mut req: axum::http::request::Builder) -> axum::http::request::Builder {
         if !self.cookies.is_empty() {
             let jar: Vec<String> = self
                 .cookies
@@ -74,23 +69,12 @@ impl Visitor {
                 .collect();
             req = req.header(header::COOKIE, jar.join("; "));
         }
-        let body = match form {
-            Some(f) => {
-                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                let pairs: Vec<String> = f
-                    .iter()
-                    .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-                    .collect();
-                Body::from(pairs.join("&"))
-            }
-            None => Body::empty(),
-        };
-        let res = self
-            .router
-            .clone()
-            .oneshot(req.body(body).expect("request"))
-            .await
-            .expect("response");
+        req
+    }
+
+    /// Sends `req`, keeps the cookies it sets, and reads the page.
+    async fn exchange(&mut self, req: Request<Body>) -> Page {
+        let res = self.router.clone().oneshot(req).await.expect("response");
         for c in res.headers().get_all(header::SET_COOKIE) {
             let c = c.to_str().expect("ascii");
             let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
@@ -119,17 +103,30 @@ impl Visitor {
         }
     }
 
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Page {
+        let mut req = self.with_cookies(Request::builder().method(method).uri(path));
+        let body = match form {
+            Some(f) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                let pairs: Vec<String> = f
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                    .collect();
+                Body::from(pairs.join("&"))
+            }
+            None => Body::empty(),
+        };
+        self.exchange(req.body(body).expect("request")).await
+    }
+
     /// The raw body of a GET (a PDF, say), after checking it answered 200.
     pub async fn bytes(&mut self, path: &str) -> Vec<u8> {
-        let mut req = Request::builder().method(Method::GET).uri(path);
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            req = req.header(header::COOKIE, jar.join("; "));
-        }
+        let req = self.with_cookies(Request::builder().method(Method::GET).uri(path));
         let res = self
             .router
             .clone()
@@ -169,36 +166,12 @@ impl Visitor {
             body.extend(b"\r\n");
         }
         body.extend(format!("--{boundary}--\r\n").into_bytes());
-        let mut req = Request::builder().method(Method::POST).uri(path).header(
+        let req = self.with_cookies(Request::builder().method(Method::POST).uri(path).header(
             header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={boundary}"),
-        );
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            req = req.header(header::COOKIE, jar.join("; "));
-        }
-        let res = self
-            .router
-            .clone()
-            .oneshot(req.body(Body::from(body)).expect("request"))
+        ));
+        self.exchange(req.body(Body::from(body)).expect("request"))
             .await
-            .expect("response");
-        let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        Page {
-            status,
-            location,
-            html: String::from_utf8_lossy(&bytes).into_owned(),
-        }
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
