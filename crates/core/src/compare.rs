@@ -1,5 +1,5 @@
 //! What a new version of a definition weakens compared with the version it replaces: gates,
-//! time limits and committee rules that protect bidders and the inspectors' oversight. A
+//! time limits, committee rules and the documents a bid must carry that protect bidders and the inspectors' oversight. A
 //! registration that weakens any of them is flagged to inspectors (it is not refused: a
 //! body may have good reasons, but it must not go unnoticed).
 
@@ -174,6 +174,23 @@ pub fn weakenings(old: &Definition, new: &Definition) -> Vec<Weakening> {
             format!("expert share {n} instead of {o}"),
         ),
         _ => {}
+    }
+    // A document every bid had to carry that a bid may now leave out.
+    let (oslots, nslots) = (&old.documents.bid.slots, &new.documents.bid.slots);
+    for (i, o) in oslots.iter().enumerate().filter(|(_, o)| o.required) {
+        match nslots.iter().position(|n| n.id == o.id) {
+            None => push(
+                &mut out,
+                format!("/documents/bid/slots/{i}"),
+                format!("required bid document `{}` removed", o.id),
+            ),
+            Some(j) if !nslots[j].required => push(
+                &mut out,
+                format!("/documents/bid/slots/{j}/required"),
+                format!("bid document `{}` no longer required", o.id),
+            ),
+            Some(_) => {}
+        }
     }
     out
 }

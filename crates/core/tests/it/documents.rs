@@ -263,3 +263,23 @@ fn a_bids_documents_follow_its_slots_and_stay_sealed_until_opening() {
         matches!(&steps[2].input, Input::Command(CommandBody::SubmitBid(b)) if b.documents.is_empty())
     );
 }
+
+#[test]
+fn a_required_document_made_optional_or_removed_is_a_weakening() {
+    let strict = strict();
+    let shipped = crate::support::workflow("partner-recruitment");
+    let w = tenderflow_core::compare::weakenings(strict.definition(), shipped.definition());
+    assert!(
+        w.iter()
+            .any(|w| w.pointer == "/documents/bid/slots/0/required"
+                && w.what.contains("servicePlan")),
+        "{w:?}"
+    );
+    let mut def = strict.definition().clone();
+    def.documents.bid.slots.remove(0);
+    let w = tenderflow_core::compare::weakenings(strict.definition(), &def);
+    assert!(w.iter().any(|w| w.what.contains("removed")), "{w:?}");
+    assert!(
+        tenderflow_core::compare::weakenings(strict.definition(), strict.definition()).is_empty()
+    );
+}
