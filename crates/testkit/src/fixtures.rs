@@ -153,3 +153,15 @@ pub async fn play_step(
             .next()),
     }
 }
+
+/// A PDF of `len` bytes (a PDF header, then `marker` line after line): a document whose
+/// text a test can look for at rest.
+pub fn pdf(marker: &str, len: usize) -> Vec<u8> {
+    let mut v = b"%PDF-1.7\n".to_vec();
+    while v.len() < len {
+        v.extend_from_slice(marker.as_bytes());
+        v.push(b'\n');
+    }
+    v.truncate(len);
+    v
+}

@@ -10,15 +10,7 @@ use common::{PASSWORD, Visitor};
 use tenderflow_core::CommandBody;
 use tenderflow_core::scenario::{INSPECTOR, Input, STAFF, bidder_id, evaluator_id};
 use tenderflow_testkit::app::spawn_app;
-
-fn pdf(marker: &str, len: usize) -> Vec<u8> {
-    let mut v = b"%PDF-1.7\n".to_vec();
-    while v.len() < len {
-        v.extend_from_slice(marker.as_bytes());
-    }
-    v.truncate(len);
-    v
-}
+use tenderflow_testkit::fixtures::pdf;
 
 #[tokio::test]
 async fn documents_travel_through_the_pages() {

@@ -7,17 +7,9 @@ use serde_json::{Value, json};
 use tenderflow_core::CommandBody;
 use tenderflow_core::scenario::{self, Input, bidder_id};
 use tenderflow_testkit::app::spawn_app;
+use tenderflow_testkit::fixtures::pdf;
 
 const NAME: &str = "%E6%9C%8D%E5%8A%A1%E6%96%B9%E6%A1%88.pdf"; // 服务方案.pdf
-
-fn pdf(marker: &str, len: usize) -> Vec<u8> {
-    let mut v = b"%PDF-1.7\n".to_vec();
-    while v.len() < len {
-        v.extend_from_slice(marker.as_bytes());
-    }
-    v.truncate(len);
-    v
-}
 
 #[tokio::test]
 async fn documents_upload_reference_and_download_over_http() {

@@ -13,18 +13,7 @@ use tenderflow_store::chain::ChainProblem;
 use tenderflow_store::{NewBlob, ObjectBlobs, Store, StoreError};
 use tenderflow_testkit::TempDir;
 use tenderflow_testkit::db::{TestDb, connect};
-use tenderflow_testkit::fixtures::{bid, published};
-
-/// A PDF of `len` bytes whose body repeats `marker`.
-fn pdf(marker: &str, len: usize) -> Vec<u8> {
-    let mut v = b"%PDF-1.7\n".to_vec();
-    while v.len() < len {
-        v.extend_from_slice(marker.as_bytes());
-        v.push(b'\n');
-    }
-    v.truncate(len);
-    v
-}
+use tenderflow_testkit::fixtures::{bid, pdf, published};
 
 /// `bytes` as an upload body in uneven pieces, as a network delivers them.
 fn body(
