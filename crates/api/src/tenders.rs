@@ -303,6 +303,10 @@ pub(crate) async fn scores(
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignBody {
     gate: String,
+    /// The partner a per-partner gate (agreement, termination) is signed for.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    partner: Option<tenderflow_core::ActorId>,
     content: Value,
 }
 
@@ -315,6 +319,7 @@ pub(crate) async fn signoff(
 ) -> ApiResult<Json<Answer>> {
     let body = CommandBody::SignOff(SignOff {
         gate: b.gate,
+        partner: b.partner,
         content: b.content.into(),
     });
     answer(&s, &caller, &headers, &id, body).await

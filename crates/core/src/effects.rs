@@ -98,6 +98,11 @@ fn resolve(aud: &Audience, t: &Tender, ev: &Event, to: &mut BTreeSet<Recipient>)
                 to.insert(actor(&ev.actor.id));
             }
         },
+        Audience::Partner => {
+            if let Some(p) = ev.body.partner() {
+                to.insert(actor(p));
+            }
+        }
         Audience::Role(role) => {
             to.insert(Recipient::Role(role.0.clone()));
         }

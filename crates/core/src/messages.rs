@@ -186,10 +186,100 @@ pub fn message_data(wf: &Workflow, tender: &Tender, event: &Event, recipient: &s
                 .unwrap_or_default();
             ctx["irregularity"] = json!({ "id": id, "text": text });
         }
+        EventBody::AgreementDrafted { partner, .. }
+        | EventBody::AgreementInForce { partner }
+        | EventBody::AgreementTerminated { partner, .. }
+        | EventBody::DeliveryShortfall { partner, .. }
+        | EventBody::PerformanceEvaluated { partner, .. }
+            if tender.agreements.contains_key(partner) =>
+        {
+            let a = &tender.agreements[partner];
+            let published: Vec<Value> = wf
+                .contracts()
+                .map(|c| {
+                    c.agreement
+                        .published
+                        .iter()
+                        .filter_map(|k| {
+                            a.terms
+                                .get(k)
+                                .map(|v| json!({ "term": k, "value": term_text(v) }))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            ctx["agreement"] = json!({
+                "partner": partner,
+                "version": a.version,
+                "sign_by": time(a.sign_by),
+                "published": published,
+            });
+            match &event.body {
+                EventBody::AgreementDrafted {
+                    version, sign_by, ..
+                } => {
+                    ctx["agreement"]["version"] = json!(version);
+                    ctx["agreement"]["sign_by"] = json!(time(*sign_by));
+                }
+                EventBody::DeliveryShortfall {
+                    offered,
+                    given,
+                    share,
+                    promised,
+                    ..
+                } => {
+                    ctx["shortfall"] = json!({
+                        "offered": offered, "given": given,
+                        "share": share.to_string(), "promised": promised.to_string(),
+                    });
+                }
+                EventBody::PerformanceEvaluated {
+                    round,
+                    total,
+                    warning,
+                    note,
+                    ..
+                } => {
+                    let minimum = wf
+                        .contracts()
+                        .and_then(|c| c.performance.as_ref())
+                        .map(|p| p.minimum.to_string())
+                        .unwrap_or_default();
+                    ctx["performance"] = json!({
+                        "round": round, "total": total.to_string(), "warning": warning,
+                        "minimum": minimum, "note": note, "warnings": a.warnings(),
+                    });
+                }
+                EventBody::AgreementTerminated { reason, .. } => ctx["reason"] = json!(reason),
+                _ => {}
+            }
+        }
         EventBody::Cancelled { reason } | EventBody::ProcedureFailed { reason, .. } => {
             ctx["reason"] = json!(reason)
         }
         _ => {}
     }
     ctx
+}
+
+/// A term's value as text for a message: strings as they are, lists of items by title.
+fn term_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                // An item: its texts but its id.
+                Value::Object(o) => o
+                    .iter()
+                    .filter(|(k, _)| *k != "id")
+                    .filter_map(|(_, v)| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => term_text(other),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
 }

@@ -107,6 +107,12 @@ pub fn releases(wf: &Workflow, events: &[(i64, Event)], opts: &Options) -> Vec<V
             | EventBody::Cancelled { .. }
             | EventBody::ProcedureFailed { .. } => &["tenderUpdate"],
             EventBody::AwardProposed { .. } | EventBody::Awarded { .. } => &["award"],
+            // The stage after the award: an agreement in force, each verified delivery and
+            // each performance round, and a termination with its reason.
+            EventBody::AgreementInForce { .. } => &["contract"],
+            EventBody::DeliveryReviewed { verified: true, .. }
+            | EventBody::PerformanceEvaluated { .. } => &["implementationUpdate"],
+            EventBody::AgreementTerminated { .. } => &["contractTermination"],
             _ => continue,
         };
         // A draft that was never announced is not public: nothing about it is released,
@@ -372,7 +378,170 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
             .collect();
         r["awards"] = json!(awards);
     }
+    let contracts = contracts(wf, t, &currency);
+    if !contracts.is_empty() {
+        r["contracts"] = json!(contracts);
+    }
     r
+}
+
+/// A date term (`YYYY-MM-DD`) as the start of that day in the definition's zone.
+fn date_time(wf: &Workflow, v: Option<&Value>) -> Option<crate::time::Timestamp> {
+    let d = chrono::NaiveDate::parse_from_str(v?.as_str()?, "%Y-%m-%d").ok()?;
+    Some(wf.definition().calendar.start_of(d))
+}
+
+/// The agreements in force (or terminated since): value, period, service items, and their
+/// implementation — each verified delivery report as a delivery milestone (with its revenue
+/// as a transaction) and each performance round as an assessment milestone.
+fn contracts(wf: &Workflow, t: &Tender, currency: &str) -> Vec<Value> {
+    let Some(c) = wf.contracts() else {
+        return Vec::new();
+    };
+    let rules = &c.agreement;
+    let mut out = Vec::new();
+    for a in t.agreements.values() {
+        let Some(signed) = a.in_force_at else {
+            continue;
+        };
+        let rank = t
+            .awarded
+            .iter()
+            .flatten()
+            .find(|w| w.bidder == a.partner)
+            .map_or(0, |w| w.rank);
+        let supplier = json!({ "id": party_id(&a.partner), "name": org_name(t, &a.partner) });
+        let mut contract = json!({
+            "id": format!("{}-contract-{}", t.id, a.partner),
+            "awardID": format!("{}-award-{}-{rank}", t.id, &*a.lot),
+            "title": format!("Agreement with {}", org_name(t, &a.partner)),
+            "status": if a.termination.is_some() { "terminated" } else { "active" },
+            "dateSigned": signed,
+        });
+        // The published terms (opening hours, how workers sign up, …) but the items, which
+        // are the contract's items; a termination's reason first.
+        let mut said: Vec<String> = a
+            .termination
+            .as_ref()
+            .map(|x| format!("Terminated: {}", x.reason))
+            .into_iter()
+            .collect();
+        for k in rules
+            .published
+            .iter()
+            .filter(|k| Some(k.as_str()) != rules.items.as_deref())
+        {
+            match a.terms.get(k) {
+                Some(Value::String(v)) => said.push(format!("{k}: {v}")),
+                Some(v @ Value::Number(_)) => said.push(format!("{k}: {v}")),
+                _ => {}
+            }
+        }
+        if !said.is_empty() {
+            contract["description"] = json!(said.join("; "));
+        }
+        if let Some(v) = rules
+            .value
+            .as_deref()
+            .and_then(|k| a.terms.get(k))
+            .and_then(Value::as_i64)
+        {
+            contract["value"] = json!({ "amount": amount(v), "currency": currency });
+        }
+        if let Some(p) = &rules.period {
+            let start = date_time(wf, a.terms.get(&p.start));
+            let end = date_time(wf, a.terms.get(&p.end));
+            if start.is_some() || end.is_some() {
+                contract["period"] = json!({ "startDate": start, "endDate": end });
+            }
+        }
+        let items: Vec<Value> = rules
+            .items
+            .as_deref()
+            .and_then(|k| a.terms.get(k))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| {
+                let id = i.get("id")?.as_str()?;
+                let text: Vec<&str> = i
+                    .as_object()?
+                    .iter()
+                    .filter(|(k, _)| *k != "id")
+                    .filter_map(|(_, v)| v.as_str())
+                    .collect();
+                Some(json!({ "id": id, "description": text.join(" — ") }))
+            })
+            .collect();
+        if !items.is_empty() {
+            contract["items"] = json!(items);
+        }
+        let mut milestones = Vec::new();
+        let mut transactions: Vec<Value> = Vec::new();
+        if let Some(d) = &c.delivery {
+            let f = &d.fields;
+            for x in a
+                .deliveries
+                .iter()
+                .filter(|x| matches!(x.review, Some((true, _, _))))
+            {
+                let r = &x.report;
+                let n = |k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
+                let date = date_time(wf, r.get(&f.date)).unwrap_or(x.at);
+                let item = r.get(&f.item).and_then(Value::as_str).unwrap_or_default();
+                milestones.push(json!({
+                    "id": format!("{}-delivery-{}", a.partner, x.number),
+                    "title": format!("{item} on {}", wf.definition().calendar.local_date(date)),
+                    "type": "delivery",
+                    "status": "met",
+                    "dateMet": date,
+                    "description": format!(
+                        "{} participants; {} of {} places free, {} discounted",
+                        n(&f.participants), n(&f.free_places), n(&f.places_offered),
+                        n(&f.discounted_places)
+                    ),
+                }));
+                if let Some(k) = &f.revenue {
+                    if let Some(v) = r.get(k).and_then(Value::as_i64) {
+                        transactions.push(json!({
+                            "id": format!("{}-revenue-{}", a.partner, x.number),
+                            "date": date,
+                            "value": { "amount": amount(v), "currency": currency },
+                            "payee": supplier,
+                        }));
+                    }
+                }
+            }
+        }
+        let minimum = c.performance.as_ref().map(|p| p.minimum);
+        for round in &a.rounds {
+            milestones.push(json!({
+                "id": format!("{}-performance-{}", a.partner, round.round),
+                "title": format!("Performance evaluation, round {}", round.round),
+                "type": "assessment",
+                "status": if round.warning { "notMet" } else { "met" },
+                "dateModified": round.at,
+                "description": format!(
+                    "Total {}{}{}",
+                    round.total,
+                    minimum.map(|m| format!(" (minimum {m})")).unwrap_or_default(),
+                    if round.warning { "; warning given" } else { "" }
+                ),
+            }));
+        }
+        if !milestones.is_empty() || !transactions.is_empty() {
+            let mut implementation = json!({});
+            if !milestones.is_empty() {
+                implementation["milestones"] = json!(milestones);
+            }
+            if !transactions.is_empty() {
+                implementation["transactions"] = json!(transactions);
+            }
+            contract["implementation"] = implementation;
+        }
+        out.push(contract);
+    }
+    out
 }
 
 /// A release package of `releases`.

@@ -54,6 +54,18 @@ impl PartialSchema for ActorId {
 }
 impl ToSchema for ActorId {}
 
+impl PartialSchema for crate::quarterly::Quarter {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^[0-9]{4}-?Q[1-4]$"))
+            .description(Some("A calendar quarter"))
+            .examples([serde_json::json!("2026-Q2")])
+            .into()
+    }
+}
+impl ToSchema for crate::quarterly::Quarter {}
+
 /// The payload schema of `T` with the `command` tag added: the object serde reads for one
 /// variant of [`CommandBody`].
 fn variant<T: ToSchema>(tag: &str) -> RefOr<Schema> {
@@ -136,6 +148,24 @@ fn example(tag: &str) -> Option<serde_json::Value> {
         "cancel" => {
             json!({"command": "cancel", "reason": "The venues closed; the recruitment is withdrawn."})
         }
+        "draft_agreement" => json!({"command": "draft_agreement", "partner": "org-03", "terms": {
+            "venue": "Hangzhou Workers' Cultural Palace", "serviceArea": "arts_performance",
+            "serviceItems": [{"id": "monthly-show", "title": "Monthly performance", "discount": "Free for members"}],
+            "freeOrDiscountedShare": 30, "feeMinor": 12_000_000, "revenueSharePercent": 10,
+            "assetTerms": "Name, function, main business and property rights unchanged.",
+            "openingHours": "Tue–Sun 09:00–21:00", "signUp": "Union app or the venue's front desk",
+            "startDate": "2026-04-01", "endDate": "2029-03-31"}}),
+        "sign_agreement" => json!({"command": "sign_agreement", "partner": "org-03"}),
+        "report_delivery" => json!({"command": "report_delivery", "partner": "org-03", "report": {
+            "date": "2026-04-12", "item": "monthly-show", "participants": 180, "placesOffered": 200,
+            "freePlaces": 40, "discountedPlaces": 30, "complaints": 0, "revenueMinor": 390_000}}),
+        "review_delivery" => json!({"command": "review_delivery", "partner": "org-03", "report": 1,
+            "verified": true, "note": "Checked against the sign-in sheet."}),
+        "evaluate_performance" => json!({"command": "evaluate_performance", "partner": "org-03",
+            "scores": {"delivery": 85, "feedback": 80, "complaints": 90, "compliance": 95},
+            "note": "Quarterly evaluation."}),
+        "terminate_agreement" => json!({"command": "terminate_agreement", "partner": "org-09",
+            "reason": "Free places below the promised share for two quarters after a warning."}),
         _ => return None,
     };
     Some(e)
@@ -202,7 +232,13 @@ commands!(
     "record_observation" => RecordObservation,
     "raise_irregularity" => RaiseIrregularity,
     "resolve_irregularity" => ResolveIrregularity,
-    "cancel" => Cancel;
+    "cancel" => Cancel,
+    "draft_agreement" => DraftAgreement,
+    "sign_agreement" => SignAgreement,
+    "report_delivery" => ReportDelivery,
+    "review_delivery" => ReviewDelivery,
+    "evaluate_performance" => EvaluatePerformance,
+    "terminate_agreement" => TerminateAgreement;
     "close_submission" => "Close submission (the deadline has passed)",
     "open_bids" => "Open the bids",
     "propose_award" => "Propose the award and start publicity",

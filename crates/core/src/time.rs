@@ -187,6 +187,20 @@ impl Calendar {
             .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset is valid"))
     }
 
+    /// The local date of `at` (`YYYY-MM-DD` when displayed).
+    pub fn local_date(&self, at: Timestamp) -> NaiveDate {
+        at.0.with_timezone(&self.offset()).date_naive()
+    }
+
+    /// The instant local `date` begins.
+    pub fn start_of(&self, date: NaiveDate) -> Timestamp {
+        let local = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+        match self.offset().from_local_datetime(&local).single() {
+            Some(d) => Timestamp(d.with_timezone(&Utc)),
+            None => Timestamp(Utc.from_utc_datetime(&local)),
+        }
+    }
+
     /// Whether `date` (local) is a working day.
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         if self.workdays.contains(&date) {

@@ -131,7 +131,52 @@ pub fn view(wf: &Workflow, t: &Tender, actor: &Actor) -> Value {
         "irregularities": if oversight_visible { Some(&t.irregularities) } else { None },
         "cancellation": t.cancellation,
         "failure": t.failure,
+        "agreements": agreements(wf, t, p, actor),
     })
+}
+
+/// The stage after the award as `actor` may see it: staff and inspectors see every agreement
+/// whole, with each partner's standing; a partner its own; everyone the service list of the
+/// agreements in force (the published terms) and terminations with their reasons.
+fn agreements(wf: &Workflow, t: &Tender, p: Party, actor: &Actor) -> Vec<Value> {
+    let Some(c) = wf.contracts() else {
+        return Vec::new();
+    };
+    t.agreements
+        .values()
+        .filter_map(|a| {
+            let whole = matches!(p, Party::Staff | Party::Inspector)
+                || (p == Party::Bidder && a.partner == actor.id);
+            if whole {
+                let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
+                if let Some(d) = &c.delivery {
+                    let (offered, given) = crate::decide::delivered(d, &a.deliveries);
+                    v["standing"] = json!({
+                        "offered": offered,
+                        "given": given,
+                        "share": crate::numbers::Score::ratio(given as i64, offered as i64),
+                        "promised": crate::decide::promised_share(d, a),
+                    });
+                }
+                v["warnings"] = json!(a.warnings());
+                return Some(v);
+            }
+            a.in_force_at?;
+            let published: serde_json::Map<String, Value> = c
+                .agreement
+                .published
+                .iter()
+                .filter_map(|k| a.terms.get(k).map(|v| (k.clone(), v.clone())))
+                .collect();
+            Some(json!({
+                "partner": a.partner,
+                "lot": a.lot,
+                "inForceAt": a.in_force_at,
+                "terms": published,
+                "termination": a.termination,
+            }))
+        })
+        .collect()
 }
 
 /// Whether `actor` may download document `id` of the tender, and its description. A tender

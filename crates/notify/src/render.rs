@@ -33,6 +33,11 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "irregularity_raised",
     "cancellation",
     "procedure_failed",
+    "agreement_ready",
+    "agreement_in_force",
+    "delivery_shortfall",
+    "performance_result",
+    "agreement_terminated",
     "verify_email",
     "password_reset",
     "confirm_subscription"

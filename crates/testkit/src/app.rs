@@ -212,8 +212,30 @@ impl TestApp {
 
     /// Plays steps `from..until`.
     pub async fn play_from(&self, from: usize, until: usize) {
+        let steps: Vec<(usize, &scenario::Step)> = self
+            .steps
+            .iter()
+            .enumerate()
+            .take(until)
+            .skip(from)
+            .collect();
+        self.play_steps(&steps).await;
+    }
+
+    /// Plays the stage after the award (`scenario::contract_script` on the awarded seed
+    /// tender) through the HTTP API.
+    pub async fn play_contracts(&self) {
+        let (wf, t) = self.store.load("T-2021").await.expect("the seed tender");
+        let steps = scenario::contract_script(&wf, &t, &scenario::ContractParams::default());
+        assert!(!steps.is_empty(), "the seed tender is awarded");
+        let numbered: Vec<(usize, &scenario::Step)> = steps.iter().enumerate().collect();
+        self.play_steps(&numbered).await;
+    }
+
+    /// Plays numbered steps through the HTTP API, each at its own time.
+    pub async fn play_steps(&self, steps: &[(usize, &scenario::Step)]) {
         let tender = "T-2021";
-        for (i, step) in self.steps.iter().enumerate().take(until).skip(from) {
+        for &(i, step) in steps {
             self.clock(step.at).await;
             let who = step.actor.id.as_str();
             let body =
@@ -252,12 +274,20 @@ impl TestApp {
                     )
                     .await
                 }
-                CommandBody::SignOff(SignOff { gate, content }) => {
+                CommandBody::SignOff(SignOff {
+                    gate,
+                    partner,
+                    content,
+                }) => {
+                    let mut body = json!({ "gate": gate, "content": content });
+                    if let Some(p) = partner {
+                        body["partner"] = json!(p);
+                    }
                     self.call(
                         Some(who),
                         Method::POST,
                         &format!("/tenders/{tender}/signoffs"),
-                        Some(json!({ "gate": gate, "content": content })),
+                        Some(body),
                     )
                     .await
                 }

@@ -690,7 +690,7 @@ async fn seed_in_the_browser(d: &Driver, e: tenderflow_testkit::app::TestApp) {
                 form.push(("deadline".into(), beijing(*deadline)));
                 "form[data-command=publish]".to_owned()
             }
-            CommandBody::SignOff(SignOff { gate, content }) => {
+            CommandBody::SignOff(SignOff { gate, content, .. }) => {
                 fields("", content, &mut form);
                 format!("form[data-command=sign_off]:has(input[name=gate][value={gate}])")
             }

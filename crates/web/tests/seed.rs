@@ -131,7 +131,7 @@ async fn through_the_pages(by_pages: TestApp) {
                 let done = v.submit(path, path, &pairs).await;
                 assert_eq!(done.status, StatusCode::SEE_OTHER, "{who}: {}", done.html);
             }
-            CommandBody::SignOff(SignOff { gate, content }) => {
+            CommandBody::SignOff(SignOff { gate, content, .. }) => {
                 form.push(("gate".into(), gate.clone()));
                 fields("", content, &mut form);
                 people.console(who, form).await;

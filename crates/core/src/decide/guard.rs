@@ -70,7 +70,12 @@ pub(super) fn halt_exempt(name: CommandName) -> bool {
     )
 }
 
-pub(super) fn guard(cx: &Ctx<'_>, name: CommandName, tr: &Transition) -> Decision<()> {
+pub(super) fn guard(
+    cx: &Ctx<'_>,
+    name: CommandName,
+    tr: &Transition,
+    body: &CommandBody,
+) -> Decision<()> {
     if cx.t.halted() && !halt_exempt(name) {
         return Err(Rejection::new(
             C::Halted,
@@ -84,18 +89,42 @@ pub(super) fn guard(cx: &Ctx<'_>, name: CommandName, tr: &Transition) -> Decisio
             "an objection awaits its answer; the procedure is suspended until it is answered",
         ));
     }
-    check_gates(cx, tr)
+    check_gates(cx, tr, partner_of(body))
 }
 
-/// Every gate the transition needs is signed; otherwise one rejection naming every gate
-/// still open and, for committee gates, the members who have not signed.
-pub(super) fn check_gates(cx: &Ctx<'_>, tr: &Transition) -> Decision<()> {
+/// The partner a command of the stage after the award concerns.
+pub(super) fn partner_of(body: &CommandBody) -> Option<&crate::model::ActorId> {
+    match body {
+        CommandBody::DraftAgreement(x) => Some(&x.partner),
+        CommandBody::SignAgreement(x) => Some(&x.partner),
+        CommandBody::ReportDelivery(x) => Some(&x.partner),
+        CommandBody::ReviewDelivery(x) => Some(&x.partner),
+        CommandBody::EvaluatePerformance(x) => Some(&x.partner),
+        CommandBody::TerminateAgreement(x) => Some(&x.partner),
+        CommandBody::SignOff(x) => x.partner.as_ref(),
+        _ => None,
+    }
+}
+
+/// Every gate the transition needs is signed (a per-partner gate, for the partner the
+/// command concerns); otherwise one rejection naming every gate still open and, for
+/// committee gates, the members who have not signed.
+pub(super) fn check_gates(
+    cx: &Ctx<'_>,
+    tr: &Transition,
+    partner: Option<&crate::model::ActorId>,
+) -> Decision<()> {
     let mut open = Vec::new();
     let mut said = Vec::new();
     for gate in &tr.gates {
         let def = cx.wf.gate(gate);
         let need = def.map_or(1, |g| g.min_signatures) as usize;
-        let have = cx.t.signatures(gate);
+        let for_partner = if def.is_some_and(|g| g.partner) {
+            partner
+        } else {
+            None
+        };
+        let have = cx.t.signatures_for(gate, for_partner);
         let missing: Vec<&crate::model::ActorId> = if def.is_some_and(|g| g.committee) {
             cx.t.active_members()
                 .map(|m| &m.id)
@@ -139,6 +168,8 @@ pub(super) fn payload(body: &CommandBody) -> Option<&Value> {
         | CommandBody::RecordObservation(RecordObservation { content })
         | CommandBody::RaiseIrregularity(RaiseIrregularity { content }) => Some(content),
         CommandBody::SubmitScores(SubmitScores { sheet, .. }) => Some(sheet),
+        CommandBody::DraftAgreement(d) => Some(&d.terms),
+        CommandBody::ReportDelivery(r) => Some(&r.report),
         _ => None,
     }
 }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 mod award;
 mod bids;
+mod contracts;
 mod documents;
 mod evaluation;
 mod guard;
@@ -27,6 +28,8 @@ mod timers;
 pub use crate::model::{Rejection, RejectionCode};
 use award::*;
 use bids::*;
+use contracts::*;
+pub use contracts::{delivered, items_of, promised_share, round_due};
 pub use documents::bid_commitment;
 use documents::{bid_documents, tender_documents};
 use evaluation::{appoint, declare_conflict, finalize, member, score};
@@ -73,10 +76,10 @@ pub fn decide(
     command: &Command,
     now: Timestamp,
 ) -> Decision<Vec<Event>> {
-    let mut cx = running(wf, t, &command.actor, now)?;
     let name = command.body.name();
+    let mut cx = running(wf, t, &command.actor, now, Some(name))?;
     let transition = find(&cx, name)?;
-    guard(&cx, name, transition)?;
+    guard(&cx, name, transition, &command.body)?;
     if let Some(form) = &transition.form {
         if let Some(payload) = payload(&command.body) {
             check_form(wf, form, payload)?;
@@ -91,7 +94,7 @@ pub fn decide(
 /// the events carry the system actor.
 pub fn fire_timer(wf: &Workflow, t: &Tender, now: Timestamp) -> Decision<Vec<Event>> {
     let system = Actor::system();
-    let mut cx = running(wf, t, &system, now)?;
+    let mut cx = running(wf, t, &system, now, None)?;
     advance_time(&mut cx)?;
     Ok(cx.events)
 }
@@ -157,12 +160,14 @@ fn in_order(t: &Tender, now: Timestamp) -> Decision<()> {
     Ok(())
 }
 
-/// The context of a command or timer on a tender that exists and has not ended.
+/// The context of a command or timer on a tender that exists and has not ended (or, for the
+/// commands of the stage after the award, ended with an award whose state allows them).
 fn running<'a>(
     wf: &'a Workflow,
     t: &'a Tender,
     actor: &'a Actor,
     now: Timestamp,
+    command: Option<CommandName>,
 ) -> Decision<Ctx<'a>> {
     in_order(t, now)?;
     if t.state.is_empty() {
@@ -171,7 +176,9 @@ fn running<'a>(
             "the tender has not been created",
         ));
     }
-    if wf.is_terminal(&t.state) {
+    let after_award =
+        command.is_some_and(|c| c.after_award() && wf.transition(&t.state, c).is_some());
+    if wf.is_terminal(&t.state) && !after_award {
         return Err(Rejection::new(
             C::InvalidState,
             format!(
@@ -221,6 +228,12 @@ fn act(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> Decision<()> {
         CommandBody::RaiseIrregularity(i) => raise_irregularity(cx, i),
         CommandBody::ResolveIrregularity(r) => resolve_irregularity(cx, r)?,
         CommandBody::Cancel(c) => cancel(cx, c)?,
+        CommandBody::DraftAgreement(d) => draft_agreement(cx, d)?,
+        CommandBody::SignAgreement(s) => sign_agreement(cx, s)?,
+        CommandBody::ReportDelivery(r) => report_delivery(cx, r)?,
+        CommandBody::ReviewDelivery(r) => review_delivery(cx, r)?,
+        CommandBody::EvaluatePerformance(e) => evaluate_performance(cx, e)?,
+        CommandBody::TerminateAgreement(t) => terminate_agreement(cx, t)?,
     }
     if let Some(to) = tr.to.as_deref() {
         cx.enter(to);

@@ -5,7 +5,11 @@ use crate::model::{RaiseIrregularity, RecordObservation, ResolveIrregularity, Si
 
 /// `sign_off`: a gate signed in its state, by its signers, once each.
 pub(super) fn sign_off(cx: &mut Ctx<'_>, s: &SignOff) -> Decision<()> {
-    let SignOff { gate, content } = s;
+    let SignOff {
+        gate,
+        partner,
+        content,
+    } = s;
     let Some(g) = cx.wf.gate(gate) else {
         return Err(Rejection::new(C::UnknownGate, format!("no gate `{gate}`")));
     };
@@ -28,11 +32,32 @@ pub(super) fn sign_off(cx: &mut Ctx<'_>, s: &SignOff) -> Decision<()> {
     if g.committee {
         member(cx)?;
     }
+    match (g.partner, partner) {
+        (true, None) => {
+            return Err(Rejection::new(
+                C::InvalidInput,
+                format!("gate `{gate}` is signed for one partner's agreement: name the partner"),
+            ));
+        }
+        (false, Some(p)) => {
+            return Err(Rejection::new(
+                C::InvalidInput,
+                format!("gate `{gate}` is the tender's, not `{p}`'s: name no partner"),
+            ));
+        }
+        (true, Some(p)) if !cx.t.agreements.contains_key(p) => {
+            return Err(Rejection::new(
+                C::NoAgreement,
+                format!("no agreement with `{p}` has been drafted"),
+            ));
+        }
+        _ => {}
+    }
     if cx
         .t
         .signoffs
         .iter()
-        .any(|s| s.gate == *gate && s.by == cx.actor.id)
+        .any(|s| s.gate == *gate && s.by == cx.actor.id && s.partner == *partner)
     {
         return Err(Rejection::new(
             C::AlreadySigned,
@@ -41,8 +66,12 @@ pub(super) fn sign_off(cx: &mut Ctx<'_>, s: &SignOff) -> Decision<()> {
     }
     cx.emit(EventBody::SignedOff {
         gate: gate.clone(),
+        partner: partner.clone(),
         content: content.clone(),
     });
+    if let Some(p) = partner {
+        after_partner_signoff(cx, gate, p);
+    }
     Ok(())
 }
 

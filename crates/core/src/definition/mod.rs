@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
+mod contracts;
 mod documents;
 mod evaluation;
 mod names;
@@ -16,6 +17,7 @@ mod notifications;
 mod procedure;
 mod transitions;
 
+pub use contracts::*;
 pub use documents::*;
 pub use evaluation::*;
 pub use names::*;
@@ -74,6 +76,9 @@ pub struct Definition {
     /// Tender documents and bid dossiers: limits, media types, the bid's document slots.
     #[serde(default)]
     pub documents: Documents,
+    /// The stage after the award: agreements, delivery reports, performance evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contracts: Option<Contracts>,
 }
 
 /// How tenders of a definition are published; each field falls back to the server's
@@ -144,6 +149,10 @@ impl Workflow {
     }
     pub(crate) fn form(&self, name: &str) -> Option<&jsonschema::Validator> {
         self.forms.get(name)
+    }
+    /// The stage after the award, if the definition declares one.
+    pub fn contracts(&self) -> Option<&Contracts> {
+        self.def.contracts.as_ref()
     }
     /// Transitions applying in `state`.
     pub fn transitions_from<'a>(&'a self, state: &'a str) -> impl Iterator<Item = &'a Transition> {

@@ -80,6 +80,19 @@ names!(
         ResolveIrregularity = "resolve_irregularity",
         /// Cancel the procedure.
         Cancel = "cancel",
+        /// Draft (or redraft, before anyone signs) a winner's agreement from the award and
+        /// the winning bid.
+        DraftAgreement = "draft_agreement",
+        /// Sign an agreement: the buyer's staff or the partner.
+        SignAgreement = "sign_agreement",
+        /// A partner reports an activity delivered under its agreement.
+        ReportDelivery = "report_delivery",
+        /// Staff verify or query a delivery report.
+        ReviewDelivery = "review_delivery",
+        /// Staff score a partner's performance for a round.
+        EvaluatePerformance = "evaluate_performance",
+        /// End a partner's agreement, with a reason.
+        TerminateAgreement = "terminate_agreement",
     }
 );
 
@@ -148,8 +161,44 @@ names!(
         Cancelled = "cancelled",
         /// The procedure failed (too few bids or no qualifying bid).
         ProcedureFailed = "procedure_failed",
+        /// A winner's agreement was drafted.
+        AgreementDrafted = "agreement_drafted",
+        /// One side signed an agreement.
+        AgreementSigned = "agreement_signed",
+        /// An agreement came into force (both sides and any gate signed).
+        AgreementInForce = "agreement_in_force",
+        /// A partner reported a delivered activity.
+        DeliveryReported = "delivery_reported",
+        /// Staff verified or queried a delivery report.
+        DeliveryReviewed = "delivery_reviewed",
+        /// A partner fell behind its promised share of free or discounted places.
+        DeliveryShortfall = "delivery_shortfall",
+        /// A partner behind its promise is back on track.
+        DeliveryRecovered = "delivery_recovered",
+        /// A partner's performance was evaluated (a total below the minimum is a warning).
+        PerformanceEvaluated = "performance_evaluated",
+        /// An agreement was terminated.
+        AgreementTerminated = "agreement_terminated",
     }
 );
+
+impl CommandName {
+    /// Commands of the stage after the award, and the supervision that goes on in it: the
+    /// only ones a definition may allow from a terminal state with outcome `awarded`.
+    pub fn after_award(self) -> bool {
+        matches!(
+            self,
+            Self::DraftAgreement
+                | Self::SignAgreement
+                | Self::ReportDelivery
+                | Self::ReviewDelivery
+                | Self::EvaluatePerformance
+                | Self::TerminateAgreement
+                | Self::SignOff
+                | Self::RecordObservation
+        )
+    }
+}
 
 impl EventName {
     /// Whether events of this kind are sealed until the bids are opened (bid submissions and
@@ -192,5 +241,15 @@ names!(
         Cancellation = "cancellation",
         /// Procedure failed.
         ProcedureFailed = "procedure_failed",
+        /// An agreement is ready to sign.
+        AgreementReady = "agreement_ready",
+        /// An agreement is in force, with the published service list.
+        AgreementInForce = "agreement_in_force",
+        /// A partner is behind its promised share of free or discounted places.
+        DeliveryShortfall = "delivery_shortfall",
+        /// A performance round's result to the partner (with the warning, if below the minimum).
+        PerformanceResult = "performance_result",
+        /// An agreement was terminated.
+        AgreementTerminated = "agreement_terminated",
     }
 );

@@ -22,6 +22,10 @@ pub struct Gate {
     /// "signed by all members"; a dissent goes into the sign-off form).
     #[serde(default)]
     pub committee: bool,
+    /// Signed once per winner's agreement, naming the partner (agreement and termination
+    /// gates after the award).
+    #[serde(default)]
+    pub partner: bool,
 }
 
 /// Who receives a message.
@@ -42,6 +46,8 @@ pub enum Audience {
     Committee,
     /// The person who raised the objection being answered.
     Objector,
+    /// The partner whose agreement the event concerns (the stage after the award).
+    Partner,
     /// Everyone holding a role (staff, inspector, registered bidders); the shell resolves it.
     #[serde(untagged)]
     Role(RoleAudience),

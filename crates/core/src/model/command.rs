@@ -111,6 +111,19 @@ pub enum CommandBody {
     ResolveIrregularity(ResolveIrregularity),
     /// Cancel with a reason.
     Cancel(Cancel),
+    /// Draft a winner's agreement (terms validated and bound to the winning bid).
+    DraftAgreement(DraftAgreement),
+    /// Sign an agreement (the buyer's staff, or the partner).
+    SignAgreement(SignAgreement),
+    /// Report an activity delivered under one's agreement (a partner).
+    ReportDelivery(ReportDelivery),
+    /// Verify or query a delivery report (staff).
+    ReviewDelivery(ReviewDelivery),
+    /// Score a partner's performance for the round that is due (staff).
+    EvaluatePerformance(EvaluatePerformance),
+    /// Terminate a partner's agreement with a reason (staff, after the warnings and the
+    /// gate the definition requires).
+    TerminateAgreement(TerminateAgreement),
 }
 
 /// Declares a command's payload struct: camelCase fields, unknown fields refused.
@@ -328,6 +341,9 @@ payload! {
     SignOff {
         /// Gate id.
         gate: String,
+        /// The partner whose agreement a per-partner gate concerns (agreement, termination).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partner: Option<ActorId>,
 /// The sign-off form.
         #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         content: Arc<Value>,
@@ -398,7 +414,85 @@ impl CommandBody {
             Self::RaiseIrregularity { .. } => N::RaiseIrregularity,
             Self::ResolveIrregularity { .. } => N::ResolveIrregularity,
             Self::Cancel { .. } => N::Cancel,
+            Self::DraftAgreement { .. } => N::DraftAgreement,
+            Self::SignAgreement { .. } => N::SignAgreement,
+            Self::ReportDelivery { .. } => N::ReportDelivery,
+            Self::ReviewDelivery { .. } => N::ReviewDelivery,
+            Self::EvaluatePerformance { .. } => N::EvaluatePerformance,
+            Self::TerminateAgreement { .. } => N::TerminateAgreement,
         }
+    }
+}
+
+payload! {
+    /// `draft_agreement`: a winner's agreement, drafted from the award and the winning bid;
+    /// a new draft replaces the last until someone signs.
+    DraftAgreement {
+        /// The winner.
+        partner: ActorId,
+        /// The agreement's terms (validated against the definition's agreement form).
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        terms: Arc<Value>,
+    }
+}
+
+payload! {
+    /// `sign_agreement`: one side's signature (staff sign for the buyer; the partner for
+    /// itself).
+    SignAgreement {
+        /// The partner whose agreement is signed.
+        partner: ActorId,
+    }
+}
+
+payload! {
+    /// `report_delivery`: one activity delivered under the partner's agreement.
+    ReportDelivery {
+        /// The partner (the one reporting).
+        partner: ActorId,
+        /// The report (validated against the definition's delivery form).
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        report: Arc<Value>,
+    }
+}
+
+payload! {
+    /// `review_delivery`: staff verify a delivery report, or query it (a queried report
+    /// does not count until verified).
+    ReviewDelivery {
+        /// The partner.
+        partner: ActorId,
+        /// The report's number.
+        report: u32,
+        /// Verified (true) or queried (false).
+        verified: bool,
+        /// What staff found or ask.
+        #[serde(default)]
+        note: String,
+    }
+}
+
+payload! {
+    /// `evaluate_performance`: scores 0–100 per criterion for the round that is due.
+    EvaluatePerformance {
+        /// The partner.
+        partner: ActorId,
+        /// Score per criterion id.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        scores: std::collections::BTreeMap<String, crate::numbers::Score>,
+        /// The evaluators' remarks.
+        #[serde(default)]
+        note: String,
+    }
+}
+
+payload! {
+    /// `terminate_agreement`: ends a partner's agreement; the reason is public.
+    TerminateAgreement {
+        /// The partner.
+        partner: ActorId,
+        /// Why.
+        reason: String,
     }
 }
 

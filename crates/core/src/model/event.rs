@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::definition::EventName;
-use crate::numbers::Money;
+use crate::numbers::{Money, Score};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -283,6 +283,9 @@ pub enum EventBody {
     SignedOff {
         /// Gate.
         gate: String,
+        /// The partner a per-partner gate concerns.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partner: Option<ActorId>,
         /// Sign-off form.
         content: Arc<Value>,
     },
@@ -319,6 +322,97 @@ pub enum EventBody {
         /// Stable code (`too_few_bids`, `no_qualifying_bid`).
         code: RejectionCode,
         /// Explanation.
+        reason: String,
+    },
+    /// A winner's agreement was drafted (a redraft replaces the last draft).
+    AgreementDrafted {
+        /// The winner.
+        partner: ActorId,
+        /// The lot it won.
+        lot: Arc<str>,
+        /// The terms.
+        terms: Arc<Value>,
+        /// Draft number (1 for the first).
+        version: u32,
+        /// Both sides sign by then (the definition's period after the award).
+        sign_by: Timestamp,
+    },
+    /// One side signed an agreement.
+    AgreementSigned {
+        /// The partner.
+        partner: ActorId,
+        /// Which side signed.
+        side: AgreementSide,
+        /// Whether after the period to sign.
+        late: bool,
+    },
+    /// The agreement is in force: both sides and any gate signed.
+    AgreementInForce {
+        /// The partner.
+        partner: ActorId,
+    },
+    /// A partner reported a delivered activity.
+    DeliveryReported {
+        /// The partner.
+        partner: ActorId,
+        /// Report number (per partner, from 1).
+        number: u32,
+        /// The report.
+        report: Arc<Value>,
+    },
+    /// Staff verified or queried a delivery report.
+    DeliveryReviewed {
+        /// The partner.
+        partner: ActorId,
+        /// Report number.
+        number: u32,
+        /// Verified (true) or queried (false).
+        verified: bool,
+        /// Staff's note.
+        note: String,
+    },
+    /// A partner fell behind its promised share of free or discounted places.
+    DeliveryShortfall {
+        /// The partner.
+        partner: ActorId,
+        /// Places offered so far (reports not queried).
+        offered: u64,
+        /// Free or discounted places given so far.
+        given: u64,
+        /// The share delivered, percent.
+        share: Score,
+        /// The share promised, percent.
+        promised: Score,
+    },
+    /// A partner that was behind is back at or above the alert threshold.
+    DeliveryRecovered {
+        /// The partner.
+        partner: ActorId,
+        /// The share delivered, percent.
+        share: Score,
+        /// The share promised, percent.
+        promised: Score,
+    },
+    /// A partner's performance round.
+    PerformanceEvaluated {
+        /// The partner.
+        partner: ActorId,
+        /// Round number (from 1).
+        round: u32,
+        /// Score per criterion.
+        scores: BTreeMap<String, Score>,
+        /// Weighted total.
+        total: Score,
+        /// Whether the total is below the minimum (a warning).
+        warning: bool,
+        /// Remarks.
+        note: String,
+    },
+    /// An agreement was terminated.
+    AgreementTerminated {
+        /// The partner.
+        partner: ActorId,
+        /// Why (public).
         reason: String,
     },
     /// The procedure entered a state.
@@ -371,8 +465,34 @@ impl EventBody {
             Self::IrregularityResolved { .. } => N::IrregularityResolved,
             Self::Cancelled { .. } => N::Cancelled,
             Self::ProcedureFailed { .. } => N::ProcedureFailed,
+            Self::AgreementDrafted { .. } => N::AgreementDrafted,
+            Self::AgreementSigned { .. } => N::AgreementSigned,
+            Self::AgreementInForce { .. } => N::AgreementInForce,
+            Self::DeliveryReported { .. } => N::DeliveryReported,
+            Self::DeliveryReviewed { .. } => N::DeliveryReviewed,
+            Self::DeliveryShortfall { .. } => N::DeliveryShortfall,
+            Self::DeliveryRecovered { .. } => N::DeliveryRecovered,
+            Self::PerformanceEvaluated { .. } => N::PerformanceEvaluated,
+            Self::AgreementTerminated { .. } => N::AgreementTerminated,
             Self::StateEntered { .. } => return None,
         })
+    }
+
+    /// The partner an event of the stage after the award concerns.
+    pub fn partner(&self) -> Option<&ActorId> {
+        match self {
+            Self::AgreementDrafted { partner, .. }
+            | Self::AgreementSigned { partner, .. }
+            | Self::AgreementInForce { partner }
+            | Self::DeliveryReported { partner, .. }
+            | Self::DeliveryReviewed { partner, .. }
+            | Self::DeliveryShortfall { partner, .. }
+            | Self::DeliveryRecovered { partner, .. }
+            | Self::PerformanceEvaluated { partner, .. }
+            | Self::AgreementTerminated { partner, .. } => Some(partner),
+            Self::SignedOff { partner, .. } => partner.as_ref(),
+            _ => None,
+        }
     }
 
     /// The event's kind as stored and serialised (its `type` tag).
@@ -388,6 +508,16 @@ impl EventBody {
     pub fn is_sealed(&self) -> bool {
         self.name().is_some_and(EventName::is_sealed)
     }
+}
+
+/// A side of an agreement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgreementSide {
+    /// The procuring body (its staff).
+    Buyer,
+    /// The partner.
+    Partner,
 }
 
 /// An event with its time and actor.

@@ -3,6 +3,7 @@
 //! tender (scoring computes reports from a tender; the model never calls it).
 
 mod actor;
+mod agreement;
 mod command;
 mod document;
 mod event;
@@ -11,6 +12,7 @@ mod report;
 mod tender;
 
 pub use actor::*;
+pub use agreement::*;
 pub use command::*;
 pub use document::*;
 pub use event::*;

@@ -120,6 +120,23 @@ rejection_codes! {
     UnknownDocument = "unknown_document",
     /// A bid's document cannot be read before the bids are opened.
     DocumentSealed = "document_sealed",
+    /// The partner named is not among the winners of the award.
+    NotAWinner = "not_a_winner",
+    /// No agreement with this partner (or not yet in force for what was asked).
+    NoAgreement = "no_agreement",
+    /// An agreement departs from the winning bid's substantive terms (PRC Bidding Law
+    /// art. 46).
+    AgreementDepartsFromBid = "agreement_departs_from_bid",
+    /// The actor acts for an agreement that is not theirs.
+    NotYourAgreement = "not_your_agreement",
+    /// The agreement was terminated.
+    AgreementTerminated = "agreement_terminated",
+    /// A delivery report names a service item the agreement does not list.
+    UnknownServiceItem = "unknown_service_item",
+    /// No such delivery report.
+    UnknownReport = "unknown_report",
+    /// A termination without the warnings the definition requires first.
+    NotWarned = "not_warned",
 }
 
 impl fmt::Display for RejectionCode {

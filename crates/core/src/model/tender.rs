@@ -58,6 +58,9 @@ pub struct ScoreCorrection {
 pub struct Signature {
     /// Gate.
     pub gate: String,
+    /// The partner a per-partner gate concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<ActorId>,
     /// Signer.
     pub by: ActorId,
     /// When.
@@ -249,6 +252,8 @@ pub struct Tender {
     pub cancellation: Option<String>,
     /// Why it failed: code and reason.
     pub failure: Option<Failure>,
+    /// Agreements with the winners, by partner (the stage after the award).
+    pub agreements: BTreeMap<ActorId, Agreement>,
     /// When each kind of event first and last happened (obligations are timed from them).
     pub happened: BTreeMap<EventName, (Timestamp, Timestamp)>,
 }
@@ -264,10 +269,14 @@ impl Tender {
     }
     /// Distinct signers of a gate.
     pub fn signatures(&self, gate: &str) -> usize {
+        self.signatures_for(gate, None)
+    }
+    /// Distinct signers of a gate for one partner (`None`: the tender's own gate).
+    pub fn signatures_for(&self, gate: &str, partner: Option<&ActorId>) -> usize {
         let mut who: Vec<&ActorId> = self
             .signoffs
             .iter()
-            .filter(|s| s.gate == gate)
+            .filter(|s| s.gate == gate && s.partner.as_ref() == partner)
             .map(|s| &s.by)
             .collect();
         who.sort();
@@ -481,8 +490,13 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
                 });
             }
         }
-        EventBody::SignedOff { gate, content } => t.signoffs.push(Signature {
+        EventBody::SignedOff {
+            gate,
+            partner,
+            content,
+        } => t.signoffs.push(Signature {
             gate: gate.clone(),
+            partner: partner.clone(),
             by: by.clone(),
             at,
             content: content.clone(),
@@ -519,6 +533,7 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             });
         }
         EventBody::StateEntered { state } => t.state.clone_from(state),
+        _ => super::agreement::apply_agreement(&mut t, event),
     }
     t
 }

@@ -20,11 +20,13 @@ static SCHEMA_VALIDATOR: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
     jsonschema::validator_for(&schema).expect("the shipped schema compiles")
 });
 
+mod contracts;
 mod graph;
 mod json;
 mod references;
 mod schedule;
 
+use contracts::*;
 use graph::*;
 use json::*;
 use references::*;
@@ -108,6 +110,9 @@ codes! {
     CalendarMissing = "calendar_missing",
     /// The score-sheet form does not ask for every criterion the evaluators score.
     ScoreFormIncomplete = "score_form_incomplete",
+    /// The stage after the award is declared without the transitions that allow its
+    /// commands, or its commands are allowed without the stage being declared.
+    StageUnreachable = "stage_unreachable",
 }
 
 impl fmt::Display for DefinitionErrorCode {

@@ -119,7 +119,14 @@ pub(super) fn check(
                 continue;
             }
             state_ref(r, format!("{base}/from/{j}"), from);
-            if terminal.contains(from.as_str()) {
+            let after_award = def.contracts.is_some()
+                && t.to.is_none()
+                && t.command
+                    .is_some_and(crate::definition::CommandName::after_award)
+                && def.states.iter().any(|s| {
+                    s.id == *from && s.outcome == Some(crate::definition::Outcome::Awarded)
+                });
+            if terminal.contains(from.as_str()) && !after_award {
                 r.push(
                     format!("{base}/from/{j}"),
                     C::TerminalStateHasTransitions,
@@ -355,5 +362,7 @@ pub(super) fn check(
 
     check_schedule(def, r, &rule_ref);
     check_more(def, r, has_calendar, &terminal);
+    check_contracts(def, r);
+    check_stage_declared(def, r);
     forms
 }

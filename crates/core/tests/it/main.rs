@@ -1,6 +1,7 @@
 //! Integration tests of tenderflow-core.
 
 mod commands;
+mod contracts;
 mod definitions;
 mod documents;
 mod ocds;

@@ -280,3 +280,115 @@ fn answered_questions_are_valid_enquiries_without_their_author() {
             .contains("ocds_enquiry_extension")
     );
 }
+
+/// The stage after the award: a `contract` release per agreement in force, an
+/// `implementationUpdate` per verified delivery and performance round, a
+/// `contractTermination`; valid against the schema, with codelist values.
+#[test]
+fn agreements_and_their_implementation_are_published() {
+    use tenderflow_core::model::{SignOff, TerminateAgreement};
+    use tenderflow_core::scenario::{self, ContractParams, INSPECTOR, STAFF};
+    use tenderflow_core::{Actor, Command, CommandBody};
+    let wf = workflow("partner-recruitment");
+    let mut run = Run::new(wf.clone());
+    run.play_until(&seed_script(&wf), None);
+    let steps = scenario::contract_script(&wf, &run.tender, &ContractParams::default());
+    run.play_until(&steps, None);
+    let warned = run
+        .tender
+        .agreements
+        .values()
+        .find(|a| a.warnings() > 0)
+        .expect("warned")
+        .partner
+        .clone();
+    let now = run.tender.last_at.expect("events").plus_seconds(60);
+    let exec = |run: &mut Run, id: &str, role: &str, body: CommandBody| {
+        let c = Command {
+            actor: Actor::new(id, role).expect("actor"),
+            body,
+        };
+        run.exec(&c, now).expect("accepted");
+    };
+    exec(
+        &mut run,
+        INSPECTOR,
+        "inspector",
+        CommandBody::SignOff(SignOff {
+            gate: "termination".into(),
+            partner: Some(warned.clone()),
+            content: serde_json::json!({"statement": "In order."}).into(),
+        }),
+    );
+    exec(
+        &mut run,
+        STAFF,
+        "staff",
+        CommandBody::TerminateAgreement(TerminateAgreement {
+            partner: warned.clone(),
+            reason: "Below the promised share after a warning.".into(),
+        }),
+    );
+    let releases = ocds::releases(&wf, &run.history(), &Options::default());
+    let tags: BTreeMap<&str, usize> = releases.iter().fold(BTreeMap::new(), |mut m, r| {
+        *m.entry(r["tag"][0].as_str().unwrap_or_default())
+            .or_default() += 1;
+        m
+    });
+    assert_eq!(tags.get("contract"), Some(&7));
+    assert_eq!(tags.get("contractTermination"), Some(&1));
+    assert_eq!(tags.get("implementationUpdate"), Some(&(7 * 10 + 7)));
+    let pkg = ocds::package(releases.clone(), &Options::default(), now);
+    let errors: Vec<String> = validator()
+        .iter_errors(&pkg)
+        .map(|e| format!("{} {e}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    for r in &releases {
+        for t in r["tag"].as_array().into_iter().flatten() {
+            assert!(codelist("releaseTag.csv").contains(t.as_str().unwrap_or_default()));
+        }
+        for c in r["contracts"].as_array().into_iter().flatten() {
+            assert!(codelist("contractStatus.csv").contains(c["status"].as_str().unwrap_or("")));
+            for m in c["implementation"]["milestones"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                assert!(codelist("milestoneType.csv").contains(m["type"].as_str().unwrap_or("")));
+                assert!(
+                    codelist("milestoneStatus.csv").contains(m["status"].as_str().unwrap_or(""))
+                );
+            }
+        }
+    }
+    let record = ocds::record(releases);
+    let contracts = record["compiledRelease"]["contracts"]
+        .as_array()
+        .expect("contracts");
+    assert_eq!(contracts.len(), 7);
+    let ended = contracts
+        .iter()
+        .find(|c| c["status"] == "terminated")
+        .expect("the terminated agreement");
+    assert!(
+        ended["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Below the promised share")
+    );
+    let milestones = ended["implementation"]["milestones"]
+        .as_array()
+        .expect("milestones");
+    assert_eq!(
+        milestones.len(),
+        11,
+        "10 deliveries and a performance round"
+    );
+    assert!(
+        ended["implementation"]["transactions"]
+            .as_array()
+            .is_some_and(|t| t.len() == 10)
+    );
+    assert!(ended["items"].as_array().is_some_and(|i| i.len() == 2));
+}

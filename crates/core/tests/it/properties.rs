@@ -129,6 +129,7 @@ fn pool(wf: &Workflow) -> Vec<Step> {
             &inspector,
             CommandBody::SignOff(SignOff {
                 gate: "award".into(),
+                partner: None,
                 content: json!({"statement": "s"}).into(),
             }),
         ),

@@ -196,6 +196,7 @@ fn business_rules_table() {
                 "inspector",
                 CommandBody::SignOff(SignOff {
                     gate: "award".into(),
+                    partner: None,
                     content: json!({"statement": "x"}).into(),
                 }),
             ),
@@ -210,6 +211,7 @@ fn business_rules_table() {
                 "inspector",
                 CommandBody::SignOff(SignOff {
                     gate: "nope".into(),
+                    partner: None,
                     content: json!({"statement": "x"}).into(),
                 }),
             ),
@@ -224,6 +226,7 @@ fn business_rules_table() {
                 "inspector",
                 CommandBody::SignOff(SignOff {
                     gate: "opening".into(),
+                    partner: None,
                     content: json!({}).into(),
                 }),
             ),

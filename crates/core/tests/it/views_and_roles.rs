@@ -89,6 +89,7 @@ fn under_the_bidding_law_every_committee_member_signs_the_report() {
         "inspector",
         CommandBody::SignOff(SignOff {
             gate: "committee_report".into(),
+            partner: None,
             content: json!({"statement": "x"}).into(),
         }),
     );
@@ -101,6 +102,7 @@ fn under_the_bidding_law_every_committee_member_signs_the_report() {
         "evaluator",
         CommandBody::SignOff(SignOff {
             gate: "committee_report".into(),
+            partner: None,
             content: json!({"statement": "x"}).into(),
         }),
     );

@@ -8,7 +8,7 @@ use tenderflow_core::definition::MessageKind;
 use tenderflow_core::messages::message_data;
 use tenderflow_core::model::{
     Amend, AnswerObjection, AnswerQuestion, AskQuestion, Cancel, RaiseIrregularity, RaiseObjection,
-    ResolveIrregularity, WithdrawBid,
+    ResolveIrregularity, SignOff, TerminateAgreement, WithdrawBid,
 };
 use tenderflow_core::scenario::{self, INSPECTOR, Params, STAFF};
 use tenderflow_core::{
@@ -127,6 +127,37 @@ fn all_kinds() -> BTreeMap<MessageKind, (Tender, Event)> {
         t0,
     );
     main.steps(&steps[2..]);
+    // The stage after the award: agreements, deliveries (one partner behind), a warning and
+    // the warned partner's termination.
+    let contract =
+        scenario::contract_script(&main.wf, &main.t, &scenario::ContractParams::default());
+    main.steps(&contract);
+    let warned = main
+        .t
+        .agreements
+        .values()
+        .find(|a| a.warnings() > 0)
+        .expect("a warned partner")
+        .partner
+        .clone();
+    let later = main.t.last_at.expect("events").plus_seconds(3600);
+    main.exec(
+        (INSPECTOR, "inspector"),
+        CommandBody::SignOff(SignOff {
+            gate: "termination".into(),
+            partner: Some(warned.clone()),
+            content: json!({"statement": "The termination follows the rules."}).into(),
+        }),
+        later,
+    );
+    main.exec(
+        (STAFF, "staff"),
+        CommandBody::TerminateAgreement(TerminateAgreement {
+            partner: warned,
+            reason: "Free places below the promised share after a warning.".into(),
+        }),
+        later,
+    );
     // Withdraw and cancel on a fresh tender.
     let wf2 = tenderflow_core::load(
         "partner-recruitment.json",

@@ -360,7 +360,7 @@ async fn trust_12_definition_versions_are_exact_recorded_and_weakenings_flagged(
         assert!(v1.weakened.is_empty());
         let mut def: serde_json::Value =
             serde_json::from_slice(&workflow_bytes("partner-recruitment")).expect("json");
-        def["version"] = "1.3.0".into();
+        def["version"] = "1.4.0".into();
         def["schedule"]["minBidPeriod"]["amount"] = 15.into();
         def["evaluation"]["committee"]["minMembers"] = 3.into();
         let bytes = serde_json::to_vec_pretty(&def).expect("bytes");
@@ -397,7 +397,7 @@ async fn trust_12_definition_versions_are_exact_recorded_and_weakenings_flagged(
             db.name
         );
         db.store
-            .create_tender("partner-recruitment@1.2.0", "T-v", "c2", &staff, at)
+            .create_tender("partner-recruitment@1.3.0", "T-v", "c2", &staff, at)
             .await
             .expect("exact version");
         let (wf, t) = db.store.load("T-v").await.expect("load");

@@ -12,6 +12,9 @@ use crate::model::{
 use crate::time::{Period, Timestamp};
 use serde_json::{Map, Value, json};
 
+mod contracts;
+pub use contracts::{ContractParams, contract_script, delivery_quarter};
+
 /// Parameters of a scenario run.
 #[derive(Debug, Clone)]
 pub struct Params {
@@ -346,6 +349,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             &inspector,
             CommandBody::SignOff(SignOff {
                 gate: "opening".into(),
+                partner: None,
                 content: content.into(),
             }),
         );
@@ -410,6 +414,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
                 &actor(&evaluator_id(e), Role::EVALUATOR.as_str()),
                 CommandBody::SignOff(SignOff {
                     gate: g.id.clone(),
+                    partner: None,
                     content: content.into(),
                 }),
             );
@@ -421,6 +426,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             &inspector,
             CommandBody::SignOff(SignOff {
                 gate: "evaluation_report".into(),
+                partner: None,
                 content: signoff("evaluation").into(),
             }),
         );
@@ -440,6 +446,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             &inspector,
             CommandBody::SignOff(SignOff {
                 gate: "award".into(),
+                partner: None,
                 content: signoff("award").into(),
             }),
         );
