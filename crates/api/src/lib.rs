@@ -13,6 +13,7 @@ mod extract;
 pub mod metrics;
 mod openapi;
 mod ops;
+mod reports;
 mod routes;
 mod schemas;
 mod tenders;

@@ -46,6 +46,8 @@ pub enum Answer {
     Json(SchemaFn),
     /// Plain text (Prometheus metrics).
     Text,
+    /// CSV (RFC 4180) with a header row (reports).
+    Csv,
     /// A file's bytes, with its own media type (documents).
     File,
 }
@@ -144,6 +146,11 @@ impl Op {
     pub fn file(mut self) -> Self {
         self.ok = (200, Answer::File);
         self.etag = true;
+        self
+    }
+    /// 200 with CSV.
+    pub fn csv(mut self) -> Self {
+        self.ok = (200, Answer::Csv);
         self
     }
     /// A command on a tender (idempotency and preconditions).
@@ -310,6 +317,16 @@ pub fn document(ops: &[Op]) -> OpenApi {
                     "application/json",
                     ContentBuilder::new().schema(Some(f(&mut schemas))).build(),
                 );
+            }
+            Answer::Csv => {
+                ok = ok
+                    .description("CSV (RFC 4180), a header row first")
+                    .content(
+                        "text/csv",
+                        ContentBuilder::new()
+                            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                            .build(),
+                    );
             }
             Answer::Text => {
                 ok = ok.content(

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiResult, Body, Caller, Id};
 use crate::openapi::{Op, document};
 use crate::ops::{count_requests, health, metrics, ready, request_id_in_problems, version};
+use crate::reports::{QuarterQuery, quarterly, quarterly_csv};
 use crate::schemas::*;
 use crate::tenders::{
     BidBody, CreateTender, EventsQuery, ListQuery, LotQuery, ScoreBody, SignBody, all_red_flags,
@@ -307,6 +308,22 @@ pub fn app(state: AppState) -> Router {
             .roles(OFFICIALS)
             .ok::<RedFlags>()],
         get(red_flags),
+    )
+    .add(
+        "/reports/quarterly",
+        vec![Op::get("The quarterly report: per venue and partner, places delivered against promised, evaluations, complaints, terminations, oversight")
+            .roles(OFFICIALS)
+            .query::<QuarterQuery>()
+            .ok::<tenderflow_core::quarterly::QuarterlyReport>()],
+        get(quarterly),
+    )
+    .add(
+        "/reports/quarterly.csv",
+        vec![Op::get("The quarterly report as CSV: a row per partner, then per service item")
+            .roles(OFFICIALS)
+            .query::<QuarterQuery>()
+            .csv()],
+        get(quarterly_csv),
     )
     .add(
         "/red-flags",

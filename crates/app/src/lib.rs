@@ -11,6 +11,7 @@
 //! - [`portal`]: the bidder portal: its tenders, receipts, results and bid form.
 //! - [`documents`]: uploading tender and bid documents, and reading them as the core allows.
 //! - [`supervision`]: red flags for inspectors, per tender and across tenders.
+//! - [`reports`]: the quarterly report of the stage after the award.
 //! - [`operations`]: the outbox, stuck timers, verification, the manual clock.
 //! - [`background`]: the timer loop and the mail dispatcher, run until a shutdown signal
 //!   (mini-redis's `run(listener, shutdown)` shape).
@@ -26,6 +27,7 @@ pub mod documents;
 pub mod operations;
 pub mod portal;
 pub mod records;
+pub mod reports;
 pub mod roles;
 pub mod supervision;
 pub mod views;
@@ -107,6 +109,19 @@ impl Caller {
     pub fn of(account: Account) -> Option<Self> {
         let actor = Actor::new(&account.id, &account.role)?;
         Some(Self { account, actor })
+    }
+
+    /// The administrator at the machine (the command line), who reads as an administrator.
+    pub fn operator() -> Self {
+        let account = Account {
+            id: "operator".into(),
+            role: Role::ADMIN.as_str().into(),
+            display_name: "Operator (command line)".into(),
+            email: None,
+            locale: "en".into(),
+        };
+        let actor = Actor::new("operator", Role::ADMIN.as_str()).unwrap_or_else(Actor::system);
+        Self { account, actor }
     }
 
     /// The caller's role.

@@ -7,6 +7,7 @@ mod demo;
 mod documents;
 mod export;
 mod queues;
+mod report;
 mod serve;
 mod setup;
 mod tender;
@@ -55,6 +56,9 @@ enum Cmd {
     /// Export open contracting data.
     #[command(subcommand)]
     Export(export::ExportCmd),
+    /// Reports for the body's leadership (the quarterly report as PDF and CSV).
+    #[command(subcommand)]
+    Report(report::ReportCmd),
     /// Serve the HTTP API, fire deadlines and deliver mail until stopped (Ctrl-C).
     Serve(serve::ServeArgs),
 }
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
             Cmd::Worker => queues::worker(&cli.config).await,
             Cmd::Serve(args) => serve::run(&cli.config, args).await,
             Cmd::Export(cmd) => export::export(&cli.config, cmd).await,
+            Cmd::Report(cmd) => report::report(&cli.config, cmd).await,
         }
     });
     match result {

@@ -77,6 +77,17 @@ struct Award {
     value: String,
 }
 
+/// A partner's agreement on the notice board: its published service list.
+struct Agreement {
+    supplier: String,
+    terminated: bool,
+    /// The service items (title and discount).
+    items: Vec<String>,
+    /// The published terms (opening hours, how to sign up, …) and, when terminated, why.
+    terms: String,
+    signed: String,
+}
+
 #[derive(Template)]
 #[template(path = "notice.html")]
 struct NoticePage {
@@ -98,6 +109,7 @@ struct NoticePage {
     /// The opened bids, once the bids are opened.
     opened: Option<Vec<OpenedBid>>,
     awards: Vec<Award>,
+    agreements: Vec<Agreement>,
 }
 
 fn text(v: &Value) -> String {
@@ -264,6 +276,22 @@ pub(crate) async fn notice(
             value: money(&a["value"]),
         })
         .collect();
+    // Agreements in force (and terminated ones, with their reason), as OCDS publishes them.
+    let agreements = items(&n.release["contracts"])
+        .map(|c| Agreement {
+            supplier: text(&c["title"]),
+            terminated: c["status"] == "terminated",
+            items: items(&c["items"])
+                .map(|i| text(&i["description"]))
+                .collect(),
+            terms: text(&c["description"]),
+            signed: c["dateSigned"]
+                .as_str()
+                .and_then(tenderflow_core::Timestamp::parse)
+                .map(|t| lang.when(t, n.utc_offset_minutes))
+                .unwrap_or_default(),
+        })
+        .collect();
     let my_receipts = match &visitor.caller {
         Some(c) if c.is(tenderflow_core::Role::BIDDER) => app
             .receipts(c, &id)
@@ -291,6 +319,7 @@ pub(crate) async fn notice(
         enquiries,
         opened,
         awards,
+        agreements,
         row: row(lang, &n, now),
     };
     render(&page, StatusCode::OK)

@@ -27,6 +27,7 @@ mod page;
 mod pdf;
 mod portal;
 mod records;
+mod reports;
 mod session;
 mod subscriptions;
 
@@ -45,6 +46,8 @@ pub fn simple_pdf(title: &str, paragraphs: &[String]) -> Result<Vec<u8>, String>
     blocks.extend(paragraphs.iter().cloned().map(pdf::Block::Text));
     pdf::render(&blocks)
 }
+
+pub use reports::quarterly_report_pdf;
 
 /// What the pages need: the application, and whether cookies are HTTPS-only.
 #[derive(Clone, Debug)]
@@ -97,6 +100,15 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
             get(records::records_pdf),
         )
         .route("/desk/tenders/{id}", get(desk::desk).post(desk::score))
+        .route("/console/reports/quarterly", get(reports::quarterly))
+        .route(
+            "/console/reports/quarterly.csv",
+            get(reports::quarterly_csv),
+        )
+        .route(
+            "/console/reports/quarterly.pdf",
+            get(reports::quarterly_pdf),
+        )
         .route(
             "/sign-in",
             get(account::sign_in_page).post(account::sign_in),

@@ -59,6 +59,16 @@ pub(crate) enum Block {
     Text(String),
     /// A table: headers and rows, wrapped within equal columns.
     Table(Vec<String>, Vec<Vec<String>>),
+    /// A horizontal bar chart: per label, a value and a reference drawn as a mark (e.g. the
+    /// share delivered against the share promised), on a scale from 0 to `max`.
+    Bars {
+        /// Bars: label, value, reference.
+        bars: Vec<(String, f64, Option<f64>)>,
+        /// The scale's end.
+        max: f64,
+        /// What the value and the reference are (the legend).
+        legend: String,
+    },
 }
 
 /// One thing drawn on a page.
@@ -71,6 +81,14 @@ enum Mark {
     },
     Rule {
         y: f32,
+    },
+    /// A filled rectangle in an RGB colour.
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        rgb: (u8, u8, u8),
     },
 }
 
@@ -203,6 +221,71 @@ fn layout(blocks: &[Block]) -> Vec<Vec<Mark>> {
                 }
                 y += 6.0;
             }
+            Block::Bars { bars, max, legend } => {
+                let label_w = usable * 0.3;
+                let track = usable - label_w - 40.0;
+                let scale = |v: f64| (v.clamp(0.0, max.max(1e-9)) / max.max(1e-9)) as f32 * track;
+                need(&mut pages, &mut y, 30.0);
+                y += 14.0;
+                pages.last_mut().expect("a page").push(Mark::Text {
+                    x: MARGIN,
+                    y,
+                    size: 8.0,
+                    text: legend.clone(),
+                });
+                y += 6.0;
+                for (label, value, reference) in bars {
+                    need(&mut pages, &mut y, 16.0);
+                    let p = pages.last_mut().expect("a page");
+                    let top = y + 3.0;
+                    p.push(Mark::Text {
+                        x: MARGIN,
+                        y: top + 8.0,
+                        size: 8.0,
+                        text: wrap(label, 8.0, label_w - 4.0)
+                            .into_iter()
+                            .next()
+                            .unwrap_or_default(),
+                    });
+                    let x0 = MARGIN + label_w;
+                    p.push(Mark::Rect {
+                        x: x0,
+                        y: top,
+                        w: track,
+                        h: 10.0,
+                        rgb: (235, 235, 235),
+                    });
+                    let behind = reference.is_some_and(|r| *value < r);
+                    p.push(Mark::Rect {
+                        x: x0,
+                        y: top,
+                        w: scale(*value).max(0.5),
+                        h: 10.0,
+                        rgb: if behind {
+                            (200, 60, 50)
+                        } else {
+                            (50, 120, 190)
+                        },
+                    });
+                    if let Some(r) = reference {
+                        p.push(Mark::Rect {
+                            x: x0 + scale(*r) - 0.75,
+                            y: top - 2.0,
+                            w: 1.5,
+                            h: 14.0,
+                            rgb: (0, 0, 0),
+                        });
+                    }
+                    p.push(Mark::Text {
+                        x: x0 + track + 4.0,
+                        y: top + 8.0,
+                        size: 8.0,
+                        text: format!("{value:.1}"),
+                    });
+                    y += 16.0;
+                }
+                y += 6.0;
+            }
         }
     }
     pages
@@ -232,6 +315,20 @@ pub(crate) fn render(blocks: &[Block]) -> Result<Vec<u8>, String> {
                             TextDirection::Auto,
                         );
                         at += width(&run, size);
+                    }
+                }
+                Mark::Rect { x, y, w, h, rgb } => {
+                    let mut p = PathBuilder::new();
+                    if let Some(rect) = krilla::geom::Rect::from_xywh(x, y, w, h) {
+                        p.push_rect(rect);
+                    }
+                    if let Some(path) = p.finish() {
+                        surface.set_fill(Some(krilla::paint::Fill {
+                            paint: krilla::color::rgb::Color::new(rgb.0, rgb.1, rgb.2).into(),
+                            ..krilla::paint::Fill::default()
+                        }));
+                        surface.draw_path(&path);
+                        surface.set_fill(Some(krilla::paint::Fill::default()));
                     }
                 }
                 Mark::Rule { y } => {

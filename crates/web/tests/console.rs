@@ -677,3 +677,85 @@ async fn an_invited_procedure_is_published_with_the_organisations_ticked() {
     got.sort_unstable();
     assert_eq!(got, invitees.iter().map(String::as_str).collect::<Vec<_>>());
 }
+
+/// After the award: the quarterly report as a page with its chart, a PDF and a CSV, for
+/// officials only; the notice board's service list of the agreements in force.
+#[tokio::test]
+async fn the_quarterly_report_and_the_service_list_after_the_award() {
+    let e = spawn_app(18).await;
+    e.play(e.steps.len()).await;
+    e.play_contracts().await;
+    e.app.set_password(STAFF, PASSWORD).await.expect("password");
+    let mut staff = Visitor::new(&e);
+    staff.sign_in(STAFF, PASSWORD).await;
+    let console = staff.get("/console?lang=en").await;
+    assert!(
+        console.html.contains("/console/reports/quarterly"),
+        "a button"
+    );
+    let page = staff
+        .get("/console/reports/quarterly?quarter=2026-Q2&lang=en")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let chart = page
+        .html
+        .split("id=\"quarterly-chart\"")
+        .nth(1)
+        .and_then(|r| r.split("</svg>").next())
+        .expect("a chart");
+    assert_eq!(chart.matches("<g ").count(), 7, "a bar per partner");
+    assert_eq!(
+        chart.matches("class=\"behind\"").count(),
+        1,
+        "one partner behind"
+    );
+    let table = page
+        .html
+        .split("id=\"quarterly-partners\"")
+        .nth(1)
+        .and_then(|r| r.split("</table>").next())
+        .expect("a table");
+    assert_eq!(table.matches("<tr").count(), 8, "a header and 7 partners");
+    assert!(table.contains("warning"), "the warned partner");
+    // The same figures as CSV and as a PDF with the report's text.
+    let csv = String::from_utf8(
+        staff
+            .bytes("/console/reports/quarterly.csv?quarter=2026-Q2")
+            .await,
+    )
+    .expect("utf-8");
+    assert_eq!(csv.lines().count(), 1 + 7 * 3);
+    let pdf = staff
+        .bytes("/console/reports/quarterly.pdf?quarter=2026-Q2&lang=en")
+        .await;
+    assert!(pdf.starts_with(b"%PDF-"));
+    // A malformed quarter is a clear refusal; an empty quarter says so.
+    let bad = staff
+        .get("/console/reports/quarterly?quarter=2026-Q5")
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.html);
+    let empty = staff
+        .get("/console/reports/quarterly?quarter=2025-Q1&lang=en")
+        .await;
+    assert!(empty.html.contains("No agreements delivered"));
+    // Bidders may not read it.
+    let bidder = tenderflow_core::scenario::bidder_id(0);
+    e.app
+        .set_password(&bidder, PASSWORD)
+        .await
+        .expect("password");
+    let mut b = Visitor::new(&e);
+    b.sign_in(&bidder, PASSWORD).await;
+    let refused = b.get("/console/reports/quarterly").await;
+    assert_ne!(refused.status, StatusCode::OK);
+    // The public notice lists the agreements in force with their service items.
+    let notice = Visitor::new(&e).get("/notices/T-2021?lang=en").await;
+    let list = notice
+        .html
+        .split("id=\"service-list\"")
+        .nth(1)
+        .expect("a service list");
+    assert_eq!(list.matches("<article").count(), 7);
+    assert!(list.contains("Workers&#39; open day") || list.contains("Workers' open day"));
+    assert!(list.contains("openingHours"));
+}

@@ -425,3 +425,110 @@ async fn inspectors_read_red_flags_with_their_rule_evidence_and_threshold() {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+/// After the award over HTTP: the agreements and deliveries by the partners themselves, a
+/// delivery report for another partner refused, each party's view of the agreements, the
+/// quarterly report as JSON and CSV (officials only), and the OCDS contracts.
+#[tokio::test]
+async fn the_stage_after_the_award_runs_over_http() {
+    let e = spawn_app(18).await;
+    e.play(e.steps.len()).await;
+    e.play_contracts().await;
+    let (s, v) = e
+        .call(Some(scenario::STAFF), Method::GET, "/tenders/T-2021", None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let agreements = v["agreements"].as_array().expect("agreements");
+    assert_eq!(agreements.len(), 7);
+    assert!(agreements.iter().all(|a| a["inForceAt"].is_string()));
+    let partner = agreements[0]["partner"]
+        .as_str()
+        .expect("partner")
+        .to_owned();
+    let other = agreements[1]["partner"]
+        .as_str()
+        .expect("partner")
+        .to_owned();
+    // Another partner's report is refused and nothing is written.
+    let report = agreements[0]["deliveries"][0]["report"].clone();
+    let before = agreements[0]["deliveries"].as_array().map(Vec::len);
+    let (s, problem) = e
+        .call(
+            Some(&other),
+            Method::POST,
+            "/tenders/T-2021/commands",
+            Some(json!({"command": "report_delivery", "partner": partner, "report": report})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["code"], "not_your_agreement");
+    // A partner sees its own agreement whole, others' as published; the public the same.
+    let (_, mine) = e
+        .call(Some(&partner), Method::GET, "/tenders/T-2021", None)
+        .await;
+    let seen = mine["agreements"].as_array().expect("agreements");
+    let own = seen
+        .iter()
+        .find(|a| a["partner"] == partner.as_str())
+        .expect("own");
+    assert_eq!(own["deliveries"].as_array().map(Vec::len), before);
+    let theirs = seen
+        .iter()
+        .find(|a| a["partner"] == other.as_str())
+        .expect("theirs");
+    assert!(theirs.get("deliveries").is_none() && theirs["terms"]["openingHours"].is_string());
+    // The quarterly report, for officials.
+    let (s, q) = e
+        .call(
+            Some(scenario::INSPECTOR),
+            Method::GET,
+            "/reports/quarterly?quarter=2026-Q2",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{q}");
+    assert_eq!(q["partners"].as_array().map(Vec::len), Some(7));
+    assert_eq!(q["totals"]["activities"], 70);
+    let (s, _) = e
+        .call(Some(&partner), Method::GET, "/reports/quarterly", None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, bad) = e
+        .call(
+            Some(scenario::STAFF),
+            Method::GET,
+            "/reports/quarterly?quarter=Q9",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    let token = &e.tokens[scenario::STAFF];
+    let res = e
+        .router
+        .clone()
+        .oneshot(
+            Request::get("/reports/quarterly.csv?quarter=2026-Q2")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/csv")
+    );
+    let csv = res.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(String::from_utf8_lossy(&csv).lines().count(), 1 + 7 * 3);
+    // OCDS: the contracts, public.
+    let (_, record) = e
+        .call(None, Method::GET, "/ocds/records/ocds-tndrfl-T-2021", None)
+        .await;
+    let contracts = record["records"][0]["compiledRelease"]["contracts"]
+        .as_array()
+        .map(Vec::len);
+    assert_eq!(contracts, Some(7), "{record}");
+}

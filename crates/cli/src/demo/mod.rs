@@ -230,62 +230,33 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let steps = scenario::script(&wf, &params);
     let tender = scenario::tender_id(&params);
     let time = |t: Timestamp| local_time(&wf, t);
-    let mut scored = 0usize;
-    let sheets = (args.bidders * args.evaluators) as usize;
-    let mut mail_sent = 0usize;
-    for (i, step) in steps.iter().enumerate() {
-        clock.set(step.at);
-        let cid = format!("demo/{i}");
-        let done = match &step.input {
-            Input::Create(id) => {
-                store
-                    .create_tender(&rec.sha256, id, &cid, &step.actor, step.at)
-                    .await
-            }
-            Input::Timer => {
-                // The simulated clock jumps to the deadline; the timer loop fires what is due.
-                let fired = store.fire_due_timers(step.at, "demo").await?;
-                match fired.into_iter().next() {
-                    Some(f) => Ok(f),
-                    None => bail!("no timer fell due at {}", time(step.at)),
-                }
-            }
-            Input::Command(body) => {
-                let mut body = body.clone();
-                // The recruitment documents with the announcement, a service plan with each
-                // bid: uploaded (a bid's sealed) and referenced by the command.
-                documents::attach(&store, &wf, &tender, &step.actor, &names, &mut body).await?;
-                let command = Command {
-                    actor: step.actor.clone(),
-                    body,
-                };
-                store.execute(&tender, &cid, &command, step.at).await
-            }
-        };
-        let done = match done {
-            Ok(d) => d,
-            Err(tenderflow_store::StoreError::Rejected(r)) => {
-                // The script follows the rules; a refusal means the options do not fit the
-                // definition. Stop and say why rather than carry on.
-                bail!(
-                    "step {i} ({}) was refused: {} [{}]",
-                    step.input.name(),
-                    r.message,
-                    r.code
-                );
-            }
-            Err(e) => return Err(e.into()),
-        };
-        mail_sent += dispatcher
-            .dispatch_due(tenderflow_store::clock::wall_ms())
-            .await?
-            .sent;
-        for (_, ev) in &done.events {
-            describe(&wf, &store, &tender, ev, &names, &mut scored, sheets).await?;
-        }
-        if matches!(done.state.as_str(), "unsuccessful" | "cancelled") {
-            break;
-        }
+    let mut run = Run {
+        store: &store,
+        clock: &clock,
+        dispatcher: &dispatcher,
+        wf: &wf,
+        tender: &tender,
+        names: &names,
+        scored: 0,
+        sheets: (args.bidders * args.evaluators) as usize,
+        mail_sent: 0,
+    };
+    run.play(&steps, 0).await?;
+
+    // After the award: agreements, a quarter of delivery reports and a performance round.
+    let (_, awarded) = store.load(&tender).await?;
+    let contract = scenario::contract_script(
+        &wf,
+        &awarded,
+        &scenario::ContractParams {
+            seed: args.seed,
+            behind: (d.award.winners_per_lot as usize).saturating_sub(1),
+            ..scenario::ContractParams::default()
+        },
+    );
+    if !contract.is_empty() {
+        section("After the award: agreements, delivery and evaluation");
+        run.play(&contract, steps.len()).await?;
     }
     while dispatcher
         .dispatch_due(tenderflow_store::clock::wall_ms())
@@ -293,6 +264,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         .sent
         > 0
     {}
+    let mail_sent = run.mail_sent;
 
     // The result.
     let (_, t) = store.load(&tender).await?;
@@ -326,6 +298,34 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    let mut written = None;
+    if let Some(quarter) = scenario::delivery_quarter(&wf, &t).filter(|_| !t.agreements.is_empty())
+    {
+        let report = tenderflow_core::quarterly::compile(&[(&wf, &t)], quarter);
+        section(&format!(
+            "Agreements and delivery in {quarter} (places free or discounted: delivered / promised)"
+        ));
+        for p in &report.partners {
+            let a = &t.agreements[&p.partner];
+            println!(
+                "  {} {:>3} activities  {:>8} % / {:>8} %{}{}",
+                pad(
+                    names
+                        .get(p.partner.as_str())
+                        .map_or(p.partner.as_str(), String::as_str),
+                    34
+                ),
+                p.activities,
+                p.share.to_string(),
+                p.promised.to_string(),
+                if a.behind { "  ⚠ behind" } else { "" },
+                if a.warnings() > 0 { "  ⚠ warned" } else { "" },
+            );
+        }
+        let (pdf, csv) =
+            crate::report::write(&report, &dir.join("reports"), tenderflow_web::Lang::Zh)?;
+        written = Some((quarter, pdf, csv));
+    }
     section("Sign-offs (inspector, and committee members where the rules want every signature)");
     for s in &t.signoffs {
         let statement = s
@@ -333,9 +333,17 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             .get("statement")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        let gate = match &s.partner {
+            Some(p) => format!(
+                "{} ({})",
+                s.gate,
+                names.get(p.as_str()).map_or(p.as_str(), String::as_str)
+            ),
+            None => s.gate.clone(),
+        };
         println!(
             "  {:<18} signed by {} at {}: {}",
-            s.gate,
+            gate,
             names
                 .get(s.by.as_str())
                 .map_or(s.by.as_str(), String::as_str),
@@ -385,6 +393,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "  {mail_sent} messages sent; {files} .eml files in {}",
         mail_dir.display()
     );
+    if let Some((quarter, pdf, csv)) = &written {
+        section(&format!("Quarterly report {quarter}"));
+        println!("  {}\n  {}", pdf.display(), csv.display());
+    }
     println!(
         "\nDone in {:.1} s: the procedure ended in state `{}`.",
         started.elapsed().as_secs_f64(),
@@ -403,4 +415,104 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// What playing the script needs: the store and its clock, the mail, the names to tell.
+struct Run<'a> {
+    store: &'a Arc<Store>,
+    clock: &'a tenderflow_store::clock::ManualClock,
+    dispatcher: &'a Dispatcher,
+    wf: &'a tenderflow_core::Workflow,
+    tender: &'a str,
+    names: &'a BTreeMap<String, String>,
+    scored: usize,
+    sheets: usize,
+    mail_sent: usize,
+}
+
+impl Run<'_> {
+    /// Plays `steps` (numbered from `first` in their correlation ids) through the store, each
+    /// at its own time, sending the mail it causes and telling what happened; stops early
+    /// when the procedure ends unsuccessfully.
+    async fn play(&mut self, steps: &[scenario::Step], first: usize) -> anyhow::Result<()> {
+        let time = |t: Timestamp| local_time(self.wf, t);
+        for (n, step) in steps.iter().enumerate() {
+            let i = first + n;
+            self.clock.set(step.at);
+            let cid = format!("demo/{i}");
+            let done = match &step.input {
+                Input::Create(id) => {
+                    let sha = self.wf.sha256();
+                    self.store
+                        .create_tender(sha, id, &cid, &step.actor, step.at)
+                        .await
+                }
+                Input::Timer => {
+                    // The simulated clock jumps to the deadline; the timer loop fires what is
+                    // due.
+                    let fired = self.store.fire_due_timers(step.at, "demo").await?;
+                    match fired.into_iter().next() {
+                        Some(f) => Ok(f),
+                        None => bail!("no timer fell due at {}", time(step.at)),
+                    }
+                }
+                Input::Command(body) => {
+                    let mut body = body.clone();
+                    // The recruitment documents with the announcement, a service plan with
+                    // each bid: uploaded (a bid's sealed) and referenced by the command.
+                    documents::attach(
+                        self.store,
+                        self.wf,
+                        self.tender,
+                        &step.actor,
+                        self.names,
+                        &mut body,
+                    )
+                    .await?;
+                    let command = Command {
+                        actor: step.actor.clone(),
+                        body,
+                    };
+                    self.store
+                        .execute(self.tender, &cid, &command, step.at)
+                        .await
+                }
+            };
+            let done = match done {
+                Ok(d) => d,
+                Err(tenderflow_store::StoreError::Rejected(r)) => {
+                    // The script follows the rules; a refusal means the options do not fit
+                    // the definition. Stop and say why rather than carry on.
+                    bail!(
+                        "step {i} ({}) was refused: {} [{}]",
+                        step.input.name(),
+                        r.message,
+                        r.code
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            };
+            self.mail_sent += self
+                .dispatcher
+                .dispatch_due(tenderflow_store::clock::wall_ms())
+                .await?
+                .sent;
+            for (_, ev) in &done.events {
+                describe(
+                    self.wf,
+                    self.store,
+                    self.tender,
+                    ev,
+                    self.names,
+                    &mut self.scored,
+                    self.sheets,
+                )
+                .await?;
+            }
+            if matches!(done.state.as_str(), "unsuccessful" | "cancelled") {
+                break;
+            }
+        }
+        Ok(())
+    }
 }

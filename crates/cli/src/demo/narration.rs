@@ -191,6 +191,59 @@ pub(super) async fn describe(
         EventBody::ProcedureFailed { reason, .. } => {
             println!("  ✖ procedure unsuccessful: {reason}")
         }
+        EventBody::AgreementDrafted {
+            partner, sign_by, ..
+        } => println!(
+            "  agreement with {} drafted from its bid; sign by {}",
+            name(partner.as_str()),
+            time(*sign_by)
+        ),
+        EventBody::AgreementInForce { partner } => println!(
+            "  ✔ agreement with {} in force {} (both sides and the inspector signed)",
+            name(partner.as_str()),
+            time(ev.at)
+        ),
+        EventBody::DeliveryShortfall {
+            partner,
+            offered,
+            given,
+            share,
+            promised,
+        } => println!(
+            "  ⚠ {} {}: behind its promise — {given} of {offered} places free or discounted ({share} % against {promised} %)",
+            time(ev.at),
+            name(partner.as_str())
+        ),
+        EventBody::DeliveryRecovered { partner, share, .. } => {
+            println!("  {} back on track ({share} %)", name(partner.as_str()))
+        }
+        EventBody::ObservationRecorded { content, .. } => println!(
+            "  inspector's observation {}: {}",
+            time(ev.at),
+            content
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        ),
+        EventBody::PerformanceEvaluated {
+            partner,
+            round,
+            total,
+            warning,
+            ..
+        } => println!(
+            "  performance round {round}: {} total {total}{}",
+            pad(&name(partner.as_str()), 34),
+            if *warning {
+                "  ⚠ below the minimum: WARNING"
+            } else {
+                ""
+            }
+        ),
+        EventBody::AgreementTerminated { partner, reason } => println!(
+            "  ✖ agreement with {} terminated: {reason}",
+            name(partner.as_str())
+        ),
         _ => {}
     }
     Ok(())
