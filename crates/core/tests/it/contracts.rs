@@ -375,3 +375,45 @@ fn the_agreement_is_in_force_only_with_both_signatures_and_the_gate() {
         RejectionCode::InvalidState
     );
 }
+
+/// The Bidding Law and government procurement definitions: the contract follows the
+/// winning bid (no higher price, no longer delivery) and is in force once both sign.
+#[test]
+fn prc_contracts_follow_the_winning_bid() {
+    for name in [
+        "open-tender-prc",
+        "gov-procurement-prc",
+        "invited-tender-prc",
+    ] {
+        let wf = workflow(name);
+        let mut run = Run::new(wf.clone());
+        run.play_until(&seed_script(&wf), None);
+        assert_eq!(run.tender.state, "awarded", "{name}");
+        let steps = scenario::contract_script(&wf, &run.tender, &ContractParams::default());
+        let CommandBody::DraftAgreement(d) = steps[0].command().expect("a draft").body else {
+            panic!("{name}: the first step drafts")
+        };
+        let mut terms = (*d.terms).clone();
+        terms["priceMinor"] = json!(terms["priceMinor"].as_i64().unwrap_or(0) + 1);
+        let c = cmd(
+            STAFF,
+            "staff",
+            CommandBody::DraftAgreement(DraftAgreement {
+                partner: d.partner.clone(),
+                terms: terms.into(),
+            }),
+        );
+        let e = run.exec(&c, steps[0].at).expect_err("a higher price");
+        assert_eq!(e.code, RejectionCode::AgreementDepartsFromBid, "{name}");
+        run.play_until(&steps, None);
+        let winners = run.tender.awarded.as_ref().map_or(0, Vec::len);
+        assert_eq!(run.tender.agreements.len(), winners, "{name}");
+        assert!(
+            run.tender
+                .agreements
+                .values()
+                .all(|a| a.in_force_at.is_some()),
+            "{name}: in force without a gate"
+        );
+    }
+}
