@@ -179,10 +179,30 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
     let buyer_ref = buyer
         .as_ref()
         .map(|(id, name)| json!({ "id": id, "name": name }));
+    // A delegated procedure is run by the delegate (the procuring entity) for the body that
+    // delegated it (an interested party); the buyer stays the definition's.
+    let delegation = t.delegation.as_ref();
     let mut parties: Vec<Value> = buyer
         .iter()
-        .map(|(id, name)| json!({ "id": id, "name": name, "roles": ["buyer", "procuringEntity"] }))
+        .map(|(id, name)| {
+            let roles = if delegation.is_some() {
+                json!(["buyer"])
+            } else {
+                json!(["buyer", "procuringEntity"])
+            };
+            json!({ "id": id, "name": name, "roles": roles })
+        })
         .collect();
+    if let Some(d) = delegation {
+        parties.push(
+            json!({ "id": d.delegate.id, "name": d.delegate.name, "roles": ["procuringEntity"] }),
+        );
+        parties.push(json!({ "id": d.delegated_by.id, "name": d.delegated_by.name, "roles": ["interestedParty"] }));
+    }
+    let procuring = match delegation {
+        Some(d) => Some(json!({ "id": d.delegate.id, "name": d.delegate.name })),
+        None => buyer_ref.clone(),
+    };
     let winners: Vec<&crate::scoring::Candidate> = t.awarded.iter().flatten().collect();
     if t.opened() {
         let mut seen = std::collections::BTreeSet::new();
@@ -217,7 +237,7 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
         "title": text("title"),
         "description": text("summary"),
         "status": status,
-        "procuringEntity": buyer_ref,
+        "procuringEntity": procuring,
         // Invited tendering (邀请招标): the buyer contacts suppliers of its choice.
         "procurementMethod": if t.invitees.is_empty() { "open" } else { "limited" },
         "procurementMethodDetails": d.title.en,
@@ -332,6 +352,8 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
         if let Some(o) = r.as_object_mut() {
             o.remove("buyer");
         }
+    }
+    if r["tender"]["procuringEntity"].is_null() {
         if let Some(o) = r["tender"].as_object_mut() {
             o.remove("procuringEntity");
         }

@@ -166,6 +166,11 @@ fn example(tag: &str) -> Option<serde_json::Value> {
             "note": "Quarterly evaluation."}),
         "terminate_agreement" => json!({"command": "terminate_agreement", "partner": "org-09",
             "reason": "Free places below the promised share for two quarters after a warning."}),
+        "delegate" => json!({"command": "delegate",
+            "delegatedBy": {"id": "CN-FTU-county-01", "name": "County Federation of Trade Unions"},
+            "delegate": {"id": "CN-FTU-town-07", "name": "Town Trade Union"},
+            "scope": "Recruitment and supervision of partners for the Town Workers' Home",
+            "overseers": ["county-staff-wang", "county-inspector-zhao"]}),
         _ => return None,
     };
     Some(e)
@@ -238,7 +243,8 @@ commands!(
     "report_delivery" => ReportDelivery,
     "review_delivery" => ReviewDelivery,
     "evaluate_performance" => EvaluatePerformance,
-    "terminate_agreement" => TerminateAgreement;
+    "terminate_agreement" => TerminateAgreement,
+    "delegate" => Delegate;
     "close_submission" => "Close submission (the deadline has passed)",
     "open_bids" => "Open the bids",
     "propose_award" => "Propose the award and start publicity",

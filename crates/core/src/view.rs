@@ -132,6 +132,12 @@ pub fn view(wf: &Workflow, t: &Tender, actor: &Actor) -> Value {
         "cancellation": t.cancellation,
         "failure": t.failure,
         "agreements": agreements(wf, t, p, actor),
+        // Who delegated the procedure to whom is public; the overseers are shown to
+        // officials.
+        "delegation": t.delegation.as_ref().map(|d| json!({
+            "delegatedBy": d.delegated_by, "delegate": d.delegate, "scope": d.scope, "at": d.at,
+            "overseers": officials.then_some(&d.overseers),
+        })),
     })
 }
 

@@ -110,6 +110,8 @@ struct NoticePage {
     opened: Option<Vec<OpenedBid>>,
     awards: Vec<Award>,
     agreements: Vec<Agreement>,
+    /// A delegated procedure: who runs it, for whom.
+    delegation: Option<(String, String)>,
 }
 
 fn text(v: &Value) -> String {
@@ -292,6 +294,11 @@ pub(crate) async fn notice(
                 .unwrap_or_default(),
         })
         .collect();
+    let interested = items(&n.release["parties"])
+        .find(|p| items(&p["roles"]).any(|r| r == "interestedParty"))
+        .map(|p| text(&p["name"]));
+    let delegation =
+        interested.map(|by| (text(&n.release["tender"]["procuringEntity"]["name"]), by));
     let my_receipts = match &visitor.caller {
         Some(c) if c.is(tenderflow_core::Role::BIDDER) => app
             .receipts(c, &id)
@@ -320,6 +327,7 @@ pub(crate) async fn notice(
         opened,
         awards,
         agreements,
+        delegation,
         row: row(lang, &n, now),
     };
     render(&page, StatusCode::OK)

@@ -78,6 +78,7 @@ pub fn decide(
 ) -> Decision<Vec<Event>> {
     let name = command.body.name();
     let mut cx = running(wf, t, &command.actor, now, Some(name))?;
+    overseer(&cx, &command.body)?;
     let transition = find(&cx, name)?;
     guard(&cx, name, transition, &command.body)?;
     if let Some(form) = &transition.form {
@@ -234,6 +235,7 @@ fn act(cx: &mut Ctx<'_>, body: &CommandBody, tr: &Transition) -> Decision<()> {
         CommandBody::ReviewDelivery(r) => review_delivery(cx, r)?,
         CommandBody::EvaluatePerformance(e) => evaluate_performance(cx, e)?,
         CommandBody::TerminateAgreement(t) => terminate_agreement(cx, t)?,
+        CommandBody::Delegate(d) => delegate(cx, d)?,
     }
     if let Some(to) = tr.to.as_deref() {
         cx.enter(to);

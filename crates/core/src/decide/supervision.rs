@@ -1,7 +1,76 @@
 //! Supervision: sign-offs on gates, observations, and irregularities that halt the procedure.
 
 use super::*;
-use crate::model::{RaiseIrregularity, RecordObservation, ResolveIrregularity, SignOff};
+use crate::model::{Delegate, RaiseIrregularity, RecordObservation, ResolveIrregularity, SignOff};
+
+/// The delegating body's overseers read a delegated procedure and act on nothing but their
+/// observations and the gates that allow overseers to sign.
+pub(super) fn overseer(cx: &Ctx<'_>, body: &CommandBody) -> Decision<()> {
+    let Some(d) =
+        cx.t.delegation
+            .as_ref()
+            .filter(|d| d.oversees(&cx.actor.id))
+    else {
+        return Ok(());
+    };
+    let allowed = match body {
+        CommandBody::RecordObservation(_) => true,
+        CommandBody::SignOff(s) => cx.wf.gate(&s.gate).is_some_and(|g| g.overseers),
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Rejection::new(
+            C::ReadOnly,
+            format!(
+                "{} delegated this procedure to {}; its overseers read it and sign only the \
+                 gates that allow them",
+                d.delegated_by.name, d.delegate.name
+            ),
+        )
+        .with(json!({ "delegatedBy": d.delegated_by.id, "delegate": d.delegate.id })))
+    }
+}
+
+/// `delegate`: once, naming both bodies, what is delegated and at least one overseer (never
+/// the actor recording it).
+pub(super) fn delegate(cx: &mut Ctx<'_>, d: &Delegate) -> Decision<()> {
+    if cx.t.delegation.is_some() {
+        return Err(Rejection::new(
+            C::InvalidState,
+            "the procedure is already delegated",
+        ));
+    }
+    for (what, text) in [
+        ("the delegating body's id", &d.delegated_by.id),
+        ("the delegating body's name", &d.delegated_by.name),
+        ("the delegate's id", &d.delegate.id),
+        ("the delegate's name", &d.delegate.name),
+        ("what is delegated", &d.scope),
+    ] {
+        required_text(text, what)?;
+    }
+    if d.delegated_by.id == d.delegate.id {
+        return Err(Rejection::new(
+            C::InvalidInput,
+            "a body does not delegate to itself",
+        ));
+    }
+    if d.overseers.is_empty() || d.overseers.contains(&cx.actor.id) {
+        return Err(Rejection::new(
+            C::InvalidInput,
+            "name the delegating body's overseers (at least one, never yourself)",
+        ));
+    }
+    cx.emit(EventBody::Delegated {
+        delegated_by: d.delegated_by.clone(),
+        delegate: d.delegate.clone(),
+        scope: d.scope.clone(),
+        overseers: d.overseers.clone(),
+    });
+    Ok(())
+}
 
 /// `sign_off`: a gate signed in its state, by its signers, once each.
 pub(super) fn sign_off(cx: &mut Ctx<'_>, s: &SignOff) -> Decision<()> {

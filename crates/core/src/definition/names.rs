@@ -80,6 +80,9 @@ names!(
         ResolveIrregularity = "resolve_irregularity",
         /// Cancel the procedure.
         Cancel = "cancel",
+        /// Record that the procedure is run by a lower-level body for the body that
+        /// delegated it, whose named people read it and sign only where gates allow.
+        Delegate = "delegate",
         /// Draft (or redraft, before anyone signs) a winner's agreement from the award and
         /// the winning bid.
         DraftAgreement = "draft_agreement",
@@ -161,6 +164,8 @@ names!(
         Cancelled = "cancelled",
         /// The procedure failed (too few bids or no qualifying bid).
         ProcedureFailed = "procedure_failed",
+        /// The procedure was delegated to a lower-level body.
+        Delegated = "delegated",
         /// A winner's agreement was drafted.
         AgreementDrafted = "agreement_drafted",
         /// One side signed an agreement.

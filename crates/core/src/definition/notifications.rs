@@ -26,6 +26,10 @@ pub struct Gate {
     /// gates after the award).
     #[serde(default)]
     pub partner: bool,
+    /// When the procedure is delegated, the delegating body's inspectors (its overseers)
+    /// may sign this gate too.
+    #[serde(default)]
+    pub overseers: bool,
 }
 
 /// Who receives a message.

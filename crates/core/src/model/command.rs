@@ -124,6 +124,9 @@ pub enum CommandBody {
     /// Terminate a partner's agreement with a reason (staff, after the warnings and the
     /// gate the definition requires).
     TerminateAgreement(TerminateAgreement),
+    /// Record the delegation of the procedure by a higher-level body (staff, before it is
+    /// published).
+    Delegate(Delegate),
 }
 
 /// Declares a command's payload struct: camelCase fields, unknown fields refused.
@@ -420,6 +423,7 @@ impl CommandBody {
             Self::ReviewDelivery { .. } => N::ReviewDelivery,
             Self::EvaluatePerformance { .. } => N::EvaluatePerformance,
             Self::TerminateAgreement { .. } => N::TerminateAgreement,
+            Self::Delegate { .. } => N::Delegate,
         }
     }
 }
@@ -493,6 +497,34 @@ payload! {
         partner: ActorId,
         /// Why.
         reason: String,
+    }
+}
+
+/// A body (an organisation) as named in a delegation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Body {
+    /// Identifier (scheme-prefixed, e.g. `CN-USCC-…`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+payload! {
+    /// `delegate`: a higher-level body delegates this procedure (e.g. a venue's recruitment
+    /// and supervision) to the body running it; the delegating body's people named as
+    /// overseers read everything, act on nothing, and their inspectors sign the gates that
+    /// allow overseers.
+    Delegate {
+        /// The body that delegates.
+        delegated_by: Body,
+        /// The body that runs the procedure.
+        delegate: Body,
+        /// What is delegated.
+        scope: String,
+        /// The delegating body's accounts that oversee it.
+        overseers: Vec<ActorId>,
     }
 }
 

@@ -324,6 +324,17 @@ pub enum EventBody {
         /// Explanation.
         reason: String,
     },
+    /// The procedure was delegated by a higher-level body.
+    Delegated {
+        /// The body that delegates.
+        delegated_by: Body,
+        /// The body that runs the procedure.
+        delegate: Body,
+        /// What is delegated.
+        scope: String,
+        /// The delegating body's overseers.
+        overseers: Vec<ActorId>,
+    },
     /// A winner's agreement was drafted (a redraft replaces the last draft).
     AgreementDrafted {
         /// The winner.
@@ -465,6 +476,7 @@ impl EventBody {
             Self::IrregularityResolved { .. } => N::IrregularityResolved,
             Self::Cancelled { .. } => N::Cancelled,
             Self::ProcedureFailed { .. } => N::ProcedureFailed,
+            Self::Delegated { .. } => N::Delegated,
             Self::AgreementDrafted { .. } => N::AgreementDrafted,
             Self::AgreementSigned { .. } => N::AgreementSigned,
             Self::AgreementInForce { .. } => N::AgreementInForce,

@@ -137,6 +137,9 @@ rejection_codes! {
     UnknownReport = "unknown_report",
     /// A termination without the warnings the definition requires first.
     NotWarned = "not_warned",
+    /// The delegating body's people read a delegated procedure; they act only where a gate
+    /// lets them sign, and observe.
+    ReadOnly = "read_only",
 }
 
 impl fmt::Display for RejectionCode {

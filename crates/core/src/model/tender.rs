@@ -9,6 +9,29 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// A procedure delegated by a higher-level body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delegation {
+    /// The body that delegates.
+    pub delegated_by: Body,
+    /// The body that runs the procedure.
+    pub delegate: Body,
+    /// What is delegated.
+    pub scope: String,
+    /// The delegating body's overseers (read everything; sign where gates allow).
+    pub overseers: Vec<ActorId>,
+    /// When.
+    pub at: Timestamp,
+}
+
+impl Delegation {
+    /// Whether `id` is one of the delegating body's overseers.
+    pub fn oversees(&self, id: &ActorId) -> bool {
+        self.overseers.contains(id)
+    }
+}
+
 /// Why a procedure failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
@@ -252,6 +275,8 @@ pub struct Tender {
     pub cancellation: Option<String>,
     /// Why it failed: code and reason.
     pub failure: Option<Failure>,
+    /// The delegation, when a higher-level body delegated the procedure.
+    pub delegation: Option<Delegation>,
     /// Agreements with the winners, by partner (the stage after the award).
     pub agreements: BTreeMap<ActorId, Agreement>,
     /// When each kind of event first and last happened (obligations are timed from them).
@@ -533,6 +558,20 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             });
         }
         EventBody::StateEntered { state } => t.state.clone_from(state),
+        EventBody::Delegated {
+            delegated_by,
+            delegate,
+            scope,
+            overseers,
+        } => {
+            t.delegation = Some(Delegation {
+                delegated_by: delegated_by.clone(),
+                delegate: delegate.clone(),
+                scope: scope.clone(),
+                overseers: overseers.clone(),
+                at,
+            });
+        }
         _ => super::agreement::apply_agreement(&mut t, event),
     }
     t

@@ -11,8 +11,8 @@ use tenderflow_core::model::{
     ResolveIrregularity, SignOff, SubmitBid, SubmitScores, WithdrawBid,
 };
 use tenderflow_core::model::{
-    DraftAgreement, EvaluatePerformance, ReportDelivery, ReviewDelivery, SignAgreement,
-    TerminateAgreement,
+    Body, Delegate, DraftAgreement, EvaluatePerformance, ReportDelivery, ReviewDelivery,
+    SignAgreement, TerminateAgreement,
 };
 use tenderflow_core::scenario::{INSPECTOR, STAFF, Step, bidder_id, evaluator_id};
 use tenderflow_core::{Actor, Command, CommandBody, Timestamp};
@@ -202,6 +202,18 @@ pub(crate) fn sample(name: CommandName, role: &str, run: &Run) -> Command {
         CommandName::TerminateAgreement => CommandBody::TerminateAgreement(TerminateAgreement {
             partner: aid(&bidder_id(0)),
             reason: "r".into(),
+        }),
+        CommandName::Delegate => CommandBody::Delegate(Delegate {
+            delegated_by: Body {
+                id: "CN-county".into(),
+                name: "County union".into(),
+            },
+            delegate: Body {
+                id: "CN-town".into(),
+                name: "Town union".into(),
+            },
+            scope: "Recruitment for the town's venue".into(),
+            overseers: vec![aid("county-inspector")],
         }),
     };
     cmd(&who, role, body)

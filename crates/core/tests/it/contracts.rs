@@ -376,6 +376,127 @@ fn the_agreement_is_in_force_only_with_both_signatures_and_the_gate() {
     );
 }
 
+/// Delegated management: a county union delegates a venue's recruitment to a town union;
+/// the county's overseers read everything, act on nothing, and its inspector signs the
+/// gates that allow overseers (the award, the agreements, terminations), never the others.
+#[test]
+fn a_delegated_procedure_is_read_by_the_delegating_body_and_signed_where_allowed() {
+    use tenderflow_core::model::{Body, Delegate, RecordObservation};
+    let wf = workflow("partner-recruitment");
+    let steps = seed_script(&wf);
+    let mut run = Run::new(wf.clone());
+    run.step(&steps[0]);
+    let at = steps[0].at.plus_seconds(60);
+    let delegation = |overseers: Vec<&str>| {
+        cmd(
+            STAFF,
+            "staff",
+            CommandBody::Delegate(Delegate {
+                delegated_by: Body {
+                    id: "CN-FTU-county-01".into(),
+                    name: "County Federation of Trade Unions".into(),
+                },
+                delegate: Body {
+                    id: "CN-FTU-town-07".into(),
+                    name: "Town Trade Union".into(),
+                },
+                scope: "Recruitment and supervision of partners for the Town Workers' Home".into(),
+                overseers: overseers
+                    .into_iter()
+                    .map(|o| ActorId::parse(o).expect("id"))
+                    .collect(),
+            }),
+        )
+    };
+    assert_eq!(
+        run.exec(&delegation(vec![STAFF]), at)
+            .expect_err("not oneself")
+            .code,
+        RejectionCode::InvalidInput
+    );
+    run.exec(&delegation(vec!["county-staff", "county-inspector"]), at)
+        .expect("delegated");
+    assert_eq!(
+        run.exec(&delegation(vec!["county-staff"]), at)
+            .expect_err("once")
+            .code,
+        RejectionCode::InvalidState
+    );
+    // The county's staff may not run the town's procedure.
+    let publish = steps[1].command().expect("publish");
+    let county_publish = Command {
+        actor: Actor::new("county-staff", "staff").expect("actor"),
+        body: publish.body.clone(),
+    };
+    let e = run
+        .exec(&county_publish, steps[1].at)
+        .expect_err("read only");
+    assert_eq!(e.code, RejectionCode::ReadOnly);
+    // The town runs it to the award.
+    run.play_until(&steps[1..], Some("award_ready"));
+    let county_inspector = Actor::new("county-inspector", "inspector").expect("actor");
+    let now = run.tender.last_at.expect("events").plus_seconds(60);
+    let sign = |gate: &str| Command {
+        actor: county_inspector.clone(),
+        body: CommandBody::SignOff(SignOff {
+            gate: gate.into(),
+            partner: None,
+            content: json!({"statement": "Signed for the county union."}).into(),
+        }),
+    };
+    // Its inspector observes and signs the award gate (overseers allowed), not the opening.
+    run.exec(
+        &Command {
+            actor: county_inspector.clone(),
+            body: CommandBody::RecordObservation(RecordObservation {
+                content: json!({"text": "The county union reviewed the evaluation report."}).into(),
+            }),
+        },
+        now,
+    )
+    .expect("observed");
+    assert_eq!(
+        run.exec(&sign("opening"), now)
+            .expect_err("not an overseers' gate")
+            .code,
+        RejectionCode::ReadOnly
+    );
+    run.exec(&sign("award"), now)
+        .expect("the county signs the award");
+    assert!(
+        run.tender
+            .signoffs
+            .iter()
+            .any(|s| s.gate == "award" && s.by.as_str() == "county-inspector")
+    );
+    // The view says who delegated to whom; OCDS names the town union the procuring entity
+    // and the county an interested party.
+    let seen = tenderflow_core::view(
+        &run.wf,
+        &run.tender,
+        &Actor::new("anyone", "public").expect("actor"),
+    );
+    assert_eq!(seen["delegation"]["delegate"]["name"], "Town Trade Union");
+    assert!(
+        seen["delegation"]["overseers"].is_null(),
+        "overseers only for officials"
+    );
+    let releases = tenderflow_core::ocds::releases(
+        &run.wf,
+        &run.history(),
+        &tenderflow_core::ocds::Options::default(),
+    );
+    let last = releases.last().expect("releases");
+    assert_eq!(last["tender"]["procuringEntity"]["id"], "CN-FTU-town-07");
+    assert!(
+        last["parties"]
+            .as_array()
+            .expect("parties")
+            .iter()
+            .any(|p| p["id"] == "CN-FTU-county-01" && p["roles"][0] == "interestedParty")
+    );
+}
+
 /// The Bidding Law and government procurement definitions: the contract follows the
 /// winning bid (no higher price, no longer delivery) and is in force once both sign.
 #[test]

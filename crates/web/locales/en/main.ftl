@@ -472,3 +472,5 @@ agreement-terminated = terminated
 service-list = Service list
 service-list-intro = The partners' agreed public-benefit service items, discounts, opening hours and how workers sign up.
 agreement-signed = In force since
+delegated = Delegated
+delegated-by = Run by { $delegate } on behalf of { $by }, which oversees it

@@ -466,3 +466,5 @@ agreement-terminated = 已解除
 service-list = 公益服务清单
 service-list-intro = 合作方按协议提供的公益服务项目、优惠、开放时间和职工报名方式。
 agreement-signed = 生效时间
+delegated = 委托管理
+delegated-by = 由{ $delegate }受{ $by }委托组织实施，{ $by }全程监督
