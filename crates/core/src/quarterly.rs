@@ -35,6 +35,20 @@ impl Quarter {
     pub fn first_day(self) -> NaiveDate {
         NaiveDate::from_ymd_opt(self.year, u32::from(self.q - 1) * 3 + 1, 1).unwrap_or_default()
     }
+    /// The quarter before it.
+    pub fn previous(self) -> Self {
+        if self.q == 1 {
+            Self {
+                year: self.year - 1,
+                q: 4,
+            }
+        } else {
+            Self {
+                year: self.year,
+                q: self.q - 1,
+            }
+        }
+    }
     /// The quarter after it.
     pub fn next(self) -> Self {
         if self.q == 4 {

@@ -291,6 +291,39 @@ fn layout(blocks: &[Block]) -> Vec<Vec<Mark>> {
     pages
 }
 
+/// A PDF answer: `make` runs off the async threads (drawing and subsetting the font is CPU
+/// work); the PDF is shown inline under `name`, or a 500 is answered and the cause logged.
+pub(crate) async fn answer(
+    name: String,
+    make: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
+) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    let failed = |e: String| {
+        tracing::error!(error = %e, pdf = %name, "a PDF could not be made");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the PDF could not be made",
+        )
+            .into_response()
+    };
+    match tokio::task::spawn_blocking(make).await {
+        Ok(Ok(bytes)) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e)) => failed(e),
+        Err(e) => failed(e.to_string()),
+    }
+}
+
 /// The PDF of `blocks`, or why it could not be written.
 pub(crate) fn render(blocks: &[Block]) -> Result<Vec<u8>, String> {
     let cjk = Font::new(CJK.into(), 0).ok_or("the CJK font does not load")?;

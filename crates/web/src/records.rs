@@ -9,7 +9,7 @@ use crate::session::{Me, Visitor};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tenderflow_app::App;
@@ -141,39 +141,8 @@ pub(crate) async fn records_pdf(
             }
         }
     }
-    // Drawing a few hundred rows and subsetting the font is CPU work: off the async threads.
-    match tokio::task::spawn_blocking(move || crate::pdf::render(&blocks)).await {
-        Ok(Ok(bytes)) => (
-            [
-                (
-                    axum::http::header::CONTENT_TYPE,
-                    "application/pdf".to_owned(),
-                ),
-                (
-                    axum::http::header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"{}-records.pdf\"", page.line.id),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "the records PDF failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the PDF could not be made",
-            )
-                .into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "the records PDF failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the PDF could not be made",
-            )
-                .into_response()
-        }
-    }
+    let name = format!("{}-records.pdf", page.line.id);
+    crate::pdf::answer(name, move || crate::pdf::render(&blocks)).await
 }
 
 /// Every record of a tender for printing (the page and the PDF).

@@ -114,17 +114,7 @@ pub(crate) async fn quarterly(
         Err(r) => return r,
     };
     let quarter = report.quarter;
-    let previous = if quarter.q == 1 {
-        Quarter {
-            year: quarter.year - 1,
-            q: 4,
-        }
-    } else {
-        Quarter {
-            year: quarter.year,
-            q: quarter.q - 1,
-        }
-    };
+    let previous = quarter.previous();
     let page = QuarterlyPage {
         lang: visitor.lang,
         me: visitor.me(),
@@ -170,35 +160,7 @@ pub(crate) async fn quarterly_pdf(
     };
     let lang = visitor.lang;
     let name = format!("quarterly-{}.pdf", report.quarter);
-    match tokio::task::spawn_blocking(move || quarterly_report_pdf(&report, lang)).await {
-        Ok(Ok(bytes)) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "the quarterly PDF failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the PDF could not be made",
-            )
-                .into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "the quarterly PDF failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the PDF could not be made",
-            )
-                .into_response()
-        }
-    }
+    crate::pdf::answer(name, move || quarterly_report_pdf(&report, lang)).await
 }
 
 /// The quarterly report as a PDF in `lang`: totals, the chart of shares delivered against
