@@ -371,6 +371,7 @@ impl Store {
         }
         let first = p.seq + 1;
         let mut appended = Vec::with_capacity(events.len());
+        let mut rows = Vec::with_capacity(events.len());
         for e in &events {
             let row = chain::encode(
                 &r.tender_id,
@@ -381,12 +382,13 @@ impl Store {
                 p.key.as_ref(),
                 &self.chain_key,
             )?;
-            self.insert_event(txn, &row).await?;
             p.seq = row.seq;
-            p.hash = row.hash;
+            p.hash.clone_from(&row.hash);
             p.tender = tenderflow_core::apply(std::mem::take(&mut p.tender), e);
             appended.push((p.seq, e.clone()));
+            rows.push(row);
         }
+        self.insert_events(txn, &rows).await?;
         let record = insert(
             Commands::Table,
             [
@@ -413,25 +415,46 @@ impl Store {
         }))
     }
 
-    async fn insert_event(&self, txn: &DatabaseTransaction, row: &EventRow) -> Result<()> {
-        let q = insert(
-            Events::Table,
-            [
-                (Events::TenderId, row.tender_id.as_str().into()),
-                (Events::Seq, row.seq.into()),
-                (Events::CommandId, row.command_id.as_str().into()),
-                (Events::ActorId, row.actor_id.as_str().into()),
-                (Events::ActorRole, row.actor_role.as_str().into()),
-                (Events::AtMs, row.at_ms.into()),
-                (Events::Kind, row.kind.as_str().into()),
-                (Events::Payload, row.payload.as_str().into()),
-                (Events::PrevHash, row.prev_hash.as_str().into()),
-                (Events::Hash, row.hash.as_str().into()),
-            ],
-        );
-        txn.execute(&q)
-            .await
-            .map_err(|e| StoreError::raced(&row.tender_id, e))?;
+    /// Appends a command's event rows: one multi-row `INSERT` (a statement per row was a
+    /// round trip per event).
+    async fn insert_events(&self, txn: &DatabaseTransaction, rows: &[EventRow]) -> Result<()> {
+        for chunk in rows.chunks(crate::sql::ROWS_PER_INSERT) {
+            let Some(first) = chunk.first() else {
+                continue;
+            };
+            let q = crate::sql::insert_rows(
+                Events::Table,
+                [
+                    Events::TenderId,
+                    Events::Seq,
+                    Events::CommandId,
+                    Events::ActorId,
+                    Events::ActorRole,
+                    Events::AtMs,
+                    Events::Kind,
+                    Events::Payload,
+                    Events::PrevHash,
+                    Events::Hash,
+                ],
+                chunk.iter().map(|row| {
+                    vec![
+                        row.tender_id.as_str().into(),
+                        row.seq.into(),
+                        row.command_id.as_str().into(),
+                        row.actor_id.as_str().into(),
+                        row.actor_role.as_str().into(),
+                        row.at_ms.into(),
+                        row.kind.as_str().into(),
+                        row.payload.as_str().into(),
+                        row.prev_hash.as_str().into(),
+                        row.hash.as_str().into(),
+                    ]
+                }),
+            );
+            txn.execute(&q)
+                .await
+                .map_err(|e| StoreError::raced(&first.tender_id, e))?;
+        }
         Ok(())
     }
 
@@ -459,6 +482,7 @@ impl Store {
         }
         let key = self.data_key(&txn, tender_id).await?;
         let mut prev = head.last_hash;
+        let mut rows = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
             let row = chain::encode(
                 tender_id,
@@ -470,8 +494,9 @@ impl Store {
                 &self.chain_key,
             )?;
             prev.clone_from(&row.hash);
-            self.insert_event(&txn, &row).await?;
+            rows.push(row);
         }
+        self.insert_events(&txn, &rows).await?;
         let new_seq = expected_seq + events.len() as i64;
         let q = Query::update()
             .table(Tenders::Table)

@@ -258,6 +258,7 @@ impl Store {
         events: &[Event],
     ) -> Result<usize> {
         let mut queued = HashSet::new();
+        let mut rows: Vec<Vec<sea_orm::Value>> = Vec::new();
         let now = wall_ms();
         for note in tenderflow_core::notifications(wf, after, events) {
             let announcement = note.message == MessageKind::Announcement;
@@ -311,23 +312,39 @@ impl Store {
                 if let Some(locale) = locales.get(&to) {
                     data["locale"] = locale.as_str().into();
                 }
-                let row = insert(
-                    Outbox::Table,
-                    [
-                        (Outbox::TenderId, tender_id.into()),
-                        (Outbox::EventSeq, (seq + 1 + note.event_index as i64).into()),
-                        (Outbox::Message, note.message.as_str().into()),
-                        (Outbox::RecipientKind, kind.as_str().into()),
-                        (Outbox::RecipientId, to.into()),
-                        (Outbox::Status, OutboxStatus::Pending.into()),
-                        (Outbox::Attempts, 0i32.into()),
-                        (Outbox::NextAttemptMs, now.into()),
-                        (Outbox::CreatedMs, now.into()),
-                        (Outbox::Data, data.to_string().into()),
-                    ],
-                );
-                txn.execute(&row).await?;
+                rows.push(vec![
+                    tender_id.into(),
+                    (seq + 1 + note.event_index as i64).into(),
+                    note.message.as_str().into(),
+                    kind.as_str().into(),
+                    to.into(),
+                    OutboxStatus::Pending.into(),
+                    0i32.into(),
+                    now.into(),
+                    now.into(),
+                    data.to_string().into(),
+                ]);
             }
+        }
+        // One multi-row INSERT for every message the command queues.
+        for chunk in rows.chunks(crate::sql::ROWS_PER_INSERT) {
+            let q = crate::sql::insert_rows(
+                Outbox::Table,
+                [
+                    Outbox::TenderId,
+                    Outbox::EventSeq,
+                    Outbox::Message,
+                    Outbox::RecipientKind,
+                    Outbox::RecipientId,
+                    Outbox::Status,
+                    Outbox::Attempts,
+                    Outbox::NextAttemptMs,
+                    Outbox::CreatedMs,
+                    Outbox::Data,
+                ],
+                chunk.iter().cloned(),
+            );
+            txn.execute(&q).await?;
         }
         Ok(queued.len())
     }

@@ -45,6 +45,28 @@ where
         .to_owned()
 }
 
+/// Rows a multi-row `INSERT` carries at most: far below SQLite's and PostgreSQL's limits on
+/// bound parameters (32,766 and 65,535) for the store's widest table.
+pub(crate) const ROWS_PER_INSERT: usize = 100;
+
+/// One `INSERT` of several rows (all with the same columns, at most [`ROWS_PER_INSERT`]):
+/// one statement, one round trip, where a row each would cost one each.
+pub(crate) fn insert_rows<T>(
+    table: T,
+    cols: impl IntoIterator<Item = T>,
+    rows: impl IntoIterator<Item = Vec<Value>>,
+) -> InsertStatement
+where
+    T: IntoIden + Copy + 'static,
+{
+    let mut q = Query::insert();
+    q.into_table(table).columns(cols);
+    for row in rows {
+        q.values_panic(row.into_iter().map(Expr::from));
+    }
+    q.to_owned()
+}
+
 impl Store {
     /// The first row of a query through `conn`.
     pub(crate) async fn one<T: FromQueryResult, C: ConnectionTrait, S: StatementBuilder>(
