@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! tenderflow-store-bench rush --url URL [--tenders 20] [--bids 50] [--clients 16] [--mode commit|group|both]
+//! tenderflow-store-bench tender --url URL [--tenders 5] [--seed 7000]
 //! tenderflow-store-bench crash-writer --url URL --key HEX [--bids 1000]
 //! tenderflow-store-bench document-writer --url URL --key HEX [--dir DIR] [--docs 100] [--size 2000000]
 //! tenderflow-store-bench documents --url URL [--dir DIR] [--size 200000000]
@@ -234,13 +235,134 @@ async fn main() {
             );
         }
         "rush" => rush(store, &sha, &a, &url).await,
+        "tender" => whole(store, &sha, &a, &url).await,
         _ => {
             eprintln!(
-                "usage: tenderflow-store-bench rush|crash-writer|document-writer|documents --url URL [options]"
+                "usage: tenderflow-store-bench rush|tender|crash-writer|document-writer|documents --url URL [options]"
             );
             std::process::exit(2);
         }
     }
+}
+
+/// The raw per-commit ceiling: `total` bare `INSERT` + `COMMIT`s of `row` from `clients`
+/// concurrent clients into a scratch table of the same database, in rows per second.
+async fn ceiling(store: &Arc<Store>, clients: usize, total: usize, row: &str) -> f64 {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, ColumnDef, Query, Table};
+    let c = store.connection();
+    let table = || Alias::new("bench_ceiling");
+    c.execute(&Table::drop().table(table()).if_exists().to_owned())
+        .await
+        .expect("drop");
+    c.execute(
+        &Table::create()
+            .table(table())
+            .col(ColumnDef::new(Alias::new("id")).big_integer().primary_key())
+            .col(ColumnDef::new(Alias::new("payload")).text().not_null())
+            .to_owned(),
+    )
+    .await
+    .expect("create");
+    let start = Instant::now();
+    let mut handles = Vec::new();
+    for w in 0..clients {
+        let store = store.clone();
+        let row = row.to_owned();
+        handles.push(tokio::spawn(async move {
+            let mut i = w;
+            while i < total {
+                store
+                    .connection()
+                    .execute(
+                        &Query::insert()
+                            .into_table(table())
+                            .columns([Alias::new("id"), Alias::new("payload")])
+                            .values_panic([(i as i64).into(), row.clone().into()])
+                            .to_owned(),
+                    )
+                    .await
+                    .expect("insert");
+                i += clients;
+            }
+        }));
+    }
+    for h in handles {
+        h.await.expect("join");
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Whole seed-case tenders back to back, durably, one client, one transaction per command
+/// (draft, publish, 18 bids, the deadline, sign-offs, opening, committee, 90 score sheets,
+/// report, proposal, publicity, award), beside the raw single-client ceiling measured in
+/// the same run.
+async fn whole(store: Arc<Store>, sha: &str, a: &HashMap<String, String>, url: &str) {
+    let rounds = num(a, "tenders", 5);
+    let first = num(a, "seed", 7000) as u64;
+    let wf = store.workflow(sha).await.expect("workflow");
+    let scripts: Vec<Vec<scenario::Step>> = (0..rounds)
+        .map(|r| {
+            scenario::script(
+                &wf,
+                &Params {
+                    seed: first + r as u64,
+                    ..Params::default()
+                },
+            )
+        })
+        .collect();
+    let commands: usize = scripts.iter().map(Vec::len).sum();
+    let row = "x".repeat(800);
+    println!(
+        "whole tenders on {}: {rounds} seed-case tenders of {} steps, one client, one commit per command",
+        url.split('?').next().unwrap_or(url),
+        scripts.first().map_or(0, Vec::len)
+    );
+    let ceiling = ceiling(&store, 1, commands.max(500), &row).await;
+    println!(
+        "raw ceiling (INSERT+COMMIT, 1 client, {} B row): {ceiling:>8.0} rows/s",
+        row.len()
+    );
+    let start = Instant::now();
+    for (r, steps) in scripts.iter().enumerate() {
+        let id = scenario::tender_id(&Params {
+            seed: first + r as u64,
+            ..Params::default()
+        });
+        for (i, step) in steps.iter().enumerate() {
+            let cid = format!("{id}/{i}");
+            match &step.input {
+                scenario::Input::Create(tid) => {
+                    store
+                        .create_tender(sha, tid, &cid, &step.actor, step.at)
+                        .await
+                        .expect("create");
+                }
+                scenario::Input::Timer => {
+                    let fired = store
+                        .fire_due_timers(step.at, "bench")
+                        .await
+                        .expect("timer");
+                    assert!(!fired.is_empty(), "the deadline fires");
+                }
+                scenario::Input::Command(_) => {
+                    let command = step.command().expect("a command");
+                    store
+                        .execute(&id, &cid, &command, step.at)
+                        .await
+                        .expect("accepted");
+                }
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let rate = commands as f64 / secs;
+    println!(
+        "whole tenders: {rate:>8.0} commands/s, {:.2} tenders/s ({:.1} % of the ceiling)",
+        rounds as f64 / secs,
+        rate / ceiling * 100.0
+    );
 }
 
 async fn rush(store: Arc<Store>, sha: &str, a: &HashMap<String, String>, url: &str) {
@@ -256,51 +378,7 @@ async fn rush(store: Arc<Store>, sha: &str, a: &HashMap<String, String>, url: &s
     );
 
     // The raw ceiling: a bare INSERT + COMMIT of an equally sized row, same concurrency.
-    let ceiling = {
-        use sea_orm::ConnectionTrait;
-        use sea_orm::sea_query::{Alias, ColumnDef, Query, Table};
-        let c = store.connection();
-        let table = || Alias::new("bench_ceiling");
-        c.execute(&Table::drop().table(table()).if_exists().to_owned())
-            .await
-            .expect("drop");
-        c.execute(
-            &Table::create()
-                .table(table())
-                .col(ColumnDef::new(Alias::new("id")).big_integer().primary_key())
-                .col(ColumnDef::new(Alias::new("payload")).text().not_null())
-                .to_owned(),
-        )
-        .await
-        .expect("create");
-        let start = Instant::now();
-        let mut handles = Vec::new();
-        for w in 0..clients {
-            let store = store.clone();
-            let row = row.clone();
-            handles.push(tokio::spawn(async move {
-                let mut i = w;
-                while i < total {
-                    store
-                        .connection()
-                        .execute(
-                            &Query::insert()
-                                .into_table(table())
-                                .columns([Alias::new("id"), Alias::new("payload")])
-                                .values_panic([(i as i64).into(), row.clone().into()])
-                                .to_owned(),
-                        )
-                        .await
-                        .expect("insert");
-                    i += clients;
-                }
-            }));
-        }
-        for h in handles {
-            h.await.expect("join");
-        }
-        total as f64 / start.elapsed().as_secs_f64()
-    };
+    let ceiling = ceiling(&store, clients, total, &row).await;
     println!(
         "raw ceiling (INSERT+COMMIT, {} B row): {ceiling:>8.0} rows/s",
         row.len()
