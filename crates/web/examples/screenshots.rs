@@ -88,6 +88,8 @@ async fn main() {
     done.play(last_bid + 1).await;
     documents(&done, true).await;
     done.play_from(last_bid + 1, done.steps.len()).await;
+    // After the award: agreements, a quarter of deliveries, a performance round.
+    done.play_contracts().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -211,6 +213,9 @@ async fn main() {
             people[1]
                 .1
                 .push(("records", "/console/tenders/T-2021/records"));
+            people[1]
+                .1
+                .push(("quarterly", "/console/reports/quarterly?quarter=2026-Q2"));
             people.push((evaluator.as_str(), vec![("desk", "/desk/tenders/T-2021")]));
         }
         for (who, pages) in people {

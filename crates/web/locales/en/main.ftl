@@ -474,3 +474,4 @@ service-list-intro = The partners' agreed public-benefit service items, discount
 agreement-signed = In force since
 delegated = Delegated
 delegated-by = Run by { $delegate } on behalf of { $by }, which oversees it
+quarterly-print = Print

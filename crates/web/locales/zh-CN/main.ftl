@@ -468,3 +468,4 @@ service-list-intro = 合作方按协议提供的公益服务项目、优惠、�
 agreement-signed = 生效时间
 delegated = 委托管理
 delegated-by = 由{ $delegate }受{ $by }委托组织实施，{ $by }全程监督
+quarterly-print = 打印
