@@ -10,12 +10,44 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A bid's place: lot and bidder.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
 pub struct BidKey {
     /// Lot.
     pub lot: Arc<str>,
     /// Bidder.
     pub bidder: ActorId,
+}
+
+impl std::hash::Hash for BidKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.lot.hash(state);
+        self.bidder.hash(state);
+    }
+}
+
+// Ordered by lot, then bidder; the lot is nearly always a clone of the tender's one lot id,
+// which the pointer settles without reading the text (see `ActorId`).
+impl Ord for BidKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let lot = if Arc::ptr_eq(&self.lot, &other.lot) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.lot.cmp(&other.lot)
+        };
+        lot.then_with(|| self.bidder.cmp(&other.bidder))
+    }
+}
+
+impl PartialOrd for BidKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for BidKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
 }
 
 impl BidKey {
