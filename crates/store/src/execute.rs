@@ -424,18 +424,7 @@ impl Store {
             };
             let q = crate::sql::insert_rows(
                 Events::Table,
-                [
-                    Events::TenderId,
-                    Events::Seq,
-                    Events::CommandId,
-                    Events::ActorId,
-                    Events::ActorRole,
-                    Events::AtMs,
-                    Events::Kind,
-                    Events::Payload,
-                    Events::PrevHash,
-                    Events::Hash,
-                ],
+                crate::sql::EVENT_COLUMNS,
                 chunk.iter().map(|row| {
                     vec![
                         row.tender_id.as_str().into(),

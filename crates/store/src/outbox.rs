@@ -2,7 +2,7 @@
 //! them, claimed by dispatchers under a lease, and marked sent, retried or dead.
 
 use crate::clock::wall_ms;
-use crate::sql::{Accounts, Order, Outbox, Subscriptions, get, insert};
+use crate::sql::{Accounts, Order, Outbox, Subscriptions, get};
 use crate::{Result, Store, StoreError};
 use sea_orm::Iden;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query, UpdateStatement};
@@ -230,6 +230,20 @@ impl FromQueryResult for OutboxRow {
     }
 }
 
+/// The columns a queued message is written with: a tender message's or an account mail's.
+const NEW_ROW: [Outbox; 10] = [
+    Outbox::TenderId,
+    Outbox::EventSeq,
+    Outbox::Message,
+    Outbox::RecipientKind,
+    Outbox::RecipientId,
+    Outbox::Status,
+    Outbox::Attempts,
+    Outbox::NextAttemptMs,
+    Outbox::CreatedMs,
+    Outbox::Data,
+];
+
 /// The columns of an [`OutboxRow`].
 const ROW: [Outbox; 10] = [
     Outbox::Id,
@@ -328,22 +342,7 @@ impl Store {
         }
         // One multi-row INSERT for every message the command queues.
         for chunk in rows.chunks(crate::sql::ROWS_PER_INSERT) {
-            let q = crate::sql::insert_rows(
-                Outbox::Table,
-                [
-                    Outbox::TenderId,
-                    Outbox::EventSeq,
-                    Outbox::Message,
-                    Outbox::RecipientKind,
-                    Outbox::RecipientId,
-                    Outbox::Status,
-                    Outbox::Attempts,
-                    Outbox::NextAttemptMs,
-                    Outbox::CreatedMs,
-                    Outbox::Data,
-                ],
-                chunk.iter().cloned(),
-            );
+            let q = crate::sql::insert_rows(Outbox::Table, NEW_ROW, chunk.iter().cloned());
             txn.execute(&q).await?;
         }
         Ok(queued.len())
@@ -367,20 +366,21 @@ impl Store {
             secret.as_bytes(),
         )?
         .into();
-        let row = insert(
+        let row = crate::sql::insert_rows(
             Outbox::Table,
-            [
-                (Outbox::TenderId, "".into()),
-                (Outbox::EventSeq, 0i64.into()),
-                (Outbox::Message, kind.as_str().into()),
-                (Outbox::RecipientKind, to.0.as_str().into()),
-                (Outbox::RecipientId, to.1.into()),
-                (Outbox::Status, OutboxStatus::Pending.into()),
-                (Outbox::Attempts, 0i32.into()),
-                (Outbox::NextAttemptMs, now.into()),
-                (Outbox::CreatedMs, now.into()),
-                (Outbox::Data, data.to_string().into()),
-            ],
+            NEW_ROW,
+            [vec![
+                "".into(),
+                0i64.into(),
+                kind.as_str().into(),
+                to.0.as_str().into(),
+                to.1.into(),
+                OutboxStatus::Pending.into(),
+                0i32.into(),
+                now.into(),
+                now.into(),
+                data.to_string().into(),
+            ]],
         );
         conn.execute(&row).await?;
         Ok(())

@@ -131,18 +131,7 @@ impl Store {
         last: i64,
     ) -> Result<Vec<EventRow>> {
         let q = Query::select()
-            .columns([
-                Events::TenderId,
-                Events::Seq,
-                Events::CommandId,
-                Events::ActorId,
-                Events::ActorRole,
-                Events::AtMs,
-                Events::Kind,
-                Events::Payload,
-                Events::PrevHash,
-                Events::Hash,
-            ])
+            .columns(crate::sql::EVENT_COLUMNS)
             .from(Events::Table)
             .and_where(Expr::col(Events::TenderId).eq(tender_id))
             .and_where(Expr::col(Events::Seq).gte(first))

@@ -45,6 +45,20 @@ where
         .to_owned()
 }
 
+/// The columns of an event row, in the order [`crate::chain::EventRow`] is read and written.
+pub(crate) const EVENT_COLUMNS: [Events; 10] = [
+    Events::TenderId,
+    Events::Seq,
+    Events::CommandId,
+    Events::ActorId,
+    Events::ActorRole,
+    Events::AtMs,
+    Events::Kind,
+    Events::Payload,
+    Events::PrevHash,
+    Events::Hash,
+];
+
 /// Rows a multi-row `INSERT` carries at most: far below SQLite's and PostgreSQL's limits on
 /// bound parameters (32,766 and 65,535) for the store's widest table.
 pub(crate) const ROWS_PER_INSERT: usize = 100;
