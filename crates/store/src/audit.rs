@@ -81,6 +81,7 @@ impl Store {
         h: &TenderRow,
     ) -> Result<std::result::Result<Verified, ChainProblem>> {
         let rows = self.rows_in(conn, &h.tender_id, 1, i64::MAX).await?;
+        self.replays.add(rows.len());
         if let Some(problem) = chain::verify_rows(&rows, h.seq, &h.last_hash, &self.chain_key) {
             return Ok(Err(problem));
         }

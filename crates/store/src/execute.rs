@@ -3,10 +3,12 @@
 //! queue the messages, all in one transaction. Several requests share a transaction (group
 //! commit); a stale write is retried, and the write gate is never held while waiting.
 
+use crate::cache::Cached;
 use crate::chain::{self, EventRow};
 use crate::clock::Now;
-use crate::sql::{Commands, Events, Tenders, get, insert};
-use crate::{Action, Cached, Executed, Request, Result, Store, StoreError};
+use crate::sql::{Commands, Tenders, get, insert};
+use crate::writes::Writes;
+use crate::{Action, Executed, Request, Result, Store, StoreError};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use std::collections::HashMap;
@@ -89,14 +91,28 @@ impl Store {
         loop {
             let result = {
                 let _gate = self.gate().await;
-                self.try_batch(requests).await
+                // The first attempt looks up no command id: a repeated one collides with its
+                // record's key when the batch is written, and the batch is tried again, this
+                // time looking every id up (a read per command saved on the common path).
+                self.try_batch(requests, attempt > 0).await
             };
             match result {
-                Err(StoreError::Conflict { tender_id }) if attempt < 8 => {
+                Err(StoreError::Conflict { .. }) if attempt < 8 => {
                     attempt += 1;
-                    self.cache.lock().await.remove(&tender_id);
-                    tokio::time::sleep(std::time::Duration::from_millis(2 << Ord::min(attempt, 6)))
+                    // The batch's writes go as one statement, so the key that collided need
+                    // not be the tender the conflict names: every tender of the batch is
+                    // read afresh.
+                    let mut cache = self.cache.lock().await;
+                    for r in requests {
+                        cache.remove(&r.tender_id);
+                    }
+                    drop(cache);
+                    if attempt > 1 {
+                        tokio::time::sleep(std::time::Duration::from_millis(
+                            2 << Ord::min(attempt, 6),
+                        ))
                         .await;
+                    }
                 }
                 other => return other,
             }
@@ -180,7 +196,11 @@ impl Store {
         })))
     }
 
-    async fn try_batch(&self, requests: &[Request]) -> Result<Vec<Result<Executed>>> {
+    async fn try_batch(
+        &self,
+        requests: &[Request],
+        checked: bool,
+    ) -> Result<Vec<Result<Executed>>> {
         #[cfg(test)]
         {
             use std::sync::atomic::Ordering;
@@ -197,19 +217,57 @@ impl Store {
         }
         let txn = self.begin_write().await?;
         let mut open: HashMap<String, Pending> = HashMap::new();
-        let mut results = Vec::with_capacity(requests.len());
+        let mut writes = Writes::default();
+        // What this batch has decided so far, by command id: a repeat inside the batch is
+        // answered from here (its rows are not written yet, so no read would find them).
+        let mut decided: HashMap<&str, (Option<&str>, usize)> = HashMap::new();
+        let mut results: Vec<Result<Executed>> = Vec::with_capacity(requests.len());
         for r in requests {
-            // A command id seen before (in an earlier transaction or earlier in this batch)
-            // is answered with its first result; it never fails the batch.
-            if let Some(first) = self.repeated_in(&txn, &open, r).await? {
-                results.push(first);
+            if let Some(&(fingerprint, at)) = decided.get(r.command_id.as_str()) {
+                let first = results.get(at).and_then(|a| a.as_ref().ok());
+                results.push(match first {
+                    Some(e)
+                        if e.tender_id == r.tender_id
+                            && fingerprint == r.fingerprint.as_deref() =>
+                    {
+                        Ok(Executed {
+                            repeated: true,
+                            queued_messages: 0,
+                            ..e.clone()
+                        })
+                    }
+                    _ => Err(StoreError::KeyReused {
+                        command_id: r.command_id.clone(),
+                    }),
+                });
                 continue;
             }
-            results.push(self.step(&txn, &mut open, r).await?);
+            // A command id seen in an earlier transaction is answered with its first result;
+            // it never fails the batch. Looked up first only when retrying (see
+            // `execute_batch`); otherwise only before an answer that is not a success.
+            if checked {
+                if let Some(first) = self.repeated_in(&txn, &open, r).await? {
+                    results.push(first);
+                    continue;
+                }
+            }
+            let answer = self.step(&txn, &mut open, &mut writes, r).await?;
+            let answer = match answer {
+                Err(_) if !checked => self.repeated_in(&txn, &open, r).await?.unwrap_or(answer),
+                answer => answer,
+            };
+            if answer.as_ref().is_ok_and(|e| !e.repeated) {
+                decided.insert(
+                    r.command_id.as_str(),
+                    (r.fingerprint.as_deref(), results.len()),
+                );
+            }
+            results.push(answer);
         }
         for (tender_id, p) in &open {
-            self.project(&txn, tender_id, p).await?;
+            self.project(&txn, &mut writes, tender_id, p).await?;
         }
+        writes.flush(&txn, &crate::outbox::NEW_ROW).await?;
         txn.commit().await?;
         // Only now, after the commit, may what the transaction read or made enter a cache.
         let mut cache = self.cache.lock().await;
@@ -229,8 +287,15 @@ impl Store {
         Ok(results)
     }
 
-    /// Writes a tender's projection row and timer once the batch has decided everything on it.
-    async fn project(&self, txn: &DatabaseTransaction, tender_id: &str, p: &Pending) -> Result<()> {
+    /// Writes a tender's projection row (with the batch's other writes) and timer once the
+    /// batch has decided everything on it.
+    async fn project(
+        &self,
+        txn: &DatabaseTransaction,
+        writes: &mut Writes,
+        tender_id: &str,
+        p: &Pending,
+    ) -> Result<()> {
         if p.seq == p.base_seq {
             return Ok(());
         }
@@ -249,9 +314,7 @@ impl Store {
                     (Tenders::UpdatedMs, updated.into()),
                 ],
             );
-            txn.execute(&row)
-                .await
-                .map_err(|e| StoreError::raced(tender_id, e))?;
+            writes.create(row);
         } else {
             let q = Query::update()
                 .table(Tenders::Table)
@@ -263,11 +326,7 @@ impl Store {
                 .and_where(Expr::col(Tenders::TenderId).eq(tender_id))
                 .and_where(Expr::col(Tenders::Seq).eq(p.base_seq))
                 .to_owned();
-            if txn.execute(&q).await?.rows_affected() != 1 {
-                return Err(StoreError::Conflict {
-                    tender_id: tender_id.to_owned(),
-                });
-            }
+            writes.update(tender_id, q);
         }
         // The timer of the new state replaces the old one (most commands leave it alone).
         let timer = tenderflow_core::next_timer(&p.wf, &p.tender);
@@ -286,7 +345,15 @@ impl Store {
         r: &Request,
     ) -> Result<std::result::Result<&'a mut Pending, StoreError>> {
         if !open.contains_key(&r.tender_id) {
-            let head = self.lock_tender(txn, &r.tender_id).await?;
+            // A creation always reads: whether the row exists is its whole question.
+            let cached = match r.creates() {
+                None => self.cached_head(&r.tender_id).await,
+                Some(_) => None,
+            };
+            let head = match cached {
+                Some(h) => Some(h),
+                None => self.lock_tender(txn, &r.tender_id).await?,
+            };
             let pending = match (r.creates(), head) {
                 (Some(sha), None) => Pending {
                     wf: self.workflow_in(txn, sha).await?,
@@ -333,12 +400,35 @@ impl Store {
         }
     }
 
+    /// On SQLite, the head of a tender whose state is cached, without reading its row: the
+    /// IMMEDIATE transaction already excludes every other writer, and should another process
+    /// have moved the tender on, the batch's guarded `UPDATE` (and the events' key) find out
+    /// and the batch is retried from the database. On PostgreSQL the row is locked instead
+    /// (`None`), so that concurrent writers of one tender queue rather than retry.
+    async fn cached_head(&self, tender_id: &str) -> Option<crate::reads::TenderRow> {
+        if self.backend != sea_orm::DbBackend::Sqlite {
+            return None;
+        }
+        let workflow_sha256 = self.tender_workflows.read().ok()?.get(tender_id)?.clone();
+        let mut cache = self.cache.lock().await;
+        let c = cache.get(tender_id)?;
+        Some(crate::reads::TenderRow {
+            tender_id: tender_id.to_owned(),
+            workflow_sha256,
+            state: c.tender.state.clone(),
+            seq: c.seq,
+            last_hash: c.hash.clone(),
+            deadline_ms: c.tender.deadline.map(Timestamp::unix_millis),
+        })
+    }
+
     /// Decides one command inside a batch and writes its events, command record and outbox
     /// rows; the projection and timer are written once per tender at the end of the batch.
     async fn step(
         &self,
         txn: &DatabaseTransaction,
         open: &mut HashMap<String, Pending>,
+        writes: &mut Writes,
         r: &Request,
     ) -> Result<Result<Executed>> {
         let p = match self.open(txn, open, r).await? {
@@ -388,24 +478,22 @@ impl Store {
             appended.push((p.seq, e.clone()));
             rows.push(row);
         }
-        self.insert_events(txn, &rows).await?;
-        let record = insert(
-            Commands::Table,
-            [
-                (Commands::CommandId, r.command_id.as_str().into()),
-                (Commands::TenderId, r.tender_id.as_str().into()),
-                (Commands::FirstSeq, first.into()),
-                (Commands::LastSeq, p.seq.into()),
-                (Commands::CreatedMs, self.now_ms().into()),
-                (Commands::Fingerprint, r.fingerprint.clone().into()),
-            ],
-        );
-        txn.execute(&record)
-            .await
-            .map_err(|e| StoreError::raced(&r.tender_id, e))?;
-        let queued = self
+        for row in &rows {
+            writes.event(event_values(row));
+        }
+        writes.command(vec![
+            r.command_id.as_str().into(),
+            r.tender_id.as_str().into(),
+            first.into(),
+            p.seq.into(),
+            self.now_ms().into(),
+            r.fingerprint.clone().into(),
+        ]);
+        let messages = self
             .queue(txn, &r.tender_id, first - 1, &p.wf, &p.tender, &events)
             .await?;
+        let queued = messages.len();
+        writes.outbox(messages);
         Ok(Ok(Executed {
             tender_id: r.tender_id.clone(),
             events: appended,
@@ -415,36 +503,14 @@ impl Store {
         }))
     }
 
-    /// Appends a command's event rows: one multi-row `INSERT` (a statement per row was a
-    /// round trip per event).
+    /// Appends event rows outside a batch (the racing helper below).
+    #[cfg(any(test, feature = "testing"))]
     async fn insert_events(&self, txn: &DatabaseTransaction, rows: &[EventRow]) -> Result<()> {
-        for chunk in rows.chunks(crate::sql::ROWS_PER_INSERT) {
-            let Some(first) = chunk.first() else {
-                continue;
-            };
-            let q = crate::sql::insert_rows(
-                Events::Table,
-                crate::sql::EVENT_COLUMNS,
-                chunk.iter().map(|row| {
-                    vec![
-                        row.tender_id.as_str().into(),
-                        row.seq.into(),
-                        row.command_id.as_str().into(),
-                        row.actor_id.as_str().into(),
-                        row.actor_role.as_str().into(),
-                        row.at_ms.into(),
-                        row.kind.as_str().into(),
-                        row.payload.as_str().into(),
-                        row.prev_hash.as_str().into(),
-                        row.hash.as_str().into(),
-                    ]
-                }),
-            );
-            txn.execute(&q)
-                .await
-                .map_err(|e| StoreError::raced(&first.tender_id, e))?;
+        let mut writes = Writes::default();
+        for row in rows {
+            writes.event(event_values(row));
         }
-        Ok(())
+        writes.flush(txn, &crate::outbox::NEW_ROW).await
     }
 
     /// Appends already-decided events at `expected_seq`, skipping `decide`: tests use it to
@@ -501,4 +567,20 @@ impl Store {
         self.cache.lock().await.remove(tender_id);
         Ok(new_seq)
     }
+}
+
+/// An event row's values, in [`crate::sql::EVENT_COLUMNS`] order.
+fn event_values(row: &EventRow) -> Vec<sea_orm::Value> {
+    vec![
+        row.tender_id.as_str().into(),
+        row.seq.into(),
+        row.command_id.as_str().into(),
+        row.actor_id.as_str().into(),
+        row.actor_role.as_str().into(),
+        row.at_ms.into(),
+        row.kind.as_str().into(),
+        row.payload.as_str().into(),
+        row.prev_hash.as_str().into(),
+        row.hash.as_str().into(),
+    ]
 }

@@ -16,6 +16,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod blobs;
+mod cache;
+pub use cache::CacheStats;
 pub mod chain;
 pub mod clock;
 pub mod crypto;
@@ -32,6 +34,7 @@ mod sql;
 pub mod subscriptions;
 pub mod timers;
 pub mod workflows;
+mod writes;
 
 pub use accounts::{Account, AccountInfo, IssuedToken, TokenInfo, token_hash};
 pub use audit::{AuditReport, PublishedHead};
@@ -53,7 +56,7 @@ use sea_orm::{
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tenderflow_core::{Tender, Timestamp, Workflow};
+use tenderflow_core::{Timestamp, Workflow};
 use tenderflow_migrations::{Migrator, MigratorTrait};
 
 /// The store's tuning values (every one configurable; see docs/OPERATIONS.md).
@@ -67,6 +70,9 @@ pub struct Tuning {
     pub timer_lease: Duration,
     /// Timers claimed per round.
     pub timer_batch: u64,
+    /// Tender states kept in memory at most (the least recently used go first): enough for
+    /// every active tender, far fewer than a database's finished ones.
+    pub tender_cache: usize,
 }
 
 impl Default for Tuning {
@@ -76,17 +82,9 @@ impl Default for Tuning {
             busy_timeout: Duration::from_secs(10),
             timer_lease: Duration::from_secs(30),
             timer_batch: 100,
+            tender_cache: 512,
         }
     }
-}
-
-/// The state of a tender as of a committed head, kept to decide the next command without a
-/// replay.
-#[derive(Clone)]
-struct Cached {
-    seq: i64,
-    hash: String,
-    tender: Tender,
 }
 
 /// The store. Cheap to share behind an `Arc`.
@@ -102,7 +100,9 @@ pub struct Store {
     keys: RwLock<HashMap<String, [u8; 32]>>,
     /// The workflow each tender pins (it never changes).
     tender_workflows: RwLock<HashMap<String, String>>,
-    cache: tokio::sync::Mutex<HashMap<String, Cached>>,
+    cache: tokio::sync::Mutex<cache::TenderCache>,
+    /// What replays have cost (shown on `/metrics`).
+    replays: cache::ReplayCounts,
     /// Where new files' bytes go.
     blobs: Arc<dyn blobs::BlobBackend>,
     /// SQLite has one writer: commands queue here instead of failing with SQLITE_BUSY.
@@ -164,6 +164,7 @@ impl Store {
             opts.max_connections(tuning.max_connections.max(1));
         }
         let db = Database::connect(opts).await?;
+        let tender_cache = tuning.tender_cache;
         let backend = db.get_database_backend();
         Migrator::up(&db, None).await?;
         let store = Self {
@@ -176,7 +177,8 @@ impl Store {
             workflows: RwLock::new(HashMap::new()),
             tender_workflows: RwLock::new(HashMap::new()),
             keys: RwLock::new(HashMap::new()),
-            cache: tokio::sync::Mutex::new(HashMap::new()),
+            cache: tokio::sync::Mutex::new(cache::TenderCache::new(tender_cache)),
+            replays: cache::ReplayCounts::default(),
             blobs: Arc::new(blobs::DatabaseBlobs),
             write_gate: sqlite.then(|| tokio::sync::Mutex::new(())),
             #[cfg(test)]
@@ -199,6 +201,17 @@ impl Store {
     /// The clock's time in ms since the epoch (what the store's columns hold).
     pub(crate) fn now_ms(&self) -> i64 {
         self.clock.now().unix_millis()
+    }
+
+    /// The tender cache's figures: states kept, the bound, and what replays have cost.
+    pub async fn cache_stats(&self) -> CacheStats {
+        use std::sync::atomic::Ordering;
+        CacheStats {
+            tenders: self.cache.lock().await.len(),
+            capacity: self.tuning.tender_cache,
+            replays: self.replays.replays.load(Ordering::Relaxed),
+            events_replayed: self.replays.events.load(Ordering::Relaxed),
+        }
     }
 
     /// The tuning values in use.

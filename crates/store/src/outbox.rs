@@ -231,7 +231,7 @@ impl FromQueryResult for OutboxRow {
 }
 
 /// The columns a queued message is written with: a tender message's or an account mail's.
-const NEW_ROW: [Outbox; 10] = [
+pub(crate) const NEW_ROW: [Outbox; 10] = [
     Outbox::TenderId,
     Outbox::EventSeq,
     Outbox::Message,
@@ -259,9 +259,10 @@ const ROW: [Outbox; 10] = [
 ];
 
 impl Store {
-    /// Queues the messages `events` cause (the tender is `after` them; the first of them is
-    /// event `seq + 1`) inside `txn`: one per recipient, kind and event, however many
-    /// audiences name them. Returns how many.
+    /// The outbox rows of the messages `events` cause (the tender is `after` them; the first
+    /// of them is event `seq + 1`), recipients read inside `txn`: one per recipient, kind and
+    /// event, however many audiences name them. The rows join the batch's writes
+    /// ([`crate::writes::Writes::outbox`]), in [`NEW_ROW`] order.
     pub(crate) async fn queue(
         &self,
         txn: &DatabaseTransaction,
@@ -270,7 +271,7 @@ impl Store {
         wf: &Workflow,
         after: &Tender,
         events: &[Event],
-    ) -> Result<usize> {
+    ) -> Result<Vec<Vec<sea_orm::Value>>> {
         let mut queued = HashSet::new();
         let mut rows: Vec<Vec<sea_orm::Value>> = Vec::new();
         let now = wall_ms();
@@ -340,12 +341,7 @@ impl Store {
                 ]);
             }
         }
-        // One multi-row INSERT for every message the command queues.
-        for chunk in rows.chunks(crate::sql::ROWS_PER_INSERT) {
-            let q = crate::sql::insert_rows(Outbox::Table, NEW_ROW, chunk.iter().cloned());
-            txn.execute(&q).await?;
-        }
-        Ok(queued.len())
+        Ok(rows)
     }
 
     /// Queues an account message inside `txn` (the store's account use cases: verification,

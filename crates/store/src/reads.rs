@@ -99,12 +99,21 @@ impl Store {
             return Ok((wf, t));
         }
         let t = self.replay_verified(&self.db, &head).await?;
+        // Kept for the next read or command (a later head kept meanwhile is not replaced).
+        self.cache.lock().await.offer(
+            head.tender_id,
+            crate::cache::Cached {
+                seq: head.seq,
+                hash: head.last_hash,
+                tender: t.clone(),
+            },
+        );
         Ok((wf, t))
     }
 
     /// The cached state, if it is the one at head `h`.
     async fn cached(&self, h: &TenderRow) -> Option<Tender> {
-        let cache = self.cache.lock().await;
+        let mut cache = self.cache.lock().await;
         let c = cache.get(&h.tender_id)?;
         (c.seq == h.seq && c.hash == h.last_hash).then(|| c.tender.clone())
     }

@@ -119,6 +119,129 @@ async fn a_repeated_command_id_appends_nothing_and_returns_the_first_result() {
     }
 }
 
+/// No command id is looked up before a first attempt (the command record's key catches a
+/// repeat): a repeat that would now be refused, one that would now be accepted, and a repeat
+/// of a tender's creation are each answered with their first result and write nothing.
+#[tokio::test]
+async fn a_repeat_is_answered_with_its_first_result_whatever_deciding_it_again_would_say() {
+    for db in TestDb::all().await {
+        let (t, at, _) = published(&db.store, "T-again").await;
+        let first = db
+            .store
+            .execute(&t, "bid-x", &submit("org-a", 1000), at.plus_seconds(60))
+            .await
+            .expect("bid");
+        let rows = db.store.event_rows(&t).await.expect("rows").len();
+        // Deciding it again would be accepted (a bid may be replaced before the deadline).
+        let accepted_again = db
+            .store
+            .execute(&t, "bid-x", &submit("org-a", 1000), at.plus_seconds(90))
+            .await
+            .expect("repeat");
+        // Far after the deadline deciding it again would be refused as late.
+        let refused_again = db
+            .store
+            .execute(
+                &t,
+                "bid-x",
+                &submit("org-a", 1000),
+                at.plus_seconds(86_400 * 400),
+            )
+            .await
+            .expect("late repeat");
+        for again in [&accepted_again, &refused_again] {
+            assert!(again.repeated, "[{}]", db.name);
+            assert_eq!(again.events, first.events, "[{}]", db.name);
+        }
+        assert_eq!(
+            db.store.event_rows(&t).await.expect("rows").len(),
+            rows,
+            "[{}] nothing appended by the repeats",
+            db.name
+        );
+        // The tender's creation repeated: `already_exists` is never the answer to a repeat.
+        let rec = register_seed(&db.store).await;
+        let staff = Actor::new(scenario::STAFF, "staff").expect("staff");
+        let created = db
+            .store
+            .create_tender(&rec.sha256, "T-made", "make-1", &staff, at)
+            .await
+            .expect("create");
+        let again = db
+            .store
+            .create_tender(&rec.sha256, "T-made", "make-1", &staff, at.plus_seconds(5))
+            .await
+            .expect("repeated create");
+        assert!(again.repeated && !created.repeated, "[{}]", db.name);
+        assert_eq!(again.events, created.events, "[{}]", db.name);
+    }
+}
+
+/// A writer whose cached state went stale (another process wrote since) does not trust it:
+/// SQLite skips reading the head row when the state is cached, so the batch's guarded write
+/// must find out, and the command is decided again on the fresh state.
+#[tokio::test]
+async fn a_stale_cache_after_another_process_wrote_is_caught_and_retried() {
+    for db in TestDb::all().await {
+        let (t, at, _) = published(&db.store, "T-stale").await;
+        let other = db.reopen().await;
+        db.store
+            .execute(&t, "a-1", &submit("org-a", 100), at.plus_seconds(60))
+            .await
+            .expect("a-1 caches the state");
+        other
+            .execute(&t, "b-1", &submit("org-b", 200), at.plus_seconds(61))
+            .await
+            .expect("the other process writes");
+        let after = db
+            .store
+            .execute(&t, "a-2", &submit("org-c", 300), at.plus_seconds(62))
+            .await
+            .expect("decided again on the fresh state");
+        assert_eq!(after.events.first().map(|e| e.0), Some(7), "[{}]", db.name);
+        let (_, tender) = db.store.load(&t).await.expect("load");
+        assert_eq!(tender.bids.len(), 3, "[{}] no bid lost", db.name);
+        let reports = db.store.verify(Some(&t)).await.expect("verify");
+        assert!(
+            reports.iter().all(|r| r.problem.is_none() && r.events == 7),
+            "[{}] {reports:?}",
+            db.name
+        );
+    }
+}
+
+/// After a restart a tender's first load replays its events once; later loads and the next
+/// command come from the kept state, and reading it never replays it again.
+#[tokio::test]
+async fn a_tender_is_replayed_once_after_a_restart() {
+    for db in TestDb::all().await {
+        let (t, at, _) = published(&db.store, "T-once").await;
+        let fresh = db.reopen().await;
+        let before = fresh.cache_stats().await;
+        assert_eq!((before.replays, before.tenders), (0, 0), "[{}]", db.name);
+        let (_, tender) = fresh.load(&t).await.expect("first load");
+        let first = fresh.cache_stats().await;
+        assert_eq!(first.replays, 1, "[{}]", db.name);
+        assert_eq!(first.events_replayed, tender.seq, "[{}]", db.name);
+        for _ in 0..3 {
+            fresh.load(&t).await.expect("load again");
+        }
+        fresh
+            .execute(&t, "once-bid", &submit("org-a", 10), at.plus_seconds(60))
+            .await
+            .expect("bid");
+        fresh.load(&t).await.expect("load after the bid");
+        let after = fresh.cache_stats().await;
+        assert_eq!(
+            (after.replays, after.events_replayed),
+            (first.replays, first.events_replayed),
+            "[{}] nothing replayed again",
+            db.name
+        );
+        assert_eq!(after.tenders, 1, "[{}]", db.name);
+    }
+}
+
 #[tokio::test]
 async fn of_two_concurrent_appends_at_one_sequence_exactly_one_wins() {
     for db in TestDb::all().await {
