@@ -51,7 +51,23 @@ pub(crate) async fn metrics(
         .oldest_due_timer(now)
         .await?
         .map_or(0.0, |due| (now.unix_millis() - due).max(0) as f64 / 1000.0);
+    let cache = s.store.cache_stats().await;
     let text = s.metrics.render(&[
+        (
+            "tenderflow_tender_cache_entries",
+            "Tender states kept in memory (bounded by --tender-cache).",
+            cache.tenders as f64,
+        ),
+        (
+            "tenderflow_tender_replays",
+            "Tenders replayed from their events since the process started.",
+            cache.replays as f64,
+        ),
+        (
+            "tenderflow_events_replayed",
+            "Events those replays read.",
+            cache.events_replayed as f64,
+        ),
         (
             "tenderflow_outbox_pending",
             "Messages waiting to be sent.",

@@ -166,6 +166,10 @@ pub struct TuningArgs {
     /// Largest batch of commands written in one transaction with `serve --group-commit`.
     #[arg(long, global = true, env = "TENDERFLOW_GROUP_COMMIT_BATCH", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=10000))]
     pub group_commit_batch: u64,
+    /// Tender states kept in memory at most (the least recently used go first; 0 keeps
+    /// none and replays every tender on each use).
+    #[arg(long, global = true, env = "TENDERFLOW_TENDER_CACHE", default_value_t = 512, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub tender_cache: u64,
 }
 
 impl TuningArgs {
@@ -176,6 +180,7 @@ impl TuningArgs {
             busy_timeout: std::time::Duration::from_secs(self.sqlite_busy_secs),
             timer_lease: std::time::Duration::from_secs(self.timer_lease_secs),
             timer_batch: self.timer_batch,
+            tender_cache: usize::try_from(self.tender_cache).unwrap_or(usize::MAX),
         }
     }
 
