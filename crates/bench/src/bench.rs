@@ -13,7 +13,8 @@ use tenderflow_store::crypto::MasterKey;
 use tenderflow_store::{Account, Store};
 
 /// The seed case's definition, built in.
-const SEED_DEFINITION: &[u8] = include_bytes!("../../../workflows/partner-recruitment.json");
+pub(crate) const SEED_DEFINITION: &[u8] =
+    include_bytes!("../../../workflows/partner-recruitment.json");
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
@@ -32,7 +33,16 @@ pub enum BenchCmd {
         /// Serve with group commit (`tenderflow serve --group-commit`).
         #[arg(long)]
         group_commit: bool,
+        /// Offered load in bids/s, spread over the clients (open loop: each bid is due at
+        /// its time and its latency counts from then, so a stalled server cannot hide its
+        /// queue). Without it every client sends its next bid as soon as the last returns.
+        #[arg(long)]
+        rate: Option<f64>,
     },
+    /// Footprint and scale: fills a database with many tenders (most finished), starts
+    /// `tenderflow serve` processes on it, times their start, bids over HTTP to the active
+    /// tenders while sampling each server's memory, and counts the events replayed per load.
+    Footprint(crate::footprint::FootprintArgs),
     /// Mail dispatch to an SMTP server: the pooled transport against a connection per
     /// message. Start a server first, e.g.
     /// `python3 crates/testkit/smtp_server.py 2525 /tmp/mail`.
@@ -66,6 +76,116 @@ fn now_ms() -> i64 {
     tenderflow_store::clock::wall_ms()
 }
 
+/// An HTTP bid load: how many bids, from how many clients, at what offered rate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Load {
+    pub(crate) clients: usize,
+    pub(crate) bids: usize,
+    pub(crate) rate: Option<f64>,
+}
+
+/// What a bid load measured: wall time and every bid's latency (µs, sorted).
+pub(crate) struct LoadResult {
+    pub(crate) secs: f64,
+    pub(crate) latencies: Vec<u128>,
+    pub(crate) offered: Option<f64>,
+}
+
+impl LoadResult {
+    pub(crate) fn print(&self) {
+        let lat = &self.latencies;
+        let offered = self
+            .offered
+            .map_or_else(String::new, |r| format!(" (offered {r:.0}/s)"));
+        println!(
+            "{:.0} bids/s{offered}; latency p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
+            lat.len() as f64 / self.secs,
+            percentile(lat, 0.5),
+            percentile(lat, 0.99),
+            percentile(lat, 0.999),
+            percentile(lat, 1.0)
+        );
+    }
+}
+
+/// Which tender bid `i` goes to and which bidder (an index into the tokens) sends it.
+pub(crate) type Target = Arc<dyn Fn(usize) -> (String, usize) + Send + Sync>;
+
+/// Submits `load.bids` bids with `POST /tenders/{id}/bids`, bid `i` to server
+/// `i % servers.len()`, and waits for every `201`.
+pub(crate) async fn bid_load(
+    load: &Load,
+    servers: &[String],
+    tokens: &Arc<Vec<String>>,
+    target: Target,
+) -> anyhow::Result<LoadResult> {
+    let Load {
+        clients,
+        bids,
+        rate,
+    } = *load;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let servers = Arc::new(servers.to_vec());
+    let start = tokio::time::Instant::now();
+    let mut handles = Vec::new();
+    for c in 0..clients {
+        let (http, tokens, servers, target) = (
+            http.clone(),
+            tokens.clone(),
+            servers.clone(),
+            target.clone(),
+        );
+        handles.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut i = c;
+            while i < bids {
+                let (tender, b) = target(i);
+                let token = tokens.get(b).context("a bidder per bid")?;
+                let server = &servers[i % servers.len()];
+                let body = json!({ "content": {
+                    "organisation": format!("Bench organisation {b}"), "serviceArea": "sports_events",
+                    "servicePlan": "Weekly sports events for workers and their families.",
+                    "freeOrDiscountedShare": 20 + (b % 60), "feeMinor": 8_000_000 + b as i64 * 1000 } });
+                // Open loop: the bid is due at its time; its latency counts from then.
+                let due = match rate {
+                    Some(r) => {
+                        let due = start + Duration::from_secs_f64(i as f64 / r);
+                        tokio::time::sleep_until(due).await;
+                        due
+                    }
+                    None => tokio::time::Instant::now(),
+                };
+                let resp = http
+                    .post(format!("{server}/tenders/{tender}/bids"))
+                    .bearer_auth(token)
+                    .header("idempotency-key", format!("bench-{i}"))
+                    .json(&body)
+                    .send()
+                    .await?;
+                if resp.status() != reqwest::StatusCode::CREATED {
+                    anyhow::bail!("bid {i}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+                }
+                lat.push(due.elapsed().as_micros());
+                i += clients;
+            }
+            Ok(lat)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for h in handles {
+        latencies.extend(h.await.context("client")??);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    Ok(LoadResult {
+        secs,
+        latencies,
+        offered: rate,
+    })
+}
+
 fn percentile(sorted: &[u128], q: f64) -> f64 {
     sorted
         .get(((sorted.len().max(1) - 1) as f64 * q) as usize)
@@ -81,7 +201,20 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
             bids,
             database_url,
             group_commit,
-        } => http(clients, bids, database_url, group_commit).await,
+            rate,
+        } => {
+            http(
+                Load {
+                    clients,
+                    bids,
+                    rate,
+                },
+                database_url,
+                group_commit,
+            )
+            .await
+        }
+        BenchCmd::Footprint(args) => crate::footprint::run(args).await,
         BenchCmd::Mail {
             smtp_url,
             messages,
@@ -91,11 +224,11 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
 }
 
 async fn http(
-    clients: usize,
-    bids: usize,
+    load: Load,
     database_url: Option<String>,
     group_commit: bool,
 ) -> anyhow::Result<ExitCode> {
+    let Load { clients, bids, .. } = load;
     let (url, dir) = match database_url {
         Some(u) => (u, None),
         None => {
@@ -160,57 +293,19 @@ async fn http(
     let addr = listener.local_addr()?;
     let server =
         tokio::spawn(async move { axum::serve(listener, tenderflow_api::app(state)).await });
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .build()?;
     let tokens = Arc::new(tokens);
     println!(
         "HTTP bid submission: {bids} bids to {tenders} tenders, {clients} clients, {}",
         url.split('?').next().unwrap_or(&url)
     );
-    let start = Instant::now();
-    let mut handles = Vec::new();
-    for c in 0..clients {
-        let (http, tokens) = (http.clone(), tokens.clone());
-        handles.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut i = c;
-            while i < bids {
-                let (t, b) = (i / per_tender, i % per_tender);
-                let body = json!({ "content": {
-                    "organisation": format!("Bench organisation {b}"), "serviceArea": "sports_events",
-                    "servicePlan": "Weekly sports events for workers and their families.",
-                    "freeOrDiscountedShare": 20 + (b % 60), "feeMinor": 8_000_000 + b as i64 * 1000 } });
-                let s = Instant::now();
-                let resp = http
-                    .post(format!("http://{addr}/tenders/B-{t:04}/bids"))
-                    .bearer_auth(&tokens[b])
-                    .header("idempotency-key", format!("bench-{i}"))
-                    .json(&body)
-                    .send()
-                    .await?;
-                if resp.status() != reqwest::StatusCode::CREATED {
-                    anyhow::bail!("bid {i}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
-                }
-                lat.push(s.elapsed().as_micros());
-                i += clients;
-            }
-            Ok(lat)
-        }));
-    }
-    let mut lat = Vec::new();
-    for h in handles {
-        lat.extend(h.await.context("client")??);
-    }
-    let secs = start.elapsed().as_secs_f64();
-    lat.sort_unstable();
-    println!(
-        "{:.0} bids/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        bids as f64 / secs,
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99),
-        percentile(&lat, 1.0)
-    );
+    let done = bid_load(
+        &load,
+        &[format!("http://{addr}")],
+        &tokens,
+        Arc::new(move |i| (format!("B-{:04}", i / per_tender), i % per_tender)),
+    )
+    .await?;
+    done.print();
     let broken = store
         .verify(None)
         .await?

@@ -4,6 +4,7 @@
 //! HTTP client.
 
 mod bench;
+mod footprint;
 
 use clap::Parser;
 use std::process::ExitCode;
