@@ -202,8 +202,18 @@ impl App {
 
     /// Writes commands through a group committer (batches of up to `max_batch`). Call from
     /// within the runtime that serves requests.
-    pub fn with_group_commit(mut self, max_batch: usize) -> Self {
-        self.committer = Some(GroupCommitter::start(self.store.clone(), max_batch));
+    pub fn with_group_commit(self, max_batch: usize) -> Self {
+        self.with_group_commit_lanes(max_batch, tenderflow_store::group::DEFAULT_LANES)
+    }
+
+    /// Writes commands through a group committer with `lanes` parallel lanes on PostgreSQL
+    /// (a tender always in the same lane; SQLite has one).
+    pub fn with_group_commit_lanes(mut self, max_batch: usize, lanes: usize) -> Self {
+        self.committer = Some(GroupCommitter::with_lanes(
+            self.store.clone(),
+            max_batch,
+            lanes,
+        ));
         self
     }
 

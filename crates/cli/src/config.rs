@@ -166,6 +166,10 @@ pub struct TuningArgs {
     /// Largest batch of commands written in one transaction with `serve --group-commit`.
     #[arg(long, global = true, env = "TENDERFLOW_GROUP_COMMIT_BATCH", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=10000))]
     pub group_commit_batch: u64,
+    /// Batches written in parallel with `serve --group-commit` on PostgreSQL, each on its
+    /// own connection (a tender's commands always in the same lane; SQLite has one).
+    #[arg(long, global = true, env = "TENDERFLOW_GROUP_COMMIT_LANES", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub group_commit_lanes: u64,
     /// Tender states kept in memory at most (the least recently used go first; 0 keeps
     /// none and replays every tender on each use).
     #[arg(long, global = true, env = "TENDERFLOW_TENDER_CACHE", default_value_t = 512, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]

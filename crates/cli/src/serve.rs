@@ -48,7 +48,10 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     .with_ocds(config.ocds_options())
     .with_red_flag_thresholds(config.red_flag_thresholds()?);
     let app = if args.group_commit {
-        app.with_group_commit(usize::try_from(config.tuning.group_commit_batch).unwrap_or(256))
+        app.with_group_commit_lanes(
+            usize::try_from(config.tuning.group_commit_batch).unwrap_or(256),
+            usize::try_from(config.tuning.group_commit_lanes).unwrap_or(4),
+        )
     } else {
         app
     };

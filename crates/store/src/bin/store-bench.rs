@@ -2,7 +2,7 @@
 //! test kills.
 //!
 //! ```text
-//! tenderflow-store-bench rush --url URL [--tenders 20] [--bids 50] [--clients 16] [--mode commit|group|both]
+//! tenderflow-store-bench rush --url URL [--tenders 20] [--bids 50] [--clients 16] [--mode commit|group|both] [--lanes 4]
 //! tenderflow-store-bench tender --url URL [--tenders 5] [--seed 7000]
 //! tenderflow-store-bench crash-writer --url URL --key HEX [--bids 1000]
 //! tenderflow-store-bench document-writer --url URL --key HEX [--dir DIR] [--docs 100] [--size 2000000]
@@ -370,6 +370,8 @@ async fn rush(store: Arc<Store>, sha: &str, a: &HashMap<String, String>, url: &s
     let per = num(a, "bids", 50);
     let clients = num(a, "clients", 16);
     let mode = a.get("mode").cloned().unwrap_or_else(|| "both".into());
+    // Group commit's parallel lanes (PostgreSQL; SQLite always has one).
+    let lanes = num(a, "lanes", tenderflow_store::group::DEFAULT_LANES);
     let total = tenders * per;
     let row = "x".repeat(serde_json::to_string(&bid(0)).map_or(600, |s| s.len()) + 400);
     println!(
@@ -392,7 +394,7 @@ async fn rush(store: Arc<Store>, sha: &str, a: &HashMap<String, String>, url: &s
             for t in 0..tenders {
                 at.push(published(&store, &sha, &format!("R{round}-{t:03}")).await);
             }
-            let committer = group.then(|| GroupCommitter::start(store.clone(), 256));
+            let committer = group.then(|| GroupCommitter::with_lanes(store.clone(), 256, lanes));
             let start = Instant::now();
             let mut handles = Vec::new();
             let mut latencies = Vec::new();
@@ -436,7 +438,12 @@ async fn rush(store: Arc<Store>, sha: &str, a: &HashMap<String, String>, url: &s
         }
     };
     let mut round = 0;
-    for (name, group) in [("one commit per bid", false), ("group commit", true)] {
+    let lanes_used = match store.backend() {
+        sea_orm::DbBackend::Postgres => lanes.max(1),
+        _ => 1,
+    };
+    let grouped = format!("group commit x{lanes_used}");
+    for (name, group) in [("one commit per bid", false), (grouped.as_str(), true)] {
         if (mode == "commit" && group) || (mode == "group" && !group) {
             continue;
         }
