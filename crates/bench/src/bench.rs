@@ -128,6 +128,8 @@ pub(crate) async fn bid_load(
         .pool_max_idle_per_host(clients)
         .build()?;
     let servers = Arc::new(servers.to_vec());
+    // Idempotency keys unique to this run, so that a reused database takes the bids anew.
+    let run = tenderflow_store::clock::wall_ms();
     let start = tokio::time::Instant::now();
     let mut handles = Vec::new();
     for c in 0..clients {
@@ -160,7 +162,7 @@ pub(crate) async fn bid_load(
                 let resp = http
                     .post(format!("{server}/tenders/{tender}/bids"))
                     .bearer_auth(token)
-                    .header("idempotency-key", format!("bench-{i}"))
+                    .header("idempotency-key", format!("bench-{run}-{i}"))
                     .json(&body)
                     .send()
                     .await?;

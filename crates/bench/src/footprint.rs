@@ -53,6 +53,10 @@ pub struct FootprintArgs {
     /// Commands per transaction while filling.
     #[arg(long, default_value_t = 500)]
     fill_batch: usize,
+    /// Keep a database given with --database-url that an earlier run filled with the same
+    /// --tenders (bids then replace the earlier run's), instead of filling it again.
+    #[arg(long)]
+    reuse: bool,
 }
 
 pub async fn run(a: FootprintArgs) -> anyhow::Result<ExitCode> {
@@ -75,7 +79,7 @@ pub async fn run(a: FootprintArgs) -> anyhow::Result<ExitCode> {
     let bidders = a.bids.div_ceil(a.active);
     let filled = fill(&a, &url, bidders).await?;
     println!(
-        "filled {}: {} tenders ({} finished, {} open), {} events, in {:.1} s",
+        "database {}: {} tenders ({} finished, {} open), {} events, filled in {:.1} s",
         url.split('?').next().unwrap_or(&url),
         a.tenders,
         a.tenders - a.active,
@@ -258,16 +262,28 @@ async fn fill(a: &FootprintArgs, url: &str, bidders: usize) -> anyhow::Result<Fi
     let mut tokens = Vec::with_capacity(bidders);
     for i in 0..bidders {
         let id = format!("fp-org-{i:04}");
-        tokens.push(
-            store
-                .create_account(&Account {
-                    id: id.clone(),
-                    role: tenderflow_core::Role::BIDDER.as_str().into(),
-                    email: Some(format!("{id}@bench.example")),
-                    display_name: id,
-                    locale: "en".into(),
-                })
-                .await?,
+        let token = match store.account(&id).await? {
+            Some(_) => store.issue_token(&id, "bench", None).await?.token,
+            None => {
+                store
+                    .create_account(&Account {
+                        id: id.clone(),
+                        role: tenderflow_core::Role::BIDDER.as_str().into(),
+                        email: Some(format!("{id}@bench.example")),
+                        display_name: id,
+                        locale: "en".into(),
+                    })
+                    .await?
+            }
+        };
+        tokens.push(token);
+    }
+    let existing = store.tenders().await?.len();
+    let reuse = a.reuse && a.database_url.is_some() && existing == a.tenders;
+    if a.reuse && !reuse {
+        eprintln!(
+            "  --reuse: the database holds {existing} tenders, not {}; filling",
+            a.tenders
         );
     }
     let steps = scenario::script(
@@ -284,18 +300,20 @@ async fn fill(a: &FootprintArgs, url: &str, bidders: usize) -> anyhow::Result<Fi
         .collect();
     let open: Vec<String> = (0..a.active).map(|n| format!("A-{n:04}")).collect();
     let started = Instant::now();
-    play(
-        &store,
-        &sha,
-        &steps,
-        0..steps.len(),
-        &finished,
-        a.fill_batch,
-        started,
-    )
-    .await?;
-    // The open tenders last, so that no deadline played above closes them.
-    play(&store, &sha, &steps, 0..2, &open, a.fill_batch, started).await?;
+    if !reuse {
+        play(
+            &store,
+            &sha,
+            &steps,
+            0..steps.len(),
+            &finished,
+            a.fill_batch,
+            started,
+        )
+        .await?;
+        // The open tenders last, so that no deadline played above closes them.
+        play(&store, &sha, &steps, 0..2, &open, a.fill_batch, started).await?;
+    }
     // The fill's mail counts as sent: the servers are measured bidding, not mailing.
     loop {
         let claimed = store
