@@ -69,6 +69,16 @@ pub(crate) async fn metrics(
             cache.events_replayed as f64,
         ),
         (
+            "tenderflow_tender_catch_ups",
+            "Kept tender states brought up to date with the events another process wrote.",
+            cache.catch_ups as f64,
+        ),
+        (
+            "tenderflow_events_caught_up",
+            "Events those catch-ups read.",
+            cache.events_caught_up as f64,
+        ),
+        (
             "tenderflow_outbox_pending",
             "Messages waiting to be sent.",
             pending,

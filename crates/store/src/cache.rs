@@ -101,12 +101,22 @@ impl TenderCache {
 pub(crate) struct ReplayCounts {
     pub(crate) replays: AtomicU64,
     pub(crate) events: AtomicU64,
+    pub(crate) catch_ups: AtomicU64,
+    pub(crate) events_caught_up: AtomicU64,
 }
 
 impl ReplayCounts {
+    /// A whole replay of `events` events.
     pub(crate) fn add(&self, events: usize) {
         self.replays.fetch_add(1, Ordering::Relaxed);
         self.events.fetch_add(events as u64, Ordering::Relaxed);
+    }
+
+    /// A kept state brought up to date by the `events` another process wrote since.
+    pub(crate) fn caught_up(&self, events: usize) {
+        self.catch_ups.fetch_add(1, Ordering::Relaxed);
+        self.events_caught_up
+            .fetch_add(events as u64, Ordering::Relaxed);
     }
 }
 
@@ -121,6 +131,11 @@ pub struct CacheStats {
     pub replays: u64,
     /// Events those replays read.
     pub events_replayed: u64,
+    /// Kept states brought up to date by reading only the events written since (by another
+    /// process sharing the database).
+    pub catch_ups: u64,
+    /// Events those catch-ups read.
+    pub events_caught_up: u64,
 }
 
 #[cfg(test)]

@@ -286,6 +286,33 @@ impl std::fmt::Display for ChainProblem {
     }
 }
 
+/// Whether `rows` (ordered by seq) continue a chain verified up to `from_seq`/`from_hash`
+/// exactly to the head `head_seq`/`head_hash`: consecutive, each hash the keyed hash of its
+/// row, each linked to the one before. Only a yes or no: a whole verification names the
+/// problem.
+pub fn continues(
+    rows: &[EventRow],
+    from_seq: i64,
+    from_hash: &str,
+    head_seq: i64,
+    head_hash: &str,
+    key: &ChainKey,
+) -> bool {
+    let mut prev = from_hash;
+    let mut seq = from_seq;
+    for row in rows {
+        seq += 1;
+        if row.seq != seq
+            || row.prev_hash != prev
+            || !row_hash(row, key).is_ok_and(|h| h == row.hash)
+        {
+            return false;
+        }
+        prev = &row.hash;
+    }
+    seq == head_seq && prev == head_hash
+}
+
 /// Checks one tender's rows (ordered by seq) against the head its projection recorded.
 /// Returns the first problem, or `None` when the chain is intact.
 pub fn verify_rows(

@@ -211,6 +211,8 @@ impl Store {
             capacity: self.tuning.tender_cache,
             replays: self.replays.replays.load(Ordering::Relaxed),
             events_replayed: self.replays.events.load(Ordering::Relaxed),
+            catch_ups: self.replays.catch_ups.load(Ordering::Relaxed),
+            events_caught_up: self.replays.events_caught_up.load(Ordering::Relaxed),
         }
     }
 

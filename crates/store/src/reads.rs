@@ -95,40 +95,84 @@ impl Store {
     pub async fn load(&self, tender_id: &str) -> Result<(Arc<Workflow>, Tender)> {
         let head = self.existing_tender(tender_id).await?;
         let wf = self.workflow(&head.workflow_sha256).await?;
-        if let Some(t) = self.cached(&head).await {
-            return Ok((wf, t));
-        }
-        let t = self.replay_verified(&self.db, &head).await?;
-        // Kept for the next read or command (a later head kept meanwhile is not replaced).
-        self.cache.lock().await.offer(
-            head.tender_id,
-            crate::cache::Cached {
-                seq: head.seq,
-                hash: head.last_hash,
-                tender: t.clone(),
-            },
-        );
+        let t = self.state_on(&self.db, &head).await?;
         Ok((wf, t))
     }
 
-    /// The cached state, if it is the one at head `h`.
-    async fn cached(&self, h: &TenderRow) -> Option<Tender> {
-        let mut cache = self.cache.lock().await;
-        let c = cache.get(&h.tender_id)?;
-        (c.seq == h.seq && c.hash == h.last_hash).then(|| c.tender.clone())
-    }
-
-    /// The tender's state at the locked head `h`: the cached one if it is that head,
-    /// otherwise replayed from verified rows.
+    /// The tender's state at the locked head `h` (see [`Store::state_on`]).
     pub(crate) async fn state_at(
         &self,
         txn: &DatabaseTransaction,
         h: &TenderRow,
     ) -> Result<Tender> {
-        match self.cached(h).await {
-            Some(t) => Ok(t),
-            None => self.replay_verified(txn, h).await,
+        self.state_on(txn, h).await
+    }
+
+    /// The state at head `h`: the kept one if it is that head; the kept one brought up to `h`
+    /// by the events after it when it is an earlier head (another process wrote since: only
+    /// those events are read, their chain checked from the kept hash to `h`); otherwise
+    /// replayed whole from verified rows. What was read is kept for the next use (a later
+    /// head kept meanwhile is not replaced).
+    async fn state_on<C: ConnectionTrait>(&self, conn: &C, h: &TenderRow) -> Result<Tender> {
+        let kept = {
+            let mut cache = self.cache.lock().await;
+            cache.get(&h.tender_id).cloned()
+        };
+        let t = match kept {
+            Some(c) if c.seq == h.seq && c.hash == h.last_hash => return Ok(c.tender),
+            Some(c) if c.seq < h.seq => match self.catch_up(conn, h, c).await? {
+                Some(t) => t,
+                None => self.replay_verified(conn, h).await?,
+            },
+            _ => self.replay_verified(conn, h).await?,
+        };
+        self.cache.lock().await.offer(
+            h.tender_id.clone(),
+            crate::cache::Cached {
+                seq: h.seq,
+                hash: h.last_hash.clone(),
+                tender: t.clone(),
+            },
+        );
+        Ok(t)
+    }
+
+    /// `kept` brought up to head `h` by the events after it, or `None` when they do not
+    /// continue its chain to `h` (the whole replay then names the problem).
+    async fn catch_up<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        h: &TenderRow,
+        kept: crate::cache::Cached,
+    ) -> Result<Option<Tender>> {
+        let rows = self
+            .rows_in(conn, &h.tender_id, kept.seq + 1, i64::MAX)
+            .await?;
+        if !chain::continues(
+            &rows,
+            kept.seq,
+            &kept.hash,
+            h.seq,
+            &h.last_hash,
+            &self.chain_key,
+        ) {
+            return Ok(None);
         }
+        let key = self.data_key_ro(conn, &h.tender_id).await?;
+        let mut t = kept.tender;
+        for row in &rows {
+            match chain::decode(row, key.as_ref()) {
+                Ok(e) => t = tenderflow_core::apply(t, &e),
+                Err(_) => return Ok(None),
+            }
+        }
+        if t.state != h.state
+            || t.deadline.map(tenderflow_core::Timestamp::unix_millis) != h.deadline_ms
+        {
+            return Ok(None);
+        }
+        self.replays.caught_up(rows.len());
+        Ok(Some(t))
     }
 
     /// Event rows `first..=last` of a tender, read through `conn`.

@@ -242,6 +242,53 @@ async fn a_tender_is_replayed_once_after_a_restart() {
     }
 }
 
+/// Two processes on one database: what one writes, the other reads as the new events only
+/// (its kept state brought up to date), and a tampered new event is not taken on trust: the
+/// whole record is verified and the tender refused.
+#[tokio::test]
+async fn a_kept_state_catches_up_with_another_process_by_its_new_events_only() {
+    for db in TestDb::all().await {
+        let (t, at, _) = published(&db.store, "T-catch").await;
+        let reader = db.reopen().await;
+        let (_, before) = reader.load(&t).await.expect("first load");
+        let first = reader.cache_stats().await;
+        assert_eq!(first.replays, 1, "[{}]", db.name);
+        db.store
+            .execute(&t, "c-1", &submit("org-a", 10), at.plus_seconds(60))
+            .await
+            .expect("the other process bids");
+        let (_, after) = reader.load(&t).await.expect("caught up");
+        assert_eq!(after.seq, before.seq + 1, "[{}]", db.name);
+        assert_eq!(after.bids.len(), 1, "[{}]", db.name);
+        let stats = reader.cache_stats().await;
+        assert_eq!(
+            (stats.replays, stats.catch_ups, stats.events_caught_up),
+            (1, 1, 1),
+            "[{}] one new event read, no replay",
+            db.name
+        );
+        // A command on the reader decides on the caught-up state.
+        reader
+            .execute(&t, "c-2", &submit("org-b", 20), at.plus_seconds(61))
+            .await
+            .expect("bid on the reader");
+        db.store
+            .execute(&t, "c-3", &submit("org-c", 30), at.plus_seconds(62))
+            .await
+            .expect("another bid on the first process");
+        db.tamper(&format!(
+            "UPDATE events SET payload = replace(payload, '\"sealed\":\"', '\"sealed\":\"AAAA') WHERE tender_id = '{t}' AND seq = {}",
+            after.seq + 2
+        ))
+        .await;
+        assert!(
+            matches!(reader.load(&t).await, Err(StoreError::Integrity { .. })),
+            "[{}] a tampered new event is refused",
+            db.name
+        );
+    }
+}
+
 #[tokio::test]
 async fn of_two_concurrent_appends_at_one_sequence_exactly_one_wins() {
     for db in TestDb::all().await {
