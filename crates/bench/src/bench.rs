@@ -111,14 +111,15 @@ impl LoadResult {
 /// Which tender bid `i` goes to and which bidder (an index into the tokens) sends it.
 pub(crate) type Target = Arc<dyn Fn(usize) -> (String, usize) + Send + Sync>;
 
-/// Submits `load.bids` bids with `POST /tenders/{id}/bids`, bid `i` to server
-/// `i % servers.len()`, and waits for every `201`.
+/// Submits `load.bids` bids with `POST /tenders/{id}/bids`, runs of 7 consecutive bids to
+/// each server in turn, and waits for every `201`.
 pub(crate) async fn bid_load(
     load: &Load,
     servers: &[String],
     tokens: &Arc<Vec<String>>,
     target: Target,
 ) -> anyhow::Result<LoadResult> {
+    let per_server = 7;
     let Load {
         clients,
         bids,
@@ -145,7 +146,10 @@ pub(crate) async fn bid_load(
             while i < bids {
                 let (tender, b) = target(i);
                 let token = tokens.get(b).context("a bidder per bid")?;
-                let server = &servers[i % servers.len()];
+                // Each server takes a run of `per_server` consecutive bids in turn: with bids
+                // spread over tenders by `i`, every tender hears from every server (no
+                // accidental affinity of tenders to servers).
+                let server = &servers[(i / per_server) % servers.len()];
                 let body = json!({ "content": {
                     "organisation": format!("Bench organisation {b}"), "serviceArea": "sports_events",
                     "servicePlan": "Weekly sports events for workers and their families.",

@@ -54,7 +54,7 @@ pub struct FootprintArgs {
     #[arg(long, default_value_t = 500)]
     fill_batch: usize,
     /// Keep a database given with --database-url that an earlier run filled with the same
-    /// --tenders (bids then replace the earlier run's), instead of filling it again.
+    /// --tenders (this run's bids come from new bidders), instead of filling it again.
     #[arg(long)]
     reuse: bool,
 }
@@ -124,7 +124,8 @@ pub async fn run(a: FootprintArgs) -> anyhow::Result<ExitCode> {
     let cpu_before = Cpu::read(&servers);
     let urls: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
     let active = a.active;
-    let target: Target = Arc::new(move |i| (format!("A-{:04}", i % active), i / active));
+    let open = filled.open.clone();
+    let target: Target = Arc::new(move |i| (open[i % active].clone(), i / active));
     println!(
         "bidding: {} bids to {} open tenders, {} clients, {} server(s){}",
         a.bids,
@@ -163,14 +164,19 @@ pub async fn run(a: FootprintArgs) -> anyhow::Result<ExitCode> {
     // Events replayed per load: every open tender was loaded by the bids; finished tenders
     // are now read twice each, and the second read must replay nothing.
     let http = reqwest::Client::new();
+    for (n, s) in servers.iter().enumerate() {
+        let r = s.replays(&http).await?;
+        println!(
+            "server {n} after the load: {} tenders replayed, {} events ({:.1} per tender); {} brought up to date with {} events written by other servers; {} states kept",
+            r.replays,
+            r.events,
+            r.events as f64 / r.replays.max(1) as f64,
+            r.catch_ups,
+            r.caught_up,
+            r.kept
+        );
+    }
     let first = servers[0].replays(&http).await?;
-    println!(
-        "server 0 after the load: {} tenders replayed, {} events ({:.1} per tender), {} states kept",
-        first.replays,
-        first.events,
-        first.events as f64 / first.replays.max(1) as f64,
-        first.kept
-    );
     let sample: Vec<String> = (0..20.min(a.tenders - a.active))
         .map(|n| format!("F-{:05}", n * ((a.tenders - a.active) / 20).max(1)))
         .collect();
@@ -204,11 +210,10 @@ pub async fn run(a: FootprintArgs) -> anyhow::Result<ExitCode> {
     }
     let broken = {
         let store = Store::connect(&url, MasterKey::from_hex(BENCH_KEY)?).await?;
-        let open: Vec<String> = (0..a.active).map(|n| format!("A-{n:04}")).collect();
         let mut broken = 0;
-        for t in open {
+        for t in filled.open.iter() {
             broken += store
-                .verify(Some(&t))
+                .verify(Some(t))
                 .await?
                 .iter()
                 .filter(|r| r.problem.is_some())
@@ -229,6 +234,8 @@ pub async fn run(a: FootprintArgs) -> anyhow::Result<ExitCode> {
 
 struct Filled {
     tokens: Arc<Vec<String>>,
+    /// This run's open tenders.
+    open: Arc<Vec<String>>,
     /// The time the servers' clocks start at (a minute into the bid period).
     clock: tenderflow_core::Timestamp,
     events: u64,
@@ -259,31 +266,35 @@ async fn fill(a: &FootprintArgs, url: &str, bidders: usize) -> anyhow::Result<Fi
         .await?
         .sha256;
     let wf = store.workflow(&sha).await?;
+    // Bidders of this run only: a reused database's open tenders already hold the earlier
+    // runs' bids, and a second bid from one bidder is refused (`duplicate_bid`).
+    let run = tenderflow_store::clock::wall_ms();
     let mut tokens = Vec::with_capacity(bidders);
     for i in 0..bidders {
-        let id = format!("fp-org-{i:04}");
-        let token = match store.account(&id).await? {
-            Some(_) => store.issue_token(&id, "bench", None).await?.token,
-            None => {
-                store
-                    .create_account(&Account {
-                        id: id.clone(),
-                        role: tenderflow_core::Role::BIDDER.as_str().into(),
-                        email: Some(format!("{id}@bench.example")),
-                        display_name: id,
-                        locale: "en".into(),
-                    })
-                    .await?
-            }
-        };
-        tokens.push(token);
+        let id = format!("fp-{run}-{i:04}");
+        tokens.push(
+            store
+                .create_account(&Account {
+                    id: id.clone(),
+                    role: tenderflow_core::Role::BIDDER.as_str().into(),
+                    email: Some(format!("{id}@bench.example")),
+                    display_name: id,
+                    locale: "en".into(),
+                })
+                .await?,
+        );
     }
-    let existing = store.tenders().await?.len();
-    let reuse = a.reuse && a.database_url.is_some() && existing == a.tenders;
+    let existing = store
+        .tenders()
+        .await?
+        .iter()
+        .filter(|t| t.tender_id.starts_with("F-"))
+        .count();
+    let reuse = a.reuse && a.database_url.is_some() && existing == a.tenders - a.active;
     if a.reuse && !reuse {
         eprintln!(
-            "  --reuse: the database holds {existing} tenders, not {}; filling",
-            a.tenders
+            "  --reuse: the database holds {existing} finished tenders, not {}; filling",
+            a.tenders - a.active
         );
     }
     let steps = scenario::script(
@@ -298,7 +309,8 @@ async fn fill(a: &FootprintArgs, url: &str, bidders: usize) -> anyhow::Result<Fi
     let finished: Vec<String> = (0..a.tenders - a.active)
         .map(|n| format!("F-{n:05}"))
         .collect();
-    let open: Vec<String> = (0..a.active).map(|n| format!("A-{n:04}")).collect();
+    // Open tenders of this run only, so that a reused database's runs compare like with like.
+    let open: Vec<String> = (0..a.active).map(|n| format!("A-{run}-{n:04}")).collect();
     let started = Instant::now();
     if !reuse {
         play(
@@ -311,9 +323,9 @@ async fn fill(a: &FootprintArgs, url: &str, bidders: usize) -> anyhow::Result<Fi
             started,
         )
         .await?;
-        // The open tenders last, so that no deadline played above closes them.
-        play(&store, &sha, &steps, 0..2, &open, a.fill_batch, started).await?;
     }
+    // The open tenders last, so that no deadline played above closes them.
+    play(&store, &sha, &steps, 0..2, &open, a.fill_batch, started).await?;
     // The fill's mail counts as sent: the servers are measured bidding, not mailing.
     loop {
         let claimed = store
@@ -333,6 +345,7 @@ async fn fill(a: &FootprintArgs, url: &str, bidders: usize) -> anyhow::Result<Fi
         .map_or(0, |t| t.seq as u64);
     Ok(Filled {
         tokens: Arc::new(tokens),
+        open: Arc::new(open),
         clock: steps[1].at.plus_seconds(60),
         events,
         events_per_finished,
@@ -480,6 +493,8 @@ impl Server {
             replays: value("tenderflow_tender_replays"),
             events: value("tenderflow_events_replayed"),
             kept: value("tenderflow_tender_cache_entries"),
+            catch_ups: value("tenderflow_tender_catch_ups"),
+            caught_up: value("tenderflow_events_caught_up"),
         })
     }
 
@@ -493,6 +508,8 @@ struct Replays {
     replays: u64,
     events: u64,
     kept: u64,
+    catch_ups: u64,
+    caught_up: u64,
 }
 
 impl Replays {
@@ -501,6 +518,8 @@ impl Replays {
             replays: self.replays.saturating_sub(before.replays),
             events: self.events.saturating_sub(before.events),
             kept: self.kept,
+            catch_ups: self.catch_ups.saturating_sub(before.catch_ups),
+            caught_up: self.caught_up.saturating_sub(before.caught_up),
         }
     }
 }
