@@ -325,6 +325,11 @@ async fn metrics_count_requests_commands_and_queues() {
         "tenderflow_outbox_dead 0",
         "tenderflow_timers_stuck 0",
         "tenderflow_timer_lag_seconds",
+        "# TYPE tenderflow_tender_cache_entries gauge",
+        "tenderflow_tender_replays",
+        "tenderflow_events_replayed",
+        "tenderflow_tender_catch_ups",
+        "tenderflow_events_caught_up",
     ] {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
