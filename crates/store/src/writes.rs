@@ -250,6 +250,22 @@ async fn postgres<C: ConnectionTrait>(
         }
         with.query(main).build(PostgresQueryBuilder)
     };
+    if rows_on_postgres(conn, (sql, values)).await? != expect {
+        return Ok(false);
+    }
+    for update in extra {
+        if rows_on_postgres(conn, build(&update, PostgresQueryBuilder)).await? != 1 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Runs one built statement on PostgreSQL; the rows it reports.
+async fn rows_on_postgres<C: ConnectionTrait>(
+    conn: &C,
+    (sql, values): (String, Values),
+) -> std::result::Result<u64, sea_orm::DbErr> {
     let done = conn
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -257,23 +273,7 @@ async fn postgres<C: ConnectionTrait>(
             values.0,
         ))
         .await?;
-    if done.rows_affected() != expect {
-        return Ok(false);
-    }
-    for update in extra {
-        let (sql, values) = build(&update, PostgresQueryBuilder);
-        let done = conn
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                sql,
-                values.0,
-            ))
-            .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    Ok(done.rows_affected())
 }
 
 /// SQLite: the pieces as one multi-statement execution (positional parameters bind across
