@@ -267,7 +267,7 @@ impl Store {
         for (tender_id, p) in &open {
             self.project(&txn, &mut writes, tender_id, p).await?;
         }
-        writes.flush(&txn, &crate::outbox::NEW_ROW).await?;
+        writes.flush(&txn).await?;
         txn.commit().await?;
         // Only now, after the commit, may what the transaction read or made enter a cache.
         let mut cache = self.cache.lock().await;
@@ -379,7 +379,7 @@ impl Store {
                 }
                 (None, Some(h)) => {
                     let wf = self.workflow_in(txn, &h.workflow_sha256).await?;
-                    let tender = self.state_at(txn, &h).await?;
+                    let tender = self.state_on(txn, &h).await?;
                     Pending {
                         base_timer: tenderflow_core::next_timer(&wf, &tender),
                         wf,
@@ -510,7 +510,7 @@ impl Store {
         for row in rows {
             writes.event(event_values(row));
         }
-        writes.flush(txn, &crate::outbox::NEW_ROW).await
+        writes.flush(txn).await
     }
 
     /// Appends already-decided events at `expected_seq`, skipping `decide`: tests use it to

@@ -99,21 +99,16 @@ impl Store {
         Ok((wf, t))
     }
 
-    /// The tender's state at the locked head `h` (see [`Store::state_on`]).
-    pub(crate) async fn state_at(
-        &self,
-        txn: &DatabaseTransaction,
-        h: &TenderRow,
-    ) -> Result<Tender> {
-        self.state_on(txn, h).await
-    }
-
     /// The state at head `h`: the kept one if it is that head; the kept one brought up to `h`
     /// by the events after it when it is an earlier head (another process wrote since: only
     /// those events are read, their chain checked from the kept hash to `h`); otherwise
     /// replayed whole from verified rows. What was read is kept for the next use (a later
     /// head kept meanwhile is not replaced).
-    async fn state_on<C: ConnectionTrait>(&self, conn: &C, h: &TenderRow) -> Result<Tender> {
+    pub(crate) async fn state_on<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        h: &TenderRow,
+    ) -> Result<Tender> {
         let kept = {
             let mut cache = self.cache.lock().await;
             cache.get(&h.tender_id).cloned()

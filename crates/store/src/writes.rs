@@ -99,14 +99,10 @@ impl Writes {
     /// violation (a command id or an event sequence number taken by another writer) and a
     /// guarded update that found no row both come back as [`StoreError::Conflict`]; the
     /// caller's transaction is then rolled back and the batch retried.
-    pub(crate) async fn flush<C: ConnectionTrait>(
-        self,
-        conn: &C,
-        outbox_columns: &[Outbox],
-    ) -> Result<()> {
+    pub(crate) async fn flush<C: ConnectionTrait>(self, conn: &C) -> Result<()> {
         let mut group: Vec<Piece> = Vec::new();
         let mut bytes = 0;
-        for piece in self.pieces(outbox_columns) {
+        for piece in self.pieces() {
             if !group.is_empty()
                 && (group.len() == PIECES_PER_STATEMENT
                     || bytes + piece.bytes > BYTES_PER_STATEMENT)
@@ -123,7 +119,7 @@ impl Writes {
         Ok(())
     }
 
-    fn pieces(self, outbox_columns: &[Outbox]) -> Vec<Piece> {
+    fn pieces(self) -> Vec<Piece> {
         let mut pieces = Vec::new();
         inserts(
             &mut pieces,
@@ -137,7 +133,12 @@ impl Writes {
             &COMMAND_COLUMNS,
             self.commands,
         );
-        inserts(&mut pieces, Outbox::Table, outbox_columns, self.outbox);
+        inserts(
+            &mut pieces,
+            Outbox::Table,
+            &crate::outbox::NEW_ROW,
+            self.outbox,
+        );
         pieces.extend(self.projections);
         pieces
     }
@@ -211,31 +212,26 @@ async fn write_group<C: ConnectionTrait>(conn: &C, group: Vec<Piece>) -> Result<
 /// `UPDATE` found no row.
 async fn postgres<C: ConnectionTrait>(
     conn: &C,
-    mut group: Vec<Piece>,
+    group: Vec<Piece>,
 ) -> std::result::Result<bool, sea_orm::DbErr> {
-    // Guarded updates beyond the first run alone: their row counts must each be read.
+    // The first guarded update is the main statement and the other rows its CTEs; guarded
+    // updates beyond the first run alone, since each one's row count must be read.
+    let mut main = None;
+    let mut ctes = Vec::new();
     let mut extra = Vec::new();
-    let mut seen_guard = false;
-    group.retain_mut(|p| {
-        if p.guards.is_some() {
-            if seen_guard {
-                extra.push(std::mem::replace(
-                    &mut p.statement,
-                    SubQueryStatement::SelectStatement(Default::default()),
-                ));
-                return false;
-            }
-            seen_guard = true;
+    for p in group {
+        match (&p.guards, &main) {
+            (Some(_), None) => main = Some(p),
+            (Some(_), Some(_)) => extra.push(p.statement),
+            (None, _) => ctes.push(p),
         }
-        true
-    });
-    // The guarded update (if any) is the main statement; the rest are its CTEs.
-    let main_at = group
-        .iter()
-        .position(|p| p.guards.is_some())
-        .unwrap_or(group.len().saturating_sub(1));
-    let expect = group.get(main_at).map_or(0, |p| p.rows);
-    let main = group.remove(main_at).statement;
+    }
+    let Some(main) = main.or_else(|| ctes.pop()) else {
+        return Ok(true);
+    };
+    let expect = main.rows;
+    let main = main.statement;
+    let group = ctes;
     let (sql, values) = if group.is_empty() {
         build(&main, PostgresQueryBuilder)
     } else {
