@@ -6,11 +6,14 @@
 use crate::cache::Cached;
 use crate::chain::{self, EventRow};
 use crate::clock::Now;
+use crate::lazy::LazyTxn;
 use crate::sql::{Commands, Tenders, get, insert};
 use crate::writes::Writes;
 use crate::{Action, Executed, Request, Result, Store, StoreError};
+use sea_orm::ConnectionTrait;
+#[cfg(any(test, feature = "testing"))]
+use sea_orm::DatabaseTransaction;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tenderflow_core::definition::TimerName;
@@ -99,14 +102,9 @@ impl Store {
             match result {
                 Err(StoreError::Conflict { .. }) if attempt < 8 => {
                     attempt += 1;
-                    // The batch's writes go as one statement, so the key that collided need
-                    // not be the tender the conflict names: every tender of the batch is
-                    // read afresh.
-                    let mut cache = self.cache.lock().await;
-                    for r in requests {
-                        cache.remove(&r.tender_id);
-                    }
-                    drop(cache);
+                    // The retry reads every tender's row (the key that collided need not be
+                    // the tender the conflict names); a kept state that proves older is
+                    // caught up by the events after it, not replayed whole.
                     if attempt > 1 {
                         tokio::time::sleep(std::time::Duration::from_millis(
                             2 << Ord::min(attempt, 6),
@@ -143,7 +141,7 @@ impl Store {
     /// [`StoreError::KeyReused`] when it was recorded for another request.
     async fn repeated_in(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &LazyTxn<'_>,
         open: &HashMap<String, Pending>,
         r: &Request,
     ) -> Result<Option<Result<Executed>>> {
@@ -215,7 +213,7 @@ impl Store {
                 });
             }
         }
-        let txn = self.begin_write().await?;
+        let txn = LazyTxn::new(self);
         let mut open: HashMap<String, Pending> = HashMap::new();
         let mut writes = Writes::default();
         // What this batch has decided so far, by command id: a repeat inside the batch is
@@ -251,7 +249,7 @@ impl Store {
                     continue;
                 }
             }
-            let answer = self.step(&txn, &mut open, &mut writes, r).await?;
+            let answer = self.step(&txn, &mut open, &mut writes, r, checked).await?;
             let answer = match answer {
                 Err(_) if !checked => self.repeated_in(&txn, &open, r).await?.unwrap_or(answer),
                 answer => answer,
@@ -267,8 +265,15 @@ impl Store {
         for (tender_id, p) in &open {
             self.project(&txn, &mut writes, tender_id, p).await?;
         }
-        writes.flush(&txn).await?;
-        txn.commit().await?;
+        // Nothing read or written on its own: the writes go alone, with no transaction
+        // around them when they fit one statement. Otherwise inside the transaction.
+        match txn.into_inner() {
+            Some(txn) => {
+                writes.flush(&txn).await?;
+                txn.commit().await?;
+            }
+            None => writes.write_alone(self).await?,
+        }
         // Only now, after the commit, may what the transaction read or made enter a cache.
         let mut cache = self.cache.lock().await;
         for (tender_id, p) in open {
@@ -291,7 +296,7 @@ impl Store {
     /// batch has decided everything on it.
     async fn project(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &LazyTxn<'_>,
         writes: &mut Writes,
         tender_id: &str,
         p: &Pending,
@@ -340,15 +345,17 @@ impl Store {
     /// `Err` carries the answer for a request that cannot proceed.
     async fn open<'a>(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &LazyTxn<'_>,
         open: &'a mut HashMap<String, Pending>,
         r: &Request,
+        checked: bool,
     ) -> Result<std::result::Result<&'a mut Pending, StoreError>> {
         if !open.contains_key(&r.tender_id) {
-            // A creation always reads: whether the row exists is its whole question.
+            // A creation always reads: whether the row exists is its whole question. A retry
+            // reads too (and on PostgreSQL locks the row): what was cached proved stale.
             let cached = match r.creates() {
-                None => self.cached_head(&r.tender_id).await,
-                Some(_) => None,
+                None if !checked => self.cached_head(&r.tender_id).await,
+                _ => None,
             };
             let head = match cached {
                 Some(h) => Some(h),
@@ -400,15 +407,13 @@ impl Store {
         }
     }
 
-    /// On SQLite, the head of a tender whose state is cached, without reading its row: the
-    /// IMMEDIATE transaction already excludes every other writer, and should another process
-    /// have moved the tender on, the batch's guarded `UPDATE` (and the events' key) find out
-    /// and the batch is retried from the database. On PostgreSQL the row is locked instead
-    /// (`None`), so that concurrent writers of one tender queue rather than retry.
+    /// The head of a tender whose state is cached, without reading (or, on PostgreSQL,
+    /// locking) its row: the command is decided on the cached state, optimistically. Should
+    /// another writer have moved the tender on, the events' key `(tender_id, seq)` and the
+    /// projection's guarded `UPDATE` find out, nothing is written, and the batch is retried
+    /// reading (and locking) the row. On SQLite the write gate already excludes this
+    /// process's other writers, so only another process can make it stale.
     async fn cached_head(&self, tender_id: &str) -> Option<crate::reads::TenderRow> {
-        if self.backend != sea_orm::DbBackend::Sqlite {
-            return None;
-        }
         let workflow_sha256 = self.tender_workflows.read().ok()?.get(tender_id)?.clone();
         let mut cache = self.cache.lock().await;
         let c = cache.get(tender_id)?;
@@ -426,18 +431,21 @@ impl Store {
     /// rows; the projection and timer are written once per tender at the end of the batch.
     async fn step(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &LazyTxn<'_>,
         open: &mut HashMap<String, Pending>,
         writes: &mut Writes,
         r: &Request,
+        checked: bool,
     ) -> Result<Result<Executed>> {
-        let p = match self.open(txn, open, r).await? {
+        let p = match self.open(txn, open, r, checked).await? {
             Ok(p) => p,
             Err(answer) => return Ok(Err(answer)),
         };
-        // The time is read now that the tender is locked (PostgreSQL: FOR UPDATE; SQLite:
-        // the write gate and an IMMEDIATE transaction), so commands on one tender are decided
-        // in commit order and a valid command never meets `clock_regression` for a race.
+        // The time is read now that the tender is open: locked (PostgreSQL: FOR UPDATE;
+        // SQLite: the write gate and an IMMEDIATE transaction), or taken from the cache, in
+        // which case a write that commits was decided on the latest state (else it conflicts
+        // and is decided again, later). So commands on one tender are decided in commit
+        // order and a valid command never meets `clock_regression` for a race.
         let now = r.now.read();
         let decided = match &r.action {
             Action::Create { actor, .. } => {

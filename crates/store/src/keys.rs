@@ -4,8 +4,8 @@
 
 use crate::sql::{Settings, TenderKeys, get, insert, is_unique_violation};
 use crate::{Result, Store, StoreError, crypto};
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use tenderflow_migrations::{Migrator, MigratorTrait};
 
 /// The settings row holding the master key's check value.
@@ -91,9 +91,9 @@ impl Store {
     }
 
     /// The tender's data key, made and stored (wrapped) inside `txn` if it has none.
-    pub(crate) async fn data_key(
+    pub(crate) async fn data_key<C: ConnectionTrait>(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &C,
         tender_id: &str,
     ) -> Result<[u8; 32]> {
         if let Some(k) = self

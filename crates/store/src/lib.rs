@@ -26,6 +26,7 @@ pub mod execute;
 pub mod experts;
 pub mod group;
 pub mod keys;
+mod lazy;
 pub mod outbox;
 pub mod reads;
 pub mod request;

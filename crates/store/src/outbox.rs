@@ -7,8 +7,8 @@ use crate::{Result, Store, StoreError};
 use sea_orm::Iden;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query, UpdateStatement};
 use sea_orm::{
-    ColIdx, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, FromQueryResult, QueryResult,
-    TryGetError, TryGetable,
+    ColIdx, ConnectionTrait, DbBackend, DbErr, FromQueryResult, QueryResult, TryGetError,
+    TryGetable,
 };
 use serde::Serialize;
 use std::collections::HashSet;
@@ -263,9 +263,9 @@ impl Store {
     /// of them is event `seq + 1`), recipients read inside `txn`: one per recipient, kind and
     /// event, however many audiences name them. The rows join the batch's writes
     /// ([`crate::writes::Writes::outbox`]), in [`NEW_ROW`] order.
-    pub(crate) async fn queue(
+    pub(crate) async fn queue<C: ConnectionTrait>(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &C,
         tender_id: &str,
         seq: i64,
         wf: &Workflow,

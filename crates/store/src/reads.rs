@@ -6,7 +6,7 @@ use crate::chain::{self, EventRow};
 use crate::sql::{Events, Order, Tenders};
 use crate::{Result, Store, StoreError};
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 use serde::Serialize;
 use std::sync::Arc;
 use tenderflow_core::{Event, Tender, Workflow};
@@ -48,9 +48,9 @@ impl Store {
     /// The tender's row, locked for this transaction on PostgreSQL so that concurrent
     /// writers of one tender queue instead of failing and retrying. (SQLite's IMMEDIATE
     /// transactions already serialise writers.)
-    pub(crate) async fn lock_tender(
+    pub(crate) async fn lock_tender<C: ConnectionTrait>(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &C,
         tender_id: &str,
     ) -> Result<Option<TenderRow>> {
         let mut q = select_tenders();

@@ -20,6 +20,18 @@ pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// The SQLSTATE of a database error (PostgreSQL's five characters), if the driver gave one.
+pub(crate) fn sqlstate(e: &DbErr) -> Option<String> {
+    match e {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
 /// A column of a row, by its identifier.
 pub(crate) fn get<T: sea_orm::TryGetable>(row: &QueryResult, col: impl Iden) -> Result<T> {
     row.try_get::<T>("", col.unquoted()).map_err(StoreError::Db)

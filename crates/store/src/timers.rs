@@ -5,7 +5,7 @@
 use crate::sql::{Order, Timers, get, insert};
 use crate::{Action, Executed, Request, Result, Store, StoreError};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Query};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 use serde::Serialize;
 use tenderflow_core::Timestamp;
 use tenderflow_core::definition::TimerName;
@@ -43,9 +43,9 @@ pub struct StuckTimer {
 
 impl Store {
     /// Replaces the tender's timer inside `txn` (none when `timer` is `None`).
-    pub(crate) async fn replace_timer(
+    pub(crate) async fn replace_timer<C: ConnectionTrait>(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &C,
         tender_id: &str,
         timer: Option<(TimerName, Timestamp)>,
     ) -> Result<()> {

@@ -8,8 +8,8 @@
 use crate::sql::{Commands, Events, Outbox, ROWS_PER_INSERT, insert_rows};
 use crate::{Result, StoreError};
 use sea_orm::sea_query::{
-    CommonTableExpression, IntoIden, PostgresQueryBuilder, SqliteQueryBuilder, SubQueryStatement,
-    UpdateStatement, Values, WithClause,
+    Alias, CommonTableExpression, Expr, IntoIden, PostgresQueryBuilder, Query, SqliteQueryBuilder,
+    SubQueryStatement, UpdateStatement, Values, WithClause,
 };
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
@@ -100,23 +100,57 @@ impl Writes {
     /// guarded update that found no row both come back as [`StoreError::Conflict`]; the
     /// caller's transaction is then rolled back and the batch retried.
     pub(crate) async fn flush<C: ConnectionTrait>(self, conn: &C) -> Result<()> {
-        let mut group: Vec<Piece> = Vec::new();
-        let mut bytes = 0;
-        for piece in self.pieces() {
-            if !group.is_empty()
-                && (group.len() == PIECES_PER_STATEMENT
-                    || bytes + piece.bytes > BYTES_PER_STATEMENT)
-            {
-                write_group(conn, std::mem::take(&mut group)).await?;
-                bytes = 0;
-            }
-            bytes += piece.bytes;
-            group.push(piece);
-        }
-        if !group.is_empty() {
+        for group in groups(self.pieces()) {
             write_group(conn, group).await?;
         }
         Ok(())
+    }
+
+    /// Writes everything held when no transaction has begun (see [`crate::lazy`]): as one
+    /// statement with no `BEGIN` or `COMMIT` around it when everything fits one statement and
+    /// at most one tender's projection is guarded; otherwise in a transaction, as
+    /// [`Writes::flush`]. One statement is atomic on its own: on PostgreSQL one autocommit
+    /// data-modifying `WITH`, on SQLite `BEGIN IMMEDIATE; …; COMMIT` in one execution on a
+    /// connection held until it ends. The guarded `UPDATE` that finds no row makes the
+    /// statement fail, so that nothing is written; that failure, like a unique key taken,
+    /// comes back as [`StoreError::Conflict`].
+    pub(crate) async fn write_alone(self, store: &crate::Store) -> Result<()> {
+        let mut groups = groups(self.pieces());
+        let guarded = groups
+            .iter()
+            .flatten()
+            .filter(|p| p.guards.is_some())
+            .count();
+        if groups.len() > 1 || guarded > 1 {
+            let txn = store.begin_write().await?;
+            for group in groups {
+                write_group(&txn, group).await?;
+            }
+            txn.commit().await?;
+            return Ok(());
+        }
+        let Some(group) = groups.pop() else {
+            return Ok(());
+        };
+        let conflict = || StoreError::Conflict {
+            tender_id: group
+                .iter()
+                .find_map(|p| p.guards.clone())
+                .unwrap_or_default(),
+        };
+        let failed = match store.backend() {
+            DbBackend::Postgres => postgres_alone(&store.db, &group).await,
+            _ => {
+                let pool = store.db.get_sqlite_connection_pool();
+                sqlite_alone(pool.clone(), &group).await
+            }
+        };
+        match failed {
+            Ok(()) => Ok(()),
+            Err(Failure::Guard) => Err(conflict()),
+            Err(Failure::Db(e)) if crate::sql::is_unique_violation(&e) => Err(conflict()),
+            Err(Failure::Db(e)) => Err(StoreError::Db(e)),
+        }
     }
 
     fn pieces(self) -> Vec<Piece> {
@@ -142,6 +176,146 @@ impl Writes {
         pieces.extend(self.projections);
         pieces
     }
+}
+
+/// The pieces in groups of one statement each: at most [`PIECES_PER_STATEMENT`] pieces and,
+/// unless one piece is larger alone, [`BYTES_PER_STATEMENT`] bytes.
+fn groups(pieces: Vec<Piece>) -> Vec<Vec<Piece>> {
+    let mut groups: Vec<Vec<Piece>> = Vec::new();
+    let mut bytes = 0;
+    for piece in pieces {
+        match groups.last_mut() {
+            Some(group)
+                if group.len() < PIECES_PER_STATEMENT
+                    && bytes + piece.bytes <= BYTES_PER_STATEMENT =>
+            {
+                bytes += piece.bytes;
+                group.push(piece);
+            }
+            _ => {
+                bytes = piece.bytes;
+                groups.push(vec![piece]);
+            }
+        }
+    }
+    groups
+}
+
+/// Why a statement written alone failed.
+enum Failure {
+    /// The guarded `UPDATE` found no row: another writer moved the tender on.
+    Guard,
+    Db(sea_orm::DbErr),
+}
+
+/// PostgreSQL's SQLSTATE for division by zero: the guard's failure (see [`postgres_alone`]).
+const DIVISION_BY_ZERO: &str = "22012";
+
+/// PostgreSQL, no transaction: every piece a data-modifying common table expression, the
+/// guarded `UPDATE` returning its row as `g`, and the main query `SELECT 1 / count(*) FROM g`,
+/// which divides by zero when the guard found no row. The error aborts the statement, and
+/// with it every `INSERT` of the `WITH`; nothing is written.
+async fn postgres_alone<C: ConnectionTrait>(
+    conn: &C,
+    group: &[Piece],
+) -> std::result::Result<(), Failure> {
+    let mut with = WithClause::new();
+    let mut guarded = false;
+    for (i, p) in group.iter().enumerate() {
+        let (name, statement) = match (&p.statement, &p.guards) {
+            (SubQueryStatement::UpdateStatement(u), Some(_)) => {
+                guarded = true;
+                let mut u = u.clone();
+                u.returning(Query::returning().expr(Expr::val(1)));
+                ("g".to_owned(), SubQueryStatement::UpdateStatement(u))
+            }
+            (s, _) => (format!("w{i}"), s.clone()),
+        };
+        with.cte(
+            CommonTableExpression::new()
+                .query(statement)
+                .table_name(Alias::new(name))
+                .to_owned(),
+        );
+    }
+    let main = if guarded {
+        Query::select()
+            .expr(Expr::cust("1 / count(*)"))
+            .from(Alias::new("g"))
+            .to_owned()
+    } else {
+        Query::select().expr(Expr::val(1)).to_owned()
+    };
+    let (sql, values) = with.query(main).build(PostgresQueryBuilder);
+    match rows_on_postgres(conn, (sql, values)).await {
+        Ok(_) => Ok(()),
+        Err(e) if crate::sql::sqlstate(&e).as_deref() == Some(DIVISION_BY_ZERO) => {
+            Err(Failure::Guard)
+        }
+        Err(e) => Err(Failure::Db(e)),
+    }
+}
+
+/// What SQLite says when the guard fails (see [`sqlite_alone`]).
+const INTEGER_OVERFLOW: &str = "integer overflow";
+
+/// SQLite, no transaction begun: `BEGIN IMMEDIATE`, the pieces, `COMMIT`, as one execution on
+/// one connection. Right after the guarded `UPDATE`, `abs(-9223372036854775808)` (an integer
+/// overflow, an error) unless it changed one row: the execution stops at the first error, so
+/// `COMMIT` is never reached and the connection rolls back before it goes back to the pool.
+/// The work runs as its own task, so that a caller that gives up cannot leave the
+/// connection inside a transaction.
+async fn sqlite_alone(
+    pool: sea_orm::sqlx::SqlitePool,
+    group: &[Piece],
+) -> std::result::Result<(), Failure> {
+    let mut sql = String::from("BEGIN IMMEDIATE;\n");
+    let mut values = Vec::new();
+    for p in group {
+        let (s, v) = build(&p.statement, SqliteQueryBuilder);
+        sql.push_str(&s);
+        sql.push_str(";\n");
+        values.extend(v.0);
+        if p.guards.is_some() {
+            sql.push_str(
+                "SELECT CASE WHEN changes() = 1 THEN 0 ELSE abs(-9223372036854775808) END;\n",
+            );
+        }
+    }
+    sql.push_str("COMMIT;");
+    let task = tokio::spawn(async move {
+        use sea_orm::sqlx::{AssertSqlSafe, Executor, query_with};
+        let mut conn = pool.acquire().await?;
+        let done = conn
+            .execute(query_with(
+                AssertSqlSafe(sql),
+                sea_query_sqlx::SqlxValues(Values(values)),
+            ))
+            .await;
+        if done.is_err() {
+            // Whatever failed, nothing stays open; "no transaction is active" is fine too.
+            let _ = conn.execute(AssertSqlSafe("ROLLBACK")).await;
+        }
+        done.map(|_| ())
+    });
+    let failed = match task.await {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(e)) => e,
+        Err(join) => {
+            return Err(Failure::Db(sea_orm::DbErr::Custom(format!(
+                "the write task ended: {join}"
+            ))));
+        }
+    };
+    let guard = failed
+        .as_database_error()
+        .is_some_and(|d| d.message().contains(INTEGER_OVERFLOW));
+    if guard {
+        return Err(Failure::Guard);
+    }
+    Err(Failure::Db(sea_orm::DbErr::Exec(
+        sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(failed)),
+    )))
 }
 
 /// The columns of a command record, in the order [`Writes::command`] takes them.

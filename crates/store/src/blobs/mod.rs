@@ -13,8 +13,8 @@
 
 use crate::sql::{Blobs, get};
 use crate::{Result, Store, StoreError, crypto};
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use std::sync::Arc;
 use tenderflow_core::model::Document;
 use tenderflow_core::{Rejection, RejectionCode};
@@ -173,9 +173,9 @@ impl Store {
     /// match their descriptions (a bid's: sealed, uploaded by the bidder), inside the
     /// command's transaction; then marks them attached. A mismatch is a rejection and
     /// nothing is written.
-    pub(crate) async fn attach_documents(
+    pub(crate) async fn attach_documents<C: ConnectionTrait>(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &C,
         tender_id: &str,
         seq: i64,
         events: &[tenderflow_core::Event],

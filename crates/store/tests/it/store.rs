@@ -210,6 +210,45 @@ async fn a_stale_cache_after_another_process_wrote_is_caught_and_retried() {
     }
 }
 
+/// A command decided on a cached state writes with no transaction around it (one statement
+/// on PostgreSQL, one execution on SQLite). When its projection row no longer matches (here:
+/// moved on by hand, its events absent, so that no event key collides), the guarded
+/// `UPDATE` must fail the whole statement: none of the command's rows may stay.
+#[tokio::test]
+async fn a_write_whose_guard_fails_leaves_no_row_behind() {
+    for db in TestDb::all().await {
+        let (t, at, _) = published(&db.store, "T-guard").await;
+        db.store
+            .execute(&t, "g-1", &submit("org-a", 100), at.plus_seconds(60))
+            .await
+            .expect("g-1 caches the state");
+        let before = db.store.event_rows(&t).await.expect("rows").len();
+        db.tamper("UPDATE tenders SET seq = seq + 100 WHERE tender_id = 'T-guard'")
+            .await;
+        let r = db
+            .store
+            .execute(&t, "g-2", &submit("org-b", 200), at.plus_seconds(61))
+            .await;
+        assert!(r.is_err(), "[{}] {r:?}", db.name);
+        let rows = db.store.event_rows(&t).await.expect("rows");
+        assert_eq!(rows.len(), before, "[{}] an event row stayed", db.name);
+        assert!(
+            rows.iter().all(|r| r.command_id != "g-2"),
+            "[{}] g-2 wrote",
+            db.name
+        );
+        // Put right, the tender takes the command (no record of g-2 stayed either).
+        db.tamper("UPDATE tenders SET seq = seq - 100 WHERE tender_id = 'T-guard'")
+            .await;
+        let again = db
+            .store
+            .execute(&t, "g-2", &submit("org-b", 200), at.plus_seconds(62))
+            .await
+            .expect("g-2 once the row is right");
+        assert!(!again.repeated, "[{}]", db.name);
+    }
+}
+
 /// After a restart a tender's first load replays its events once; later loads and the next
 /// command come from the kept state, and reading it never replays it again.
 #[tokio::test]
