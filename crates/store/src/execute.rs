@@ -357,9 +357,14 @@ impl Store {
                 None if !checked => self.cached_head(&r.tender_id).await,
                 _ => None,
             };
+            // The head and the state come from one look at the cache: another writer may
+            // replace the entry at any moment, and a state must never pair with another head.
             let head = match cached {
-                Some(h) => Some(h),
-                None => self.lock_tender(txn, &r.tender_id).await?,
+                Some((h, tender)) => Some((h, Some(tender))),
+                None => self
+                    .lock_tender(txn, &r.tender_id)
+                    .await?
+                    .map(|h| (h, None)),
             };
             let pending = match (r.creates(), head) {
                 (Some(sha), None) => Pending {
@@ -384,9 +389,12 @@ impl Store {
                         r.tender_id
                     ))));
                 }
-                (None, Some(h)) => {
+                (None, Some((h, kept))) => {
                     let wf = self.workflow_in(txn, &h.workflow_sha256).await?;
-                    let tender = self.state_on(txn, &h).await?;
+                    let tender = match kept {
+                        Some(tender) => tender,
+                        None => self.state_on(txn, &h).await?,
+                    };
                     Pending {
                         base_timer: tenderflow_core::next_timer(&wf, &tender),
                         wf,
@@ -413,18 +421,19 @@ impl Store {
     /// projection's guarded `UPDATE` find out, nothing is written, and the batch is retried
     /// reading (and locking) the row. On SQLite the write gate already excludes this
     /// process's other writers, so only another process can make it stale.
-    async fn cached_head(&self, tender_id: &str) -> Option<crate::reads::TenderRow> {
+    async fn cached_head(&self, tender_id: &str) -> Option<(crate::reads::TenderRow, Tender)> {
         let workflow_sha256 = self.tender_workflows.read().ok()?.get(tender_id)?.clone();
         let mut cache = self.cache.lock().await;
         let c = cache.get(tender_id)?;
-        Some(crate::reads::TenderRow {
+        let head = crate::reads::TenderRow {
             tender_id: tender_id.to_owned(),
             workflow_sha256,
             state: c.tender.state.clone(),
             seq: c.seq,
             last_hash: c.hash.clone(),
             deadline_ms: c.tender.deadline.map(Timestamp::unix_millis),
-        })
+        };
+        Some((head, c.tender.clone()))
     }
 
     /// Decides one command inside a batch and writes its events, command record and outbox

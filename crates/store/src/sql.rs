@@ -20,6 +20,14 @@ pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// Whether a write failed only because another writer got there first: a unique key taken,
+/// or on PostgreSQL a deadlock (an optimistic writer's `INSERT` waiting on a locking
+/// writer's row while that writer waits on the `INSERT`'s key) or a serialization failure.
+/// Nothing of the write stays; deciding again on a fresh state is the answer.
+pub(crate) fn lost_a_race(e: &DbErr) -> bool {
+    is_unique_violation(e) || matches!(sqlstate(e).as_deref(), Some("40P01" | "40001"))
+}
+
 /// The SQLSTATE of a database error (PostgreSQL's five characters), if the driver gave one.
 pub(crate) fn sqlstate(e: &DbErr) -> Option<String> {
     match e {

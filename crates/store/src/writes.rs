@@ -97,7 +97,8 @@ impl Writes {
 
     /// Writes everything held, in as few statements as the backend allows. A unique key
     /// violation (a command id or an event sequence number taken by another writer) and a
-    /// guarded update that found no row both come back as [`StoreError::Conflict`]; the
+    /// guarded update that found no row both come back as [`StoreError::Conflict`] (and so
+    /// does a deadlock with another writer, see [`crate::sql::lost_a_race`]); the
     /// caller's transaction is then rolled back and the batch retried.
     pub(crate) async fn flush<C: ConnectionTrait>(self, conn: &C) -> Result<()> {
         for group in groups(self.pieces()) {
@@ -148,7 +149,7 @@ impl Writes {
         match failed {
             Ok(()) => Ok(()),
             Err(Failure::Guard) => Err(conflict()),
-            Err(Failure::Db(e)) if crate::sql::is_unique_violation(&e) => Err(conflict()),
+            Err(Failure::Db(e)) if crate::sql::lost_a_race(&e) => Err(conflict()),
             Err(Failure::Db(e)) => Err(StoreError::Db(e)),
         }
     }
@@ -375,7 +376,7 @@ async fn write_group<C: ConnectionTrait>(conn: &C, group: Vec<Piece>) -> Result<
     match outcome {
         Ok(true) => Ok(()),
         Ok(false) => Err(conflict(guarded.first())),
-        Err(e) if crate::sql::is_unique_violation(&e) => Err(conflict(guarded.first())),
+        Err(e) if crate::sql::lost_a_race(&e) => Err(conflict(guarded.first())),
         Err(e) => Err(StoreError::Db(e)),
     }
 }

@@ -405,6 +405,43 @@ async fn concurrent_bids_from_many_clients_are_all_kept() {
     }
 }
 
+/// Concurrent writers in one process decide on the cached state, without a lock: one may
+/// commit, and replace the cached entry, while another is reading it. A state must never
+/// pair with another writer's head (it once did, and a replay against the older head found
+/// the newer events "inserted after the head").
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_bids_on_a_warm_cache_are_all_kept() {
+    for db in TestDb::all().await {
+        let (t, at, _) = published(&db.store, "T-warm").await;
+        for wave in 0..4 {
+            let mut handles = Vec::new();
+            for i in 0..16 {
+                let (store, t) = (db.store.clone(), t.clone());
+                handles.push(tokio::spawn(async move {
+                    let org = format!("org-{wave}-{i:02}");
+                    store
+                        .execute(
+                            &t,
+                            &format!("warm-{wave}-{i}"),
+                            &submit(&org, 1000 + i),
+                            at.plus_seconds(60 + wave),
+                        )
+                        .await
+                }));
+            }
+            for h in handles {
+                h.await.expect("join").expect("every bid lands");
+            }
+        }
+        let (_, tender) = db.reopen().await.load(&t).await.expect("load");
+        assert_eq!(tender.bids.len(), 64, "[{}]", db.name);
+        assert_eq!(
+            db.store.verify(Some(&t)).await.expect("verify")[0].problem,
+            None
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_rejected_command_writes_nothing() {
     for db in TestDb::all().await {
