@@ -8,8 +8,8 @@
 use crate::sql::{Commands, Events, Outbox, ROWS_PER_INSERT, insert_rows};
 use crate::{Result, StoreError};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, IntoIden, PostgresQueryBuilder, Query, SqliteQueryBuilder,
-    SubQueryStatement, UpdateStatement, Values, WithClause,
+    Alias, Asterisk, CommonTableExpression, Expr, ExprTrait, Func, IntoIden, PostgresQueryBuilder,
+    Query, SqliteQueryBuilder, SubQueryStatement, UpdateStatement, Values, WithClause,
 };
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
@@ -213,7 +213,7 @@ enum Failure {
 const DIVISION_BY_ZERO: &str = "22012";
 
 /// PostgreSQL, no transaction: every piece a data-modifying common table expression, the
-/// guarded `UPDATE` returning its row as `g`, and the main query `SELECT 1 / count(*) FROM g`,
+/// guarded `UPDATE` returning its row as `g`, and the main query `SELECT 1 / COUNT(*) FROM g`,
 /// which divides by zero when the guard found no row. The error aborts the statement, and
 /// with it every `INSERT` of the `WITH`; nothing is written.
 async fn postgres_alone<C: ConnectionTrait>(
@@ -241,7 +241,7 @@ async fn postgres_alone<C: ConnectionTrait>(
     }
     let main = if guarded {
         Query::select()
-            .expr(Expr::cust("1 / count(*)"))
+            .expr(Expr::val(1).div(Func::count(Expr::col(Asterisk))))
             .from(Alias::new("g"))
             .to_owned()
     } else {
@@ -261,8 +261,9 @@ async fn postgres_alone<C: ConnectionTrait>(
 const INTEGER_OVERFLOW: &str = "integer overflow";
 
 /// SQLite, no transaction begun: `BEGIN IMMEDIATE`, the pieces, `COMMIT`, as one execution on
-/// one connection. Right after the guarded `UPDATE`, `abs(-9223372036854775808)` (an integer
-/// overflow, an error) unless it changed one row: the execution stops at the first error, so
+/// one connection. Right after the guarded `UPDATE`,
+/// `SELECT CASE WHEN changes() = 1 THEN 0 ELSE abs(-9223372036854775808) END` (the absolute
+/// value of the smallest integer is an integer overflow, an error) unless it changed one row: the execution stops at the first error, so
 /// `COMMIT` is never reached and the connection rolls back before it goes back to the pool.
 /// The work runs as its own task, so that a caller that gives up cannot leave the
 /// connection inside a transaction.
@@ -278,9 +279,16 @@ async fn sqlite_alone(
         sql.push_str(";\n");
         values.extend(v.0);
         if p.guards.is_some() {
-            sql.push_str(
-                "SELECT CASE WHEN changes() = 1 THEN 0 ELSE abs(-9223372036854775808) END;\n",
-            );
+            let guard = Query::select()
+                .expr(
+                    Expr::case(Expr::expr(Func::cust(Alias::new("changes"))).eq(1), 0)
+                        .finally(Func::abs(Expr::val(i64::MIN))),
+                )
+                .to_owned();
+            let (s, v) = guard.build(SqliteQueryBuilder);
+            sql.push_str(&s);
+            sql.push_str(";\n");
+            values.extend(v.0);
         }
     }
     sql.push_str("COMMIT;");
