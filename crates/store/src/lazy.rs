@@ -31,14 +31,7 @@ impl<'a> LazyTxn<'a> {
 
     /// The transaction, begun now if nothing has needed it yet.
     async fn get(&self) -> Result<&DatabaseTransaction, DbErr> {
-        self.txn
-            .get_or_try_init(|| async {
-                self.store.begin_write().await.map_err(|e| match e {
-                    crate::StoreError::Db(e) => e,
-                    other => DbErr::Custom(other.to_string()),
-                })
-            })
-            .await
+        self.txn.get_or_try_init(|| self.store.begin_write()).await
     }
 
     /// The transaction if something began it.

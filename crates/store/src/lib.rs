@@ -244,13 +244,13 @@ impl Store {
 
     /// A write transaction. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so a
     /// second process waits for the busy timeout instead of failing on lock upgrade.
-    async fn begin_write(&self) -> Result<DatabaseTransaction> {
+    async fn begin_write(&self) -> std::result::Result<DatabaseTransaction, sea_orm::DbErr> {
         let opts = TransactionOptions {
             sqlite_transaction_mode: (self.backend == DbBackend::Sqlite)
                 .then_some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
-        Ok(self.db.begin_with_options(opts).await?)
+        self.db.begin_with_options(opts).await
     }
 }
 

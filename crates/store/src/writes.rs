@@ -101,10 +101,7 @@ impl Writes {
     /// does a deadlock with another writer, see [`crate::sql::lost_a_race`]); the
     /// caller's transaction is then rolled back and the batch retried.
     pub(crate) async fn flush<C: ConnectionTrait>(self, conn: &C) -> Result<()> {
-        for group in groups(self.pieces()) {
-            write_group(conn, group).await?;
-        }
-        Ok(())
+        write_groups(conn, groups(self.pieces())).await
     }
 
     /// Writes everything held when no transaction has begun (see [`crate::lazy`]): as one
@@ -124,9 +121,7 @@ impl Writes {
             .count();
         if groups.len() > 1 || guarded > 1 {
             let txn = store.begin_write().await?;
-            for group in groups {
-                write_group(&txn, group).await?;
-            }
+            write_groups(&txn, groups).await?;
             txn.commit().await?;
             return Ok(());
         }
@@ -202,6 +197,14 @@ fn groups(pieces: Vec<Piece>) -> Vec<Vec<Piece>> {
     groups
 }
 
+/// Sends each group as one statement, in order (see [`write_group`]).
+async fn write_groups<C: ConnectionTrait>(conn: &C, groups: Vec<Vec<Piece>>) -> Result<()> {
+    for group in groups {
+        write_group(conn, group).await?;
+    }
+    Ok(())
+}
+
 /// Why a statement written alone failed.
 enum Failure {
     /// The guarded `UPDATE` found no row: another writer moved the tender on.
@@ -261,10 +264,11 @@ async fn postgres_alone<C: ConnectionTrait>(
 const INTEGER_OVERFLOW: &str = "integer overflow";
 
 /// SQLite, no transaction begun: `BEGIN IMMEDIATE`, the pieces, `COMMIT`, as one execution on
-/// one connection. Right after the guarded `UPDATE`,
-/// `SELECT CASE WHEN changes() = 1 THEN 0 ELSE abs(-9223372036854775808) END` (the absolute
-/// value of the smallest integer is an integer overflow, an error) unless it changed one row: the execution stops at the first error, so
-/// `COMMIT` is never reached and the connection rolls back before it goes back to the pool.
+/// one connection. Right after the guarded `UPDATE` comes
+/// `SELECT CASE WHEN changes() = 1 THEN 0 ELSE abs(-9223372036854775808) END`: the absolute
+/// value of the smallest integer is an integer overflow, an error, unless the `UPDATE`
+/// changed one row. The execution stops at the first error, so `COMMIT` is never reached,
+/// and the connection rolls back before it goes back to the pool.
 /// The work runs as its own task, so that a caller that gives up cannot leave the
 /// connection inside a transaction.
 async fn sqlite_alone(
