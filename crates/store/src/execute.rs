@@ -94,6 +94,9 @@ impl Store {
         loop {
             let result = {
                 let _gate = self.gate().await;
+                let _tenders = self
+                    .lock_tenders(requests.iter().map(|r| r.tender_id.as_str()))
+                    .await;
                 // The first attempt looks up no command id: a repeated one collides with its
                 // record's key when the batch is written, and the batch is tried again, this
                 // time looking every id up (a read per command saved on the common path).
@@ -419,8 +422,9 @@ impl Store {
     /// locking) its row: the command is decided on the cached state, optimistically. Should
     /// another writer have moved the tender on, the events' key `(tender_id, seq)` and the
     /// projection's guarded `UPDATE` find out, nothing is written, and the batch is retried
-    /// reading (and locking) the row. On SQLite the write gate already excludes this
-    /// process's other writers, so only another process can make it stale.
+    /// reading (and locking) the row. This process's other writers of the tender wait
+    /// (SQLite: the write gate; PostgreSQL: `Store::lock_tenders`), so only another process
+    /// can make it stale.
     async fn cached_head(&self, tender_id: &str) -> Option<(crate::reads::TenderRow, Tender)> {
         let workflow_sha256 = self.tender_workflows.read().ok()?.get(tender_id)?.clone();
         let mut cache = self.cache.lock().await;

@@ -60,8 +60,9 @@ impl GroupCommitter {
     }
 }
 
-/// The lane of a tender: stable for the process, spread evenly.
-fn lane_of(tender_id: &str, lanes: usize) -> usize {
+/// The lane of a tender: stable for the process, spread evenly (also the stripe of its
+/// in-process write lock, see `Store::lock_tenders`).
+pub(crate) fn lane_of(tender_id: &str, lanes: usize) -> usize {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     tender_id.hash(&mut h);

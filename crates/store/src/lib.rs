@@ -88,6 +88,10 @@ impl Default for Tuning {
     }
 }
 
+/// In-process write locks on PostgreSQL, tenders spread over them by hash: more than the
+/// connections that could wait on them, so unrelated tenders rarely share one.
+const TENDER_LOCKS: usize = 256;
+
 /// The store. Cheap to share behind an `Arc`.
 pub struct Store {
     db: DatabaseConnection,
@@ -108,6 +112,10 @@ pub struct Store {
     blobs: Arc<dyn blobs::BlobBackend>,
     /// SQLite has one writer: commands queue here instead of failing with SQLITE_BUSY.
     write_gate: Option<tokio::sync::Mutex<()>>,
+    /// PostgreSQL: this process's writers of one tender queue here (a tender hashes to one
+    /// of these), so that they decide on the cached state one after the other instead of
+    /// colliding and retrying. Empty on SQLite, whose write gate queues every writer.
+    tender_locks: Vec<tokio::sync::Mutex<()>>,
     /// Tests: the next batches fail with a conflict, as a racing writer would make them.
     #[cfg(test)]
     forced_conflicts: std::sync::atomic::AtomicUsize,
@@ -182,6 +190,13 @@ impl Store {
             replays: cache::ReplayCounts::default(),
             blobs: Arc::new(blobs::DatabaseBlobs),
             write_gate: sqlite.then(|| tokio::sync::Mutex::new(())),
+            tender_locks: if sqlite {
+                Vec::new()
+            } else {
+                (0..TENDER_LOCKS)
+                    .map(|_| tokio::sync::Mutex::new(()))
+                    .collect()
+            },
             #[cfg(test)]
             forced_conflicts: std::sync::atomic::AtomicUsize::new(0),
         };
@@ -240,6 +255,26 @@ impl Store {
             Some(g) => Some(g.lock().await),
             None => None,
         }
+    }
+
+    /// Queues behind this process's other writers of the same tenders (PostgreSQL; a no-op
+    /// on SQLite). The stripes are taken in ascending order, so two batches never wait on
+    /// each other in a cycle.
+    pub(crate) async fn lock_tenders<'a>(
+        &self,
+        tender_ids: impl Iterator<Item = &'a str>,
+    ) -> Vec<tokio::sync::MutexGuard<'_, ()>> {
+        let n = self.tender_locks.len();
+        if n == 0 {
+            return Vec::new();
+        }
+        let stripes: std::collections::BTreeSet<usize> =
+            tender_ids.map(|t| group::lane_of(t, n)).collect();
+        let mut held = Vec::with_capacity(stripes.len());
+        for s in stripes {
+            held.push(self.tender_locks[s].lock().await);
+        }
+        held
     }
 
     /// A write transaction. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so a
