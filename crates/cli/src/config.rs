@@ -131,6 +131,10 @@ pub struct TuningArgs {
     /// Connections per process to PostgreSQL (SQLite always has one).
     #[arg(long, global = true, env = "TENDERFLOW_PG_POOL", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub pg_pool: u32,
+    /// PostgreSQL connections opened at start and kept open while idle (at most
+    /// `--pg-pool`), so that a burst of commands does not wait for connections to be set up.
+    #[arg(long, global = true, env = "TENDERFLOW_PG_POOL_MIN", default_value_t = 8, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub pg_pool_min: u32,
     /// How long SQLite waits for another process's write lock, in seconds.
     #[arg(
         long,
@@ -181,6 +185,7 @@ impl TuningArgs {
     pub fn store(&self) -> tenderflow_store::Tuning {
         tenderflow_store::Tuning {
             max_connections: self.pg_pool,
+            min_connections: self.pg_pool_min,
             busy_timeout: std::time::Duration::from_secs(self.sqlite_busy_secs),
             timer_lease: std::time::Duration::from_secs(self.timer_lease_secs),
             timer_batch: self.timer_batch,

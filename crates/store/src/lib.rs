@@ -65,6 +65,10 @@ use tenderflow_migrations::{Migrator, MigratorTrait};
 pub struct Tuning {
     /// Connections per process to PostgreSQL (SQLite always has one).
     pub max_connections: u32,
+    /// PostgreSQL connections opened at start and kept open while idle (at most
+    /// `max_connections`): a command never waits for a connection to be set up unless more
+    /// than these are busy at once.
+    pub min_connections: u32,
     /// How long SQLite waits for another process's write lock.
     pub busy_timeout: Duration,
     /// How long a worker holds a claimed timer before another may take it.
@@ -80,12 +84,29 @@ impl Default for Tuning {
     fn default() -> Self {
         Self {
             max_connections: 32,
+            min_connections: 8,
             busy_timeout: Duration::from_secs(10),
             timer_lease: Duration::from_secs(30),
             timer_batch: 100,
             tender_cache: 512,
         }
     }
+}
+
+/// Opens `n` pooled PostgreSQL connections at once (sqlx would open them one after the
+/// other, each a TLS handshake) and leaves them idle in the pool.
+async fn warm_up(db: &DatabaseConnection, n: u32) -> Result<()> {
+    let pool = db.get_postgres_connection_pool();
+    let mut held = futures_util::future::try_join_all((0..n).map(|_| pool.acquire()))
+        .await
+        .map_err(|e| {
+            StoreError::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
+                e.into(),
+            )))
+        })?;
+    // Returned now, not by a task spawned on drop: the next acquire finds them idle.
+    futures_util::future::join_all(held.iter_mut().map(|c| c.return_to_pool())).await;
+    Ok(())
 }
 
 /// In-process write locks on PostgreSQL, tenders spread over them by hash: more than the
@@ -160,7 +181,8 @@ impl Store {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false);
         let sqlite = url.starts_with("sqlite:");
-        if sqlite {
+        // Connections opened before the first command: SQLite's one, PostgreSQL's minimum.
+        let warm = if sqlite {
             let busy = tuning.busy_timeout;
             opts.max_connections(1).min_connections(1);
             opts.map_sqlx_sqlite_opts(move |o| {
@@ -169,10 +191,26 @@ impl Store {
                     .busy_timeout(busy)
                     .foreign_keys(true)
             });
+            0
         } else {
-            opts.max_connections(tuning.max_connections.max(1));
-        }
+            let max = tuning.max_connections.max(1);
+            let min = tuning.min_connections.min(max);
+            // Setting up a connection costs a TLS handshake (about 90 ms through sqlx on a
+            // loopback, where psql takes 20), so connections are opened before they are
+            // needed and kept: a command that opened one would hold its tender's lock and
+            // every bid queued behind it for that long. A connection in use is not pinged
+            // before it is handed out (a round trip per command); one idle for a while is.
+            opts.max_connections(max)
+                .min_connections(min)
+                .idle_timeout(None)
+                .test_before_acquire_if_idle_for(Duration::from_secs(30))
+                .connect_lazy(true);
+            min
+        };
         let db = Database::connect(opts).await?;
+        if warm > 0 {
+            warm_up(&db, warm).await?;
+        }
         let tender_cache = tuning.tender_cache;
         let backend = db.get_database_backend();
         Migrator::up(&db, None).await?;

@@ -78,6 +78,7 @@ pub async fn spawn_app_at(url: &str, bidders: u32, group_commit: bool) -> TestAp
             // PostgreSQL is shared by every test: a few connections each.
             Tuning {
                 max_connections: 4,
+                min_connections: 1,
                 ..Tuning::default()
             },
         )

@@ -94,6 +94,7 @@ impl Drop for Scratch {
 pub async fn connect(url: &str, master: &MasterKey) -> tenderflow_store::Result<Store> {
     let tuning = Tuning {
         max_connections: 4,
+        min_connections: 1,
         ..Tuning::default()
     };
     Store::connect_with(url, master.clone(), Arc::new(SystemClock), tuning).await

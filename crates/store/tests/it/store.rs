@@ -599,3 +599,37 @@ async fn tampering_is_detected_and_located() {
         }
     }
 }
+
+/// A PostgreSQL store opens its minimum of connections before it serves anything, so that
+/// no command pays for setting one up (a TLS handshake) while it holds its tender's lock.
+#[tokio::test]
+async fn a_postgres_store_opens_its_minimum_connections_at_start() {
+    use sea_orm::ConnectionTrait;
+    let Some(db) = tenderflow_testkit::db::Scratch::postgres().await else {
+        return;
+    };
+    let tuning = tenderflow_store::Tuning {
+        max_connections: 4,
+        min_connections: 3,
+        ..tenderflow_store::Tuning::default()
+    };
+    let store = Store::connect_with(
+        &db.url,
+        tenderflow_store::crypto::MasterKey::generate().expect("key"),
+        std::sync::Arc::new(tenderflow_store::clock::SystemClock),
+        tuning,
+    )
+    .await
+    .expect("connect");
+    let row = store
+        .connection()
+        .query_one_raw(sea_orm::Statement::from_string(
+            store.backend(),
+            "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database()",
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    let open: i64 = row.try_get("", "n").expect("n");
+    assert_eq!(open, 3, "the minimum is open, and no more");
+}
