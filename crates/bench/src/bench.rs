@@ -38,6 +38,10 @@ pub enum BenchCmd {
         /// queue). Without it every client sends its next bid as soon as the last returns.
         #[arg(long)]
         rate: Option<f64>,
+        /// Writes every bid's due time and latency to this file (a line per bid:
+        /// `index due_µs latency_µs`), to see when the slow ones happened.
+        #[arg(long)]
+        timeline: Option<std::path::PathBuf>,
     },
     /// Footprint and scale: fills a database with many tenders (most finished), starts
     /// `tenderflow serve` processes on it, times their start, bids over HTTP to the active
@@ -88,10 +92,23 @@ pub(crate) struct Load {
 pub(crate) struct LoadResult {
     pub(crate) secs: f64,
     pub(crate) latencies: Vec<u128>,
+    /// Every bid in order: its index, when it was due and its latency (µs from the start).
+    pub(crate) timeline: Vec<(usize, u128, u128)>,
     pub(crate) offered: Option<f64>,
 }
 
 impl LoadResult {
+    /// Writes the timeline, a line per bid: `index due_µs latency_µs`. Where the latency
+    /// stalls shows when the stall happened, not only that it did.
+    pub(crate) fn write_timeline(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        let text: String = self
+            .timeline
+            .iter()
+            .map(|(i, due, lat)| format!("{i} {due} {lat}\n"))
+            .collect();
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    }
+
     pub(crate) fn print(&self) {
         let lat = &self.latencies;
         let offered = self
@@ -142,6 +159,7 @@ pub(crate) async fn bid_load(
         );
         handles.push(tokio::spawn(async move {
             let mut lat = Vec::new();
+            let mut timeline = Vec::new();
             let mut i = c;
             while i < bids {
                 let (tender, b) = target(i);
@@ -174,20 +192,26 @@ pub(crate) async fn bid_load(
                     anyhow::bail!("bid {i}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
                 }
                 lat.push(due.elapsed().as_micros());
+                timeline.push((i, (due - start).as_micros(), due.elapsed().as_micros()));
                 i += clients;
             }
-            Ok(lat)
+            Ok((lat, timeline))
         }));
     }
     let mut latencies = Vec::new();
+    let mut timeline = Vec::new();
     for h in handles {
-        latencies.extend(h.await.context("client")??);
+        let (l, t) = h.await.context("client")??;
+        latencies.extend(l);
+        timeline.extend(t);
     }
+    timeline.sort_unstable();
     let secs = start.elapsed().as_secs_f64();
     latencies.sort_unstable();
     Ok(LoadResult {
         secs,
         latencies,
+        timeline,
         offered: rate,
     })
 }
@@ -208,6 +232,7 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
             database_url,
             group_commit,
             rate,
+            timeline,
         } => {
             http(
                 Load {
@@ -217,6 +242,7 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
                 },
                 database_url,
                 group_commit,
+                timeline,
             )
             .await
         }
@@ -233,6 +259,7 @@ async fn http(
     load: Load,
     database_url: Option<String>,
     group_commit: bool,
+    timeline: Option<std::path::PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     let Load { clients, bids, .. } = load;
     let (url, dir) = match database_url {
@@ -312,6 +339,9 @@ async fn http(
     )
     .await?;
     done.print();
+    if let Some(path) = timeline {
+        done.write_timeline(&path)?;
+    }
     let broken = store
         .verify(None)
         .await?
