@@ -199,10 +199,13 @@ impl Store {
             // loopback, where psql takes 20), so connections are opened before they are
             // needed and kept: a command that opened one would hold its tender's lock and
             // every bid queued behind it for that long. A connection in use is not pinged
-            // before it is handed out (a round trip per command); one idle for a while is.
+            // before it is handed out (a round trip per command); one idle for a while is,
+            // and one found broken is replaced when next needed. Nothing reaps or tops up the
+            // pool in the background (sqlx's task would take idle connections out of the
+            // pool while it looks at them, and a command would open another meanwhile).
             opts.max_connections(max)
-                .min_connections(min)
                 .idle_timeout(None)
+                .max_lifetime(None)
                 .test_before_acquire_if_idle_for(Duration::from_secs(30))
                 .connect_lazy(true);
             min

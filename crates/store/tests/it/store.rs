@@ -609,8 +609,8 @@ async fn a_postgres_store_opens_its_minimum_connections_at_start() {
         return;
     };
     let tuning = tenderflow_store::Tuning {
-        max_connections: 4,
-        min_connections: 3,
+        max_connections: 8,
+        min_connections: 6,
         ..tenderflow_store::Tuning::default()
     };
     let store = Store::connect_with(
@@ -631,5 +631,8 @@ async fn a_postgres_store_opens_its_minimum_connections_at_start() {
         .expect("count")
         .expect("a row");
     let open: i64 = row.try_get("", "n").expect("n");
-    assert_eq!(open, 3, "the minimum is open, and no more");
+    // Six at least (a pool that opens connections only on demand reaches three or four
+    // here: sea-orm returns a connection to the pool in a task of its own, and the next
+    // statement of the migrations may find none idle), never more than the maximum.
+    assert!((6..=8).contains(&open), "{open} open, not the minimum of 6");
 }
