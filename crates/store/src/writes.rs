@@ -105,21 +105,16 @@ impl Writes {
     }
 
     /// Writes everything held when no transaction has begun (see [`crate::lazy`]): as one
-    /// statement with no `BEGIN` or `COMMIT` around it when everything fits one statement and
-    /// at most one tender's projection is guarded; otherwise in a transaction, as
-    /// [`Writes::flush`]. One statement is atomic on its own: on PostgreSQL one autocommit
+    /// statement with no `BEGIN` or `COMMIT` around it when everything fits one statement
+    /// (whatever the number of tenders whose projections it guards); otherwise in a
+    /// transaction, as [`Writes::flush`]. One statement is atomic on its own: on PostgreSQL one autocommit
     /// data-modifying `WITH`, on SQLite `BEGIN IMMEDIATE; …; COMMIT` in one execution on a
     /// connection held until it ends. The guarded `UPDATE` that finds no row makes the
     /// statement fail, so that nothing is written; that failure, like a unique key taken,
     /// comes back as [`StoreError::Conflict`].
     pub(crate) async fn write_alone(self, store: &crate::Store) -> Result<()> {
         let mut groups = groups(self.pieces());
-        let guarded = groups
-            .iter()
-            .flatten()
-            .filter(|p| p.guards.is_some())
-            .count();
-        if groups.len() > 1 || guarded > 1 {
+        if groups.len() > 1 {
             let txn = store.begin_write().await?;
             write_groups(&txn, groups).await?;
             txn.commit().await?;
@@ -215,23 +210,27 @@ enum Failure {
 /// PostgreSQL's SQLSTATE for division by zero: the guard's failure (see [`postgres_alone`]).
 const DIVISION_BY_ZERO: &str = "22012";
 
-/// PostgreSQL, no transaction: every piece a data-modifying common table expression, the
-/// guarded `UPDATE` returning its row as `g`, and the main query `SELECT 1 / COUNT(*) FROM g`,
-/// which divides by zero when the guard found no row. The error aborts the statement, and
-/// with it every `INSERT` of the `WITH`; nothing is written.
+/// PostgreSQL, no transaction: every piece a data-modifying common table expression, each
+/// guarded `UPDATE` returning its row as `g0`, `g1`, …, and the main query
+/// `SELECT 1 / COUNT(*) FROM g0, g1, …`: the guards' rows cross-joined, one row when every
+/// guard found its row and none when any did not, which divides by zero. The error aborts
+/// the statement, and with it every `INSERT` of the `WITH`; nothing is written.
 async fn postgres_alone<C: ConnectionTrait>(
     conn: &C,
     group: &[Piece],
 ) -> std::result::Result<(), Failure> {
     let mut with = WithClause::new();
-    let mut guarded = false;
+    let mut main = Query::select();
+    let mut guards = 0;
     for (i, p) in group.iter().enumerate() {
         let (name, statement) = match (&p.statement, &p.guards) {
             (SubQueryStatement::UpdateStatement(u), Some(_)) => {
-                guarded = true;
                 let mut u = u.clone();
                 u.returning(Query::returning().expr(Expr::val(1)));
-                ("g".to_owned(), SubQueryStatement::UpdateStatement(u))
+                let name = format!("g{guards}");
+                main.from(Alias::new(name.as_str()));
+                guards += 1;
+                (name, SubQueryStatement::UpdateStatement(u))
             }
             (s, _) => (format!("w{i}"), s.clone()),
         };
@@ -242,10 +241,8 @@ async fn postgres_alone<C: ConnectionTrait>(
                 .to_owned(),
         );
     }
-    let main = if guarded {
-        Query::select()
-            .expr(Expr::val(1).div(Func::count(Expr::col(Asterisk))))
-            .from(Alias::new("g"))
+    let main = if guards > 0 {
+        main.expr(Expr::val(1).div(Func::count(Expr::col(Asterisk))))
             .to_owned()
     } else {
         Query::select().expr(Expr::val(1)).to_owned()

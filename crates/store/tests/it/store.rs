@@ -249,6 +249,69 @@ async fn a_write_whose_guard_fails_leaves_no_row_behind() {
     }
 }
 
+/// A batch on two cached tenders is one statement guarding both projections: when the
+/// second tender's guard finds no row, nothing of the statement stays, not even the first
+/// tender's rows, and the retry writes the first tender's command alone.
+#[tokio::test]
+async fn a_batch_whose_second_guard_fails_leaves_no_row_behind() {
+    use tenderflow_store::Request;
+    for db in TestDb::all().await {
+        let (a, at, _) = published(&db.store, "T-guard-a").await;
+        let (b, _, _) = published(&db.store, "T-guard-b").await;
+        for (t, id) in [(&a, "ga-1"), (&b, "gb-1")] {
+            db.store
+                .execute(t, id, &submit("org-a", 100), at.plus_seconds(60))
+                .await
+                .expect("a first bid caches the state and makes the data key");
+        }
+        let (a_before, b_before) = (
+            db.store.event_rows(&a).await.expect("rows").len(),
+            db.store.event_rows(&b).await.expect("rows").len(),
+        );
+        db.tamper("UPDATE tenders SET seq = seq + 100 WHERE tender_id = 'T-guard-b'")
+            .await;
+        let batch = [
+            Request::new(&a, "ga-2", submit("org-b", 200), at.plus_seconds(61)),
+            Request::new(&b, "gb-2", submit("org-b", 200), at.plus_seconds(61)),
+        ];
+        let results = db.store.execute_batch(&batch).await;
+        let b_rows = db.store.event_rows(&b).await.expect("rows");
+        assert_eq!(
+            b_rows.len(),
+            b_before,
+            "[{}] an event row of B stayed",
+            db.name
+        );
+        assert!(
+            b_rows.iter().all(|r| r.command_id != "gb-2"),
+            "[{}] gb-2 wrote",
+            db.name
+        );
+        let a_rows = db.store.event_rows(&a).await.expect("rows");
+        let a_written = a_rows.iter().filter(|r| r.command_id == "ga-2").count();
+        match results {
+            Ok(r) => {
+                assert!(r[0].is_ok(), "[{}] {:?}", db.name, r[0]);
+                assert!(r[1].is_err(), "[{}] {:?}", db.name, r[1]);
+                assert_eq!(a_written, a_rows.len() - a_before, "[{}]", db.name);
+                assert!(
+                    a_written > 0,
+                    "[{}] ga-2 was answered but not written",
+                    db.name
+                );
+            }
+            Err(e) => {
+                assert_eq!(
+                    a_rows.len(),
+                    a_before,
+                    "[{}] {e}: a row of A stayed",
+                    db.name
+                );
+            }
+        }
+    }
+}
+
 /// After a restart a tender's first load replays its events once; later loads and the next
 /// command come from the kept state, and reading it never replays it again.
 #[tokio::test]
