@@ -471,7 +471,10 @@ impl Store {
             Ok(events) => events,
             Err(rejection) => return Ok(Err(StoreError::Rejected(rejection))),
         };
-        if p.key.is_none() && events.iter().any(|e| e.body.is_sealed()) {
+        // A tender's data key is made with it, in the creation's transaction (which reads the
+        // row anyway), so that its first sealed bid finds the key cached and writes alone.
+        // Tenders created before keys were made this way get theirs with their first bid.
+        if p.key.is_none() && (p.created || events.iter().any(|e| e.body.is_sealed())) {
             p.key = Some(self.data_key(txn, &r.tender_id).await?);
         }
         if let Err(rejection) = self

@@ -312,6 +312,34 @@ async fn a_batch_whose_second_guard_fails_leaves_no_row_behind() {
     }
 }
 
+/// A tender's data key is made in its creation's transaction, so that the first sealed bid
+/// needs no transaction of its own to make it.
+#[tokio::test]
+async fn a_tender_gets_its_data_key_when_created() {
+    use sea_orm::ConnectionTrait;
+    for db in TestDb::all().await {
+        let (t, _, _) = published(&db.store, "T-key-made").await;
+        let row = db
+            .store
+            .connection()
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                db.store.backend(),
+                match db.store.backend() {
+                    sea_orm::DbBackend::Postgres => {
+                        "SELECT COUNT(*) AS n FROM tender_keys WHERE tender_id = $1"
+                    }
+                    _ => "SELECT COUNT(*) AS n FROM tender_keys WHERE tender_id = ?",
+                },
+                [t.clone().into()],
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        let n: i64 = row.try_get("", "n").expect("n");
+        assert_eq!(n, 1, "[{}] no data key before the first bid", db.name);
+    }
+}
+
 /// After a restart a tender's first load replays its events once; later loads and the next
 /// command come from the kept state, and reading it never replays it again.
 #[tokio::test]
