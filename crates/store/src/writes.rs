@@ -1,8 +1,9 @@
 //! A batch's writes, held until everything in it is decided and then sent as few statements
 //! as the backend allows: on PostgreSQL one data-modifying `WITH` (the event, command and
-//! outbox `INSERT`s as common table expressions of the projection's guarded `UPDATE`), on
-//! SQLite one multi-statement execution (one hand-off to the connection's worker thread
-//! instead of one per statement). A command that used to cost five or six statements inside
+//! outbox `INSERT`s and the projections' guarded `UPDATE`s as its common table expressions),
+//! on SQLite one multi-statement execution (one hand-off to the connection's worker thread
+//! instead of one per statement). The same statement is written inside a transaction or,
+//! when the batch began none, alone. A command that used to cost five or six statements inside
 //! its transaction now costs one.
 
 use crate::sql::{Commands, Events, Outbox, ROWS_PER_INSERT, insert_rows};
@@ -36,13 +37,11 @@ fn value_bytes(v: &Value) -> usize {
     }
 }
 
-/// One statement of a combined write, and how many rows it must touch.
+/// One statement of a combined write.
 struct Piece {
     statement: SubQueryStatement,
-    /// Rows an `INSERT` writes, or 1 for a guarded `UPDATE` that must match its row (0 rows
-    /// means another writer moved the tender on).
-    rows: u64,
-    /// The tender a guarded `UPDATE` protects (its conflict names it).
+    /// The tender a guarded `UPDATE` protects: it must change exactly one row, or another
+    /// writer moved the tender on (and the conflict names it).
     guards: Option<String>,
     /// Bytes of values it carries, roughly.
     bytes: usize,
@@ -78,7 +77,6 @@ impl Writes {
     pub(crate) fn create(&mut self, insert: sea_orm::sea_query::InsertStatement) {
         self.projections.push(Piece {
             statement: insert.into(),
-            rows: 1,
             guards: None,
             bytes: 256,
         });
@@ -89,7 +87,6 @@ impl Writes {
     pub(crate) fn update(&mut self, tender_id: &str, update: UpdateStatement) {
         self.projections.push(Piece {
             statement: update.into(),
-            rows: 1,
             guards: Some(tender_id.to_owned()),
             bytes: 256,
         });
@@ -107,11 +104,11 @@ impl Writes {
     /// Writes everything held when no transaction has begun (see [`crate::lazy`]): as one
     /// statement with no `BEGIN` or `COMMIT` around it when everything fits one statement
     /// (whatever the number of tenders whose projections it guards); otherwise in a
-    /// transaction, as [`Writes::flush`]. One statement is atomic on its own: on PostgreSQL one autocommit
-    /// data-modifying `WITH`, on SQLite `BEGIN IMMEDIATE; …; COMMIT` in one execution on a
-    /// connection held until it ends. The guarded `UPDATE` that finds no row makes the
-    /// statement fail, so that nothing is written; that failure, like a unique key taken,
-    /// comes back as [`StoreError::Conflict`].
+    /// transaction, as [`Writes::flush`]. One statement is atomic on its own: on PostgreSQL
+    /// one autocommit data-modifying `WITH`, on SQLite `BEGIN IMMEDIATE; …; COMMIT` in one
+    /// execution on a connection held until it ends. A guarded `UPDATE` that finds no row
+    /// makes the statement fail, so that nothing is written; that failure, like a unique key
+    /// taken, comes back as [`StoreError::Conflict`].
     pub(crate) async fn write_alone(self, store: &crate::Store) -> Result<()> {
         let mut groups = groups(self.pieces());
         if groups.len() > 1 {
@@ -123,25 +120,14 @@ impl Writes {
         let Some(group) = groups.pop() else {
             return Ok(());
         };
-        let conflict = || StoreError::Conflict {
-            tender_id: group
-                .iter()
-                .find_map(|p| p.guards.clone())
-                .unwrap_or_default(),
-        };
         let failed = match store.backend() {
-            DbBackend::Postgres => postgres_alone(&store.db, &group).await,
+            DbBackend::Postgres => write_group(&store.db, &group).await,
             _ => {
                 let pool = store.db.get_sqlite_connection_pool();
                 sqlite_alone(pool.clone(), &group).await
             }
         };
-        match failed {
-            Ok(()) => Ok(()),
-            Err(Failure::Guard) => Err(conflict()),
-            Err(Failure::Db(e)) if crate::sql::lost_a_race(&e) => Err(conflict()),
-            Err(Failure::Db(e)) => Err(StoreError::Db(e)),
-        }
+        failed.map_err(|e| lost(e, store.backend(), &group))
     }
 
     fn pieces(self) -> Vec<Piece> {
@@ -195,30 +181,44 @@ fn groups(pieces: Vec<Piece>) -> Vec<Vec<Piece>> {
 /// Sends each group as one statement, in order (see [`write_group`]).
 async fn write_groups<C: ConnectionTrait>(conn: &C, groups: Vec<Vec<Piece>>) -> Result<()> {
     for group in groups {
-        write_group(conn, group).await?;
+        write_group(conn, &group)
+            .await
+            .map_err(|e| lost(e, conn.get_database_backend(), &group))?;
     }
     Ok(())
 }
 
-/// Why a statement written alone failed.
-enum Failure {
-    /// The guarded `UPDATE` found no row: another writer moved the tender on.
-    Guard,
-    Db(sea_orm::DbErr),
-}
-
-/// PostgreSQL's SQLSTATE for division by zero: the guard's failure (see [`postgres_alone`]).
+/// PostgreSQL's SQLSTATE for division by zero: a guard's failure (see [`postgres`]).
 const DIVISION_BY_ZERO: &str = "22012";
 
-/// PostgreSQL, no transaction: every piece a data-modifying common table expression, each
+/// What SQLite says when a guard fails (see [`sqlite`]).
+const INTEGER_OVERFLOW: &str = "integer overflow";
+
+/// What a failed write of `group` means: [`StoreError::Conflict`] when a guard found its
+/// tender moved on or another writer got there first (see [`crate::sql::lost_a_race`]),
+/// naming the group's first guarded tender; otherwise the database's error.
+fn lost(e: sea_orm::DbErr, backend: DbBackend, group: &[Piece]) -> StoreError {
+    let guard = match backend {
+        DbBackend::Postgres => crate::sql::sqlstate(&e).as_deref() == Some(DIVISION_BY_ZERO),
+        _ => e.to_string().contains(INTEGER_OVERFLOW),
+    };
+    if guard || crate::sql::lost_a_race(&e) {
+        return StoreError::Conflict {
+            tender_id: group
+                .iter()
+                .find_map(|p| p.guards.clone())
+                .unwrap_or_default(),
+        };
+    }
+    StoreError::Db(e)
+}
+
+/// PostgreSQL, one statement: every piece a data-modifying common table expression, each
 /// guarded `UPDATE` returning its row as `g0`, `g1`, …, and the main query
 /// `SELECT 1 / COUNT(*) FROM g0, g1, …`: the guards' rows cross-joined, one row when every
 /// guard found its row and none when any did not, which divides by zero. The error aborts
 /// the statement, and with it every `INSERT` of the `WITH`; nothing is written.
-async fn postgres_alone<C: ConnectionTrait>(
-    conn: &C,
-    group: &[Piece],
-) -> std::result::Result<(), Failure> {
+fn postgres(group: &[Piece]) -> (String, Values) {
     let mut with = WithClause::new();
     let mut main = Query::select();
     let mut guards = 0;
@@ -247,32 +247,16 @@ async fn postgres_alone<C: ConnectionTrait>(
     } else {
         Query::select().expr(Expr::val(1)).to_owned()
     };
-    let (sql, values) = with.query(main).build(PostgresQueryBuilder);
-    match rows_on_postgres(conn, (sql, values)).await {
-        Ok(_) => Ok(()),
-        Err(e) if crate::sql::sqlstate(&e).as_deref() == Some(DIVISION_BY_ZERO) => {
-            Err(Failure::Guard)
-        }
-        Err(e) => Err(Failure::Db(e)),
-    }
+    with.query(main).build(PostgresQueryBuilder)
 }
 
-/// What SQLite says when the guard fails (see [`sqlite_alone`]).
-const INTEGER_OVERFLOW: &str = "integer overflow";
-
-/// SQLite, no transaction begun: `BEGIN IMMEDIATE`, the pieces, `COMMIT`, as one execution on
-/// one connection. Right after the guarded `UPDATE` comes
+/// SQLite, one execution: the pieces in order (positional parameters bind across
+/// statements), each guarded `UPDATE` followed by
 /// `SELECT CASE WHEN changes() = 1 THEN 0 ELSE abs(-9223372036854775808) END`: the absolute
-/// value of the smallest integer is an integer overflow, an error, unless the `UPDATE`
-/// changed one row. The execution stops at the first error, so `COMMIT` is never reached,
-/// and the connection rolls back before it goes back to the pool.
-/// The work runs as its own task, so that a caller that gives up cannot leave the
-/// connection inside a transaction.
-async fn sqlite_alone(
-    pool: sea_orm::sqlx::SqlitePool,
-    group: &[Piece],
-) -> std::result::Result<(), Failure> {
-    let mut sql = String::from("BEGIN IMMEDIATE;\n");
+/// value of the smallest integer is an integer overflow, an error that stops the execution,
+/// unless the `UPDATE` changed one row.
+fn sqlite(group: &[Piece]) -> (String, Vec<Value>) {
+    let mut sql = String::new();
     let mut values = Vec::new();
     for p in group {
         let (s, v) = build(&p.statement, SqliteQueryBuilder);
@@ -292,7 +276,19 @@ async fn sqlite_alone(
             values.extend(v.0);
         }
     }
-    sql.push_str("COMMIT;");
+    (sql, values)
+}
+
+/// SQLite, no transaction begun: `BEGIN IMMEDIATE`, the pieces (see [`sqlite`]), `COMMIT`,
+/// as one execution on one connection. A failed guard stops the execution before `COMMIT`,
+/// and the connection rolls back before it goes back to the pool. The work runs as its own
+/// task, so that a caller that gives up cannot leave the connection inside a transaction.
+async fn sqlite_alone(
+    pool: sea_orm::sqlx::SqlitePool,
+    group: &[Piece],
+) -> std::result::Result<(), sea_orm::DbErr> {
+    let (body, values) = sqlite(group);
+    let sql = format!("BEGIN IMMEDIATE;\n{body}COMMIT;");
     let task = tokio::spawn(async move {
         use sea_orm::sqlx::{AssertSqlSafe, Executor, query_with};
         let mut conn = pool.acquire().await?;
@@ -308,24 +304,14 @@ async fn sqlite_alone(
         }
         done.map(|_| ())
     });
-    let failed = match task.await {
-        Ok(Ok(())) => return Ok(()),
-        Ok(Err(e)) => e,
-        Err(join) => {
-            return Err(Failure::Db(sea_orm::DbErr::Custom(format!(
-                "the write task ended: {join}"
-            ))));
-        }
-    };
-    let guard = failed
-        .as_database_error()
-        .is_some_and(|d| d.message().contains(INTEGER_OVERFLOW));
-    if guard {
-        return Err(Failure::Guard);
+    match task.await {
+        Ok(done) => done.map_err(|e| {
+            sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))
+        }),
+        Err(join) => Err(sea_orm::DbErr::Custom(format!(
+            "the write task ended: {join}"
+        ))),
     }
-    Err(Failure::Db(sea_orm::DbErr::Exec(
-        sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(failed)),
-    )))
 }
 
 /// The columns of a command record, in the order [`Writes::command`] takes them.
@@ -350,7 +336,6 @@ fn inserts<T: IntoIden + Copy + 'static>(
     let mut bytes = 0;
     let mut push = |chunk: Vec<Vec<Value>>, bytes: usize| {
         pieces.push(Piece {
-            rows: chunk.len() as u64,
             statement: insert_rows(table, cols.iter().copied(), chunk).into(),
             guards: None,
             bytes,
@@ -372,114 +357,23 @@ fn inserts<T: IntoIden + Copy + 'static>(
     }
 }
 
-/// Sends one group of pieces as one statement and checks what it touched.
-async fn write_group<C: ConnectionTrait>(conn: &C, group: Vec<Piece>) -> Result<()> {
-    let guarded: Vec<String> = group.iter().filter_map(|p| p.guards.clone()).collect();
-    let conflict = |tender_id: Option<&String>| StoreError::Conflict {
-        tender_id: tender_id.cloned().unwrap_or_default(),
-    };
-    let outcome = match conn.get_database_backend() {
-        DbBackend::Postgres => postgres(conn, group).await,
-        _ => sqlite(conn, group).await,
-    };
-    match outcome {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(conflict(guarded.first())),
-        Err(e) if crate::sql::lost_a_race(&e) => Err(conflict(guarded.first())),
-        Err(e) => Err(StoreError::Db(e)),
-    }
-}
-
-/// PostgreSQL: every piece but the last as a data-modifying common table expression of the
-/// last, which is a guarded `UPDATE` when the group has one (an `UPDATE` inside a `WITH`
-/// reports its rows to no one, so the others run on their own). `Ok(false)` when a guarded
-/// `UPDATE` found no row.
-async fn postgres<C: ConnectionTrait>(
+/// Sends one group of pieces as one statement (see [`postgres`] and [`sqlite`]): inside a
+/// transaction, or on PostgreSQL alone, where one statement is atomic by itself.
+async fn write_group<C: ConnectionTrait>(
     conn: &C,
-    group: Vec<Piece>,
-) -> std::result::Result<bool, sea_orm::DbErr> {
-    // The first guarded update is the main statement and the other rows its CTEs; guarded
-    // updates beyond the first run alone, since each one's row count must be read.
-    let mut main = None;
-    let mut ctes = Vec::new();
-    let mut extra = Vec::new();
-    for p in group {
-        match (&p.guards, &main) {
-            (Some(_), None) => main = Some(p),
-            (Some(_), Some(_)) => extra.push(p.statement),
-            (None, _) => ctes.push(p),
+    group: &[Piece],
+) -> std::result::Result<(), sea_orm::DbErr> {
+    let backend = conn.get_database_backend();
+    let (sql, values) = match backend {
+        DbBackend::Postgres => {
+            let (sql, values) = postgres(group);
+            (sql, values.0)
         }
-    }
-    let Some(main) = main.or_else(|| ctes.pop()) else {
-        return Ok(true);
+        _ => sqlite(group),
     };
-    let expect = main.rows;
-    let main = main.statement;
-    let group = ctes;
-    let (sql, values) = if group.is_empty() {
-        build(&main, PostgresQueryBuilder)
-    } else {
-        let mut with = WithClause::new();
-        for (i, p) in group.into_iter().enumerate() {
-            with.cte(
-                CommonTableExpression::new()
-                    .query(p.statement)
-                    .table_name(sea_orm::sea_query::Alias::new(format!("w{i}")))
-                    .to_owned(),
-            );
-        }
-        with.query(main).build(PostgresQueryBuilder)
-    };
-    if rows_on_postgres(conn, (sql, values)).await? != expect {
-        return Ok(false);
-    }
-    for update in extra {
-        if rows_on_postgres(conn, build(&update, PostgresQueryBuilder)).await? != 1 {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// Runs one built statement on PostgreSQL; the rows it reports.
-async fn rows_on_postgres<C: ConnectionTrait>(
-    conn: &C,
-    (sql, values): (String, Values),
-) -> std::result::Result<u64, sea_orm::DbErr> {
-    let done = conn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values.0,
-        ))
-        .await?;
-    Ok(done.rows_affected())
-}
-
-/// SQLite: the pieces as one multi-statement execution (positional parameters bind across
-/// statements in order); the rows reported are their sum, so a guarded `UPDATE` that found no
-/// row shows as one row short. `Ok(false)` then.
-async fn sqlite<C: ConnectionTrait>(
-    conn: &C,
-    group: Vec<Piece>,
-) -> std::result::Result<bool, sea_orm::DbErr> {
-    let expect: u64 = group.iter().map(|p| p.rows).sum();
-    let mut sql = String::new();
-    let mut values = Vec::new();
-    for p in &group {
-        let (s, v) = build(&p.statement, SqliteQueryBuilder);
-        sql.push_str(&s);
-        sql.push_str(";\n");
-        values.extend(v.0);
-    }
-    let done = conn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            sql,
-            values,
-        ))
-        .await?;
-    Ok(done.rows_affected() == expect)
+    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map(|_| ())
 }
 
 fn build<B: sea_orm::sea_query::QueryBuilder>(

@@ -322,15 +322,9 @@ async fn a_tender_gets_its_data_key_when_created() {
         let row = db
             .store
             .connection()
-            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            .query_one_raw(sea_orm::Statement::from_string(
                 db.store.backend(),
-                match db.store.backend() {
-                    sea_orm::DbBackend::Postgres => {
-                        "SELECT COUNT(*) AS n FROM tender_keys WHERE tender_id = $1"
-                    }
-                    _ => "SELECT COUNT(*) AS n FROM tender_keys WHERE tender_id = ?",
-                },
-                [t.clone().into()],
+                format!("SELECT COUNT(*) AS n FROM tender_keys WHERE tender_id = '{t}'"),
             ))
             .await
             .expect("count")
