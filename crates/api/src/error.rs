@@ -20,6 +20,8 @@ pub struct ApiError {
     pub message: String,
     /// Structured details.
     pub details: Value,
+    /// Seconds to wait before trying again (`Retry-After`), for 503 and 429.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -30,6 +32,7 @@ impl ApiError {
             code: code.to_owned(),
             message: message.into(),
             details: Value::Null,
+            retry_after: None,
         }
     }
     /// 401.
@@ -94,6 +97,12 @@ impl IntoResponse for ApiError {
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = self.retry_after {
+            headers.insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -122,6 +131,7 @@ impl From<StoreError> for ApiError {
                     code: r.code.as_str().to_owned(),
                     message: r.message,
                     details: r.details,
+                    retry_after: None,
                 }
             }
             StoreError::Conflict { tender_id: t } => Self::new(
@@ -228,6 +238,18 @@ impl From<AppError> for ApiError {
                 e
             }
             AppError::NotNow { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            AppError::Busy {
+                code,
+                retry_after_secs,
+            } => {
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code,
+                    format!("the server is busy; try again in {retry_after_secs} s"),
+                );
+                e.retry_after = Some(retry_after_secs);
+                e
+            }
             AppError::Stale { current } => {
                 let mut e = Self::new(
                     StatusCode::PRECONDITION_FAILED,

@@ -58,35 +58,100 @@ pub fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-/// The argon2id hash (PHC string) of a password, with a fresh salt; computed off the async
-/// threads.
-async fn hash(password: String) -> Result<String> {
-    let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt)
-        .map_err(|e| AppError::Store(tenderflow_store::CryptoError::NoRandomness(e).into()))?;
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-        argon2::Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| AppError::invalid("password_hash_failed", e.to_string()))?
-    .map_err(|e| AppError::invalid("password_hash_failed", e))
+/// The argon2 work a server does at once: each hash holds about 19 MiB for its duration, so
+/// hashing is bounded to one per CPU, with a short queue whose waiters give up after a
+/// while. A request that finds the queue full, or waits too long, is refused
+/// [`AppError::Busy`] and costs the server nothing more.
+#[derive(Debug)]
+pub struct PasswordWork {
+    permits: tokio::sync::Semaphore,
+    /// Requests holding or waiting for a permit.
+    admitted: std::sync::atomic::AtomicUsize,
+    /// At most this many hold or wait.
+    max_admitted: usize,
+    wait: std::time::Duration,
 }
 
-/// Whether `password` matches `phc` (false for a malformed hash); off the async threads.
-async fn verify(password: String, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&phc).is_ok_and(|h| {
+impl Default for PasswordWork {
+    /// One hash per CPU at once, four per CPU queued, each waiting at most 5 s.
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Self::new(cpus, 4 * cpus, std::time::Duration::from_secs(5))
+    }
+}
+
+/// Gives the admission back however the work ends (including a dropped request).
+struct Admitted<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+impl PasswordWork {
+    /// `at_once` hashes at a time (at least one), `queued` more waiting up to `wait`.
+    pub fn new(at_once: usize, queued: usize, wait: std::time::Duration) -> Self {
+        let at_once = at_once.max(1);
+        Self {
+            permits: tokio::sync::Semaphore::new(at_once),
+            admitted: std::sync::atomic::AtomicUsize::new(0),
+            max_admitted: at_once + queued,
+            wait,
+        }
+    }
+
+    fn busy(&self) -> AppError {
+        AppError::Busy {
+            code: "busy",
+            retry_after_secs: self.wait.as_secs().clamp(1, 60),
+        }
+    }
+
+    /// Runs `work` off the async threads once a permit is free.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        use std::sync::atomic::Ordering;
+        if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.max_admitted {
+            self.admitted.fetch_sub(1, Ordering::AcqRel);
+            return Err(self.busy());
+        }
+        let _admitted = Admitted(&self.admitted);
+        let _permit = match tokio::time::timeout(self.wait, self.permits.acquire()).await {
+            Ok(Ok(p)) => p,
+            _ => return Err(self.busy()),
+        };
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| AppError::invalid("password_hash_failed", e.to_string()))
+    }
+
+    /// The argon2id hash (PHC string) of a password, with a fresh salt.
+    async fn hash(&self, password: String) -> Result<String> {
+        let mut salt = [0u8; 16];
+        getrandom::getrandom(&mut salt)
+            .map_err(|e| AppError::Store(tenderflow_store::CryptoError::NoRandomness(e).into()))?;
+        self.run(move || {
+            let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
             argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| e.to_string())
         })
-    })
-    .await
-    .unwrap_or(false)
+        .await?
+        .map_err(|e| AppError::invalid("password_hash_failed", e))
+    }
+
+    /// Whether `password` matches `phc` (false for a malformed hash).
+    async fn verify(&self, password: String, phc: String) -> Result<bool> {
+        self.run(move || {
+            PasswordHash::new(&phc).is_ok_and(|h| {
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+        })
+        .await
+    }
 }
 
 /// A hash no password matches, checked when the account does not exist so that a wrong
@@ -123,7 +188,7 @@ impl App {
             contact_person: form.contact_person,
             email: form.email,
             locale: form.locale,
-            password_hash: hash(form.password).await?,
+            password_hash: self.passwords.hash(form.password).await?,
             announcements: form.announcements,
         };
         Ok(self.store.register(&registration).await?)
@@ -149,11 +214,20 @@ impl App {
     /// failures, `email_not_verified` before the mailed link was opened, `sign_in_failed`
     /// otherwise (the same for an unknown account and a wrong password).
     pub async fn sign_in(&self, login: &str, password: &str) -> Result<SignedIn> {
-        let key = login.trim().to_lowercase();
-        if key.is_empty() || key.len() > 254 {
+        let login = login.trim().to_lowercase();
+        if login.is_empty() || login.len() > 254 {
             return Err(sign_in_failed());
         }
-        if self.store.sign_in_failures(&key).await? >= SIGN_IN_LIMIT {
+        let creds = self.store.credentials(&login).await?;
+        // Counted per account, whichever of its id or address is typed; an unknown login
+        // is counted by what was typed.
+        let key = match &creds {
+            Some(c) => format!("account:{}", c.id),
+            None => format!("login:{login}"),
+        };
+        let attempt = self.store.claim_sign_in_attempt(&key).await?;
+        if attempt.count > SIGN_IN_LIMIT {
+            self.store.release_sign_in_attempt(&attempt).await?;
             return Err(AppError::not_now(
                 "too_many_attempts",
                 format!(
@@ -162,26 +236,30 @@ impl App {
                 ),
             ));
         }
-        let creds = self.store.credentials(&key).await?;
         let phc = creds
             .as_ref()
             .and_then(|c| c.password_hash.clone())
             .unwrap_or_else(dummy_hash);
-        let matches = verify(password.to_owned(), phc).await;
-        let creds = match creds {
-            Some(c) if matches && c.disabled_ms.is_none() => c,
-            _ => {
-                self.store.record_sign_in_failure(&key).await?;
-                return Err(sign_in_failed());
+        let matches = match self.passwords.verify(password.to_owned(), phc).await {
+            Ok(m) => m,
+            Err(e) => {
+                // Not checked: the attempt does not count.
+                self.store.release_sign_in_attempt(&attempt).await?;
+                return Err(e);
             }
         };
+        // A failed check keeps its claimed attempt as a failure.
+        let creds = match creds {
+            Some(c) if matches && c.disabled_ms.is_none() => c,
+            _ => return Err(sign_in_failed()),
+        };
+        self.store.clear_sign_in_failures(&key).await?;
         if creds.email_verified_ms.is_none() {
             return Err(AppError::not_now(
                 "email_not_verified",
                 "open the link we mailed to confirm the address first (or ask for a new one)",
             ));
         }
-        self.store.clear_sign_in_failures(&key).await?;
         let (cookie, session) = self.store.create_session(&creds.id).await?;
         Ok(SignedIn { cookie, session })
     }
@@ -214,7 +292,7 @@ impl App {
     /// Sets a new password through a mailed link and signs the account out everywhere.
     pub async fn reset_password(&self, token: &str, password: &str) -> Result<String> {
         check_password(password)?;
-        let phc = hash(password.to_owned()).await?;
+        let phc = self.passwords.hash(password.to_owned()).await?;
         self.store
             .reset_password(token, &phc)
             .await?
@@ -225,7 +303,7 @@ impl App {
     /// ends its sessions.
     pub async fn set_password(&self, account: &str, password: &str) -> Result<()> {
         check_password(password)?;
-        let phc = hash(password.to_owned()).await?;
+        let phc = self.passwords.hash(password.to_owned()).await?;
         Ok(self.store.set_password_hash(account, &phc).await?)
     }
 
@@ -281,4 +359,48 @@ fn link_invalid() -> AppError {
         "link_invalid",
         "this link is unknown, was used already or has expired",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AppError, PasswordWork};
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn password_work_is_bounded_and_refuses_beyond_its_queue() {
+        let work = Arc::new(PasswordWork::new(1, 1, Duration::from_millis(200)));
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel();
+        let w = work.clone();
+        let first = tokio::spawn(async move {
+            w.run(move || {
+                let _ = started.send(());
+                let _ = hold.recv();
+                1
+            })
+            .await
+        });
+        running.await.expect("the first runs");
+        let w = work.clone();
+        let second = tokio::spawn(async move { w.run(|| 2).await });
+        while work.admitted.load(Ordering::Acquire) < 2 {
+            tokio::task::yield_now().await;
+        }
+        // The queue is full: refused at once, without waiting.
+        assert!(matches!(work.run(|| 3).await, Err(AppError::Busy { .. })));
+        // The queued one gives up after its wait.
+        assert!(matches!(
+            second.await.expect("task"),
+            Err(AppError::Busy {
+                retry_after_secs: 1,
+                ..
+            })
+        ));
+        release.send(()).expect("release");
+        assert_eq!(first.await.expect("task").expect("first"), 1);
+        assert_eq!(work.run(|| 4).await.expect("free again"), 4);
+        assert_eq!(work.admitted.load(Ordering::Acquire), 0);
+    }
 }

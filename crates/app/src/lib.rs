@@ -71,6 +71,15 @@ pub enum AppError {
         /// Why.
         message: String,
     },
+    /// The server is at capacity for this kind of work (password hashing); nothing was
+    /// done. Answered 503 with `Retry-After`.
+    #[error("the server is busy; try again in {retry_after_secs} s")]
+    Busy {
+        /// Stable code.
+        code: &'static str,
+        /// When to try again, in seconds.
+        retry_after_secs: u64,
+    },
     /// The caller's `If-Match` tag is not the tag of its current view.
     #[error("the tender has changed since you loaded it; reload it and try again")]
     Stale {
@@ -161,6 +170,8 @@ pub struct App {
     committer: Option<GroupCommitter>,
     /// The red flags' thresholds the law does not fix.
     pub red_flags: Arc<tenderflow_core::red_flags::Thresholds>,
+    /// Bounds the password hashing (argon2) done at once and queued.
+    passwords: Arc<accounts::PasswordWork>,
 }
 
 impl App {
@@ -173,7 +184,20 @@ impl App {
             ocds: Arc::default(),
             committer: None,
             red_flags: Arc::default(),
+            passwords: Arc::new(accounts::PasswordWork::default()),
         }
+    }
+
+    /// Hashes at most `at_once` passwords at a time, with at most `queued` more waiting up to
+    /// `wait` for their turn; anything beyond is refused `busy` (503 with `Retry-After`).
+    pub fn with_password_work(
+        mut self,
+        at_once: usize,
+        queued: usize,
+        wait: std::time::Duration,
+    ) -> Self {
+        self.passwords = Arc::new(accounts::PasswordWork::new(at_once, queued, wait));
+        self
     }
 
     /// The application on a store connected with `clock` (the one clock: the store records

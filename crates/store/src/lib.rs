@@ -44,7 +44,7 @@ pub use error::{CryptoError, Result, StoreError};
 pub use outbox::{AccountMail, Mail, OutboxRow, OutboxStatus, RecipientKind};
 pub use reads::TenderRow;
 pub use request::{Action, Executed, Request};
-pub use sessions::{Credentials, Profile, Registration, Session};
+pub use sessions::{Credentials, Profile, Registration, Session, SignInAttempt};
 pub use timers::{DueTimer, StuckTimer};
 pub use workflows::WorkflowRecord;
 
@@ -78,6 +78,20 @@ pub struct Tuning {
     /// Tender states kept in memory at most (the least recently used go first): enough for
     /// every active tender, far fewer than a database's finished ones.
     pub tender_cache: usize,
+    /// Whether connecting brings the schema up to date or only checks that it is.
+    pub schema: Schema,
+}
+
+/// What connecting does about the database's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Schema {
+    /// Applies every pending migration (`tenderflow migrate`, tests, benchmarks).
+    #[default]
+    Migrate,
+    /// Refuses a database that is not a Tenderflow database yet (an empty file, say) with
+    /// [`StoreError::NotInstalled`], and one with migrations pending with
+    /// [`StoreError::SchemaOutdated`]: only `migrate` changes the schema.
+    RequireCurrent,
 }
 
 impl Default for Tuning {
@@ -89,6 +103,7 @@ impl Default for Tuning {
             timer_lease: Duration::from_secs(30),
             timer_batch: 100,
             tender_cache: 512,
+            schema: Schema::Migrate,
         }
     }
 }
@@ -106,6 +121,24 @@ async fn warm_up(db: &DatabaseConnection, n: u32) -> Result<()> {
         })?;
     // Returned now, not by a task spawned on drop: the next acquire finds them idle.
     futures_util::future::join_all(held.iter_mut().map(|c| c.return_to_pool())).await;
+    Ok(())
+}
+
+/// [`Schema::RequireCurrent`]: the database has Tenderflow's migrations table and no
+/// migration is pending.
+async fn require_current_schema(db: &DatabaseConnection) -> Result<()> {
+    let manager = tenderflow_migrations::SchemaManager::new(db);
+    if !manager.has_table("seaql_migrations").await? {
+        return Err(StoreError::NotInstalled);
+    }
+    let pending: Vec<String> = Migrator::get_pending_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    if !pending.is_empty() {
+        return Err(StoreError::SchemaOutdated { pending });
+    }
     Ok(())
 }
 
@@ -216,7 +249,10 @@ impl Store {
         }
         let tender_cache = tuning.tender_cache;
         let backend = db.get_database_backend();
-        Migrator::up(&db, None).await?;
+        match tuning.schema {
+            Schema::Migrate => Migrator::up(&db, None).await?,
+            Schema::RequireCurrent => require_current_schema(&db).await?,
+        }
         let store = Self {
             db,
             backend,

@@ -87,6 +87,14 @@ pub struct Credentials {
     pub disabled_ms: Option<i64>,
 }
 
+/// A sign-in attempt claimed before its password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInAttempt {
+    id: i64,
+    /// The attempts for its key in the window, up to and including this one.
+    pub count: u64,
+}
+
 /// A signed-in session: its account and the token its forms must carry.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -229,6 +237,10 @@ impl Store {
             AccountMail::PasswordReset => "reset",
             AccountMail::ConfirmSubscription => "subscribe",
         };
+        if kind != AccountMail::ConfirmSubscription {
+            // A new link voids the account's earlier ones of the same purpose.
+            void_tokens(conn, purpose, &account.id, now).await?;
+        }
         let row = insert(
             MailTokens::Table,
             [
@@ -280,7 +292,18 @@ impl Store {
             .from(MailTokens::Table)
             .and_where(Expr::col(MailTokens::TokenHash).eq(hash))
             .to_owned();
-        self.one(conn, &q).await
+        let row: Option<TokenRow> = self.one(conn, &q).await?;
+        if purpose != "subscribe" {
+            // Using a link voids every other link of its purpose to the same account.
+            if let Some(TokenRow {
+                account_id: Some(id),
+                ..
+            }) = &row
+            {
+                void_tokens(conn, purpose, id, now).await?;
+            }
+        }
+        Ok(row)
     }
 
     /// Verifies an address through its mailed token: the account, or `None` when the link is
@@ -319,14 +342,17 @@ impl Store {
             return Ok(());
         };
         let _gate = self.gate().await;
+        let txn = self.db.begin().await?;
         self.mail_token(
-            &self.db,
+            &txn,
             AccountMail::VerifyEmail,
             &account,
             VERIFY_MS,
             json!({ "organisation": account.display_name }),
         )
-        .await
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     /// What signing in checks, for an account id or an email address (case-insensitive).
@@ -389,14 +415,17 @@ impl Store {
             return Ok(());
         }
         let _gate = self.gate().await;
+        let txn = self.db.begin().await?;
         self.mail_token(
-            &self.db,
+            &txn,
             AccountMail::PasswordReset,
             &account,
             RESET_MS,
             json!({ "organisation": account.display_name }),
         )
-        .await
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     /// Sets a new password through a mailed reset token and ends every session of the
@@ -422,25 +451,16 @@ impl Store {
         Ok(Some(id))
     }
 
-    /// Failed sign-ins for `key` in the current window.
-    pub async fn sign_in_failures(&self, key: &str) -> Result<u64> {
-        let q = Query::select()
-            .expr(Expr::col(SignInFailures::Id).count())
-            .from(SignInFailures::Table)
-            .and_where(Expr::col(SignInFailures::Key).eq(key.to_lowercase()))
-            .and_where(Expr::col(SignInFailures::AtMs).gt(wall_ms() - SIGN_IN_WINDOW_MS))
-            .to_owned();
-        let row = self.db.query_one(&q).await?;
-        let n: i64 = row
-            .map(|r| r.try_get_by_index::<i64>(0))
-            .transpose()?
-            .unwrap_or(0);
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    /// Counts a failed sign-in for `key` (and forgets failures older than the window).
-    pub async fn record_sign_in_failure(&self, key: &str) -> Result<()> {
+    /// Claims one sign-in attempt for `key` before its password is checked: the attempt is
+    /// counted as a failure at once (and stays one unless [`Store::clear_sign_in_failures`]
+    /// or [`Store::release_sign_in_attempt`] takes it back), then the attempts in the window
+    /// are counted, this one included. Because every attempt is written before it is counted,
+    /// the `n`-th attempt to commit sees at least `n`, however many run at once on however
+    /// many servers: at most [`SIGN_IN_LIMIT`] attempts ever see a count within the limit.
+    /// Forgets attempts older than the window on the way.
+    pub async fn claim_sign_in_attempt(&self, key: &str) -> Result<SignInAttempt> {
         let now = wall_ms();
+        let key = key.to_lowercase();
         let _gate = self.gate().await;
         let old = Query::delete()
             .from_table(SignInFailures::Table)
@@ -450,11 +470,46 @@ impl Store {
         let row = insert(
             SignInFailures::Table,
             [
-                (SignInFailures::Key, key.to_lowercase().into()),
+                (SignInFailures::Key, key.as_str().into()),
                 (SignInFailures::AtMs, now.into()),
             ],
-        );
-        self.db.execute(&row).await?;
+        )
+        .returning_col(SignInFailures::Id)
+        .to_owned();
+        let id: i64 = self
+            .db
+            .query_one(&row)
+            .await?
+            .ok_or_else(|| StoreError::NotFound("the sign-in attempt just written".into()))?
+            .try_get_by_index(0)?;
+        let q = Query::select()
+            .expr(Expr::col(SignInFailures::Id).count())
+            .from(SignInFailures::Table)
+            .and_where(Expr::col(SignInFailures::Key).eq(key.as_str()))
+            .and_where(Expr::col(SignInFailures::AtMs).gt(now - SIGN_IN_WINDOW_MS))
+            .to_owned();
+        let n: i64 = self
+            .db
+            .query_one(&q)
+            .await?
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(SignInAttempt {
+            id,
+            count: u64::try_from(n).unwrap_or(0),
+        })
+    }
+
+    /// Takes back an attempt that was refused before its password was checked, so that
+    /// refusals do not extend the window.
+    pub async fn release_sign_in_attempt(&self, attempt: &SignInAttempt) -> Result<()> {
+        let _gate = self.gate().await;
+        let q = Query::delete()
+            .from_table(SignInFailures::Table)
+            .and_where(Expr::col(SignInFailures::Id).eq(attempt.id))
+            .to_owned();
+        self.db.execute(&q).await?;
         Ok(())
     }
 
@@ -610,6 +665,24 @@ impl Store {
     }
 }
 
+/// Marks every unused `purpose` token of `account` used (voided) at `now`.
+async fn void_tokens<C: ConnectionTrait>(
+    conn: &C,
+    purpose: &str,
+    account: &str,
+    now: i64,
+) -> Result<()> {
+    let q = Query::update()
+        .table(MailTokens::Table)
+        .value(MailTokens::UsedMs, now)
+        .and_where(Expr::col(MailTokens::Purpose).eq(purpose))
+        .and_where(Expr::col(MailTokens::AccountId).eq(account))
+        .and_where(Expr::col(MailTokens::UsedMs).is_null())
+        .to_owned();
+    conn.execute(&q).await?;
+    Ok(())
+}
+
 async fn end_sessions<C: ConnectionTrait>(conn: &C, account: &str) -> Result<u64> {
     let q = Query::delete()
         .from_table(Sessions::Table)
@@ -618,7 +691,8 @@ async fn end_sessions<C: ConnectionTrait>(conn: &C, account: &str) -> Result<u64
     Ok(conn.execute(&q).await?.rows_affected())
 }
 
-/// Whether two secrets are equal, in time that does not depend on where they differ.
+/// Whether two secrets are equal, in time that does not depend on where they differ
+/// (`subtle`'s comparison).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    bool::from(subtle::ConstantTimeEq::ct_eq(a, b))
 }

@@ -35,6 +35,22 @@ struct ErrorPage {
 /// The error page for what a use case refused (a logged 500 for anything unexpected).
 pub(crate) fn error(lang: Lang, e: &AppError) -> Response {
     let (status, title) = match e {
+        AppError::Busy {
+            retry_after_secs, ..
+        } => {
+            let page = ErrorPage {
+                lang,
+                me: Me::nobody(),
+                title: lang.t("busy"),
+                detail: lang.t("back-to-board"),
+            };
+            let mut res = render(&page, StatusCode::SERVICE_UNAVAILABLE);
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after_secs),
+            );
+            return res;
+        }
         AppError::NotFound(_) | AppError::Store(tenderflow_store::StoreError::NotFound(_)) => {
             (StatusCode::NOT_FOUND, lang.t("not-found"))
         }
@@ -53,12 +69,7 @@ pub(crate) fn error(lang: Lang, e: &AppError) -> Response {
     };
     let page = ErrorPage {
         lang,
-        me: Me {
-            name: None,
-            bidder: false,
-            console: false,
-            csrf: String::new(),
-        },
+        me: Me::nobody(),
         title,
         detail: lang.t("back-to-board"),
     };

@@ -189,3 +189,15 @@ pub(crate) struct Me {
     /// The CSRF token (the sign-out button is a form).
     pub csrf: String,
 }
+
+impl Me {
+    /// Nobody signed in (error pages).
+    pub(crate) fn nobody() -> Self {
+        Self {
+            name: None,
+            bidder: false,
+            console: false,
+            csrf: String::new(),
+        }
+    }
+}

@@ -28,6 +28,7 @@ award-value = Price
 ocds-record = The open contracting record (OCDS) of this procedure
 not-found = No such notice
 internal-error = Something went wrong; it has been logged
+busy = The server is busy right now; please try again in a few seconds
 back-to-board = Back to the notice board
 closed = closed
 closes-in = closes in { $days } { $days ->

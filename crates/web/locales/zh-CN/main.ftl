@@ -28,6 +28,7 @@ award-value = 报价
 ocds-record = 本项目的开放合同数据（OCDS）记录
 not-found = 没有这个公告
 internal-error = 出错了，已记录
+busy = 服务器正忙，请稍后几秒再试
 back-to-board = 返回公告栏
 closed = 已截止
 closes-in = 还剩 { $days } 天 { $hours } 小时
