@@ -34,6 +34,10 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// Counters behind `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// The bearer token a scraper sends for `/metrics` (an administrator's token works too).
+    /// Metrics count commands and requests per route, which before the opening would tell
+    /// how many bids a tender has, so they are never public.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -43,7 +47,14 @@ impl AppState {
             store: app.store.clone(),
             app,
             metrics: Arc::default(),
+            metrics_token: None,
         }
+    }
+
+    /// Lets a scraper read `/metrics` with `Authorization: Bearer <token>`.
+    pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
+        self.metrics_token = token.filter(|t| !t.is_empty()).map(Arc::from);
+        self
     }
 }
 

@@ -33,7 +33,28 @@ pub(crate) async fn count_requests(
 
 pub(crate) async fn metrics(
     State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<([(axum::http::HeaderName, &'static str); 1], String)> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(ApiError::unauthorized)?;
+    let scraper = s.metrics_token.as_deref().is_some_and(|t| {
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            t.as_bytes(),
+            token.as_bytes(),
+        ))
+    });
+    if !scraper {
+        let caller = s
+            .app
+            .authenticate(token)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        caller.require(&[tenderflow_core::Role::ADMIN])?;
+    }
     let pending = s
         .store
         .outbox(Some(tenderflow_store::OutboxStatus::Pending))

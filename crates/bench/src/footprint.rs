@@ -19,6 +19,8 @@ use tokio::io::AsyncBufReadExt;
 
 /// The benchmark's own master key (bench data only; every server of a run shares it).
 const BENCH_KEY: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+/// The servers' `/metrics` token (metrics are never public).
+const METRICS_TOKEN: &str = "bench-metrics-token";
 
 #[derive(Debug, clap::Args)]
 pub struct FootprintArgs {
@@ -426,6 +428,7 @@ impl Server {
             .arg(clock.to_string())
             .env("TENDERFLOW_DATABASE_URL", url)
             .env("TENDERFLOW_MASTER_KEY", BENCH_KEY)
+            .env("TENDERFLOW_METRICS_TOKEN", METRICS_TOKEN)
             .env("TENDERFLOW_DATA_DIR", data_dir)
             .env("TENDERFLOW_PG_POOL", "8")
             .stdout(std::process::Stdio::piped())
@@ -479,6 +482,7 @@ impl Server {
     async fn replays(&self, http: &reqwest::Client) -> anyhow::Result<Replays> {
         let text = http
             .get(format!("{}/metrics", self.url))
+            .bearer_auth(METRICS_TOKEN)
             .send()
             .await?
             .text()

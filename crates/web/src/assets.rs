@@ -6,12 +6,14 @@ use axum::response::{IntoResponse, Response};
 
 const HTMX: &str = include_str!("../static/htmx.min.js");
 const STYLE: &str = include_str!("../static/style.css");
+const SCRIPT: &str = include_str!("../static/tenderflow.js");
 
 /// `GET /static/{file}`.
 pub(crate) async fn asset(Path(file): Path<String>) -> Response {
     let (body, kind) = match file.as_str() {
         "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
         "style.css" => (STYLE, "text/css; charset=utf-8"),
+        "tenderflow.js" => (SCRIPT, "text/javascript; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "no such file").into_response(),
     };
     (

@@ -21,6 +21,7 @@ mod console;
 mod desk;
 mod documents;
 mod form;
+mod headers;
 mod i18n;
 mod new_tender;
 mod page;
@@ -150,6 +151,7 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
             session::csrf_cookie,
         ))
         .route("/static/{file}", get(assets::asset))
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(web)
 }
 

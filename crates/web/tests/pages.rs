@@ -58,3 +58,38 @@ async fn after_the_award_the_notice_shows_the_opening_record_and_the_result() {
     let (status, _) = get(&pages, "/static/nothing.js").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn pages_cannot_be_framed_and_allow_only_their_own_script() {
+    let e = spawn_app(3).await;
+    e.play(2).await;
+    let pages = tenderflow_web::router(Arc::new(e.app.clone()));
+    for path in [
+        "/?lang=en",
+        "/notices/T-2021?lang=zh-CN",
+        "/sign-in",
+        "/static/style.css",
+    ] {
+        let res = pages
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let h = res.headers();
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        let csp = h["content-security-policy"].to_str().expect("ascii");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        let html = h
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/html"));
+        if html {
+            assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+            let body = res.into_body().collect().await.expect("body").to_bytes();
+            let body = String::from_utf8_lossy(&body);
+            // Nothing inline that the policy would block.
+            assert!(!body.contains(" onclick="), "{path}");
+            assert!(!body.contains("<script>"), "{path}");
+        }
+    }
+}

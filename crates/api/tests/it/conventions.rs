@@ -300,11 +300,41 @@ async fn metrics_count_requests_commands_and_queues() {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let req = Request::builder()
-        .uri("/metrics")
-        .body(Body::empty())
-        .expect("request");
-    let resp = e.router.clone().oneshot(req).await.expect("response");
+    // Never public: before the opening the counts would tell how many bids a tender has.
+    let scrape = |router: axum::Router, token: Option<String>| async move {
+        let mut req = Request::builder().uri("/metrics");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        router
+            .oneshot(req.body(Body::empty()).expect("request"))
+            .await
+            .expect("response")
+    };
+    assert_eq!(
+        scrape(e.router.clone(), None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        scrape(e.router.clone(), Some("not-a-token".into()))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let bidder = e.tokens[&scenario::bidder_id(1)].clone();
+    assert_eq!(
+        scrape(e.router.clone(), Some(bidder)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // The configured scraper token, or an administrator's.
+    let scraper = tenderflow_api::app(
+        tenderflow_api::AppState::new(e.app.clone()).with_metrics_token(Some("scrape-1".into())),
+    );
+    assert_eq!(
+        scrape(scraper, Some("scrape-1".into())).await.status(),
+        StatusCode::OK
+    );
+    let resp = scrape(e.router.clone(), Some(e.tokens["root"].clone())).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let text = String::from_utf8(
         resp.into_body()
