@@ -260,3 +260,108 @@ async fn a_refusal_exits_3_for_create_as_for_run() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("[wrong_role]"));
 }
+
+#[test]
+fn help_never_prints_secrets_from_the_environment() {
+    let secrets = [
+        (
+            "TENDERFLOW_DATABASE_URL",
+            "postgres://tf:db-s3cret@db.internal/tf",
+        ),
+        (
+            "TENDERFLOW_SMTP_URL",
+            "smtp://mailer:smtp-s3cret@smtp.internal:587",
+        ),
+        (
+            "TENDERFLOW_MASTER_KEY",
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        ),
+        ("TENDERFLOW_METRICS_TOKEN", "metrics-s3cret-token"),
+    ];
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["worker", "--help"],
+        &["migrate", "--help"],
+        &["demo", "--help"],
+        &["account", "create", "--help"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tenderflow"))
+            .args(args)
+            .envs(secrets)
+            .output()
+            .expect("tenderflow");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {text}");
+        for (var, value) in secrets {
+            let tail = &value[value.len() - 12..];
+            assert!(!text.contains(tail), "{args:?} prints {var}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn an_empty_database_file_or_a_pending_migration_is_refused_but_by_migrate() {
+    let dir = tenderflow_testkit::TempDir::new("empty-db");
+    let key = crate::harness::master_key();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tenderflow"))
+            .env("TENDERFLOW_DATA_DIR", dir.path())
+            .env("TENDERFLOW_MASTER_KEY", &key)
+            .env_remove("TENDERFLOW_DATABASE_URL")
+            .args(args)
+            .output()
+            .expect("tenderflow")
+    };
+    // `: > tenderflow.sqlite`: an empty file is not a new database.
+    std::fs::write(dir.path().join("tenderflow.sqlite"), b"").expect("empty file");
+    for args in [
+        &["account", "list"][..],
+        &["workflow", "list"],
+        &["timers", "stuck"],
+    ] {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("tenderflow migrate"), "{args:?}: {stderr}");
+    }
+    let out = run(&["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["account", "list"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A migration recorded as not applied (an older installation): refused until `migrate`.
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("tenderflow.sqlite").display()
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let db = sea_orm::Database::connect(&url).await.expect("connect");
+        db.execute_unprepared(
+            "DELETE FROM seaql_migrations WHERE version = (SELECT MAX(version) FROM seaql_migrations)",
+        )
+        .await
+        .expect("forget the newest migration");
+        let _ = db.close().await;
+    });
+    let out = run(&["account", "list"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("pending") && stderr.contains("tenderflow migrate"),
+        "{stderr}"
+    );
+}

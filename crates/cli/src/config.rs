@@ -27,11 +27,21 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Database URL (default: an SQLite file in the data directory); e.g.
     /// postgres://user@host/db.
-    #[arg(long, global = true, env = "TENDERFLOW_DATABASE_URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "TENDERFLOW_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// SMTP URL (default: write .eml files to <data-dir>/mail); e.g.
     /// smtp://user:pass@host:587?tls=required.
-    #[arg(long, global = true, env = "TENDERFLOW_SMTP_URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "TENDERFLOW_SMTP_URL",
+        hide_env_values = true
+    )]
     pub smtp_url: Option<String>,
     /// Sender address of outgoing mail.
     #[arg(
@@ -190,6 +200,8 @@ impl TuningArgs {
             timer_lease: std::time::Duration::from_secs(self.timer_lease_secs),
             timer_batch: self.timer_batch,
             tender_cache: usize::try_from(self.tender_cache).unwrap_or(usize::MAX),
+            // Only `migrate` changes the schema (`Config::setup_store`).
+            schema: tenderflow_store::Schema::RequireCurrent,
         }
     }
 
@@ -297,7 +309,10 @@ impl Config {
         create: bool,
         clock: Arc<dyn tenderflow_store::clock::Clock>,
     ) -> anyhow::Result<Arc<Store>> {
-        let tuning = self.tuning.store();
+        let mut tuning = self.tuning.store();
+        if create {
+            tuning.schema = tenderflow_store::Schema::Migrate;
+        }
         let store = Store::connect_with(url, self.master_key(create)?, clock, tuning)
             .await
             .with_context(|| format!("opening {}", redact(url)))?;

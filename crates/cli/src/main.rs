@@ -10,6 +10,7 @@ mod queues;
 mod report;
 mod serve;
 mod setup;
+mod signals;
 mod tender;
 mod workflow;
 

@@ -119,11 +119,17 @@ pub async fn worker(config: &Config) -> anyhow::Result<ExitCode> {
     let name = format!("worker-{}", std::process::id());
     let dispatcher = config.dispatcher(store.clone(), &name)?;
     let app = tenderflow_app::App::new(store);
-    println!("worker {name}: firing timers and delivering mail; Ctrl-C stops");
+    println!("worker {name}: firing timers and delivering mail; Ctrl-C or SIGTERM stops");
     let polling = config.tuning.background();
-    tenderflow_app::background::run(&app, Some(&dispatcher), &name, polling, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    crate::signals::notify_ready();
+    tenderflow_app::background::run(
+        &app,
+        Some(&dispatcher),
+        &name,
+        polling,
+        crate::signals::shutdown(),
+    )
     .await;
+    crate::signals::notify_stopping();
     Ok(ExitCode::SUCCESS)
 }

@@ -24,6 +24,11 @@ pub struct ServeArgs {
     /// commands per second under load; nobody is answered before the batch commits.
     #[arg(long, env = "TENDERFLOW_GROUP_COMMIT")]
     group_commit: bool,
+    /// The bearer token a Prometheus scraper sends for `/metrics` (an administrator's API
+    /// token also works). Metrics are never public: per-route counts would tell how many
+    /// bids a tender has before the opening.
+    #[arg(long, env = "TENDERFLOW_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
 }
 
 pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -62,8 +67,18 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let worker = format!("serve-{}-{}", std::process::id(), addr.port());
     println!("tenderflow listening on http://{addr}");
 
-    // Mail links point at the public URL, or else at the address this server listens on.
+    // Mail links point at the public URL, or else at the address this server listens on,
+    // which the operator is told loudly: people elsewhere cannot open such links.
     let mut config = config.clone();
+    if config.public_url.is_none() {
+        tracing::warn!(
+            links = %format!("http://{addr}"),
+            "no --public-url: mail links will point at the listen address; set --public-url (TENDERFLOW_PUBLIC_URL) to the address people open"
+        );
+        eprintln!(
+            "WARNING: no --public-url: mail links will point at http://{addr}, which people elsewhere cannot open; set --public-url (TENDERFLOW_PUBLIC_URL)"
+        );
+    }
     let public_url = config
         .public_url
         .get_or_insert_with(|| format!("http://{addr}"))
@@ -80,21 +95,22 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
             tenderflow_app::background::run(&app, Some(&dispatcher), &worker, polling, stop).await;
         })
     };
-    let stop = stopped(stop_rx);
     // The pages (`/`, `/notices/…`, `/static/…`) beside the JSON API, on one port.
     let routes = tenderflow_web::router_with(
         std::sync::Arc::new(app.clone()),
         public_url.starts_with("https://"),
     )
-    .merge(tenderflow_api::app(AppState::new(app)));
+    .merge(tenderflow_api::app(
+        AppState::new(app).with_metrics_token(args.metrics_token.clone()),
+    ));
+    crate::signals::notify_ready();
+    // SIGTERM (systemd, containers) or SIGINT: stop taking connections, let the requests
+    // under way finish, then let the background work finish its batch and release its
+    // leases.
     axum::serve(listener, routes)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                () = stop => {}
-            }
-        })
+        .with_graceful_shutdown(crate::signals::shutdown())
         .await?;
+    crate::signals::notify_stopping();
     let _ = stop_tx.send(true);
     let _ = background.await;
     Ok(ExitCode::SUCCESS)

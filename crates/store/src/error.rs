@@ -35,6 +35,18 @@ pub enum StoreError {
         /// `registration number` or `email address`.
         what: &'static str,
     },
+    /// The database is not a Tenderflow database (an empty file, another application's):
+    /// nothing was changed; `tenderflow migrate` sets one up.
+    #[error(
+        "this database is not set up for Tenderflow (no migrations applied); run `tenderflow migrate` to set it up"
+    )]
+    NotInstalled,
+    /// Migrations are pending: only `tenderflow migrate` applies them.
+    #[error("the database schema is behind this version ({} migration(s) pending: {}); run `tenderflow migrate`", pending.len(), pending.join(", "))]
+    SchemaOutdated {
+        /// The pending migrations' names.
+        pending: Vec<String>,
+    },
     /// No such tender, workflow or row.
     #[error("not found: {0}")]
     NotFound(String),
