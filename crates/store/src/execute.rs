@@ -28,6 +28,9 @@ struct Pending {
     seq: i64,
     hash: String,
     created: bool,
+    /// Decided on the state this process kept, without reading the row: another process
+    /// may have moved the tender on since.
+    from_cache: bool,
     /// The tender's data key as this transaction sees it; it enters the store's key cache
     /// only after the transaction commits.
     key: Option<[u8; 32]>,
@@ -378,6 +381,7 @@ impl Store {
                     seq: 0,
                     hash: chain::GENESIS.to_owned(),
                     created: true,
+                    from_cache: false,
                     key: None,
                 },
                 (Some(_), Some(_)) => {
@@ -394,6 +398,7 @@ impl Store {
                 }
                 (None, Some((h, kept))) => {
                     let wf = self.workflow_in(txn, &h.workflow_sha256).await?;
+                    let from_cache = kept.is_some();
                     let tender = match kept {
                         Some(tender) => tender,
                         None => self.state_on(txn, &h).await?,
@@ -406,6 +411,7 @@ impl Store {
                         seq: h.seq,
                         hash: h.last_hash,
                         created: false,
+                        from_cache,
                         key: None,
                     }
                 }
@@ -469,6 +475,14 @@ impl Store {
         };
         let events = match decided {
             Ok(events) => events,
+            // A refusal decided on a kept state may be the kept state's fault: another server
+            // may have moved the tender on (fired its deadline, say). The batch is decided
+            // again on the row as committed, so a valid command is never refused as stale.
+            Err(_) if p.from_cache => {
+                return Err(StoreError::Conflict {
+                    tender_id: r.tender_id.clone(),
+                });
+            }
             Err(rejection) => return Ok(Err(StoreError::Rejected(rejection))),
         };
         // A tender's data key is made with it, in the creation's transaction (which reads the

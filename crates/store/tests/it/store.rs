@@ -721,3 +721,52 @@ async fn a_postgres_store_opens_its_minimum_connections_at_start() {
     // statement of the migrations may find none idle), never more than the maximum.
     assert!((6..=8).contains(&open), "{open} open, not the minimum of 6");
 }
+
+/// Two servers on one database: B keeps the tender as it stood before A fired its deadline;
+/// the next command sent to B is decided on the tender as committed, not refused as if the
+/// deadline had not passed.
+#[tokio::test]
+async fn a_second_server_decides_on_the_tender_as_committed() {
+    for db in TestDb::all().await {
+        let params = Params {
+            bidders: 3,
+            ..Params::default()
+        };
+        accounts(&db.store, &params).await;
+        let rec = register_seed(&db.store).await;
+        let wf = db.store.workflow(&rec.sha256).await.expect("wf");
+        let steps = scenario::script(&wf, &params);
+        let tender = scenario::tender_id(&params);
+        let b = db.reopen().await;
+        let deadline = steps
+            .iter()
+            .position(|s| s.input == Input::Timer)
+            .expect("a deadline");
+        for (i, s) in steps[..deadline].iter().enumerate() {
+            play_step(&db.store, &rec.sha256, &tender, &format!("cmd-{i}"), s)
+                .await
+                .expect("step");
+        }
+        let (_, before) = b.load(&tender).await.expect("B keeps the tender");
+        let fired = db
+            .store
+            .fire_due_timers(steps[deadline].at, "server-a")
+            .await
+            .expect("fire");
+        assert_eq!(fired.len(), 1, "[{}]", db.name);
+        let next = &steps[deadline + 1];
+        assert!(matches!(next.input, Input::Command(_)));
+        let done = play_step(&b, &rec.sha256, &tender, "on-b", next)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "[{}] {} refused on B (kept in `{}`): {e}",
+                    db.name,
+                    next.input.name(),
+                    before.state
+                )
+            })
+            .expect("executed");
+        assert!(!done.repeated);
+    }
+}
