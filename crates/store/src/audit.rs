@@ -80,7 +80,17 @@ impl Store {
         conn: &C,
         h: &TenderRow,
     ) -> Result<std::result::Result<Verified, ChainProblem>> {
-        let rows = self.rows_in(conn, &h.tender_id, 1, i64::MAX).await?;
+        let mut rows = self.rows_in(conn, &h.tender_id, 1, i64::MAX).await?;
+        // Rows past the head read a moment ago are either a write committed since (the head
+        // has moved on to cover them: read on, up to `h`) or rows nobody could have written
+        // through the store (the head has not moved: named below as inserted).
+        if rows.last().is_some_and(|r| r.seq > h.seq) {
+            let last = rows.last().map_or(0, |r| r.seq);
+            let now = self.tender_row_in(conn, &h.tender_id).await?;
+            if now.is_some_and(|n| n.seq >= last) {
+                rows.retain(|r| r.seq <= h.seq);
+            }
+        }
         self.replays.add(rows.len());
         if let Some(problem) = chain::verify_rows(&rows, h.seq, &h.last_hash, &self.chain_key) {
             return Ok(Err(problem));
