@@ -45,6 +45,13 @@ struct Table {
 
 impl Table {
     fn add(mut self, path: &'static str, ops: Vec<Op>, route: MethodRouter<AppState>) -> Self {
+        // A path none of whose operations reads a query refuses one, like those that do
+        // refuse a parameter they do not know: nothing sent is silently ignored.
+        let route = if ops.iter().all(|op| op.query.is_none()) {
+            route.layer(axum::middleware::from_fn(refuse_query))
+        } else {
+            route
+        };
         self.router = self.router.route(path, route);
         self.ops.extend(ops.into_iter().map(|op| Op { path, ..op }));
         self
@@ -76,7 +83,8 @@ pub fn app(state: AppState) -> Router {
     )
     .add(
         "/metrics",
-        vec![Op::get("Prometheus metrics: requests, commands, outbox depth, dead letters, stuck timers, timer lag")],
+        vec![Op::get("Prometheus metrics: requests, commands, outbox depth, dead letters, stuck timers, timer lag. Never public: an administrator's token or the server's --metrics-token")
+            .roles(ADMIN)],
         get(metrics),
     )
     .add("/version", vec![Op::get("The server's version").ok::<Version>()], get(version))
@@ -410,7 +418,8 @@ pub fn app(state: AppState) -> Router {
     t.router
         .route(
             "/openapi.json",
-            get(move || async move { Json((*doc).clone()) }),
+            get(move || async move { Json((*doc).clone()) })
+                .layer(axum::middleware::from_fn(refuse_query)),
         )
         .fallback(|| async {
             ApiError::new(
@@ -453,6 +462,23 @@ pub fn app(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .with_state(state)
+}
+
+/// `400 invalid_query` for any query string on an operation that reads none.
+async fn refuse_query(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    match req.uri().query().filter(|q| !q.is_empty()) {
+        Some(q) => {
+            let name = q.split(['&', '=']).next().unwrap_or(q);
+            axum::response::IntoResponse::into_response(ApiError::bad_request(
+                "invalid_query",
+                format!(
+                    "this operation takes no query parameters; found `{}`",
+                    name.chars().take(64).collect::<String>()
+                ),
+            ))
+        }
+        None => next.run(req).await,
+    }
 }
 
 async fn me(caller: Caller) -> Json<Me> {

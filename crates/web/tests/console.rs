@@ -182,7 +182,7 @@ async fn evaluators_score_on_their_desk_and_see_only_their_own_sheets() {
     let e = spawn_app(18).await;
     let scores = first(&e.steps, |b| matches!(b, CommandBody::SubmitScores(_)));
     // Before the committee is appointed, an evaluator's desk is refused (403), not an error.
-    let opening = first(&e.steps, |b| matches!(b, CommandBody::OpenBids));
+    let opening = first(&e.steps, |b| matches!(b, CommandBody::OpenBids {}));
     e.play(opening).await;
     let early_member = match &e.steps[scores].input {
         Input::Command(CommandBody::SubmitScores(_)) => {

@@ -163,7 +163,7 @@ async fn through_the_pages(by_pages: TestApp) {
                 }
                 people.console(who, form).await;
             }
-            CommandBody::OpenBids | CommandBody::ProposeAward | CommandBody::Award => {
+            CommandBody::OpenBids {} | CommandBody::ProposeAward {} | CommandBody::Award {} => {
                 people.console(who, form).await;
             }
             other => panic!("the seed script has {:?}: add its page", other.name()),

@@ -196,6 +196,14 @@ async fn lists_refuse_unknown_parameters_and_page_with_a_cursor() {
         "/audit/verify?tenders=T",
         "/tenders?limit=0",
         "/tenders?limit=x",
+        // Operations that read no query refuse one too.
+        "/tenders/T-2021?x=1",
+        "/tenders/T-2021/timeline?verbose",
+        "/tenders/T-2021/red-flags?all=1",
+        "/workflows?x=1",
+        "/me?debug=1",
+        "/health?x",
+        "/openapi.json?v=2",
     ] {
         let (s, v) = e.call(Some(scenario::STAFF), Method::GET, path, None).await;
         assert_eq!(

@@ -20,7 +20,7 @@ async fn documents_upload_reference_and_download_over_http() {
     let open = e
         .steps
         .iter()
-        .position(|s| matches!(&s.input, Input::Command(CommandBody::OpenBids)))
+        .position(|s| matches!(&s.input, Input::Command(CommandBody::OpenBids {})))
         .expect("opening");
     e.play(last_bid + 1).await;
     let bidder = bidder_id(0);

@@ -63,7 +63,10 @@ pub struct RemovedMember {
 /// the command's name is the `command` tag and the payload's fields (camelCase) sit beside
 /// it: `{"command": "submit_bid", "content": {…}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
+// The commands without fields are empty struct variants (`Award {}`), not unit variants:
+// with `deny_unknown_fields` they refuse extra fields beside the tag, which serde lets a
+// unit variant of an internally tagged enum ignore. The payload structs refuse their own.
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CommandBody {
     /// Publish the announcement on its channels.
     Publish(Publish),
@@ -80,9 +83,9 @@ pub enum CommandBody {
     /// Withdraw one's bid.
     WithdrawBid(WithdrawBid),
     /// Close submission (the deadline has passed).
-    CloseSubmission,
+    CloseSubmission {},
     /// Open the bids.
-    OpenBids,
+    OpenBids {},
     /// Appoint (or re-appoint) the committee.
     AppointCommittee(AppointCommittee),
     /// Declare a conflict of interest and withdraw from the committee.
@@ -94,9 +97,9 @@ pub enum CommandBody {
     /// Finalize the report.
     FinalizeEvaluation(FinalizeEvaluation),
     /// Propose the award and start publicity.
-    ProposeAward,
+    ProposeAward {},
     /// Award.
-    Award,
+    Award {},
     /// Raise an objection.
     RaiseObjection(RaiseObjection),
     /// Answer an objection.
@@ -401,15 +404,15 @@ impl CommandBody {
             Self::SubmitBid { .. } => N::SubmitBid,
             Self::ReplaceBid { .. } => N::ReplaceBid,
             Self::WithdrawBid { .. } => N::WithdrawBid,
-            Self::CloseSubmission => N::CloseSubmission,
-            Self::OpenBids => N::OpenBids,
+            Self::CloseSubmission {} => N::CloseSubmission,
+            Self::OpenBids {} => N::OpenBids,
             Self::AppointCommittee { .. } => N::AppointCommittee,
             Self::DeclareConflict { .. } => N::DeclareConflict,
             Self::DisqualifyBid { .. } => N::DisqualifyBid,
             Self::SubmitScores { .. } => N::SubmitScores,
             Self::FinalizeEvaluation { .. } => N::FinalizeEvaluation,
-            Self::ProposeAward => N::ProposeAward,
-            Self::Award => N::Award,
+            Self::ProposeAward {} => N::ProposeAward,
+            Self::Award {} => N::Award,
             Self::RaiseObjection { .. } => N::RaiseObjection,
             Self::AnswerObjection { .. } => N::AnswerObjection,
             Self::SignOff { .. } => N::SignOff,

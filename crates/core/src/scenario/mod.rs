@@ -354,7 +354,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             }),
         );
     }
-    steps.push(deadline.plus_seconds(600), &staff, CommandBody::OpenBids);
+    steps.push(deadline.plus_seconds(600), &staff, CommandBody::OpenBids {});
     let members: Vec<Member> = (0..p.evaluators)
         .map(|e| Member {
             id: crate::model::ActorId::parse(&evaluator_id(e))
@@ -432,7 +432,7 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
         );
     }
     let proposed = finalized.plus_seconds(1200);
-    steps.push(proposed, &staff, CommandBody::ProposeAward);
+    steps.push(proposed, &staff, CommandBody::ProposeAward {});
     let publicity = d
         .schedule
         .publicity
@@ -451,6 +451,6 @@ pub fn script(wf: &Workflow, p: &Params) -> Vec<Step> {
             }),
         );
     }
-    steps.push(ends.plus_seconds(1200), &staff, CommandBody::Award);
+    steps.push(ends.plus_seconds(1200), &staff, CommandBody::Award {});
     steps.0
 }

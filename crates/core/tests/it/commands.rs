@@ -124,8 +124,8 @@ pub(crate) fn sample(name: CommandName, role: &str, run: &Run) -> Command {
             content: good_bid().into(),
         }),
         CommandName::WithdrawBid => CommandBody::WithdrawBid(WithdrawBid { lot: None }),
-        CommandName::CloseSubmission => CommandBody::CloseSubmission,
-        CommandName::OpenBids => CommandBody::OpenBids,
+        CommandName::CloseSubmission => CommandBody::CloseSubmission {},
+        CommandName::OpenBids => CommandBody::OpenBids {},
         CommandName::AppointCommittee => CommandBody::AppointCommittee(AppointCommittee {
             members: committee(5),
             removals: Vec::new(),
@@ -149,8 +149,8 @@ pub(crate) fn sample(name: CommandName, role: &str, run: &Run) -> Command {
         CommandName::FinalizeEvaluation => {
             CommandBody::FinalizeEvaluation(FinalizeEvaluation { draw_reveal: None })
         }
-        CommandName::ProposeAward => CommandBody::ProposeAward,
-        CommandName::Award => CommandBody::Award,
+        CommandName::ProposeAward => CommandBody::ProposeAward {},
+        CommandName::Award => CommandBody::Award {},
         CommandName::RaiseObjection => CommandBody::RaiseObjection(RaiseObjection {
             content: json!({"subject": "s", "grounds": "g"}).into(),
         }),
@@ -275,4 +275,28 @@ fn every_command_in_every_state_and_role_is_gated_by_the_definition() {
         }
     }
     assert_eq!(checked, 8 * CommandName::ALL.len() * 4);
+}
+
+#[test]
+fn commands_refuse_unknown_fields_with_or_without_fields_of_their_own() {
+    use tenderflow_core::CommandBody;
+    for ok in [
+        r#"{"command": "award"}"#,
+        r#"{"command": "open_bids"}"#,
+        r#"{"command": "close_submission"}"#,
+        r#"{"command": "propose_award"}"#,
+        r#"{"command": "withdraw_bid"}"#,
+    ] {
+        serde_json::from_str::<CommandBody>(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+    for bad in [
+        r#"{"command": "award", "winners": ["org-01"]}"#,
+        r#"{"command": "open_bids", "extra": 1}"#,
+        r#"{"command": "close_submission", "at": "now"}"#,
+        r#"{"command": "propose_award", "x": null}"#,
+        r#"{"command": "withdraw_bid", "bid": 3}"#,
+    ] {
+        let e = serde_json::from_str::<CommandBody>(bad).expect_err(bad);
+        assert!(e.to_string().contains("unknown field"), "{bad}: {e}");
+    }
 }

@@ -369,7 +369,7 @@ fn the_agreement_is_in_force_only_with_both_signatures_and_the_gate() {
         RejectionCode::AlreadySigned
     );
     // A procedure command is still refused after the award.
-    let c = cmd(STAFF, "staff", CommandBody::Award);
+    let c = cmd(STAFF, "staff", CommandBody::Award {});
     assert_eq!(
         run.exec(&c, at).expect_err("ended").code,
         RejectionCode::InvalidState

@@ -140,7 +140,7 @@ fn an_irregularity_halts_everything_but_oversight_until_resolved() {
     )
     .expect("resolve");
     run.play_at(&steps[i], t).expect("sign after resolution");
-    run.exec(&cmd(STAFF, "staff", CommandBody::OpenBids), t)
+    run.exec(&cmd(STAFF, "staff", CommandBody::OpenBids {}), t)
         .expect("open");
     assert_eq!(run.tender.state, "evaluation");
 }

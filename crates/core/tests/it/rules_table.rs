@@ -136,7 +136,7 @@ fn business_rules_table() {
         Row {
             name: "close before deadline",
             state: "announced",
-            command: cmd(STAFF, "staff", CommandBody::CloseSubmission),
+            command: cmd(STAFF, "staff", CommandBody::CloseSubmission {}),
             when: When::Soon,
             expect: Err(C::TooEarly),
         },
@@ -184,7 +184,7 @@ fn business_rules_table() {
         Row {
             name: "open without sign-off",
             state: "submission_closed",
-            command: cmd(STAFF, "staff", CommandBody::OpenBids),
+            command: cmd(STAFF, "staff", CommandBody::OpenBids {}),
             when: When::Soon,
             expect: Err(C::MissingSignoff),
         },
@@ -236,7 +236,7 @@ fn business_rules_table() {
         Row {
             name: "bidder opens",
             state: "submission_closed",
-            command: cmd(&bidder(0), "bidder", CommandBody::OpenBids),
+            command: cmd(&bidder(0), "bidder", CommandBody::OpenBids {}),
             when: When::Soon,
             expect: Err(C::WrongRole),
         },
@@ -354,14 +354,14 @@ fn business_rules_table() {
         Row {
             name: "propose without report sign-off",
             state: "evaluated",
-            command: cmd(STAFF, "staff", CommandBody::ProposeAward),
+            command: cmd(STAFF, "staff", CommandBody::ProposeAward {}),
             when: When::Soon,
             expect: Err(C::MissingSignoff),
         },
         Row {
             name: "award without sign-off",
             state: "award_ready",
-            command: cmd(STAFF, "staff", CommandBody::Award),
+            command: cmd(STAFF, "staff", CommandBody::Award {}),
             when: When::Soon,
             expect: Err(C::MissingSignoff),
         },

@@ -71,7 +71,7 @@ fn under_the_bidding_law_every_committee_member_signs_the_report() {
     let mut run = Run::new(wf);
     let i = run.play_until(&steps, Some("evaluated"));
     let t = now(&run);
-    let propose = cmd(STAFF, "staff", CommandBody::ProposeAward);
+    let propose = cmd(STAFF, "staff", CommandBody::ProposeAward {});
     // The script signs next: first the members, then the inspector. Without them, no proposal.
     let err = run.exec(&propose, t).expect_err("unsigned");
     assert_eq!(err.code, C::MissingSignoff);
@@ -218,7 +218,7 @@ fn obligations_on_staff_are_timed_and_flagged_when_late() {
     let late = finalized.plus_seconds(4 * 86_400);
     assert!(tenderflow_core::obligations::obligations(&wf, &run.tender, late)[0].overdue);
     for s in &steps[i..] {
-        if s.input == Input::Command(CommandBody::ProposeAward) {
+        if s.input == Input::Command(CommandBody::ProposeAward {}) {
             run.play_at(s, late).expect("propose");
             break;
         }

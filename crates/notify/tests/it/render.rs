@@ -203,7 +203,7 @@ fn all_kinds() -> BTreeMap<MessageKind, (Tender, Event)> {
     failed.steps(
         &few[..few
             .iter()
-            .position(|s| s.input == scenario::Input::Command(CommandBody::OpenBids))
+            .position(|s| s.input == scenario::Input::Command(CommandBody::OpenBids {}))
             .expect("open")
             + 1],
     );
