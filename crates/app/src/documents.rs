@@ -6,6 +6,7 @@ use crate::{App, AppError, Caller, Result};
 use bytes::Bytes;
 use futures_util::Stream;
 use std::ops::Range;
+use tenderflow_core::definition::CommandName;
 use tenderflow_core::model::{Document, name_problem};
 use tenderflow_core::view::document_access;
 use tenderflow_core::{Rejection, RejectionCode, Role};
@@ -54,6 +55,27 @@ impl App {
             .trim()
             .to_ascii_lowercase();
         let (wf, t) = self.readable(caller, tender_id).await?;
+        // Uploads follow the tender's state: only where a command could take the file in
+        // (a cancelled or closed tender takes none).
+        let takes = |commands: &[CommandName]| {
+            commands
+                .iter()
+                .any(|c| wf.transition(&t.state, *c).is_some())
+        };
+        let takes_files = match Role::known(caller.role()) {
+            Some(Role::BIDDER) => takes(&[CommandName::SubmitBid, CommandName::ReplaceBid]),
+            _ => takes(&[
+                CommandName::Publish,
+                CommandName::Amend,
+                CommandName::AnswerQuestion,
+            ]),
+        };
+        if !takes_files {
+            return Err(AppError::NotNow {
+                code: "invalid_state",
+                message: format!("the tender is {} and takes no documents now", t.state),
+            });
+        }
         let docs = &wf.definition().documents;
         let (sealed, accepted, max_bytes) = match Role::known(caller.role()) {
             Some(Role::STAFF | Role::ADMIN) => (

@@ -218,3 +218,43 @@ async fn documents_upload_reference_and_download_over_http() {
         .await;
     assert!(!audit.to_string().contains("problem\":{"), "{audit}");
 }
+
+#[tokio::test]
+async fn a_cancelled_tender_takes_no_uploads() {
+    let e = spawn_app(2).await;
+    e.play(2).await; // created and announced
+    let t = "/tenders/T-2021";
+    let upload = |who: String| {
+        let e = &e;
+        async move {
+            e.bytes(
+                Some(&who),
+                Method::POST,
+                &format!("{t}/documents?name={NAME}"),
+                Some(("application/pdf", pdf("LATE", 1000))),
+                &[],
+            )
+            .await
+        }
+    };
+    let (s, _, _) = upload(bidder_id(0)).await;
+    assert_eq!(s, StatusCode::CREATED, "open for bids: accepted");
+    let (s, v) = e
+        .call(
+            Some(scenario::STAFF),
+            Method::POST,
+            &format!("{t}/commands"),
+            Some(json!({"command": "cancel", "reason": "The venue is no longer available."})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for who in [bidder_id(0), scenario::STAFF.to_owned()] {
+        let (s, _, body) = upload(who.clone()).await;
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::CONFLICT, Some("invalid_state")),
+            "{who}: {v}"
+        );
+    }
+}
