@@ -62,6 +62,13 @@ pub(crate) async fn read_form(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !multipart {
+        // The route streams files, so no body limit applies before here: this form's text
+        // is read up to its own.
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, FORM_TEXT_BYTES)
+            .await
+            .map_err(|_| too_large(lang))?;
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes));
         let axum::Form(fields) = axum::Form::<HashMap<String, String>>::from_request(request, &())
             .await
             .map_err(IntoResponse::into_response)?;
@@ -76,6 +83,7 @@ pub(crate) async fn read_form(
         .map_err(IntoResponse::into_response)?;
     let mut posted = Posted::default();
     let mut checked = false;
+    let mut text_left = FORM_TEXT_BYTES;
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -84,10 +92,7 @@ pub(crate) async fn read_form(
         };
         let name = field.name().unwrap_or_default().to_owned();
         let Some(slot) = name.strip_prefix("doc:").map(str::to_owned) else {
-            let value = field
-                .text()
-                .await
-                .map_err(|e| bad_form(lang, &e.to_string()))?;
+            let value = read_text(lang, field, &mut text_left).await?;
             if name == "csrf" {
                 visitor.check(&value)?;
                 checked = true;
@@ -137,6 +142,45 @@ pub(crate) async fn read_form(
         visitor.check("")?;
     }
     Ok(posted)
+}
+
+/// The most text one form may carry, all its fields together (files stream apart).
+pub(crate) const FORM_TEXT_BYTES: usize = 1024 * 1024;
+/// The most one field may hold (a service plan's description, an answer).
+pub(crate) const FIELD_BYTES: usize = 256 * 1024;
+
+/// A text field of a multipart form, read chunk by chunk up to [`FIELD_BYTES`] and what is
+/// left of the form's [`FORM_TEXT_BYTES`]: beyond either, `413` before more is read.
+async fn read_text(
+    lang: Lang,
+    mut field: axum::extract::multipart::Field<'_>,
+    left: &mut usize,
+) -> Result<String, Response> {
+    let mut bytes = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if bytes.len() + chunk.len() > FIELD_BYTES.min(*left) {
+                    return Err(too_large(lang));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(bad_form(lang, &e.to_string())),
+        }
+    }
+    *left -= bytes.len();
+    String::from_utf8(bytes).map_err(|_| bad_form(lang, "a field is not UTF-8"))
+}
+
+/// `413`: the form carries more text than it may.
+fn too_large(lang: Lang) -> Response {
+    tracing::info!("a form carried more text than allowed");
+    (
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        axum::response::Html(format!("<p>{}</p>", lang.t("form-too-large"))),
+    )
+        .into_response()
 }
 
 fn bad_form(lang: Lang, why: &str) -> Response {

@@ -78,7 +78,8 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
             "/notices/{id}/bid",
             get(portal::bid_form)
                 .post(portal::submit)
-                // Files stream to the store, each checked against the definition's limit.
+                // Files stream to the store, each checked against the definition's limit;
+                // the form's text is read up to `documents::FORM_TEXT_BYTES`.
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/notices/{id}/documents/{doc}", get(documents::download))
@@ -92,7 +93,10 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
         )
         .route(
             "/console/tenders/{id}",
-            get(console::tender).post(actions::act),
+            get(console::tender)
+                .post(actions::act)
+                // Tender documents stream to the store; the form's text has its own limit.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/console/tenders/{id}/timeline", get(console::timeline))
         .route("/console/tenders/{id}/records", get(records::records))
@@ -151,6 +155,10 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
             session::csrf_cookie,
         ))
         .route("/static/{file}", get(assets::asset))
+        // Every other form is text: 413 beyond what one may carry.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            documents::FORM_TEXT_BYTES,
+        ))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(web)
 }

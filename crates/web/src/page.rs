@@ -55,6 +55,11 @@ pub(crate) fn error(lang: Lang, e: &AppError) -> Response {
             (StatusCode::NOT_FOUND, lang.t("not-found"))
         }
         AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, lang.t("not-found")),
+        // The client went away mid-upload: its doing, not a server error.
+        AppError::Store(tenderflow_store::StoreError::Upload(why)) => {
+            tracing::info!(error = %why, "an upload was cut off by the client");
+            (StatusCode::BAD_REQUEST, lang.t("refusal-other"))
+        }
         AppError::Forbidden(_) => (StatusCode::FORBIDDEN, lang.t("forbidden")),
         // Not now (the bids are not opened yet, say): why, in the page's language.
         AppError::NotNow { code, .. } => (StatusCode::CONFLICT, crate::portal::refusal(lang, code)),

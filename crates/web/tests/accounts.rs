@@ -532,3 +532,61 @@ async fn announcements_go_to_bidders_who_opted_in_and_to_confirmed_subscribers()
         .await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn forms_have_a_body_limit_and_answer_413() {
+    let e = spawn_app(3).await;
+    e.play(2).await; // created and announced
+    let mut v = Visitor::new(&e);
+    register(
+        &e,
+        &mut v,
+        "Big Forms Ltd",
+        "91310000MA1K000009",
+        "big@forms.example",
+    )
+    .await;
+    assert_eq!(
+        v.sign_in("big@forms.example", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let csrf = v.get("/notices/T-2021/bid?lang=en").await.csrf();
+    let big = "x".repeat(2 * 1024 * 1024);
+    // The bid form streams files, so it reads its text fields up to their own limit.
+    let page = v
+        .multipart(
+            "/notices/T-2021/bid?lang=en",
+            &[("csrf", &csrf), ("content.servicePlan", &big)],
+            &[],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!page.html.contains("xxxxxxxxxxxxxxxx"), "never echoed");
+    let page = v
+        .post(
+            "/notices/T-2021/bid?lang=en",
+            &[("csrf", &csrf), ("x", &big)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Every other form too.
+    let page = v
+        .post(
+            "/notices/T-2021/questions?lang=en",
+            &[("csrf", &csrf), ("text", &big)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // A form within its limits still works.
+    let page = v
+        .post(
+            "/notices/T-2021/questions?lang=en",
+            &[
+                ("csrf", &csrf),
+                ("text", "One venue or two?"),
+                ("nonce", "q1"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
+}

@@ -188,6 +188,7 @@ refusal-too_many_attempts = Too many failed attempts for this account. Wait 15 m
 refusal-email_not_verified = Confirm the address first: open the link we mailed (or ask for a new one under "Forgotten password").
 refusal-link_invalid = This link is unknown, was used already, or has expired. Ask for a new one.
 refusal-other = This was refused. Reload the page and try again; if it persists, contact the procuring entity.
+form-too-large = This form carries more text than it may (at most 256 KB a field). Shorten it and try again.
 field-organisation = Organisation
 field-serviceArea = Service area
 field-servicePlan = Public-benefit service plan

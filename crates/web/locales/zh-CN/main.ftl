@@ -182,6 +182,7 @@ refusal-too_many_attempts = 该账户登录失败次数过多，请 15 分钟后
 refusal-email_not_verified = 请先确认邮箱：打开我们发送的链接（或在“忘记密码”处申请新链接）。
 refusal-link_invalid = 链接无效、已使用或已过期，请重新申请。
 refusal-other = 操作未被接受。请刷新页面后重试；如仍有问题，请联系采购人。
+form-too-large = 表单内容过长（每项最多 256 KB），请删减后重试。
 field-organisation = 单位名称
 field-serviceArea = 服务领域
 field-servicePlan = 公益服务方案
