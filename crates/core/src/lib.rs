@@ -30,6 +30,7 @@ pub mod red_flags;
 #[cfg(feature = "scenario")]
 pub mod scenario;
 pub mod scoring;
+pub mod text;
 pub mod time;
 pub mod validate;
 pub mod view;

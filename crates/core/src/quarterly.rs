@@ -421,10 +421,34 @@ pub fn compile(tenders: &[(&Workflow, &Tender)], quarter: Quarter) -> QuarterlyR
 impl QuarterlyReport {
     /// The report as CSV (RFC 4180): one row per partner, then one per service item.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from(
-            "quarter,tender,venue,partner,item,status,activities,participants,places_offered,\
-             free_places,discounted_places,delivered_share,promised_share,behind,queried,\
-             complaints,alerts,evaluation_total,warnings,terminated\r\n",
+        let mut out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        push_row(
+            &mut out,
+            &[
+                "quarter",
+                "tender",
+                "venue",
+                "partner",
+                "item",
+                "status",
+                "activities",
+                "participants",
+                "places_offered",
+                "free_places",
+                "discounted_places",
+                "delivered_share",
+                "promised_share",
+                "behind",
+                "queried",
+                "complaints",
+                "alerts",
+                "evaluation_total",
+                "warnings",
+                "terminated",
+            ]
+            .map(str::to_owned),
         );
         for p in &self.partners {
             let total = p
@@ -482,27 +506,53 @@ impl QuarterlyReport {
                 push_row(&mut out, &row);
             }
         }
-        out
+        // Writing to memory cannot fail.
+        out.into_inner()
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .unwrap_or_default()
     }
 }
 
-fn push_row(out: &mut String, cells: &[String]) {
-    let quoted: Vec<String> = cells
-        .iter()
-        .map(|c| {
-            // Quote what needs it, and neutralise spreadsheet formulas.
-            let c = if c.starts_with(['=', '+', '-', '@']) && c.parse::<f64>().is_err() {
-                format!("'{c}")
-            } else {
-                c.clone()
-            };
-            if c.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", c.replace('"', "\"\""))
-            } else {
-                c
-            }
-        })
-        .collect();
-    out.push_str(&quoted.join(","));
-    out.push_str("\r\n");
+/// One record, quoted as RFC 4180 asks (the `csv` crate), each cell that a spreadsheet
+/// would run as a formula (`=`, `+`, `-`, `@`, or a tab or carriage return before one)
+/// neutralised with a leading apostrophe; numbers stay numbers.
+fn push_row(out: &mut csv::Writer<Vec<u8>>, cells: &[String]) {
+    let cells = cells.iter().map(|c| {
+        if c.starts_with(['=', '+', '-', '@', '\t', '\r']) && c.parse::<f64>().is_err() {
+            format!("'{c}")
+        } else {
+            c.clone()
+        }
+    });
+    // Writing to memory cannot fail.
+    let _ = out.write_record(cells);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_row;
+
+    #[test]
+    fn csv_cells_that_would_run_as_formulas_are_neutralised() {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        let row = [
+            "=HYPERLINK(\"x\")",
+            "\t=1+1",
+            "\r=cmd",
+            "@SUM(A1)",
+            "-12.5",
+            "Partner, \"quoted\"",
+            "瓯江文化",
+        ]
+        .map(str::to_owned);
+        push_row(&mut w, &row);
+        let out = String::from_utf8(w.into_inner().expect("memory")).expect("utf-8");
+        assert_eq!(
+            out,
+            "\"'=HYPERLINK(\"\"x\"\")\",'\t=1+1,\"'\r=cmd\",'@SUM(A1),-12.5,\"Partner, \"\"quoted\"\"\",瓯江文化\r\n"
+        );
+    }
 }

@@ -86,12 +86,15 @@ pub fn name_problem(name: &str) -> Option<String> {
             "a document's name is at most {MAX_DOCUMENT_NAME} characters"
         ));
     }
-    if name
-        .chars()
-        .any(|c| c.is_control() || matches!(c, '/' | '\\'))
-    {
+    if let Some(what) = crate::text::name_problem(name) {
         return Some(format!(
-            "`{}`: a document's name may not hold control characters or slashes",
+            "`{}`: a document's name may not hold {what}",
+            name.escape_debug()
+        ));
+    }
+    if name.contains(['/', '\\']) {
+        return Some(format!(
+            "`{}`: a document's name may not hold slashes",
             name.escape_debug()
         ));
     }
