@@ -180,7 +180,20 @@ fn sign_in_failed() -> AppError {
 impl App {
     /// Registers an organisation as a bidder and queues its verification mail. It signs in
     /// once the mailed link has been opened.
-    pub async fn register(&self, form: RegistrationForm) -> Result<Account> {
+    ///
+    /// The answer is the same whether or not the address or registration number is taken
+    /// (the owner of a taken one is mailed instead); an address the mailer could not send
+    /// to is `invalid_email`.
+    pub async fn register(&self, form: RegistrationForm) -> Result<()> {
+        if !tenderflow_notify::deliverable(&form.email) {
+            return Err(AppError::invalid(
+                "invalid_email",
+                format!(
+                    "`{}` is not an address mail can be sent to",
+                    form.email.trim()
+                ),
+            ));
+        }
         check_password(&form.password)?;
         let registration = Registration {
             name: form.name,
@@ -191,7 +204,10 @@ impl App {
             password_hash: self.passwords.hash(form.password).await?,
             announcements: form.announcements,
         };
-        Ok(self.store.register(&registration).await?)
+        match self.store.register(&registration).await {
+            Ok(_) | Err(StoreError::AlreadyRegistered { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Verifies an address through its mailed link: `link_invalid` when the link is unknown,
@@ -330,6 +346,12 @@ impl App {
 
     /// Subscribes an address to announcements of open tenders (confirmed by a mailed link).
     pub async fn subscribe(&self, email: &str, locale: &str) -> Result<()> {
+        if !tenderflow_notify::deliverable(email) {
+            return Err(AppError::invalid(
+                "invalid_email",
+                format!("`{}` is not an address mail can be sent to", email.trim()),
+            ));
+        }
         match self.store.subscribe(email, locale).await {
             Err(StoreError::InvalidAccount(m)) => Err(AppError::invalid("invalid_email", m)),
             other => Ok(other?),

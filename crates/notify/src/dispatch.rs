@@ -287,7 +287,7 @@ impl Dispatcher {
                 })?;
             let path = match kind {
                 AccountMail::VerifyEmail => "verify",
-                AccountMail::PasswordReset => "reset",
+                AccountMail::PasswordReset | AccountMail::RegistrationAttempt => "reset",
                 AccountMail::ConfirmSubscription => "subscribe",
             };
             ctx["link"] = format!("{}/{path}/{secret}", self.base_url()).into();

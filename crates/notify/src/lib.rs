@@ -31,3 +31,9 @@ pub enum NotifyError {
     #[error(transparent)]
     Store(#[from] tenderflow_store::StoreError),
 }
+
+/// Whether the mailer can send to `email`: it parses as lettre parses a recipient, so an
+/// address accepted at registration is never dead-lettered for its form.
+pub fn deliverable(email: &str) -> bool {
+    email.len() <= 254 && email.trim().parse::<lettre::Address>().is_ok()
+}

@@ -40,7 +40,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "agreement_terminated",
     "verify_email",
     "password_reset",
-    "confirm_subscription"
+    "confirm_subscription",
+    "registration_attempt"
 );
 
 /// A rendered message.

@@ -198,12 +198,21 @@ impl Store {
 
     /// An account by id.
     pub async fn account(&self, id: &str) -> Result<Option<Account>> {
+        self.account_in(&self.db, id).await
+    }
+
+    /// [`Store::account`] through `conn` (inside a transaction).
+    pub(crate) async fn account_in<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        id: &str,
+    ) -> Result<Option<Account>> {
         let q = Query::select()
             .columns(ACCOUNT)
             .from(Accounts::Table)
             .and_where(Expr::col(Accounts::Id).eq(id))
             .to_owned();
-        self.one(&self.db, &q).await
+        self.one(conn, &q).await
     }
 
     /// Every account, by id.
@@ -361,8 +370,11 @@ pub(crate) fn check_account(a: &Account) -> Result<()> {
         return bad(format!("role: {p}"));
     }
     let name = &a.display_name;
-    if name.trim().is_empty() || name.trim() != name || name.chars().any(char::is_control) {
-        return bad("name: non-empty text without surrounding spaces or control characters".into());
+    if name.trim().is_empty() || name.trim() != name {
+        return bad("name: non-empty text without surrounding spaces".into());
+    }
+    if let Some(what) = tenderflow_core::text::name_problem(name) {
+        return bad(format!("name: may not hold {what}"));
     }
     if let Some(email) = &a.email {
         let ok = email.len() <= 254

@@ -44,7 +44,7 @@ pub use error::{CryptoError, Result, StoreError};
 pub use outbox::{AccountMail, Mail, OutboxRow, OutboxStatus, RecipientKind};
 pub use reads::TenderRow;
 pub use request::{Action, Executed, Request};
-pub use sessions::{Credentials, Profile, Registration, Session, SignInAttempt};
+pub use sessions::{Credentials, Profile, Registered, Registration, Session, SignInAttempt};
 pub use timers::{DueTimer, StuckTimer};
 pub use workflows::WorkflowRecord;
 

@@ -84,14 +84,18 @@ pub enum AccountMail {
     PasswordReset,
     /// The link that confirms a notice-board subscription.
     ConfirmSubscription,
+    /// To an account's owner when someone registers with its address or registration
+    /// number: it exists already, and a link to set a new password if it was them.
+    RegistrationAttempt,
 }
 
 impl AccountMail {
     /// Every account message.
-    pub const ALL: [Self; 3] = [
+    pub const ALL: [Self; 4] = [
         Self::VerifyEmail,
         Self::PasswordReset,
         Self::ConfirmSubscription,
+        Self::RegistrationAttempt,
     ];
 
     /// The template name.
@@ -100,6 +104,7 @@ impl AccountMail {
             Self::VerifyEmail => "verify_email",
             Self::PasswordReset => "password_reset",
             Self::ConfirmSubscription => "confirm_subscription",
+            Self::RegistrationAttempt => "registration_attempt",
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::clock::wall_ms;
 use crate::outbox::{AccountMail, RecipientKind};
 use crate::sql::{Accounts, MailTokens, Sessions, SignInFailures, insert};
 use crate::{Account, CryptoError, Result, Store, StoreError};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::sea_query::{Cond, Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 use serde_json::json;
 
@@ -87,6 +87,56 @@ pub struct Credentials {
     pub disabled_ms: Option<i64>,
 }
 
+/// What a registration did (the pages answer both the same way).
+#[derive(Debug, Clone)]
+pub enum Registered {
+    /// A new account, waiting for its address to be verified.
+    New(Account),
+    /// The address or number belongs to an account already, whose owner was mailed.
+    Existing,
+}
+
+/// Removes self-registered accounts never verified whose link has expired and that hold
+/// `email` or `number`, with their mailed links.
+async fn release_expired_registrations<C: ConnectionTrait>(
+    conn: &C,
+    email: &str,
+    number: &str,
+) -> Result<()> {
+    let stale = Query::select()
+        .column(Accounts::Id)
+        .from(Accounts::Table)
+        .and_where(Expr::col(Accounts::EmailVerifiedMs).is_null())
+        .and_where(Expr::col(Accounts::RegistrationNumber).is_not_null())
+        .and_where(Expr::col(Accounts::CreatedMs).lt(wall_ms() - VERIFY_MS))
+        .cond_where(
+            Cond::any()
+                .add(lower(Accounts::Email).eq(email))
+                .add(Expr::col(Accounts::RegistrationNumber).eq(number)),
+        )
+        .to_owned();
+    let ids: Vec<String> = conn
+        .query_all(&stale)
+        .await?
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0))
+        .collect::<std::result::Result<_, _>>()?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let tokens = Query::delete()
+        .from_table(MailTokens::Table)
+        .and_where(Expr::col(MailTokens::AccountId).is_in(ids.clone()))
+        .to_owned();
+    conn.execute(&tokens).await?;
+    let accounts = Query::delete()
+        .from_table(Accounts::Table)
+        .and_where(Expr::col(Accounts::Id).is_in(ids))
+        .to_owned();
+    conn.execute(&accounts).await?;
+    Ok(())
+}
+
 /// A sign-in attempt claimed before its password is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignInAttempt {
@@ -145,7 +195,9 @@ fn check_registration(r: &Registration) -> Result<()> {
         return bad("registration number: 1–64 letters, digits or hyphens");
     }
     let contact = r.contact_person.trim();
-    if contact.is_empty() || contact.chars().count() > 128 || contact.chars().any(char::is_control)
+    if contact.is_empty()
+        || contact.chars().count() > 128
+        || tenderflow_core::text::name_problem(contact).is_some()
     {
         return bad("contact person: 1–128 characters of text");
     }
@@ -157,9 +209,16 @@ fn check_registration(r: &Registration) -> Result<()> {
 
 impl Store {
     /// Registers an organisation as a bidder: the account (not yet verified, so it cannot
-    /// sign in), and the verification mail with its link, in one transaction. The same
-    /// registration number or address registered twice is [`StoreError::AlreadyRegistered`].
-    pub async fn register(&self, r: &Registration) -> Result<Account> {
+    /// sign in), and the verification mail with its link, in one transaction.
+    ///
+    /// The answer never tells whether an organisation is registered: when the address or
+    /// the registration number belongs to an account already, nothing is made and that
+    /// account's owner is mailed instead (a new verification link if it is unverified, else
+    /// a link to set a new password), and the answer is [`Registered::Existing`], which the
+    /// pages answer exactly as a new registration. An unverified registration whose link has
+    /// expired holds nothing: it is removed when another registration wants its address or
+    /// number.
+    pub async fn register(&self, r: &Registration) -> Result<Registered> {
         check_registration(r)?;
         let account = Account {
             id: format!("org-{}", &secret()?[..16]),
@@ -173,15 +232,22 @@ impl Store {
         let number = r.registration_number.trim().to_uppercase();
         let _gate = self.gate().await;
         let txn = self.db.begin().await?;
-        let taken = Query::select()
+        release_expired_registrations(&txn, &email, &number).await?;
+        let holder = Query::select()
             .column(Accounts::Id)
             .from(Accounts::Table)
-            .and_where(lower(Accounts::Email).eq(email.as_str()))
+            .cond_where(
+                Cond::any()
+                    .add(lower(Accounts::Email).eq(email.as_str()))
+                    .add(Expr::col(Accounts::RegistrationNumber).eq(number.as_str())),
+            )
+            .limit(1)
             .to_owned();
-        if txn.query_one(&taken).await?.is_some() {
-            return Err(StoreError::AlreadyRegistered {
-                what: "email address",
-            });
+        if let Some(row) = txn.query_one(&holder).await? {
+            let id: String = row.try_get_by_index(0)?;
+            self.mail_holder(&txn, &id).await?;
+            txn.commit().await?;
+            return Ok(Registered::Existing);
         }
         let row = insert(
             Accounts::Table,
@@ -193,7 +259,7 @@ impl Store {
                 (Accounts::Locale, account.locale.as_str().into()),
                 // No API token: an unusable hash fills the legacy column.
                 (Accounts::TokenHash, token_hash(&secret()?).into()),
-                (Accounts::CreatedMs, self.now_ms().into()),
+                (Accounts::CreatedMs, wall_ms().into()),
                 (Accounts::PasswordHash, r.password_hash.as_str().into()),
                 (Accounts::RegistrationNumber, number.as_str().into()),
                 (Accounts::ContactPerson, r.contact_person.trim().into()),
@@ -201,6 +267,7 @@ impl Store {
             ],
         );
         txn.execute(&row).await.map_err(|e| {
+            // Another registration took the number between the look and the write.
             if crate::sql::is_unique_violation(&e) {
                 StoreError::AlreadyRegistered {
                     what: "registration number",
@@ -218,7 +285,38 @@ impl Store {
         )
         .await?;
         txn.commit().await?;
-        Ok(account)
+        Ok(Registered::New(account))
+    }
+
+    /// Mails the owner of account `id`, which a registration found holding its address or
+    /// number: a new verification link while unverified, else a link to set a password.
+    async fn mail_holder<C: ConnectionTrait>(&self, conn: &C, id: &str) -> Result<()> {
+        let Some(holder) = self.account_in(conn, id).await? else {
+            return Ok(());
+        };
+        if holder.email.is_none() {
+            return Ok(());
+        }
+        let verified = Query::select()
+            .column(Accounts::Id)
+            .from(Accounts::Table)
+            .and_where(Expr::col(Accounts::Id).eq(id))
+            .and_where(Expr::col(Accounts::EmailVerifiedMs).is_not_null())
+            .to_owned();
+        let data = json!({ "organisation": holder.display_name });
+        if conn.query_one(&verified).await?.is_some() {
+            self.mail_token(
+                conn,
+                AccountMail::RegistrationAttempt,
+                &holder,
+                RESET_MS,
+                data,
+            )
+            .await
+        } else {
+            self.mail_token(conn, AccountMail::VerifyEmail, &holder, VERIFY_MS, data)
+                .await
+        }
     }
 
     /// Issues a one-use token for `account` and queues the message that carries it.
@@ -234,7 +332,8 @@ impl Store {
         let now = wall_ms();
         let purpose = match kind {
             AccountMail::VerifyEmail => "verify",
-            AccountMail::PasswordReset => "reset",
+            // Its link sets a new password, like a reset's.
+            AccountMail::PasswordReset | AccountMail::RegistrationAttempt => "reset",
             AccountMail::ConfirmSubscription => "subscribe",
         };
         if kind != AccountMail::ConfirmSubscription {

@@ -251,7 +251,6 @@ pub(crate) async fn register(
                 announcements: form.announcements.is_some(),
             })
             .await
-            .map(|_| ())
     } else {
         Ok(())
     };
@@ -274,13 +273,11 @@ pub(crate) async fn register(
         }) => {
             errors.insert("password", lang.t("error-password"));
         }
-        Err(AppError::Store(StoreError::AlreadyRegistered { what })) => {
-            let field = if what == "email address" {
-                "email"
-            } else {
-                "number"
-            };
-            errors.insert(field, lang.t(&format!("error-registered-{field}")));
+        Err(AppError::Invalid {
+            code: "invalid_email",
+            ..
+        }) => {
+            errors.insert("email", lang.t("error-invalid-email"));
         }
         Err(AppError::Store(StoreError::InvalidAccount(m))) => {
             let field = match m.split(':').next().unwrap_or_default() {

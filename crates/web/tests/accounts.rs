@@ -99,24 +99,67 @@ async fn an_organisation_registers_verifies_signs_in_and_out_everywhere() {
         "arts@harbour.example",
     )
     .await;
-    // The same registration number or address cannot register twice.
-    let mut other = Visitor::new(&e);
-    let twice = other
+    // The same registration number or address cannot register twice, and the page does
+    // not tell: it answers as for a new registration and mails the owner instead.
+    for (number, email) in [
+        ("91310000ma1k000001", "copy@harbour.example"),
+        ("91310000MA1K000077", "ARTS@harbour.example"),
+    ] {
+        let mut other = Visitor::new(&e);
+        let twice = other
+            .submit(
+                "/register?lang=en",
+                "/register?lang=en",
+                &[
+                    ("name", "Copy"),
+                    ("number", number),
+                    ("contact", "X"),
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("password2", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(twice.status, StatusCode::OK, "{}", twice.html);
+        assert!(twice.html.contains("Check your mail"), "{}", twice.html);
+        assert!(
+            e.store
+                .credentials("copy@harbour.example")
+                .await
+                .expect("c")
+                .is_none(),
+            "nothing was made"
+        );
+    }
+    let attempts = e
+        .store
+        .outbox(Some(OutboxStatus::Pending))
+        .await
+        .expect("outbox")
+        .iter()
+        .filter(|r| {
+            r.message == Mail::Account(AccountMail::RegistrationAttempt) && r.recipient_id == id
+        })
+        .count();
+    assert_eq!(attempts, 2, "the owner is told of each attempt");
+    // An address the mailer cannot send to is refused at once.
+    let mut odd = Visitor::new(&e);
+    let bad = odd
         .submit(
             "/register?lang=en",
             "/register?lang=en",
             &[
-                ("name", "Copy"),
-                ("number", "91310000ma1k000001"),
+                ("name", "Odd"),
+                ("number", "91310000MA1K000078"),
                 ("contact", "X"),
-                ("email", "copy@harbour.example"),
+                ("email", "odd@@example.org"),
                 ("password", PASSWORD),
                 ("password2", PASSWORD),
             ],
         )
         .await;
-    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(twice.html.contains("id=\"e-number\""), "{}", twice.html);
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("id=\"e-email\""), "{}", bad.html);
 
     // Session fixation: a session id planted before sign-in is never adopted.
     v.cookies.insert("tf_session".into(), "ab".repeat(32));

@@ -170,3 +170,87 @@ async fn an_older_reset_link_is_void_once_a_newer_one_is_issued_or_used() {
         );
     }
 }
+
+fn registration(
+    name: &str,
+    number: &str,
+    email: &str,
+) -> tenderflow_app::accounts::RegistrationForm {
+    tenderflow_app::accounts::RegistrationForm {
+        name: name.into(),
+        registration_number: number.into(),
+        contact_person: "Li Hua".into(),
+        email: email.into(),
+        password: PASSWORD.into(),
+        locale: "zh-CN".into(),
+        announcements: false,
+    }
+}
+
+#[tokio::test]
+async fn an_unverified_registration_expires_and_releases_its_number_and_address() {
+    for db in tenderflow_testkit::db::TestDb::all().await {
+        let app = App::new(db.store.clone());
+        app.register(registration(
+            "Squatter",
+            "91330000SQUAT0001",
+            "squat@example.org",
+        ))
+        .await
+        .expect("first");
+        let squatter = app
+            .store
+            .credentials("squat@example.org")
+            .await
+            .expect("c")
+            .expect("registered");
+        // While its link works, the number and address are held: nothing new is made.
+        app.register(registration(
+            "Real Troupe",
+            "91330000squat0001",
+            "real@example.org",
+        ))
+        .await
+        .expect("answered the same");
+        assert!(
+            app.store
+                .credentials("real@example.org")
+                .await
+                .expect("c")
+                .is_none()
+        );
+        // Three days later, never verified: it holds nothing.
+        db.tamper(&format!(
+            "UPDATE accounts SET created_ms = created_ms - {} WHERE id = '{}'",
+            3 * 86_400_000_i64,
+            squatter.id
+        ))
+        .await;
+        app.register(registration(
+            "Real Troupe",
+            "91330000SQUAT0001",
+            "real@example.org",
+        ))
+        .await
+        .expect("second");
+        assert!(
+            app.store
+                .credentials("real@example.org")
+                .await
+                .expect("c")
+                .is_some(),
+            "[{}] the real organisation registers its number",
+            db.name
+        );
+        assert!(app.store.account(&squatter.id).await.expect("a").is_none());
+        // An address the mailer cannot send to is refused before anything is made.
+        assert!(matches!(
+            app.register(registration("Odd", "91330000ODD000001", "odd@@example.org"))
+                .await,
+            Err(AppError::Invalid {
+                code: "invalid_email",
+                ..
+            })
+        ));
+    }
+}
