@@ -107,9 +107,13 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // SIGTERM (systemd, containers) or SIGINT: stop taking connections, let the requests
     // under way finish, then let the background work finish its batch and release its
     // leases.
-    axum::serve(listener, routes)
-        .with_graceful_shutdown(crate::signals::shutdown())
-        .await?;
+    // Each connection's client address, for the per-client limits of the mail forms.
+    axum::serve(
+        listener,
+        routes.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(crate::signals::shutdown())
+    .await?;
     crate::signals::notify_stopping();
     let _ = stop_tx.send(true);
     let _ = background.await;

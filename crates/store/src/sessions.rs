@@ -26,6 +26,11 @@ pub const SESSION_IDLE_MS: i64 = 2 * 3_600_000;
 pub const VERIFY_MS: i64 = 48 * 3_600_000;
 /// How long a password-reset link works.
 pub const RESET_MS: i64 = 3_600_000;
+/// The window in which mailed links to one address are counted.
+pub const MAIL_WINDOW_MS: i64 = 3_600_000;
+/// Mailed links (verification, reset, subscription, registration attempts) one address
+/// gets at most in the window; more requests are answered as ever, and send nothing.
+pub const MAILS_PER_ADDRESS: u64 = 5;
 /// The window in which failed sign-ins are counted.
 pub const SIGN_IN_WINDOW_MS: i64 = 15 * 60_000;
 /// Failed sign-ins allowed per account (or address) in the window; more are refused until
@@ -336,6 +341,29 @@ impl Store {
             AccountMail::PasswordReset | AccountMail::RegistrationAttempt => "reset",
             AccountMail::ConfirmSubscription => "subscribe",
         };
+        // No address is flooded: past the limit the request is answered as ever, and
+        // nothing is sent.
+        if let Some(email) = account.email.as_deref() {
+            let recent = Query::select()
+                .expr(Expr::col(MailTokens::TokenHash).count())
+                .from(MailTokens::Table)
+                .and_where(lower(MailTokens::Email).eq(email.trim().to_lowercase()))
+                .and_where(Expr::col(MailTokens::CreatedMs).gt(now - MAIL_WINDOW_MS))
+                .to_owned();
+            let n: i64 = conn
+                .query_one(&recent)
+                .await?
+                .map(|r| r.try_get_by_index::<i64>(0))
+                .transpose()?
+                .unwrap_or(0);
+            if u64::try_from(n).unwrap_or(u64::MAX) >= MAILS_PER_ADDRESS {
+                tracing::info!(
+                    kind = kind.as_str(),
+                    "mail to an address held back: its hourly limit is reached"
+                );
+                return Ok(());
+            }
+        }
         if kind != AccountMail::ConfirmSubscription {
             // A new link voids the account's earlier ones of the same purpose.
             void_tokens(conn, purpose, &account.id, now).await?;

@@ -31,6 +31,7 @@ mod records;
 mod reports;
 mod session;
 mod subscriptions;
+mod throttle;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -55,6 +56,7 @@ pub use reports::quarterly_report_pdf;
 pub struct Web {
     app: Arc<App>,
     secure_cookies: bool,
+    throttle: Arc<throttle::Throttle>,
 }
 
 impl FromRef<Web> for Arc<App> {
@@ -69,6 +71,7 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
     let web = Web {
         app,
         secure_cookies,
+        throttle: Arc::default(),
     };
     Router::new()
         .route("/", get(board::board))
@@ -153,6 +156,10 @@ pub fn router_with(app: Arc<App>, secure_cookies: bool) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             web.clone(),
             session::csrf_cookie,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            web.clone(),
+            throttle::mail_forms,
         ))
         .route("/static/{file}", get(assets::asset))
         // Every other form is text: 413 beyond what one may carry.

@@ -633,3 +633,37 @@ async fn forms_have_a_body_limit_and_answer_413() {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
 }
+
+#[tokio::test]
+async fn one_client_cannot_flood_the_mail_forms() {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use tower::ServiceExt;
+    let e = spawn_app(1).await;
+    let pages = tenderflow_web::router(std::sync::Arc::new(e.app.clone()));
+    let post = |client: [u8; 4]| {
+        let mut req = axum::http::Request::post("/forgot")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("csrf=x&email=a%40example.org"))
+            .expect("request");
+        req.extensions_mut()
+            .insert(ConnectInfo(std::net::SocketAddr::from((client, 40000))));
+        pages.clone().oneshot(req)
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..21 {
+        statuses.push(post([192, 0, 2, 1]).await.expect("response").status());
+    }
+    assert!(
+        statuses[..20].iter().all(|s| *s == StatusCode::FORBIDDEN),
+        "{statuses:?}"
+    );
+    let last = post([192, 0, 2, 1]).await.expect("response");
+    assert_eq!(last.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(last.headers().contains_key("retry-after"));
+    assert_eq!(
+        post([192, 0, 2, 2]).await.expect("response").status(),
+        StatusCode::FORBIDDEN,
+        "another client is not affected"
+    );
+}

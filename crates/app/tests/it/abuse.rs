@@ -254,3 +254,41 @@ async fn an_unverified_registration_expires_and_releases_its_number_and_address(
         ));
     }
 }
+
+#[tokio::test]
+async fn mail_floods_are_bounded_per_address() {
+    use tenderflow_store::sessions::MAILS_PER_ADDRESS;
+    for db in Scratch::all().await {
+        let app = app_on(&db).await;
+        for _ in 0..3 * MAILS_PER_ADDRESS {
+            app.request_password_reset("li@union.example")
+                .await
+                .expect("answered as ever");
+            app.subscribe("reader@example.org", "en")
+                .await
+                .expect("answered as ever");
+        }
+        let rows = app
+            .store
+            .outbox(Some(OutboxStatus::Pending))
+            .await
+            .expect("outbox");
+        let count = |kind: AccountMail| {
+            rows.iter()
+                .filter(|r| r.message == Mail::Account(kind))
+                .count() as u64
+        };
+        assert_eq!(
+            count(AccountMail::PasswordReset),
+            MAILS_PER_ADDRESS,
+            "[{}]",
+            db.name
+        );
+        assert_eq!(
+            count(AccountMail::ConfirmSubscription),
+            MAILS_PER_ADDRESS,
+            "[{}]",
+            db.name
+        );
+    }
+}
