@@ -204,6 +204,20 @@ impl From<StoreError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "already_registered", text.clone())
             }
             StoreError::Upload(_) => Self::bad_request("upload_interrupted", text.clone()),
+            // Stored data that cannot be read back: named, as the CLI names it, so that an
+            // administrator knows which record to restore.
+            StoreError::Corrupt { what, .. } => {
+                tracing::error!(alert = true, record = %what, "ALERT: a stored record cannot be read back");
+                let mut e = Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "corrupt_record",
+                    format!(
+                        "a stored record cannot be read back ({what}); an administrator must restore it"
+                    ),
+                );
+                e.details = json!({ "record": what });
+                e
+            }
             StoreError::Objects { .. } => {
                 tracing::error!(error = %text, "object storage");
                 Self::new(

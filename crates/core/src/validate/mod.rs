@@ -113,6 +113,9 @@ codes! {
     /// The stage after the award is declared without the transitions that allow its
     /// commands, or its commands are allowed without the stage being declared.
     StageUnreachable = "stage_unreachable",
+    /// A notification addressed to people its event cannot know yet (the winners of an
+    /// announcement, the objector of a bid): nobody would receive it.
+    AudienceNeverKnown = "audience_never_known",
 }
 
 impl fmt::Display for DefinitionErrorCode {

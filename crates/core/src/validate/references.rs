@@ -178,6 +178,17 @@ pub(super) fn check(
     // Forms.
     let mut forms = HashMap::new();
     for (name, schema) in &def.forms {
+        // A form is an object of fields: a schema that is not (one that only refers to
+        // itself, say) would check nothing a person types.
+        if schema.get("type").and_then(serde_json::Value::as_str) != Some("object") {
+            r.push(
+                format!("/forms/{}", ptr_escape(name)),
+                C::FormSchemaInvalid,
+                short(&schema.to_string()),
+                "a form: an object schema with its fields ({\"type\": \"object\", \"properties\": …})",
+            );
+            continue;
+        }
         match jsonschema::validator_for(schema) {
             Ok(v) => {
                 forms.insert(name.clone(), v);
@@ -357,6 +368,14 @@ pub(super) fn check(
             if let crate::definition::Audience::Role(role) = to {
                 role_ref(r, format!("/notifications/{i}/to/{j}"), &role.0);
             }
+            if let Some(known) = audience_never_known(n.on, to) {
+                r.push(
+                    format!("/notifications/{i}/to/{j}"),
+                    C::AudienceNeverKnown,
+                    format!("`{}` on `{}`", audience_name(to), n.on.as_str()),
+                    known,
+                );
+            }
         }
     }
 
@@ -365,4 +384,47 @@ pub(super) fn check(
     check_contracts(def, r);
     check_stage_declared(def, r);
     forms
+}
+
+/// When `to` cannot be known at event `on`: what it needs instead.
+fn audience_never_known(
+    on: crate::definition::EventName,
+    to: &crate::definition::Audience,
+) -> Option<&'static str> {
+    use crate::definition::{Audience as A, EventName as E};
+    // Events that happen before the evaluation's ranking exists: nobody has won or lost.
+    let before_ranking = matches!(
+        on,
+        E::DraftCreated
+            | E::Delegated
+            | E::AnnouncementPublished
+            | E::AmendmentPublished
+            | E::QuestionAsked
+            | E::QuestionAnswered
+            | E::BidSubmitted
+            | E::BidReplaced
+            | E::BidWithdrawn
+            | E::SubmissionClosed
+            | E::BidsOpened
+            | E::CommitteeAppointed
+            | E::ConflictDeclared
+            | E::ScoresSubmitted
+    );
+    match to {
+        A::Winners | A::UnsuccessfulBidders if before_ranking => Some(
+            "winners and unsuccessful bidders only from the award proposal on (award_proposed, publicity_ended, awarded, …)",
+        ),
+        A::Objector if !matches!(on, E::ObjectionRaised | E::ObjectionAnswered) => {
+            Some("the objector only on objection_raised or objection_answered")
+        }
+        _ => None,
+    }
+}
+
+/// An audience as the definition spells it.
+fn audience_name(to: &crate::definition::Audience) -> String {
+    serde_json::to_value(to)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
