@@ -19,7 +19,7 @@ mod schemas;
 mod tenders;
 
 pub use error::ApiError;
-pub use routes::app;
+pub use routes::{app, app_with_pages};
 
 use std::sync::Arc;
 use tenderflow_app::App;
@@ -38,6 +38,8 @@ pub struct AppState {
     /// Metrics count commands and requests per route, which before the opening would tell
     /// how many bids a tender has, so they are never public.
     pub metrics_token: Option<Arc<str>>,
+    /// The commit the server was built from (`/version`, `tenderflow_build_info`).
+    pub commit: &'static str,
 }
 
 impl AppState {
@@ -48,7 +50,14 @@ impl AppState {
             app,
             metrics: Arc::default(),
             metrics_token: None,
+            commit: "unknown",
         }
+    }
+
+    /// Names the commit the server was built from.
+    pub fn with_commit(mut self, commit: &'static str) -> Self {
+        self.commit = commit;
+        self
     }
 
     /// Lets a scraper read `/metrics` with `Authorization: Bearer <token>`.

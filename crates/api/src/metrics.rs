@@ -1,116 +1,208 @@
-//! `/metrics` in the Prometheus text format: requests by route, method and status with a
-//! latency histogram, commands by kind and outcome, and, read at scrape time, the outbox
-//! depth, dead letters, stuck timers and the lag of the oldest due timer.
+//! `/metrics` in the OpenMetrics text format, written by the Prometheus project's own client
+//! (`prometheus-client`): every request (pages and API) by route template, method and status
+//! as a latency histogram with buckets past one second, commands by kind and outcome, the
+//! build, and, read at scrape time with counts the database makes (no rows read), the
+//! outbox, stuck timers, the timer lag and the tender cache.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
-/// Upper bounds of the latency histogram, seconds.
-const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+/// Upper bounds of the latency histogram, seconds: from a cached read to a slow upload.
+const BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: u16,
 }
 
-/// Counters shared by every handler.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CommandLabels {
+    kind: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+    commit: String,
+}
+
+/// What a scrape reads from the store at its time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scrape {
+    /// Messages waiting to be sent.
+    pub outbox_pending: u64,
+    /// Messages that could not be delivered.
+    pub outbox_dead: u64,
+    /// Deadlines that failed to fire.
+    pub timers_stuck: u64,
+    /// How long the oldest due deadline has waited, seconds.
+    pub timer_lag_seconds: f64,
+    /// Tender states kept in memory.
+    pub cache_entries: u64,
+    /// Whole replays since the process started.
+    pub replays: u64,
+    /// Events those replays read.
+    pub events_replayed: u64,
+    /// Kept states brought up to date with another process's events.
+    pub catch_ups: u64,
+    /// Events those catch-ups read.
+    pub events_caught_up: u64,
+}
+
+/// The process's metrics that handlers record into.
+#[derive(Debug)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), Histogram>>,
-    commands: Mutex<BTreeMap<(String, String), u64>>,
+    requests: Family<RequestLabels, Histogram>,
+    commands: Family<CommandLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            requests: Family::new_with_constructor(|| Histogram::new(BUCKETS)),
+            commands: Family::default(),
+        }
+    }
 }
 
 impl Metrics {
     /// Records one request.
     pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        let mut map = self
-            .requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let h = map
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_default();
-        h.count += 1;
-        h.sum += seconds;
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if seconds <= *le {
-                h.counts[i] += 1;
-            }
-        }
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_owned(),
+                method: method.to_owned(),
+                status,
+            })
+            .observe(seconds);
     }
 
     /// Records one command and its outcome (`ok` or the refusal's code).
     pub fn command(&self, kind: &str, outcome: &str) {
-        *self
-            .commands
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry((kind.to_owned(), outcome.to_owned()))
-            .or_default() += 1;
+        self.commands
+            .get_or_create(&CommandLabels {
+                kind: kind.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
-    /// The text exposition, with the gauges read by the caller.
-    pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP tenderflow_http_requests_seconds Requests by route, method and status."
+    /// The exposition, with what the scrape read and the commit the server was built from.
+    pub fn render(&self, s: &Scrape, commit: &str) -> String {
+        let mut r = Registry::default();
+        r.register(
+            "tenderflow_http_request_duration_seconds",
+            "Requests (pages and API) by route template, method and status.",
+            self.requests.clone(),
         );
-        let _ = writeln!(out, "# TYPE tenderflow_http_requests_seconds histogram");
-        let requests = self
-            .requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        for ((route, method, status), h) in &requests {
-            let labels = format!("route=\"{route}\",method=\"{method}\",status=\"{status}\"");
-            for (i, le) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "tenderflow_http_requests_seconds_bucket{{{labels},le=\"{le}\"}} {}",
-                    h.counts[i]
-                );
-            }
-            let _ = writeln!(
-                out,
-                "tenderflow_http_requests_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "tenderflow_http_requests_seconds_sum{{{labels}}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "tenderflow_http_requests_seconds_count{{{labels}}} {}",
-                h.count
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP tenderflow_commands_total Commands by kind and outcome (ok or the refusal's code)."
+        r.register(
+            "tenderflow_commands",
+            "Commands by kind and outcome (ok or the refusal's code).",
+            self.commands.clone(),
         );
-        let _ = writeln!(out, "# TYPE tenderflow_commands_total counter");
-        let commands = self
-            .commands
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        for ((kind, outcome), n) in &commands {
-            let _ = writeln!(
-                out,
-                "tenderflow_commands_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}"
-            );
-        }
+        let build = Family::<BuildLabels, ConstGaugeOne>::default();
+        let _ = build.get_or_create(&BuildLabels {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: commit.to_owned(),
+        });
+        r.register(
+            "tenderflow_build_info",
+            "The running build: its version and commit (always 1).",
+            build,
+        );
+        let gauges: [(&str, &str, u64); 4] = [
+            (
+                "tenderflow_outbox_pending",
+                "Messages waiting to be sent.",
+                s.outbox_pending,
+            ),
+            (
+                "tenderflow_outbox_dead",
+                "Messages that could not be delivered (dead letters).",
+                s.outbox_dead,
+            ),
+            (
+                "tenderflow_timers_stuck",
+                "Deadlines that failed to fire.",
+                s.timers_stuck,
+            ),
+            (
+                "tenderflow_tender_cache_entries",
+                "Tender states kept in memory (bounded by --tender-cache).",
+                s.cache_entries,
+            ),
+        ];
         for (name, help, value) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} gauge");
-            let _ = writeln!(out, "{name} {value}");
+            r.register(
+                name,
+                help,
+                ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX)),
+            );
         }
+        r.register(
+            "tenderflow_timer_lag_seconds",
+            "How long the oldest due deadline has waited to fire.",
+            ConstGauge::new(s.timer_lag_seconds),
+        );
+        let counters: [(&str, &str, u64); 4] = [
+            (
+                "tenderflow_tender_replays",
+                "Tenders replayed from their events since the process started.",
+                s.replays,
+            ),
+            (
+                "tenderflow_events_replayed",
+                "Events those replays read.",
+                s.events_replayed,
+            ),
+            (
+                "tenderflow_tender_catch_ups",
+                "Kept tender states brought up to date with the events another process wrote.",
+                s.catch_ups,
+            ),
+            (
+                "tenderflow_events_caught_up",
+                "Events those catch-ups read.",
+                s.events_caught_up,
+            ),
+        ];
+        for (name, help, value) in counters {
+            r.register(name, help, ConstCounter::new(value));
+        }
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &r);
         out
+    }
+}
+
+/// A gauge that always reads 1 (an info metric's value).
+#[derive(Debug, Default)]
+struct ConstGaugeOne;
+
+impl prometheus_client::metrics::TypedMetric for ConstGaugeOne {
+    const TYPE: prometheus_client::metrics::MetricType =
+        prometheus_client::metrics::MetricType::Gauge;
+}
+
+impl prometheus_client::encoding::EncodeMetric for ConstGaugeOne {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::MetricEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        encoder.encode_gauge(&1_i64)
+    }
+
+    fn metric_type(&self) -> prometheus_client::metrics::MetricType {
+        <Self as prometheus_client::metrics::TypedMetric>::TYPE
     }
 }

@@ -55,77 +55,35 @@ pub(crate) async fn metrics(
             .ok_or_else(ApiError::unauthorized)?;
         caller.require(&[tenderflow_core::Role::ADMIN])?;
     }
-    let pending = s
-        .store
-        .outbox(Some(tenderflow_store::OutboxStatus::Pending))
-        .await?
-        .len() as f64;
-    let dead = s
-        .store
-        .outbox(Some(tenderflow_store::OutboxStatus::Dead))
-        .await?
-        .len() as f64;
-    let stuck = s.store.stuck_timers().await?.len() as f64;
     let now = s.store.now();
-    let lag = s
-        .store
-        .oldest_due_timer(now)
-        .await?
-        .map_or(0.0, |due| (now.unix_millis() - due).max(0) as f64 / 1000.0);
     let cache = s.store.cache_stats().await;
-    let text = s.metrics.render(&[
-        (
-            "tenderflow_tender_cache_entries",
-            "Tender states kept in memory (bounded by --tender-cache).",
-            cache.tenders as f64,
-        ),
-        (
-            "tenderflow_tender_replays",
-            "Tenders replayed from their events since the process started.",
-            cache.replays as f64,
-        ),
-        (
-            "tenderflow_events_replayed",
-            "Events those replays read.",
-            cache.events_replayed as f64,
-        ),
-        (
-            "tenderflow_tender_catch_ups",
-            "Kept tender states brought up to date with the events another process wrote.",
-            cache.catch_ups as f64,
-        ),
-        (
-            "tenderflow_events_caught_up",
-            "Events those catch-ups read.",
-            cache.events_caught_up as f64,
-        ),
-        (
-            "tenderflow_outbox_pending",
-            "Messages waiting to be sent.",
-            pending,
-        ),
-        (
-            "tenderflow_outbox_dead",
-            "Messages that could not be delivered (dead letters).",
-            dead,
-        ),
-        (
-            "tenderflow_timers_stuck",
-            "Deadlines that failed to fire.",
-            stuck,
-        ),
-        (
-            "tenderflow_timer_lag_seconds",
-            "How long the oldest due deadline has waited to fire.",
-            lag,
-        ),
-    ]);
+    let scrape = crate::metrics::Scrape {
+        outbox_pending: s
+            .store
+            .outbox_count(tenderflow_store::OutboxStatus::Pending)
+            .await?,
+        outbox_dead: s
+            .store
+            .outbox_count(tenderflow_store::OutboxStatus::Dead)
+            .await?,
+        timers_stuck: s.store.stuck_timers().await?.len() as u64,
+        timer_lag_seconds: s
+            .store
+            .oldest_due_timer(now)
+            .await?
+            .map_or(0.0, |due| (now.unix_millis() - due).max(0) as f64 / 1000.0),
+        cache_entries: cache.tenders as u64,
+        replays: cache.replays as u64,
+        events_replayed: cache.events_replayed as u64,
+        catch_ups: cache.catch_ups as u64,
+        events_caught_up: cache.events_caught_up as u64,
+    };
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        text,
+        s.metrics.render(&scrape, s.commit),
     ))
 }
 
@@ -176,9 +134,10 @@ pub(crate) async fn ready(State(s): State<AppState>) -> ApiResult<Json<Ready>> {
     }
 }
 
-pub(crate) async fn version() -> Json<Version> {
+pub(crate) async fn version(State(s): State<AppState>) -> Json<Version> {
     Json(Version {
         name: "tenderflow",
         version: env!("CARGO_PKG_VERSION"),
+        commit: s.commit,
     })
 }

@@ -58,9 +58,8 @@ impl Table {
     }
 }
 
-/// The router with every route, the OpenAPI document at `/openapi.json`, and JSON errors for
-/// unknown routes.
-pub fn app(state: AppState) -> Router {
+/// The API's routes (before the layers every request shares) and the state they run on.
+fn api(state: AppState) -> (Router<AppState>, AppState) {
     use axum::routing::{delete, post, put};
     const ALL: &[Role] = &Role::PEOPLE;
     const ADMIN: &[Role] = &[Role::ADMIN];
@@ -415,12 +414,29 @@ pub fn app(state: AppState) -> Router {
         ..Op::get("This document").ok::<OpenApiDocument>()
     });
     let doc = Arc::new(document(&ops));
-    t.router
+    let api = t
+        .router
         .route(
             "/openapi.json",
             get(move || async move { Json((*doc).clone()) })
                 .layer(axum::middleware::from_fn(refuse_query)),
         )
+        .layer(DefaultBodyLimit::max(MAX_BODY));
+    (api, state)
+}
+
+/// The router with every route, the OpenAPI document at `/openapi.json`, and JSON errors for
+/// unknown routes.
+pub fn app(state: AppState) -> Router {
+    app_with_pages(state, Router::new())
+}
+
+/// [`app`] with the pages beside it on one port: every request, page or API, gets a request
+/// id, a line in the access log and its place in `/metrics`.
+pub fn app_with_pages(state: AppState, pages: Router) -> Router {
+    let (api, state) = api(state);
+    api.with_state(state.clone())
+        .merge(pages)
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -428,7 +444,6 @@ pub fn app(state: AppState) -> Router {
                 "no such route; see /openapi.json",
             )
         })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
         // A bug that panics in a handler answers a 500 problem (logged) instead of dropping
         // the connection.
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
@@ -440,7 +455,7 @@ pub fn app(state: AppState) -> Router {
             ))
         }))
         .layer(axum::middleware::from_fn(request_id_in_problems))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(axum::middleware::from_fn_with_state(state, count_requests))
         // The access log: a span per request with its method, path and request id (taken
         // from `x-request-id` or made up), a line per response with status and latency, and
         // the id echoed in the response's `x-request-id`.
@@ -461,7 +476,6 @@ pub fn app(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
-        .with_state(state)
 }
 
 /// `400 invalid_query` for any query string on an operation that reads none.

@@ -33,6 +33,8 @@ pub struct Version {
     pub name: &'static str,
     /// The server's version.
     pub version: &'static str,
+    /// The commit it was built from (`unknown` when built outside a git checkout).
+    pub commit: &'static str,
 }
 
 /// `/me`: the caller's account.

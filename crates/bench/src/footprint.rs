@@ -494,11 +494,11 @@ impl Server {
                 .map_or(0, |v| v as u64)
         };
         Ok(Replays {
-            replays: value("tenderflow_tender_replays"),
-            events: value("tenderflow_events_replayed"),
+            replays: value("tenderflow_tender_replays_total"),
+            events: value("tenderflow_events_replayed_total"),
             kept: value("tenderflow_tender_cache_entries"),
-            catch_ups: value("tenderflow_tender_catch_ups"),
-            caught_up: value("tenderflow_events_caught_up"),
+            catch_ups: value("tenderflow_tender_catch_ups_total"),
+            caught_up: value("tenderflow_events_caught_up_total"),
         })
     }
 

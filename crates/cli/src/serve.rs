@@ -96,13 +96,16 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         })
     };
     // The pages (`/`, `/notices/…`, `/static/…`) beside the JSON API, on one port.
-    let routes = tenderflow_web::router_with(
+    let pages = tenderflow_web::router_with(
         std::sync::Arc::new(app.clone()),
         public_url.starts_with("https://"),
-    )
-    .merge(tenderflow_api::app(
-        AppState::new(app).with_metrics_token(args.metrics_token.clone()),
-    ));
+    );
+    let routes = tenderflow_api::app_with_pages(
+        AppState::new(app)
+            .with_metrics_token(args.metrics_token.clone())
+            .with_commit(env!("TENDERFLOW_COMMIT")),
+        pages,
+    );
     crate::signals::notify_ready();
     // SIGTERM (systemd, containers) or SIGINT: stop taking connections, let the requests
     // under way finish, then let the background work finish its batch and release its

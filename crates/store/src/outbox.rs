@@ -541,6 +541,23 @@ impl Store {
     }
 
     /// Outbox rows with a status, or all, by id.
+    /// How many messages are in `status`, counted by the database (a scrape reads no rows).
+    pub async fn outbox_count(&self, status: OutboxStatus) -> Result<u64> {
+        let q = Query::select()
+            .expr(Expr::col(Outbox::Id).count())
+            .from(Outbox::Table)
+            .and_where(Expr::col(Outbox::Status).eq(status))
+            .to_owned();
+        let n: i64 = self
+            .db
+            .query_one(&q)
+            .await?
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     pub async fn outbox(&self, status: Option<OutboxStatus>) -> Result<Vec<OutboxRow>> {
         let mut q = Query::select()
             .columns(ROW)

@@ -93,3 +93,52 @@ async fn pages_cannot_be_framed_and_allow_only_their_own_script() {
         }
     }
 }
+
+#[tokio::test]
+async fn page_requests_get_a_request_id_and_are_counted() {
+    let e = spawn_app(1).await;
+    let state = tenderflow_api::AppState::new(e.app.clone())
+        .with_metrics_token(Some("scrape".into()))
+        .with_commit("abc123");
+    let router =
+        tenderflow_api::app_with_pages(state, tenderflow_web::router(Arc::new(e.app.clone())));
+    let res = router
+        .clone()
+        .oneshot(
+            Request::get("/?lang=en")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().contains_key("x-request-id"));
+    let res = router
+        .clone()
+        .oneshot(
+            Request::get("/metrics")
+                .header("authorization", "Bearer scrape")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let text = String::from_utf8(
+        res.into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec(),
+    )
+    .expect("utf-8");
+    assert!(
+        text.contains(
+            "tenderflow_http_request_duration_seconds_count{route=\"/\",method=\"GET\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("commit=\"abc123\""), "{text}");
+    let (_, version) = get(&router, "/version").await;
+    assert!(version.contains("\"commit\":\"abc123\""), "{version}");
+}

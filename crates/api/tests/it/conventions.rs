@@ -354,8 +354,11 @@ async fn metrics_count_requests_commands_and_queues() {
     )
     .expect("utf-8");
     for needle in [
-        "tenderflow_http_requests_seconds_count{route=\"/tenders/{id}/bids\",method=\"POST\",status=\"201\"} 1",
-        "tenderflow_http_requests_seconds_count{route=\"/tenders/{id}/bids\",method=\"POST\",status=\"422\"} 1",
+        "tenderflow_http_request_duration_seconds_count{route=\"/tenders/{id}/bids\",method=\"POST\",status=\"201\"} 1",
+        "tenderflow_http_request_duration_seconds_count{route=\"/tenders/{id}/bids\",method=\"POST\",status=\"422\"} 1",
+        // Buckets past one second, for slow uploads and stalls.
+        "le=\"10.0\"",
+        "tenderflow_build_info{version=\"0.1.0\",commit=\"unknown\"} 1",
         "tenderflow_commands_total{kind=\"submit_bid\",outcome=\"ok\"} 1",
         "tenderflow_commands_total{kind=\"submit_bid\",outcome=\"form_invalid\"} 1",
         "tenderflow_commands_total{kind=\"publish\",outcome=\"ok\"} 1",
@@ -364,10 +367,12 @@ async fn metrics_count_requests_commands_and_queues() {
         "tenderflow_timers_stuck 0",
         "tenderflow_timer_lag_seconds",
         "# TYPE tenderflow_tender_cache_entries gauge",
-        "tenderflow_tender_replays",
-        "tenderflow_events_replayed",
-        "tenderflow_tender_catch_ups",
-        "tenderflow_events_caught_up",
+        "# TYPE tenderflow_tender_replays counter",
+        "tenderflow_tender_replays_total",
+        "tenderflow_events_replayed_total",
+        "tenderflow_tender_catch_ups_total",
+        "tenderflow_events_caught_up_total",
+        "# EOF",
     ] {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
