@@ -365,3 +365,51 @@ fn an_empty_database_file_or_a_pending_migration_is_refused_but_by_migrate() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_demo_honours_the_global_mail_and_url_options() {
+    let dir = tenderflow_testkit::TempDir::new("demo-options");
+    let demo = dir.path().join("demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_tenderflow"))
+        .env_remove("TENDERFLOW_SMTP_URL")
+        .env_remove("TENDERFLOW_PUBLIC_URL")
+        .env_remove("TENDERFLOW_MAIL_FROM")
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args([
+            "--public-url",
+            "https://tenders.union.example",
+            "--mail-from",
+            "Union Recruitment <jobs@union.example>",
+            "demo",
+            "--bidders",
+            "4",
+            "--winners",
+            "2",
+            "--dir",
+        ])
+        .arg(&demo)
+        .output()
+        .expect("tenderflow demo");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (mut mails, mut linked) = (0, 0);
+    for entry in std::fs::read_dir(demo.join("mail")).expect("mail") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "eml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("eml");
+        assert!(text.contains("jobs@union.example"), "{}", path.display());
+        mails += 1;
+        if text.contains("https://tenders.union.example/notices/") {
+            linked += 1;
+        }
+    }
+    assert!(mails > 0, "the demo wrote its mail");
+    assert!(linked > 0, "mail links point at --public-url");
+}

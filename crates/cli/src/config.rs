@@ -9,6 +9,9 @@ use tenderflow_notify::Transport;
 use tenderflow_store::Store;
 use tenderflow_store::crypto::MasterKey;
 
+/// The sender of mail when none is configured.
+pub const DEFAULT_MAIL_FROM: &str = "Tenderflow <noreply@tenderflow.example>";
+
 /// Options shared by every command. Precedence: flags, then `TENDERFLOW_*` variables, then
 /// the config file, then the defaults.
 #[derive(Debug, Clone, Args)]
@@ -48,7 +51,7 @@ pub struct Config {
         long,
         global = true,
         env = "TENDERFLOW_MAIL_FROM",
-        default_value = "Tenderflow <noreply@tenderflow.example>"
+        default_value = DEFAULT_MAIL_FROM
     )]
     pub mail_from: String,
     /// The address people reach the pages at (e.g. https://tenders.union.example): mail

@@ -13,8 +13,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tenderflow_core::scenario::{self, Input, Params};
 use tenderflow_core::{Command, Role, Timestamp};
+use tenderflow_notify::Dispatcher;
 use tenderflow_notify::render::local_time;
-use tenderflow_notify::{Dispatcher, Transport};
 use tenderflow_store::clock::Clock;
 use tenderflow_store::{Account, Store};
 
@@ -111,13 +111,16 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         )
         .await?,
     );
+    // The global mail options hold here too (an SMTP server, the sender, the public URL the
+    // links point at, templates); without an SMTP URL the mail is written into the demo's
+    // directory, and without a sender the union's recruitment team sends it.
     let mail_dir = dir.join("mail");
-    let dispatcher = Dispatcher::new(
-        store.clone(),
-        Transport::file(&mail_dir)?,
-        "浙江省职工服务中心招募工作组 <recruitment@union.example>",
-        "demo",
-    )?;
+    let mut mail = config.clone();
+    mail.data_dir = dir.clone();
+    if mail.mail_from == crate::config::DEFAULT_MAIL_FROM {
+        mail.mail_from = "浙江省职工服务中心招募工作组 <recruitment@union.example>".to_owned();
+    }
+    let dispatcher = mail.dispatcher(store.clone(), "demo")?;
 
     // The definition, possibly with another number of winners.
     let (name, bytes) = match SHIPPED
@@ -382,17 +385,22 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     for (k, n) in &kinds {
         println!("  {k:<26} {n:>4}");
     }
-    let files = std::fs::read_dir(&mail_dir)
-        .map(|d| {
-            d.flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                .count()
-        })
-        .unwrap_or(0);
-    println!(
-        "  {mail_sent} messages sent; {files} .eml files in {}",
-        mail_dir.display()
-    );
+    match &config.smtp_url {
+        Some(_) => println!("  {mail_sent} messages sent through the SMTP server"),
+        None => {
+            let files = std::fs::read_dir(&mail_dir)
+                .map(|d| {
+                    d.flatten()
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                        .count()
+                })
+                .unwrap_or(0);
+            println!(
+                "  {mail_sent} messages sent; {files} .eml files in {}",
+                mail_dir.display()
+            );
+        }
+    }
     if let Some((quarter, pdf, csv)) = &written {
         section(&format!("Quarterly report {quarter}"));
         println!("  {}\n  {}", pdf.display(), csv.display());
