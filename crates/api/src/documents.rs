@@ -94,28 +94,23 @@ pub enum Ranged {
     Outside,
 }
 
-/// One byte range of a file of `size` bytes from a `Range` header.
+/// One byte range of a file of `size` bytes from a `Range` header, parsed and checked by
+/// `http-range-header` (RFC 9110): a malformed header, another unit or several ranges are
+/// served whole (the RFC lets a server ignore them); a range the file cannot satisfy is 416.
 pub fn byte_range(header: Option<&str>, size: u64) -> Ranged {
-    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
+    let Some(header) = header else {
         return Ranged::Whole;
     };
-    if spec.contains(',') {
+    let Ok(parsed) = http_range_header::parse_range_header(header.trim()) else {
         return Ranged::Whole;
+    };
+    match parsed.validate(size) {
+        Ok(ranges) => match ranges.as_slice() {
+            [one] => Ranged::Part(*one.start()..one.end().saturating_add(1)),
+            _ => Ranged::Whole,
+        },
+        Err(_) => Ranged::Outside,
     }
-    let Some((a, b)) = spec.split_once('-') else {
-        return Ranged::Whole;
-    };
-    let (a, b) = (a.trim(), b.trim());
-    let range = match (a.parse::<u64>(), b.parse::<u64>()) {
-        (Ok(a), Ok(b)) if a <= b => a..b.saturating_add(1).min(size),
-        (Ok(a), Err(_)) if b.is_empty() => a..size,
-        (Err(_), Ok(n)) if a.is_empty() => size.saturating_sub(n)..size,
-        _ => return Ranged::Whole,
-    };
-    if range.start >= size || range.is_empty() {
-        return Ranged::Outside;
-    }
-    Ranged::Part(range)
 }
 
 /// `GET /tenders/{id}/documents/{doc}`.

@@ -136,17 +136,12 @@ impl Lang {
     }
 
     fn from_accept(header: &str) -> Self {
-        // The first language the browser names that we have; English when none.
-        header
-            .split(',')
-            .map(|part| {
-                part.split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase()
-            })
+        // The language the browser prefers most (by quality, `accept-language` parses the
+        // header) that we have; English when none.
+        accept_language::parse(header)
+            .iter()
             .find_map(|tag| {
+                let tag = tag.to_ascii_lowercase();
                 if tag.starts_with("zh") {
                     Some(Self::Zh)
                 } else if tag.starts_with("en") {
@@ -195,6 +190,9 @@ mod tests {
         assert_eq!(Lang::from_query("x=1&lang=zh-CN"), Some(Lang::Zh));
         assert_eq!(Lang::from_accept("fr-FR, zh-TW;q=0.8, en;q=0.5"), Lang::Zh);
         assert_eq!(Lang::from_accept("de"), Lang::En);
+        // Quality values count, not the order they are written in.
+        assert_eq!(Lang::from_accept("en;q=0.1, zh-CN;q=0.9"), Lang::Zh);
+        assert_eq!(Lang::from_accept("zh;q=0.2, fr, en;q=0.8"), Lang::En);
     }
 
     #[test]
