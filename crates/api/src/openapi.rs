@@ -44,7 +44,7 @@ fn query_of<T: IntoParams>() -> Vec<Parameter> {
 pub enum Answer {
     /// JSON of a type.
     Json(SchemaFn),
-    /// Plain text (Prometheus metrics).
+    /// Prometheus metrics (the OpenMetrics text format).
     Text,
     /// CSV (RFC 4180) with a header row (reports).
     Csv,
@@ -330,7 +330,7 @@ pub fn document(ops: &[Op]) -> OpenApi {
             }
             Answer::Text => {
                 ok = ok.content(
-                    "text/plain",
+                    "application/openmetrics-text",
                     ContentBuilder::new()
                         .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
                         .build(),
