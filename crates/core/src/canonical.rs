@@ -1,11 +1,52 @@
 //! Canonical JSON bytes and SHA-256 commitments.
 //!
-//! Canonical form: object keys sorted by their UTF-8 bytes, no insignificant whitespace,
-//! numbers and strings as serde_json writes them. A bidder can recompute the commitment on its
+//! A commitment a person or another system recomputes (a bid's, an announcement's) names its
+//! [`Recipe`]: new ones are RFC 8785 (the JSON Canonicalization Scheme, which any language's
+//! JCS library reproduces, by `serde_json_canonicalizer`); those made before carry no recipe
+//! and are [`Recipe::V1`] — keys sorted by their UTF-8 bytes, no insignificant whitespace,
+//! numbers and strings as serde_json writes them — and still verify. Internal digests (a
+//! request's fingerprint, a view's tag) use V1. A bidder can recompute the commitment on its
 //! receipt from the bid it sent.
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+/// How a commitment's bytes are made from JSON.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Recipe {
+    /// Keys sorted by their UTF-8 bytes, serde_json's numbers and strings: every commitment
+    /// recorded without a recipe.
+    #[default]
+    V1,
+    /// RFC 8785, the JSON Canonicalization Scheme: what new commitments use.
+    Jcs,
+}
+
+impl Recipe {
+    /// The recipe new commitments are made with.
+    pub const CURRENT: Self = Self::Jcs;
+
+    /// Whether this is [`Recipe::V1`] (left out of JSON, as before recipes were named).
+    pub fn is_v1(&self) -> bool {
+        *self == Self::V1
+    }
+
+    /// SHA-256 (lower-case hex) of `v`'s canonical bytes by this recipe.
+    pub fn sha256_hex(self, v: &Value) -> String {
+        match self {
+            Self::V1 => sha256_hex(v),
+            // Serialising a `Value` cannot fail but for a number JCS cannot write (NaN),
+            // which JSON cannot hold.
+            Self::Jcs => hex::encode(Sha256::digest(
+                serde_json_canonicalizer::to_vec(v).unwrap_or_else(|_| canonical_bytes(v)),
+            )),
+        }
+    }
+}
 
 /// Appends the canonical bytes of `v` to `out`.
 pub fn write_canonical(v: &Value, out: &mut Vec<u8>) {
@@ -106,6 +147,29 @@ mod tests {
         ] {
             assert_eq!(pointer(&v, p), v.pointer(p), "{p}");
         }
+    }
+
+    #[test]
+    fn both_recipes_verify_and_jcs_is_rfc_8785() {
+        // RFC 8785's own example values: numbers as ECMAScript writes them.
+        let v: Value = serde_json::from_str(
+            r#"{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],"b":1.0}"#,
+        )
+        .expect("json");
+        let jcs = serde_json_canonicalizer::to_vec(&v).expect("jcs");
+        assert_eq!(
+            String::from_utf8(jcs).expect("utf-8"),
+            r#"{"b":1,"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27]}"#
+        );
+        // The recipes differ here (`1.0`): each commitment is checked by its own.
+        assert_ne!(Recipe::V1.sha256_hex(&v), Recipe::Jcs.sha256_hex(&v));
+        assert_eq!(Recipe::V1.sha256_hex(&v), sha256_hex(&v));
+        // A recipe left out of recorded JSON is V1.
+        assert_eq!(
+            serde_json::from_value::<Recipe>(serde_json::json!("jcs")).expect("jcs"),
+            Recipe::Jcs
+        );
+        assert_eq!(Recipe::default(), Recipe::V1);
     }
 
     #[test]

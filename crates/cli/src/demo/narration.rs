@@ -132,12 +132,16 @@ pub(super) async fn describe(
                     time(e.received_at)
                 );
             }
-            // Every commitment matches the opened content.
+            // Every commitment matches the opened content and documents, by the recipe it
+            // was made with.
             let (_, t) = store.load(tender).await?;
-            let ok = t
-                .bids
-                .values()
-                .all(|b| tenderflow_core::canonical::sha256_hex(&b.content) == b.commitment);
+            let ok = t.bids.values().all(|b| {
+                tenderflow_core::decide::bid_commitment(
+                    &b.content,
+                    &b.documents,
+                    b.commitment_recipe,
+                ) == b.commitment
+            });
             println!(
                 "  every opened bid matches its receipt's commitment: {}",
                 if ok { "yes" } else { "NO" }

@@ -65,7 +65,8 @@ pub(super) fn submit(cx: &mut Ctx<'_>, bid: &SubmitBid, replace: bool) -> Decisi
     }
     bid_documents(cx, &bid.documents)?;
     let receipt = cx.t.receipts + 1;
-    let commitment = bid_commitment(content, &bid.documents);
+    let commitment_recipe = crate::canonical::Recipe::CURRENT;
+    let commitment = bid_commitment(content, &bid.documents, commitment_recipe);
     let content = content.clone();
     let documents = bid.documents.clone();
     cx.emit(if replace {
@@ -74,6 +75,7 @@ pub(super) fn submit(cx: &mut Ctx<'_>, bid: &SubmitBid, replace: bool) -> Decisi
             receipt,
             content,
             commitment,
+            commitment_recipe,
             price,
             documents,
         }
@@ -83,6 +85,7 @@ pub(super) fn submit(cx: &mut Ctx<'_>, bid: &SubmitBid, replace: bool) -> Decisi
             receipt,
             content,
             commitment,
+            commitment_recipe,
             price,
             documents,
         }

@@ -2,6 +2,7 @@
 //! documents, checked against the definition's limits and slots before any event exists.
 
 use super::*;
+use crate::canonical::Recipe;
 use crate::model::Document;
 use std::collections::HashSet;
 
@@ -154,12 +155,13 @@ pub(super) fn bid_documents(cx: &Ctx<'_>, docs: &[Document]) -> Decision<()> {
     Ok(())
 }
 
-/// A bid's commitment: SHA-256 of the canonical content, or, when the bid carries documents,
-/// of the canonical `{"content": …, "documents": […]}` (each document's hash included).
-pub fn bid_commitment(content: &Value, documents: &[Document]) -> String {
+/// A bid's commitment by `recipe`: SHA-256 of the canonical content, or, when the bid
+/// carries documents, of the canonical `{"content": …, "documents": […]}` (each document's
+/// hash included).
+pub fn bid_commitment(content: &Value, documents: &[Document], recipe: Recipe) -> String {
     if documents.is_empty() {
-        sha256_hex(content)
+        recipe.sha256_hex(content)
     } else {
-        sha256_hex(&json!({ "content": content, "documents": documents }))
+        recipe.sha256_hex(&json!({ "content": content, "documents": documents }))
     }
 }

@@ -1,6 +1,5 @@
 //! `decide`: the pure decision of what a command does to a tender, or why it may not.
 
-use crate::canonical::sha256_hex;
 use crate::definition::CriterionSource;
 use crate::definition::{CommandName, ProcedureKind, TimerName, Transition, Workflow};
 use crate::model::Cancel;

@@ -107,7 +107,8 @@ pub(super) fn publish(cx: &mut Ctx<'_>, p: &Publish) -> Decision<()> {
     }
     cx.emit(EventBody::AnnouncementPublished {
         announcement: announcement.clone(),
-        content_sha256: sha256_hex(announcement),
+        content_sha256: crate::canonical::Recipe::CURRENT.sha256_hex(announcement),
+        content_recipe: crate::canonical::Recipe::CURRENT,
         channels: channels.to_vec(),
         deadline,
         lots,

@@ -1,6 +1,7 @@
 //! Events: the facts a command leaves, the storage format of the record.
 
 use super::*;
+use crate::canonical::Recipe;
 use crate::definition::EventName;
 use crate::numbers::{Money, Score};
 use crate::time::Timestamp;
@@ -123,6 +124,9 @@ pub enum EventBody {
         announcement: Arc<Value>,
         /// SHA-256 of the content: the same announcement on every channel.
         content_sha256: String,
+        /// How the content's bytes were made for its hash (left out: V1).
+        #[serde(default, skip_serializing_if = "Recipe::is_v1")]
+        content_recipe: Recipe,
         /// Channels.
         channels: Vec<String>,
         /// Bid deadline.
@@ -190,6 +194,9 @@ pub enum EventBody {
         content: Arc<Value>,
         /// SHA-256 of its canonical JSON.
         commitment: String,
+        /// How the canonical JSON was made (left out: V1).
+        #[serde(default, skip_serializing_if = "Recipe::is_v1")]
+        commitment_recipe: Recipe,
         /// Price (minor units).
         price: Money,
         /// The bid's documents (sealed with it; the commitment covers them).
@@ -206,6 +213,9 @@ pub enum EventBody {
         content: Arc<Value>,
         /// New commitment.
         commitment: String,
+        /// How the canonical JSON was made (left out: V1).
+        #[serde(default, skip_serializing_if = "Recipe::is_v1")]
+        commitment_recipe: Recipe,
         /// New price.
         price: Money,
         /// The bid's documents (sealed with it; the commitment covers them).

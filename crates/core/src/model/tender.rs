@@ -1,6 +1,7 @@
 //! The tender's state, and `apply`/`replay`, which build it from events and never fail.
 
 use super::*;
+use crate::canonical::Recipe;
 use crate::definition::EventName;
 use crate::numbers::Money;
 use crate::time::Timestamp;
@@ -53,6 +54,9 @@ pub struct Bid {
     pub content: Arc<Value>,
     /// SHA-256 commitment.
     pub commitment: String,
+    /// How the commitment's canonical JSON was made (left out: V1).
+    #[serde(default, skip_serializing_if = "Recipe::is_v1")]
+    pub commitment_recipe: Recipe,
     /// Price.
     pub price: Money,
     /// The bid's documents (sealed with it).
@@ -353,6 +357,7 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             bid_security,
             invitees,
             documents,
+            content_recipe: _,
         } => {
             publish_documents(&mut t, documents, at, "announcement".into());
             t.invitees.clone_from(invitees);
@@ -405,6 +410,7 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             receipt,
             content,
             commitment,
+            commitment_recipe,
             price,
             documents,
         }
@@ -413,6 +419,7 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
             receipt,
             content,
             commitment,
+            commitment_recipe,
             price,
             documents,
         } => {
@@ -424,6 +431,7 @@ pub fn apply(mut t: Tender, event: &Event) -> Tender {
                     received_at: at,
                     content: content.clone(),
                     commitment: commitment.clone(),
+                    commitment_recipe: *commitment_recipe,
                     price: *price,
                     documents: documents.clone(),
                 },

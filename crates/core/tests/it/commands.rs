@@ -300,3 +300,46 @@ fn commands_refuse_unknown_fields_with_or_without_fields_of_their_own() {
         assert!(e.to_string().contains("unknown field"), "{bad}: {e}");
     }
 }
+
+/// A bid recorded before commitments named their recipe (no `commitmentRecipe` in its event)
+/// is V1 and still verifies by it; a new bid's commitment is RFC 8785's.
+#[test]
+fn commitments_verify_by_the_recipe_they_were_made_with() {
+    use tenderflow_core::canonical::Recipe;
+    use tenderflow_core::decide::bid_commitment;
+    let wf = workflow("partner-recruitment");
+    let steps = seed_script(&wf);
+    let mut run = Run::new(wf);
+    let first_bid = steps
+        .iter()
+        .position(|s| {
+            s.command()
+                .is_some_and(|c| matches!(c.body, CommandBody::SubmitBid(_)))
+        })
+        .expect("a bid");
+    for s in &steps[..=first_bid] {
+        run.step(s);
+    }
+    let (_, event) = run.history().pop().expect("the bid's event");
+    let mut json = serde_json::to_value(&event).expect("json");
+    assert_eq!(json["commitmentRecipe"], "jcs", "{json}");
+    let content = json["content"].clone();
+    assert_eq!(
+        json["commitment"],
+        Recipe::Jcs.sha256_hex(&content),
+        "new commitments are RFC 8785's"
+    );
+    // As recorded before recipes: no recipe, the V1 hash.
+    json.as_object_mut()
+        .expect("event")
+        .remove("commitmentRecipe");
+    json["commitment"] = Recipe::V1.sha256_hex(&content).into();
+    let old: tenderflow_core::Event = serde_json::from_value(json).expect("an old event reads");
+    let tender = tenderflow_core::apply(tenderflow_core::Tender::default(), &old);
+    let bid = tender.bids.values().next().expect("the bid");
+    assert_eq!(bid.commitment_recipe, Recipe::V1);
+    assert_eq!(
+        bid_commitment(&bid.content, &bid.documents, bid.commitment_recipe),
+        bid.commitment
+    );
+}

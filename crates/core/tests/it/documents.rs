@@ -226,7 +226,7 @@ fn a_bids_documents_follow_its_slots_and_stay_sealed_until_opening() {
     assert_eq!(b.documents, refs);
     assert_eq!(
         b.commitment,
-        tenderflow_core::decide::bid_commitment(&b.content, &refs)
+        tenderflow_core::decide::bid_commitment(&b.content, &refs, b.commitment_recipe)
     );
     // Sealed until opening, for everyone.
     for (id, role) in [

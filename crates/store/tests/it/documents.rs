@@ -288,7 +288,11 @@ async fn documents_are_sealed_checked_and_verified_on_both_backends() {
             assert_eq!(b.documents, vec![plan_doc.clone()], "{ctx}");
             assert_eq!(
                 b.commitment,
-                tenderflow_core::decide::bid_commitment(&b.content, &b.documents),
+                tenderflow_core::decide::bid_commitment(
+                    &b.content,
+                    &b.documents,
+                    b.commitment_recipe
+                ),
                 "{ctx}"
             );
             assert_ne!(

@@ -598,12 +598,13 @@ async fn sealed_bids_are_unreadable_at_rest_and_open_to_their_commitment() {
         };
         assert_eq!(
             *commitment,
-            tenderflow_core::canonical::sha256_hex(&bid("Secret Arts Troupe", 4_321_000))
+            tenderflow_core::canonical::Recipe::CURRENT
+                .sha256_hex(&bid("Secret Arts Troupe", 4_321_000))
         );
         let (_, tender) = db.reopen().await.load(&t).await.expect("load");
         let stored = tender.bids.values().next().expect("bid");
         assert_eq!(
-            tenderflow_core::canonical::sha256_hex(&stored.content),
+            stored.commitment_recipe.sha256_hex(&stored.content),
             stored.commitment
         );
         assert_eq!(stored.content, *content);
