@@ -15,6 +15,7 @@ mod m20261128_000005_web_accounts;
 mod m20261128_000006_expert_pool;
 mod m20261128_000007_score_drafts;
 mod m20261206_000008_documents;
+mod m20261207_000009_registration_claims;
 
 /// The migrator `tenderflow migrate` and server start run.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_expert_pool::Migration),
             Box::new(m20261128_000007_score_drafts::Migration),
             Box::new(m20261206_000008_documents::Migration),
+            Box::new(m20261207_000009_registration_claims::Migration),
         ]
     }
 }

@@ -375,3 +375,38 @@ pub enum BlobChunks {
     /// The frame's bytes.
     Data,
 }
+
+/// Claims of a registration number another account holds, for staff to decide.
+#[derive(DeriveIden, Clone, Copy, Debug)]
+pub enum RegistrationClaims {
+    /// The table.
+    Table,
+    /// Claim id (`claim-…`).
+    Id,
+    /// The registration number claimed (upper case).
+    RegistrationNumber,
+    /// The claiming organisation's name.
+    Name,
+    /// Its contact person.
+    ContactPerson,
+    /// Its address.
+    Email,
+    /// `zh-CN` or `en`.
+    Locale,
+    /// The password it chose (argon2id PHC string), for the account approval makes.
+    PasswordHash,
+    /// Announcements by mail.
+    Announcements,
+    /// The account that held the number when the claim was made.
+    HolderId,
+    /// Made at, ms (wall clock).
+    CreatedMs,
+    /// `pending`, `approved` or `rejected`.
+    Status,
+    /// Who decided.
+    DecidedBy,
+    /// Decided at, ms.
+    DecidedMs,
+    /// The decision's reason.
+    Note,
+}

@@ -3,7 +3,10 @@
 
 use crate::AppState;
 use crate::extract::{ApiResult, Body, Caller, Id};
-use crate::schemas::{AccountCreated, AccountList, AccountState, EmailChanged, TokenList};
+use crate::schemas::{
+    AccountCreated, AccountList, AccountState, EmailChanged, RegistrationClaimList,
+    RegistrationClaimView, TokenList,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -145,4 +148,50 @@ pub(crate) async fn rotate_token(
 ) -> ApiResult<Json<IssuedToken>> {
     caller.require(&[Role::ADMIN])?;
     Ok(Json(s.store.rotate_token(&id).await?))
+}
+
+/// `GET /registration-claims`.
+pub(crate) async fn list_claims(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<RegistrationClaimList>> {
+    let claims = s.app.registration_claims(&caller).await?;
+    Ok(Json(RegistrationClaimList {
+        claims: claims.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// What staff decide of a registration claim.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ClaimDecisionBody {
+    /// `approve` (the claimant gets the number) or `reject` (it stays with its holder).
+    decision: ClaimChoice,
+    /// Why (1–2000 characters).
+    note: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ClaimChoice {
+    Approve,
+    Reject,
+}
+
+/// `POST /registration-claims/{id}/decision`.
+pub(crate) async fn decide_claim(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    Body(b): Body<ClaimDecisionBody>,
+) -> ApiResult<Json<RegistrationClaimView>> {
+    let decision = match b.decision {
+        ClaimChoice::Approve => tenderflow_app::accounts::ClaimDecision::Approve,
+        ClaimChoice::Reject => tenderflow_app::accounts::ClaimDecision::Reject,
+    };
+    let claim = s
+        .app
+        .decide_registration_claim(&caller, &id, decision, &b.note)
+        .await?;
+    Ok(Json(claim.into()))
 }

@@ -1,8 +1,9 @@
 //! Routes and handlers.
 
 use crate::accounts::{
-    EmailBody, NewAccount, TokenBody, create_account, disable_account, enable_account, issue_token,
-    list_accounts, list_tokens, revoke_token, rotate_token, set_email,
+    ClaimDecisionBody, EmailBody, NewAccount, TokenBody, create_account, decide_claim,
+    disable_account, enable_account, issue_token, list_accounts, list_claims, list_tokens,
+    revoke_token, rotate_token, set_email,
 };
 use crate::admin::{
     AuditQuery, ClockBody, OutboxQuery, PageQuery, audit, ocds_record, ocds_releases, outbox,
@@ -98,6 +99,22 @@ fn api(state: AppState) -> (Router<AppState>, AppState) {
                 .errors(&[409]),
         ],
         get(list_accounts).post(create_account),
+    )
+    .add(
+        "/registration-claims",
+        vec![Op::get("Claims of registration numbers other accounts hold, pending first")
+            .roles(&[Role::STAFF, Role::ADMIN])
+            .ok::<RegistrationClaimList>()],
+        get(list_claims),
+    )
+    .add(
+        "/registration-claims/{id}/decision",
+        vec![Op::post("Decide a pending claim: approve (the claimant gets the number in a new account, to verify) or reject, with the reason")
+            .roles(&[Role::STAFF, Role::ADMIN])
+            .body::<ClaimDecisionBody>()
+            .ok::<RegistrationClaimView>()
+            .errors(&[409])],
+        post(decide_claim),
     )
     .add(
         "/accounts/{id}/disable",

@@ -281,3 +281,61 @@ documents! {
         ["uri": String, "publishedDate": String, "publisher": Object, "version": String, "records": Array],
         [];
 }
+
+/// A claim of a registration number another account holds, as staff review it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationClaimView {
+    /// Claim id.
+    pub id: String,
+    /// The number claimed.
+    pub registration_number: String,
+    /// The claiming organisation.
+    pub name: String,
+    /// Its contact person.
+    pub contact_person: String,
+    /// Its address.
+    pub email: String,
+    /// The account that held the number.
+    pub holder: String,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When (RFC 3339).
+    pub decided_at: Option<String>,
+    /// Why.
+    pub note: Option<String>,
+}
+
+impl From<tenderflow_app::accounts::RegistrationClaim> for RegistrationClaimView {
+    fn from(c: tenderflow_app::accounts::RegistrationClaim) -> Self {
+        let at = |ms: i64| {
+            tenderflow_core::Timestamp::from_unix_millis(ms)
+                .map(tenderflow_core::Timestamp::to_rfc3339)
+                .unwrap_or_default()
+        };
+        Self {
+            id: c.id,
+            registration_number: c.registration_number,
+            name: c.name,
+            contact_person: c.contact_person,
+            email: c.email,
+            holder: c.holder_id,
+            created_at: at(c.created_ms),
+            status: c.status,
+            decided_by: c.decided_by,
+            decided_at: c.decided_ms.map(at),
+            note: c.note,
+        }
+    }
+}
+
+/// The registration claims, pending first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationClaimList {
+    /// The claims.
+    pub claims: Vec<RegistrationClaimView>,
+}

@@ -10,6 +10,7 @@
 
 use crate::{App, AppError, Caller, Result};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+pub use tenderflow_store::claims::{ClaimDecision, RegistrationClaim};
 use tenderflow_store::sessions::{SIGN_IN_LIMIT, SIGN_IN_WINDOW_MS};
 use tenderflow_store::{Account, Registration, Session, StoreError};
 
@@ -207,6 +208,43 @@ impl App {
         match self.store.register(&registration).await {
             Ok(_) | Err(StoreError::AlreadyRegistered { .. }) => Ok(()),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The claims of registration numbers other accounts hold, pending first (staff and
+    /// administrators).
+    pub async fn registration_claims(&self, caller: &Caller) -> Result<Vec<RegistrationClaim>> {
+        caller.require(&[tenderflow_core::Role::STAFF, tenderflow_core::Role::ADMIN])?;
+        Ok(self.store.registration_claims().await?)
+    }
+
+    /// Decides a pending claim, with the reason (`note_required` without one): approving
+    /// gives the claimant a new account with the number (its address still to verify) and
+    /// takes the number from its holder; `claim_not_pending` for a claim decided already or
+    /// whose address has been registered since.
+    pub async fn decide_registration_claim(
+        &self,
+        caller: &Caller,
+        id: &str,
+        decision: ClaimDecision,
+        note: &str,
+    ) -> Result<RegistrationClaim> {
+        caller.require(&[tenderflow_core::Role::STAFF, tenderflow_core::Role::ADMIN])?;
+        crate::views::check_id("the claim", id)?;
+        let note = note.trim();
+        if note.is_empty() || note.chars().count() > 2000 {
+            return Err(AppError::invalid(
+                "note_required",
+                "a decision gives its reason (1–2000 characters)",
+            ));
+        }
+        match self
+            .store
+            .decide_claim(id, decision, caller.actor.id.as_str(), note)
+            .await
+        {
+            Err(StoreError::InvalidAccount(m)) => Err(AppError::not_now("claim_not_pending", m)),
+            other => Ok(other?),
         }
     }
 

@@ -19,6 +19,7 @@ pub mod blobs;
 mod cache;
 pub use cache::CacheStats;
 pub mod chain;
+pub mod claims;
 pub mod clock;
 pub mod crypto;
 mod error;

@@ -177,7 +177,7 @@ pub(crate) struct TokenRow {
 }
 
 /// 32 random bytes, hex.
-fn secret() -> Result<String> {
+pub(crate) fn secret() -> Result<String> {
     let mut raw = [0u8; 32];
     getrandom::getrandom(&mut raw).map_err(CryptoError::NoRandomness)?;
     Ok(hex::encode(raw))
@@ -238,19 +238,40 @@ impl Store {
         let _gate = self.gate().await;
         let txn = self.db.begin().await?;
         release_expired_registrations(&txn, &email, &number).await?;
-        let holder = Query::select()
-            .column(Accounts::Id)
-            .from(Accounts::Table)
-            .cond_where(
-                Cond::any()
-                    .add(lower(Accounts::Email).eq(email.as_str()))
-                    .add(Expr::col(Accounts::RegistrationNumber).eq(number.as_str())),
-            )
-            .limit(1)
-            .to_owned();
-        if let Some(row) = txn.query_one(&holder).await? {
-            let id: String = row.try_get_by_index(0)?;
-            self.mail_holder(&txn, &id).await?;
+        let holder = |cond: SimpleExpr| {
+            Query::select()
+                .column(Accounts::Id)
+                .from(Accounts::Table)
+                .and_where(cond)
+                .limit(1)
+                .to_owned()
+        };
+        let id_of = |row: Option<sea_orm::QueryResult>| {
+            row.map(|r| r.try_get_by_index::<String>(0)).transpose()
+        };
+        let by_email = id_of(
+            txn.query_one(&holder(lower(Accounts::Email).eq(email.as_str())))
+                .await?,
+        )?;
+        let by_number = id_of(
+            txn.query_one(&holder(
+                Expr::col(Accounts::RegistrationNumber).eq(number.as_str()),
+            ))
+            .await?,
+        )?;
+        if by_email.is_some() || by_number.is_some() {
+            // A number held by an account of another address may be the real
+            // organisation's: staff decide (`crate::claims`).
+            if let (None, Some(h)) = (&by_email, &by_number) {
+                let claim = format!("claim-{}", &secret()?[..16]);
+                self.record_claim(&txn, r, &number, h, &claim).await?;
+            }
+            for id in by_email
+                .iter()
+                .chain(by_number.iter().filter(|n| Some(*n) != by_email.as_ref()))
+            {
+                self.mail_holder(&txn, id).await?;
+            }
             txn.commit().await?;
             return Ok(Registered::Existing);
         }

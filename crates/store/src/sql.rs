@@ -11,8 +11,9 @@ use sea_orm::{
 
 pub(crate) use sea_orm::sea_query::Order;
 pub(crate) use tenderflow_migrations::schema::{
-    Accounts, BlobChunks, Blobs, Commands, Events, MailTokens, Outbox, ScoreDrafts, Sessions,
-    Settings, SignInFailures, Subscriptions, TenderKeys, Tenders, Timers, Tokens, Workflows,
+    Accounts, BlobChunks, Blobs, Commands, Events, MailTokens, Outbox, RegistrationClaims,
+    ScoreDrafts, Sessions, Settings, SignInFailures, Subscriptions, TenderKeys, Tenders, Timers,
+    Tokens, Workflows,
 };
 
 /// Whether a statement failed on a unique key (another writer, or a repeated id).

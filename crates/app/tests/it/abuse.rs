@@ -292,3 +292,130 @@ async fn mail_floods_are_bounded_per_address() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_real_organisation_claims_its_number_and_staff_decide() {
+    use tenderflow_app::accounts::ClaimDecision;
+    for db in tenderflow_testkit::db::TestDb::all().await {
+        let app = App::new(db.store.clone());
+        let caller = |id: &'static str, role: &'static str| {
+            let app = app.clone();
+            async move {
+                let token = app
+                    .store
+                    .create_account(&account(id, role))
+                    .await
+                    .expect("account");
+                app.authenticate(&token)
+                    .await
+                    .expect("auth")
+                    .expect("caller")
+            }
+        };
+        let staff = caller("staff-wu", "staff").await;
+        let bidder = caller("org-other", "bidder").await;
+        // Someone registers the number first, and verifies its own address.
+        app.register(registration(
+            "Squatter",
+            "91330000REAL00001",
+            "squat@example.org",
+        ))
+        .await
+        .expect("first");
+        let squatter = app
+            .store
+            .credentials("squat@example.org")
+            .await
+            .expect("c")
+            .expect("registered");
+        let rows = app
+            .store
+            .outbox(Some(OutboxStatus::Pending))
+            .await
+            .expect("outbox");
+        let verify = rows
+            .iter()
+            .find(|r| r.recipient_id == squatter.id)
+            .expect("verification mail");
+        let token = app.store.mail_secret(verify).expect("open").expect("token");
+        app.verify_email(&token).await.expect("verified");
+        // The real organisation registers with its number: answered as ever, claimed.
+        app.register(registration(
+            "Real Troupe",
+            "91330000real00001",
+            "real@example.org",
+        ))
+        .await
+        .expect("answered the same");
+        assert!(
+            app.store
+                .credentials("real@example.org")
+                .await
+                .expect("c")
+                .is_none()
+        );
+        assert!(matches!(
+            app.registration_claims(&bidder).await,
+            Err(AppError::Forbidden(_))
+        ));
+        let claims = app.registration_claims(&staff).await.expect("claims");
+        assert_eq!(claims.len(), 1, "[{}]", db.name);
+        let claim = &claims[0];
+        assert_eq!(
+            (
+                claim.status.as_str(),
+                claim.holder_id.as_str(),
+                claim.email.as_str()
+            ),
+            ("pending", squatter.id.as_str(), "real@example.org")
+        );
+        assert!(matches!(
+            app.decide_registration_claim(&staff, &claim.id, ClaimDecision::Approve, " ")
+                .await,
+            Err(AppError::Invalid {
+                code: "note_required",
+                ..
+            })
+        ));
+        let decided = app
+            .decide_registration_claim(
+                &staff,
+                &claim.id,
+                ClaimDecision::Approve,
+                "Business licence checked against the registry.",
+            )
+            .await
+            .expect("approved");
+        assert_eq!(decided.status, "approved");
+        assert_eq!(decided.decided_by.as_deref(), Some("staff-wu"));
+        // The claimant has an account with the number (its address still to verify); the
+        // holder lost it.
+        let real = app
+            .store
+            .credentials("real@example.org")
+            .await
+            .expect("c")
+            .expect("the claimant's account");
+        assert!(real.email_verified_ms.is_none());
+        let profile = |id: String| {
+            let app = app.clone();
+            async move { app.store.profile(&id).await.expect("p").expect("profile") }
+        };
+        assert_eq!(
+            profile(real.id.clone())
+                .await
+                .registration_number
+                .as_deref(),
+            Some("91330000REAL00001")
+        );
+        assert_eq!(profile(squatter.id.clone()).await.registration_number, None);
+        assert!(matches!(
+            app.decide_registration_claim(&staff, &claim.id, ClaimDecision::Reject, "again")
+                .await,
+            Err(AppError::NotNow {
+                code: "claim_not_pending",
+                ..
+            })
+        ));
+    }
+}
