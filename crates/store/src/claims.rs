@@ -7,7 +7,7 @@
 
 use crate::clock::wall_ms;
 use crate::outbox::AccountMail;
-use crate::sessions::{Registration, VERIFY_MS, secret};
+use crate::sessions::{Registration, VERIFY_MS, secret, self_registered};
 use crate::sql::{Accounts, RegistrationClaims as C, insert};
 use crate::{Account, Result, Store, StoreError};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query};
@@ -200,32 +200,13 @@ impl Store {
                 locale,
             };
             crate::accounts::check_account(&account)?;
-            let row = insert(
-                Accounts::Table,
-                [
-                    (Accounts::Id, account.id.as_str().into()),
-                    (Accounts::Role, account.role.as_str().into()),
-                    (Accounts::DisplayName, account.display_name.as_str().into()),
-                    (Accounts::Email, account.email.clone().into()),
-                    (Accounts::Locale, account.locale.as_str().into()),
-                    // No API token: an unusable hash fills the legacy column.
-                    (
-                        Accounts::TokenHash,
-                        crate::accounts::token_hash(&secret()?).into(),
-                    ),
-                    (Accounts::CreatedMs, wall_ms().into()),
-                    (Accounts::PasswordHash, password_hash.into()),
-                    (
-                        Accounts::RegistrationNumber,
-                        claim.registration_number.as_str().into(),
-                    ),
-                    (
-                        Accounts::ContactPerson,
-                        claim.contact_person.as_str().into(),
-                    ),
-                    (Accounts::Announcements, announcements.into()),
-                ],
-            );
+            let row = self_registered(
+                &account,
+                &password_hash,
+                &claim.registration_number,
+                &claim.contact_person,
+                announcements,
+            )?;
             txn.execute(&row).await?;
             self.mail_token(
                 &txn,

@@ -548,14 +548,7 @@ impl Store {
             .from(Outbox::Table)
             .and_where(Expr::col(Outbox::Status).eq(status))
             .to_owned();
-        let n: i64 = self
-            .db
-            .query_one(&q)
-            .await?
-            .map(|r| r.try_get_by_index::<i64>(0))
-            .transpose()?
-            .unwrap_or(0);
-        Ok(u64::try_from(n).unwrap_or(0))
+        self.count(&self.db, &q).await
     }
 
     pub async fn outbox(&self, status: Option<OutboxStatus>) -> Result<Vec<OutboxRow>> {

@@ -101,6 +101,34 @@ pub enum Registered {
     Existing,
 }
 
+/// The row of a self-registered organisation's account, not yet verified (registration, and
+/// an approved claim).
+pub(crate) fn self_registered(
+    account: &Account,
+    password_hash: &str,
+    number: &str,
+    contact: &str,
+    announcements: bool,
+) -> Result<sea_orm::sea_query::InsertStatement> {
+    Ok(insert(
+        Accounts::Table,
+        [
+            (Accounts::Id, account.id.as_str().into()),
+            (Accounts::Role, account.role.as_str().into()),
+            (Accounts::DisplayName, account.display_name.as_str().into()),
+            (Accounts::Email, account.email.clone().into()),
+            (Accounts::Locale, account.locale.as_str().into()),
+            // No API token: an unusable hash fills the legacy column.
+            (Accounts::TokenHash, token_hash(&secret()?).into()),
+            (Accounts::CreatedMs, wall_ms().into()),
+            (Accounts::PasswordHash, password_hash.into()),
+            (Accounts::RegistrationNumber, number.into()),
+            (Accounts::ContactPerson, contact.into()),
+            (Accounts::Announcements, announcements.into()),
+        ],
+    ))
+}
+
 /// Removes self-registered accounts never verified whose link has expired and that hold
 /// `email` or `number`, with their mailed links.
 async fn release_expired_registrations<C: ConnectionTrait>(
@@ -275,23 +303,13 @@ impl Store {
             txn.commit().await?;
             return Ok(Registered::Existing);
         }
-        let row = insert(
-            Accounts::Table,
-            [
-                (Accounts::Id, account.id.as_str().into()),
-                (Accounts::Role, account.role.as_str().into()),
-                (Accounts::DisplayName, account.display_name.as_str().into()),
-                (Accounts::Email, account.email.clone().into()),
-                (Accounts::Locale, account.locale.as_str().into()),
-                // No API token: an unusable hash fills the legacy column.
-                (Accounts::TokenHash, token_hash(&secret()?).into()),
-                (Accounts::CreatedMs, wall_ms().into()),
-                (Accounts::PasswordHash, r.password_hash.as_str().into()),
-                (Accounts::RegistrationNumber, number.as_str().into()),
-                (Accounts::ContactPerson, r.contact_person.trim().into()),
-                (Accounts::Announcements, r.announcements.into()),
-            ],
-        );
+        let row = self_registered(
+            &account,
+            &r.password_hash,
+            &number,
+            r.contact_person.trim(),
+            r.announcements,
+        )?;
         txn.execute(&row).await.map_err(|e| {
             // Another registration took the number between the look and the write.
             if crate::sql::is_unique_violation(&e) {
@@ -371,13 +389,7 @@ impl Store {
                 .and_where(lower(MailTokens::Email).eq(email.trim().to_lowercase()))
                 .and_where(Expr::col(MailTokens::CreatedMs).gt(now - MAIL_WINDOW_MS))
                 .to_owned();
-            let n: i64 = conn
-                .query_one(&recent)
-                .await?
-                .map(|r| r.try_get_by_index::<i64>(0))
-                .transpose()?
-                .unwrap_or(0);
-            if u64::try_from(n).unwrap_or(u64::MAX) >= MAILS_PER_ADDRESS {
+            if self.count(conn, &recent).await? >= MAILS_PER_ADDRESS {
                 tracing::info!(
                     kind = kind.as_str(),
                     "mail to an address held back: its hourly limit is reached"
@@ -636,16 +648,9 @@ impl Store {
             .and_where(Expr::col(SignInFailures::Key).eq(key.as_str()))
             .and_where(Expr::col(SignInFailures::AtMs).gt(now - SIGN_IN_WINDOW_MS))
             .to_owned();
-        let n: i64 = self
-            .db
-            .query_one(&q)
-            .await?
-            .map(|r| r.try_get_by_index::<i64>(0))
-            .transpose()?
-            .unwrap_or(0);
         Ok(SignInAttempt {
             id,
-            count: u64::try_from(n).unwrap_or(0),
+            count: self.count(&self.db, &q).await?,
         })
     }
 

@@ -115,6 +115,21 @@ impl Store {
             .transpose()
     }
 
+    /// The number a `COUNT(…)` query answers through `conn` (0 for no row).
+    pub(crate) async fn count<C: ConnectionTrait, S: StatementBuilder>(
+        &self,
+        conn: &C,
+        s: &S,
+    ) -> Result<u64> {
+        let n: i64 = conn
+            .query_one(s)
+            .await?
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Every row of a query through `conn`.
     pub(crate) async fn all<T: FromQueryResult, C: ConnectionTrait, S: StatementBuilder>(
         &self,

@@ -4,18 +4,15 @@ use super::*;
 use std::sync::atomic::Ordering;
 use tenderflow_core::scenario::{self, Params};
 
-/// Trust #5: a batch that failed and waits to retry does not hold SQLite's write gate:
-/// another writer's command completes while it sleeps.
-#[tokio::test]
-async fn trust_05_a_retrying_batch_does_not_hold_the_write_gate() {
-    let dir = std::env::temp_dir().join(format!("tenderflow-gate-{}", uuid::Uuid::new_v4()));
+/// A store on a new SQLite file with the partner-recruitment definition registered: the
+/// store, the definition's SHA-256, the seed script with no bidders, and the directory.
+async fn seed_store(name: &str) -> (Store, String, Vec<scenario::Step>, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("tenderflow-{name}-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("dir");
     let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
-    let store = Arc::new(
-        Store::connect(&url, MasterKey::generate().expect("key"))
-            .await
-            .expect("store"),
-    );
+    let store = Store::connect(&url, MasterKey::generate().expect("key"))
+        .await
+        .expect("store");
     let bytes = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../workflows/partner-recruitment.json"),
@@ -34,6 +31,15 @@ async fn trust_05_a_retrying_batch_does_not_hold_the_write_gate() {
             ..Params::default()
         },
     );
+    (store, sha, steps, dir)
+}
+
+/// Trust #5: a batch that failed and waits to retry does not hold SQLite's write gate:
+/// another writer's command completes while it sleeps.
+#[tokio::test]
+async fn trust_05_a_retrying_batch_does_not_hold_the_write_gate() {
+    let (store, sha, steps, dir) = seed_store("gate").await;
+    let store = Arc::new(store);
     // Three forced conflicts: the writer fails, waits, retries (4, 8, 16 ms).
     store.forced_conflicts.store(3, Ordering::SeqCst);
     let writer = {
@@ -70,30 +76,7 @@ async fn trust_05_a_retrying_batch_does_not_hold_the_write_gate() {
 /// head covers are a later write, not tampering; rows no head covers still are.
 #[tokio::test]
 async fn a_read_racing_a_write_sees_no_false_integrity_violation() {
-    let dir = std::env::temp_dir().join(format!("tenderflow-race-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
-    let store = Store::connect(&url, MasterKey::generate().expect("key"))
-        .await
-        .expect("store");
-    let bytes = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../workflows/partner-recruitment.json"),
-    )
-    .expect("definition");
-    let sha = store
-        .register_workflow("partner-recruitment.json", &bytes)
-        .await
-        .expect("register")
-        .sha256;
-    let wf = store.workflow(&sha).await.expect("wf");
-    let steps = scenario::script(
-        &wf,
-        &Params {
-            bidders: 0,
-            ..Params::default()
-        },
-    );
+    let (store, sha, steps, dir) = seed_store("race").await;
     store
         .create_tender(&sha, "T-race", "create", &steps[0].actor, steps[0].at)
         .await
