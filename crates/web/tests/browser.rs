@@ -174,6 +174,15 @@ async fn the_notice_board_and_a_notice_in_both_languages() {
         .expect("click");
     let facts = text(&c, "dl.facts", "China Standard Time").await;
     assert!(facts.contains("Open for bids"), "{facts}");
+    // The whole page is in the new language, `<html lang>` included.
+    let html_lang = c
+        .find(Locator::Css("html"))
+        .await
+        .expect("html")
+        .attr("lang")
+        .await
+        .expect("lang");
+    assert_eq!(html_lang.as_deref(), Some("en"));
 
     // A notice that does not exist is a page that says so, not a stack trace.
     c.goto(&format!("http://{addr}/notices/T-none?lang=en"))

@@ -51,6 +51,13 @@ async fn after_the_award_the_notice_shows_the_opening_record_and_the_result() {
     }
     let (status, board) = get(&pages, "/?lang=en").await;
     assert_eq!(status, StatusCode::OK);
+    // The language switch loads the whole page (htmx's boost would swap the body and leave
+    // `<html lang>` in the old language).
+    assert!(board.contains("<html lang=\"en\">"));
+    assert!(
+        board.contains("class=\"lang-switch\" hx-boost=\"false\" href=\"?lang=zh-CN\""),
+        "{board}"
+    );
     assert!(board.contains("Awarded"), "{board}");
     let (status, css) = get(&pages, "/static/style.css").await;
     assert_eq!(status, StatusCode::OK);
