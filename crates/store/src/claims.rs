@@ -7,7 +7,8 @@
 
 use crate::clock::wall_ms;
 use crate::outbox::AccountMail;
-use crate::sessions::{Registration, VERIFY_MS, secret, self_registered};
+use crate::registration::{Registration, self_registered};
+use crate::sessions::{VERIFY_MS, secret};
 use crate::sql::{Accounts, RegistrationClaims as C, insert};
 use crate::{Account, Result, Store, StoreError};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Order, Query};

@@ -30,6 +30,7 @@ pub mod keys;
 mod lazy;
 pub mod outbox;
 pub mod reads;
+pub mod registration;
 pub mod request;
 pub mod sessions;
 mod sql;
@@ -44,8 +45,9 @@ pub use blobs::{BlobBackend, BlobRow, DatabaseBlobs, NewBlob, ObjectBlobs};
 pub use error::{CryptoError, Result, StoreError};
 pub use outbox::{AccountMail, Mail, OutboxRow, OutboxStatus, RecipientKind};
 pub use reads::TenderRow;
+pub use registration::{Registered, Registration};
 pub use request::{Action, Executed, Request};
-pub use sessions::{Credentials, Profile, Registered, Registration, Session, SignInAttempt};
+pub use sessions::{Credentials, Profile, Session, SignInAttempt};
 pub use timers::{DueTimer, StuckTimer};
 pub use workflows::WorkflowRecord;
 
