@@ -11,8 +11,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use tenderflow_core::Role;
-use tenderflow_store::{Account, IssuedToken, TokenInfo};
+use tenderflow_app::administration::NewAccount as Account;
+use tenderflow_app::{IssuedToken, TokenInfo};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -34,9 +34,8 @@ pub(crate) async fn list_accounts(
     State(s): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<AccountList>> {
-    caller.require(&[Role::ADMIN])?;
     Ok(Json(AccountList {
-        accounts: s.store.accounts().await?,
+        accounts: s.app.accounts(&caller).await?,
     }))
 }
 
@@ -45,16 +44,18 @@ pub(crate) async fn create_account(
     caller: Caller,
     Body(b): Body<NewAccount>,
 ) -> ApiResult<(StatusCode, Json<AccountCreated>)> {
-    caller.require(&[Role::ADMIN])?;
     let token = s
-        .store
-        .create_account(&Account {
-            id: b.id.clone(),
-            role: b.role,
-            display_name: b.name,
-            email: b.email,
-            locale: b.locale,
-        })
+        .app
+        .create_account(
+            &caller,
+            Account {
+                id: b.id.clone(),
+                role: b.role,
+                name: b.name,
+                email: b.email,
+                locale: b.locale,
+            },
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -67,8 +68,7 @@ pub(crate) async fn disable_account(
     caller: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<AccountState>> {
-    caller.require(&[Role::ADMIN])?;
-    s.store.set_account_disabled(&id, true).await?;
+    s.app.set_account_disabled(&caller, &id, true).await?;
     Ok(Json(AccountState { id, disabled: true }))
 }
 
@@ -77,8 +77,7 @@ pub(crate) async fn enable_account(
     caller: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<AccountState>> {
-    caller.require(&[Role::ADMIN])?;
-    s.store.set_account_disabled(&id, false).await?;
+    s.app.set_account_disabled(&caller, &id, false).await?;
     Ok(Json(AccountState {
         id,
         disabled: false,
@@ -97,8 +96,9 @@ pub(crate) async fn set_email(
     Id(id): Id,
     Body(b): Body<EmailBody>,
 ) -> ApiResult<Json<EmailChanged>> {
-    caller.require(&[Role::ADMIN])?;
-    s.store.set_account_email(&id, b.email.as_deref()).await?;
+    s.app
+        .set_account_email(&caller, &id, b.email.as_deref())
+        .await?;
     Ok(Json(EmailChanged { id, email: b.email }))
 }
 
@@ -107,9 +107,8 @@ pub(crate) async fn list_tokens(
     caller: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<TokenList>> {
-    caller.require(&[Role::ADMIN])?;
     Ok(Json(TokenList {
-        tokens: s.store.tokens(&id).await?,
+        tokens: s.app.tokens(&caller, &id).await?,
     }))
 }
 
@@ -127,8 +126,10 @@ pub(crate) async fn issue_token(
     Id(id): Id,
     Body(b): Body<TokenBody>,
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
-    caller.require(&[Role::ADMIN])?;
-    let issued = s.store.issue_token(&id, &b.label, b.expires_days).await?;
+    let issued = s
+        .app
+        .issue_token(&caller, &id, &b.label, b.expires_days)
+        .await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
@@ -137,8 +138,7 @@ pub(crate) async fn revoke_token(
     caller: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<TokenInfo>> {
-    caller.require(&[Role::ADMIN])?;
-    Ok(Json(s.store.revoke_token(&id).await?))
+    Ok(Json(s.app.revoke_token(&caller, &id).await?))
 }
 
 pub(crate) async fn rotate_token(
@@ -146,8 +146,7 @@ pub(crate) async fn rotate_token(
     caller: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<IssuedToken>> {
-    caller.require(&[Role::ADMIN])?;
-    Ok(Json(s.store.rotate_token(&id).await?))
+    Ok(Json(s.app.rotate_token(&caller, &id).await?))
 }
 
 /// `GET /registration-claims`.

@@ -9,9 +9,9 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
+use tenderflow_app::OutboxStatus;
 use tenderflow_app::operations::{ClockMoved, Verification};
 use tenderflow_core::Timestamp;
-use tenderflow_store::OutboxStatus;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tenderflow_app::AppError;
 use tenderflow_core::RejectionCode;
-use tenderflow_store::StoreError;
 
 /// An error answered to a client.
 #[derive(Debug)]
@@ -113,11 +112,11 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         let text = e.to_string();
         match e {
-            StoreError::Rejected(r) => {
+            AppError::Rejected(r) => {
                 let status = match r.code {
                     RejectionCode::WrongRole => StatusCode::FORBIDDEN,
                     RejectionCode::NotCreated => StatusCode::NOT_FOUND,
@@ -134,38 +133,26 @@ impl From<StoreError> for ApiError {
                     retry_after: None,
                 }
             }
-            StoreError::Conflict { tender_id: t } => Self::new(
+            AppError::Forbidden(m) => Self::forbidden(m),
+            AppError::NotFound(m) => Self::not_found(m),
+            AppError::Invalid { code, message } => {
+                let mut e = Self::bad_request(code, message);
+                if code == "invalid_id" {
+                    e.details = json!({ "pattern": tenderflow_core::ids::ID_PATTERN });
+                }
+                e
+            }
+            AppError::InvalidAccount { message, .. } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_account", message)
+            }
+            AppError::NotNow { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            AppError::Exists { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            AppError::Conflict { tender_id: t } => Self::new(
                 StatusCode::CONFLICT,
                 "conflict",
                 format!("tender `{t}` changed concurrently; retry"),
             ),
-            StoreError::NotFound(what) => Self::not_found(format!("no {what}")),
-            StoreError::Integrity { tender_id, problem } => {
-                let mut e = Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "integrity_violation",
-                    format!(
-                        "tender `{tender_id}` fails verification ({problem}); it is refused until an administrator restores it"
-                    ),
-                );
-                e.details = json!({ "tender": tender_id, "problem": problem });
-                e
-            }
-            StoreError::InvalidAccount(m) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_account", m)
-            }
-            StoreError::AmbiguousWorkflow { spec, versions } => {
-                let mut e = Self::new(
-                    StatusCode::CONFLICT,
-                    "ambiguous_workflow",
-                    format!(
-                        "workflow `{spec}` has several registered versions; name one as id@version or by its SHA-256"
-                    ),
-                );
-                e.details = json!({ "versions": versions });
-                e
-            }
-            StoreError::KeyReused { command_id } => {
+            AppError::KeyReused { command_id } => {
                 let mut e = Self::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "idempotency_key_reused",
@@ -174,7 +161,7 @@ impl From<StoreError> for ApiError {
                 e.details = json!({ "commandId": command_id });
                 e
             }
-            StoreError::InvalidWorkflow(errors) => {
+            AppError::InvalidWorkflow(errors) => {
                 let mut e = Self::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_workflow",
@@ -194,64 +181,17 @@ impl From<StoreError> for ApiError {
                 e.details = json!({ "problems": problems });
                 e
             }
-            StoreError::WorkflowClash { .. } => {
-                Self::new(StatusCode::CONFLICT, "workflow_clash", text.clone())
-            }
-            StoreError::AccountExists { .. } => {
-                Self::new(StatusCode::CONFLICT, "account_exists", text.clone())
-            }
-            StoreError::AlreadyRegistered { .. } => {
-                Self::new(StatusCode::CONFLICT, "already_registered", text.clone())
-            }
-            StoreError::Upload(_) => Self::bad_request("upload_interrupted", text.clone()),
-            // Stored data that cannot be read back: named, as the CLI names it, so that an
-            // administrator knows which record to restore.
-            StoreError::Corrupt { what, .. } => {
-                tracing::error!(alert = true, record = %what, "ALERT: a stored record cannot be read back");
+            AppError::AmbiguousWorkflow { spec, versions } => {
                 let mut e = Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "corrupt_record",
+                    StatusCode::CONFLICT,
+                    "ambiguous_workflow",
                     format!(
-                        "a stored record cannot be read back ({what}); an administrator must restore it"
+                        "workflow `{spec}` has several registered versions; name one as id@version or by its SHA-256"
                     ),
                 );
-                e.details = json!({ "record": what });
+                e.details = json!({ "versions": versions });
                 e
             }
-            StoreError::Objects { .. } => {
-                tracing::error!(error = %text, "object storage");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
-                    "document storage is unavailable; nothing was kept, try again later",
-                )
-            }
-            other => {
-                tracing::error!(error = %other, "internal error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "an internal error occurred; it has been logged",
-                )
-            }
-        }
-    }
-}
-
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        match e {
-            AppError::Store(e) => e.into(),
-            AppError::Forbidden(m) => Self::forbidden(m),
-            AppError::NotFound(m) => Self::not_found(m),
-            AppError::Invalid { code, message } => {
-                let mut e = Self::bad_request(code, message);
-                if code == "invalid_id" {
-                    e.details = json!({ "pattern": tenderflow_core::ids::ID_PATTERN });
-                }
-                e
-            }
-            AppError::NotNow { code, message } => Self::new(StatusCode::CONFLICT, code, message),
             AppError::Busy {
                 code,
                 retry_after_secs,
@@ -272,6 +212,40 @@ impl From<AppError> for ApiError {
                 );
                 e.details = json!({ "current": current });
                 e
+            }
+            AppError::Upload(_) => Self::bad_request("upload_interrupted", text),
+            AppError::Integrity { tender_id, problem } => {
+                let mut e = Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "integrity_violation",
+                    format!(
+                        "tender `{tender_id}` fails verification ({problem}); it is refused until an administrator restores it"
+                    ),
+                );
+                e.details = json!({ "tender": tender_id, "problem": problem });
+                e
+            }
+            // Stored data that cannot be read back: named, as the CLI names it, so that an
+            // administrator knows which record to restore.
+            AppError::Corrupt { record, .. } => {
+                tracing::error!(alert = true, record = %record, "ALERT: a stored record cannot be read back");
+                let mut e = Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "corrupt_record",
+                    format!(
+                        "a stored record cannot be read back ({record}); an administrator must restore it"
+                    ),
+                );
+                e.details = json!({ "record": record });
+                e
+            }
+            AppError::StorageUnavailable(why) => {
+                tracing::error!(error = %why, "object storage");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "document storage is unavailable; nothing was kept, try again later",
+                )
             }
             other => {
                 tracing::error!(error = %other, "internal error");

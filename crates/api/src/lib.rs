@@ -23,15 +23,12 @@ pub use routes::{app, app_with_pages};
 
 use std::sync::Arc;
 use tenderflow_app::App;
-use tenderflow_store::Store;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The use cases.
     pub app: App,
-    /// The store under them (for accounts and operations).
-    pub store: Arc<Store>,
     /// Counters behind `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
     /// The bearer token a scraper sends for `/metrics` (an administrator's token works too).
@@ -46,7 +43,6 @@ impl AppState {
     /// The state serving `app`.
     pub fn new(app: App) -> Self {
         Self {
-            store: app.store.clone(),
             app,
             metrics: Arc::default(),
             metrics_token: None,

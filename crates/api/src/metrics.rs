@@ -35,28 +35,8 @@ struct BuildLabels {
     commit: String,
 }
 
-/// What a scrape reads from the store at its time.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Scrape {
-    /// Messages waiting to be sent.
-    pub outbox_pending: u64,
-    /// Messages that could not be delivered.
-    pub outbox_dead: u64,
-    /// Deadlines that failed to fire.
-    pub timers_stuck: u64,
-    /// How long the oldest due deadline has waited, seconds.
-    pub timer_lag_seconds: f64,
-    /// Tender states kept in memory.
-    pub cache_entries: u64,
-    /// Whole replays since the process started.
-    pub replays: u64,
-    /// Events those replays read.
-    pub events_replayed: u64,
-    /// Kept states brought up to date with another process's events.
-    pub catch_ups: u64,
-    /// Events those catch-ups read.
-    pub events_caught_up: u64,
-}
+/// What a scrape reads at its time: the queues, the timers and the cache.
+pub type Scrape = tenderflow_app::administration::Health;
 
 /// The process's metrics that handlers record into.
 #[derive(Debug)]

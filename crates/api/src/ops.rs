@@ -42,10 +42,7 @@ pub(crate) async fn metrics(
         .map(str::trim)
         .ok_or_else(ApiError::unauthorized)?;
     let scraper = s.metrics_token.as_deref().is_some_and(|t| {
-        bool::from(subtle::ConstantTimeEq::ct_eq(
-            t.as_bytes(),
-            token.as_bytes(),
-        ))
+        tenderflow_app::accounts::constant_time_eq(t.as_bytes(), token.as_bytes())
     });
     if !scraper {
         let caller = s
@@ -55,29 +52,7 @@ pub(crate) async fn metrics(
             .ok_or_else(ApiError::unauthorized)?;
         caller.require(&[tenderflow_core::Role::ADMIN])?;
     }
-    let now = s.store.now();
-    let cache = s.store.cache_stats().await;
-    let scrape = crate::metrics::Scrape {
-        outbox_pending: s
-            .store
-            .outbox_count(tenderflow_store::OutboxStatus::Pending)
-            .await?,
-        outbox_dead: s
-            .store
-            .outbox_count(tenderflow_store::OutboxStatus::Dead)
-            .await?,
-        timers_stuck: s.store.stuck_timers().await?.len() as u64,
-        timer_lag_seconds: s
-            .store
-            .oldest_due_timer(now)
-            .await?
-            .map_or(0.0, |due| (now.unix_millis() - due).max(0) as f64 / 1000.0),
-        cache_entries: cache.tenders as u64,
-        replays: cache.replays as u64,
-        events_replayed: cache.events_replayed as u64,
-        catch_ups: cache.catch_ups as u64,
-        events_caught_up: cache.events_caught_up as u64,
-    };
+    let scrape = s.app.health().await?;
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
@@ -124,7 +99,7 @@ pub(crate) async fn health() -> Json<Health> {
 }
 
 pub(crate) async fn ready(State(s): State<AppState>) -> ApiResult<Json<Ready>> {
-    match s.store.readiness().await {
+    match s.app.readiness().await {
         Ok(()) => Ok(Json(Ready { status: "ready" })),
         Err(problem) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -5,9 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use tenderflow_app::views::{AuditEvent, BidReceipt, TenderSummary, TimelineEntry};
-use tenderflow_store::{
-    AccountInfo, OutboxRow, OutboxStatus, StuckTimer, TokenInfo, WorkflowRecord,
-};
+use tenderflow_app::{AccountInfo, OutboxRow, OutboxStatus, StuckTimer, TokenInfo, WorkflowRecord};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};

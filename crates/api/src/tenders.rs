@@ -10,11 +10,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use serde::Deserialize;
 use serde_json::Value;
+use tenderflow_app::Executed;
 use tenderflow_app::commands::{Answer, Submission, outcome};
 use tenderflow_app::views::TenderFilter;
 use tenderflow_core::CommandBody;
 use tenderflow_core::model::{ReplaceBid, SignOff, SubmitBid, SubmitScores, WithdrawBid};
-use tenderflow_store::Executed;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -377,7 +377,7 @@ pub(crate) async fn records(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<tenderflow_app::records::TenderRecords>> {
     Ok(Json(s.app.records(&caller, &id).await?))
 }
 

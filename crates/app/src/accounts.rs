@@ -14,6 +14,10 @@ pub use tenderflow_store::claims::{ClaimDecision, RegistrationClaim};
 use tenderflow_store::sessions::{SIGN_IN_LIMIT, SIGN_IN_WINDOW_MS};
 use tenderflow_store::{Account, Registration, Session, StoreError};
 
+/// Whether two secrets (tokens, form keys) are equal, in time that does not depend on where
+/// they differ.
+pub use tenderflow_store::sessions::constant_time_eq;
+
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
 /// Longest password accepted (characters).
@@ -182,8 +186,11 @@ impl PasswordWork {
     /// The argon2id hash (PHC string) of a password, with a fresh salt.
     async fn hash(&self, password: String) -> Result<String> {
         let mut salt = [0u8; 16];
-        getrandom::getrandom(&mut salt)
-            .map_err(|e| AppError::Store(tenderflow_store::CryptoError::NoRandomness(e).into()))?;
+        getrandom::getrandom(&mut salt).map_err(|e| {
+            AppError::from(tenderflow_store::StoreError::from(
+                tenderflow_store::CryptoError::NoRandomness(e),
+            ))
+        })?;
         self.run(move || {
             let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
             argon2::Argon2::default()
@@ -296,7 +303,9 @@ impl App {
             .decide_claim(id, decision, caller.actor.id.as_str(), note)
             .await
         {
-            Err(StoreError::InvalidAccount(m)) => Err(AppError::not_now("claim_not_pending", m)),
+            Err(StoreError::InvalidAccount { message, .. }) => {
+                Err(AppError::not_now("claim_not_pending", message))
+            }
             other => Ok(other?),
         }
     }
@@ -444,7 +453,9 @@ impl App {
             ));
         }
         match self.store.subscribe(email, locale).await {
-            Err(StoreError::InvalidAccount(m)) => Err(AppError::invalid("invalid_email", m)),
+            Err(StoreError::InvalidAccount { message, .. }) => {
+                Err(AppError::invalid("invalid_email", message))
+            }
             other => Ok(other?),
         }
     }

@@ -34,7 +34,7 @@ pub async fn fire_timers(
 ) {
     tokio::pin!(shutdown);
     loop {
-        match app.store.fire_due_timers(app.store.now(), worker).await {
+        match app.fire_due_timers(worker).await {
             Ok(f) if !f.is_empty() => tracing::info!(fired = f.len(), "timers fired"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "timer loop"),

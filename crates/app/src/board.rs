@@ -57,7 +57,7 @@ impl App {
 
     async fn compiled(&self, tender_id: &str) -> Result<Option<Notice>> {
         let releases = match self.ocds_releases(Some(tender_id), None).await {
-            Err(AppError::Store(tenderflow_store::StoreError::NotFound(_))) => return Ok(None),
+            Err(AppError::NotFound(_)) => return Ok(None),
             other => other?,
         };
         if releases.is_empty() {

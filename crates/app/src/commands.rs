@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 use tenderflow_core::{Command, CommandBody, EventBody, Timestamp};
 use tenderflow_store::clock::Now;
-use tenderflow_store::{Action, Executed, Request, StoreError};
+use tenderflow_store::{Action, Executed, Request};
 
 /// Longest idempotency key accepted.
 pub const MAX_KEY: usize = 64;
@@ -194,7 +194,7 @@ impl App {
 pub fn outcome(result: &Result<Executed>) -> String {
     match result {
         Ok(_) => "ok".to_owned(),
-        Err(AppError::Store(StoreError::Rejected(r))) => r.code.as_str().to_owned(),
+        Err(AppError::Rejected(r)) => r.code.as_str().to_owned(),
         Err(_) => "error".to_owned(),
     }
 }

@@ -10,7 +10,7 @@ use tenderflow_core::definition::CommandName;
 use tenderflow_core::model::{Document, name_problem};
 use tenderflow_core::view::document_access;
 use tenderflow_core::{Rejection, RejectionCode, Role};
-use tenderflow_store::{BlobRow, NewBlob, StoreError};
+use tenderflow_store::{BlobRow, NewBlob};
 
 /// A document the caller may read: its description and where its bytes are.
 #[derive(Debug, Clone)]
@@ -22,7 +22,7 @@ pub struct Readable {
 }
 
 fn refused(code: RejectionCode, message: impl Into<String>) -> AppError {
-    AppError::Store(StoreError::Rejected(Rejection::new(code, message)))
+    AppError::Rejected(Rejection::new(code, message))
 }
 
 impl App {
@@ -190,13 +190,13 @@ impl App {
             Err(r) if r.code == RejectionCode::UnknownDocument => {
                 return Err(AppError::NotFound(r.message));
             }
-            Err(r) => return Err(AppError::Store(StoreError::Rejected(r))),
+            Err(r) => return Err(AppError::Rejected(r)),
         };
         let row = self.store.blob(id).await?.ok_or_else(|| {
-            AppError::Store(StoreError::Corrupt {
-                what: format!("document `{id}` is in the record but not in the blob store (run `tenderflow audit verify`)"),
+            AppError::Corrupt {
+                record: format!("document `{id}` is in the record but not in the blob store (run `tenderflow audit verify`)"),
                 source: None,
-            })
+            }
         })?;
         Ok(Readable { document, row })
     }
@@ -206,7 +206,10 @@ impl App {
         &self,
         doc: Readable,
         range: Range<u64>,
-    ) -> impl Stream<Item = std::result::Result<Bytes, StoreError>> + Send + 'static {
-        self.store.read_blob(doc.row, range)
+    ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
+        use futures_util::StreamExt;
+        self.store
+            .read_blob(doc.row, range)
+            .map(|chunk| chunk.map_err(AppError::from))
     }
 }

@@ -12,6 +12,9 @@
 //! - [`documents`]: uploading tender and bid documents, and reading them as the core allows.
 //! - [`supervision`]: red flags for inspectors, per tender and across tenders.
 //! - [`reports`]: the quarterly report of the stage after the award.
+//! - [`administration`]: accounts, API tokens, workflow definitions, readiness and health.
+//! - [`installation`]: opening an installation (database, master key, documents, clock) and
+//!   its mail dispatcher.
 //! - [`operations`]: the outbox, stuck timers, verification, the manual clock.
 //! - [`background`]: the timer loop and the mail dispatcher, run until a shutdown signal
 //!   (mini-redis's `run(listener, shutdown)` shape).
@@ -19,11 +22,14 @@
 //! The time of everything comes from the store's one clock.
 
 pub mod accounts;
+pub mod administration;
 pub mod background;
 pub mod board;
 pub mod commands;
 pub mod console;
 pub mod documents;
+mod error;
+pub mod installation;
 pub mod operations;
 pub mod portal;
 pub mod records;
@@ -32,77 +38,22 @@ pub mod roles;
 pub mod supervision;
 pub mod views;
 
+pub use error::{AppError, Result};
+pub use tenderflow_store::Account;
+/// The records the use cases hand back as the store keeps them (accounts, tokens, the outbox,
+/// timers, workflow registrations, verification): part of this crate's interface, so that
+/// no presenter needs the store.
+pub use tenderflow_store::chain::ChainProblem;
+pub use tenderflow_store::{
+    AccountField, AccountInfo, AuditReport, Executed, IssuedToken, OutboxRow, OutboxStatus,
+    Profile, PublishedHead, StuckTimer, TokenInfo, WorkflowRecord,
+};
+
 use std::sync::Arc;
 use tenderflow_core::{Actor, Role};
+use tenderflow_store::Store;
 use tenderflow_store::clock::{Clock, ManualClock};
 use tenderflow_store::group::GroupCommitter;
-use tenderflow_store::{Account, Store, StoreError};
-
-/// What the use cases return.
-pub type Result<T, E = AppError> = std::result::Result<T, E>;
-
-/// Why a use case did not do what was asked. Business refusals of a command come from the
-/// core inside [`AppError::Store`] (`StoreError::Rejected`).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AppError {
-    /// The store refused or failed (including the core's business rejections).
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The caller's role may not read or do this.
-    #[error("{0}")]
-    Forbidden(String),
-    /// Nothing the caller may see by this name.
-    #[error("{0}")]
-    NotFound(String),
-    /// The request itself is malformed (a stable code and what is wrong).
-    #[error("{message}")]
-    Invalid {
-        /// Stable code.
-        code: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-    /// The request is well formed but the tender is not in a state to answer it.
-    #[error("{message}")]
-    NotNow {
-        /// Stable code.
-        code: &'static str,
-        /// Why.
-        message: String,
-    },
-    /// The server is at capacity for this kind of work (password hashing); nothing was
-    /// done. Answered 503 with `Retry-After`.
-    #[error("the server is busy; try again in {retry_after_secs} s")]
-    Busy {
-        /// Stable code.
-        code: &'static str,
-        /// When to try again, in seconds.
-        retry_after_secs: u64,
-    },
-    /// The caller's `If-Match` tag is not the tag of its current view.
-    #[error("the tender has changed since you loaded it; reload it and try again")]
-    Stale {
-        /// The current tag.
-        current: String,
-    },
-}
-
-impl AppError {
-    pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn not_now(code: &'static str, message: impl Into<String>) -> Self {
-        Self::NotNow {
-            code,
-            message: message.into(),
-        }
-    }
-}
 
 /// An authenticated person: the account and the actor it acts as.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use crate::views::{Page, page_size};
 use crate::{App, AppError, Caller, Result};
 use serde::Serialize;
 use tenderflow_core::Timestamp;
-use tenderflow_store::{AuditReport, OutboxRow, OutboxStatus, StuckTimer};
+use tenderflow_store::{AuditReport, Executed, OutboxRow, OutboxStatus, PublishedHead, StuckTimer};
 
 /// The result of verifying the record.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -24,6 +24,19 @@ pub struct ClockMoved {
     pub now: Timestamp,
     /// Timers that fell due and fired.
     pub timers_fired: usize,
+}
+
+/// The stored documents, counted by state.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct DocumentCensus {
+    /// Referenced by events (checked with them).
+    pub attached: u64,
+    /// Uploaded and not used yet.
+    pub stored: u64,
+    /// Uploads cut off before their end (never acknowledged; removed after an hour).
+    pub partial: u64,
+    /// Stored bytes with no record.
+    pub unrecorded: u64,
 }
 
 impl App {
@@ -77,6 +90,42 @@ impl App {
         let tenders = self.store.verify(tender).await?;
         let intact = tenders.iter().all(|r| r.problem.is_none());
         Ok(Verification { intact, tenders })
+    }
+
+    /// Verifies the tenders named in chain heads published earlier against them (an
+    /// inspector's signed records, an OCDS export): a head the database no longer reaches is
+    /// a problem.
+    pub async fn verify_against(
+        &self,
+        caller: &Caller,
+        heads: &[PublishedHead],
+    ) -> Result<Verification> {
+        caller.require(roles::OFFICIALS)?;
+        let tenders = self.store.verify_against(heads).await?;
+        let intact = tenders.iter().all(|r| r.problem.is_none());
+        Ok(Verification { intact, tenders })
+    }
+
+    /// The stored documents by state: `attached` (referenced by events), `stored` (uploaded,
+    /// not used yet), `partial` (cut off), `unrecorded` (bytes with no record).
+    pub async fn document_census(&self, caller: &Caller) -> Result<DocumentCensus> {
+        caller.require(&[Role::INSPECTOR, Role::ADMIN])?;
+        let census = self.store.blob_census().await?;
+        let count = |k: &str| census.get(k).copied().unwrap_or(0);
+        Ok(DocumentCensus {
+            attached: count("attached"),
+            stored: count("stored"),
+            partial: count("partial"),
+            unrecorded: count("unrecorded"),
+        })
+    }
+
+    /// Fires the timers due at the clock's time, as `worker`: what each did.
+    pub async fn fire_due_timers(&self, worker: &str) -> Result<Vec<Executed>> {
+        Ok(self
+            .store
+            .fire_due_timers(self.clock().now(), worker)
+            .await?)
     }
 
     /// Moves the manual clock forward (admins; servers on a manual clock only) and fires the

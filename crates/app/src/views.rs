@@ -63,6 +63,9 @@ pub struct TenderSummary {
 pub struct AuditEvent {
     /// Its number in the tender's chain.
     pub seq: i64,
+    /// Its type (`bid_submitted`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
     /// When (null only for a stored time out of range).
     pub at: Option<Timestamp>,
     /// Who.
@@ -112,8 +115,11 @@ pub struct BidReceipt {
     pub code: String,
     /// Its number in order of receipt, once the bids are opened.
     pub number: Option<u32>,
-    /// SHA-256 commitment to the bid's content.
+    /// SHA-256 commitment to the bid's content (and documents).
     pub commitment: String,
+    /// How the commitment was made (`jcs`: RFC 8785; `v1`: keys sorted by their bytes);
+    /// `tenderflow bid commitment --recipe` reproduces it.
+    pub commitment_recipe: tenderflow_core::canonical::Recipe,
     /// When it was received.
     pub received_at: Timestamp,
     /// Its documents, each with its SHA-256 (the commitment covers them).
@@ -281,6 +287,7 @@ impl App {
                 };
                 AuditEvent {
                     seq: r.seq,
+                    kind: r.kind.clone(),
                     at: Timestamp::from_unix_millis(r.at_ms),
                     actor: AuditActor {
                         id: r.actor_id.clone(),
@@ -332,6 +339,7 @@ impl App {
                 code: k.receipt_code(&t.id, &b.commitment),
                 number: t.opened().then_some(b.receipt),
                 commitment: b.commitment.clone(),
+                commitment_recipe: b.commitment_recipe,
                 received_at: b.received_at,
                 documents: b.documents.clone(),
             })

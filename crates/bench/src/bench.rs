@@ -43,10 +43,6 @@ pub enum BenchCmd {
         #[arg(long)]
         timeline: Option<std::path::PathBuf>,
     },
-    /// Footprint and scale: fills a database with many tenders (most finished), starts
-    /// `tenderflow serve` processes on it, times their start, bids over HTTP to the active
-    /// tenders while sampling each server's memory, and counts the events replayed per load.
-    Footprint(crate::footprint::FootprintArgs),
     /// Mail dispatch to an SMTP server: the pooled transport against a connection per
     /// message. Start a server first, e.g.
     /// `python3 crates/testkit/smtp_server.py 2525 /tmp/mail`.
@@ -246,7 +242,6 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<ExitCode> {
             )
             .await
         }
-        BenchCmd::Footprint(args) => crate::footprint::run(args).await,
         BenchCmd::Mail {
             smtp_url,
             messages,

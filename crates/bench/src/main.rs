@@ -14,7 +14,17 @@ use std::process::ExitCode;
 #[command(name = "tenderflow-bench", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
-    command: bench::BenchCmd,
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Bench(bench::BenchCmd),
+    /// Footprint and scale: fills a database with many tenders (most finished), starts
+    /// `tenderflow serve` processes on it, times their start, bids over HTTP to the active
+    /// tenders while sampling each server's memory, and counts the events replayed per load.
+    Footprint(footprint::FootprintArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,7 +39,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(bench::run(cli.command)) {
+    let work = async {
+        match cli.command {
+            Command::Bench(cmd) => bench::run(cmd).await,
+            Command::Footprint(args) => footprint::run(args).await,
+        }
+    };
+    match rt.block_on(work) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

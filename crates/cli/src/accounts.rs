@@ -4,7 +4,7 @@
 use crate::config::Config;
 use clap::Subcommand;
 use std::process::ExitCode;
-use tenderflow_store::Account;
+use tenderflow_app::administration::NewAccount;
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCmd {
@@ -108,7 +108,7 @@ fn millis(ms: Option<i64>) -> String {
         .map_or_else(|| "-".to_owned(), |t| t.to_string())
 }
 
-fn print_issued(t: &tenderflow_store::accounts::IssuedToken, json: bool) -> anyhow::Result<()> {
+fn print_issued(t: &tenderflow_app::IssuedToken, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(t)?);
     } else {
@@ -125,7 +125,8 @@ fn print_issued(t: &tenderflow_store::accounts::IssuedToken, json: bool) -> anyh
 }
 
 pub async fn account(config: &Config, cmd: AccountCmd) -> anyhow::Result<ExitCode> {
-    let store = config.store().await?;
+    let app = config.app().await?;
+    let operator = tenderflow_app::Caller::operator();
     match cmd {
         AccountCmd::Create {
             id,
@@ -135,14 +136,17 @@ pub async fn account(config: &Config, cmd: AccountCmd) -> anyhow::Result<ExitCod
             locale,
             json,
         } => {
-            let token = store
-                .create_account(&Account {
-                    id: id.clone(),
-                    role,
-                    display_name: name,
-                    email,
-                    locale,
-                })
+            let token = app
+                .create_account(
+                    &operator,
+                    NewAccount {
+                        id: id.clone(),
+                        role,
+                        name,
+                        email,
+                        locale,
+                    },
+                )
                 .await?;
             if json {
                 println!("{}", serde_json::json!({ "id": id, "token": token }));
@@ -151,7 +155,7 @@ pub async fn account(config: &Config, cmd: AccountCmd) -> anyhow::Result<ExitCod
             }
         }
         AccountCmd::List { json } => {
-            let all = store.accounts().await?;
+            let all = app.accounts(&operator).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&all)?);
             } else {
@@ -176,15 +180,16 @@ pub async fn account(config: &Config, cmd: AccountCmd) -> anyhow::Result<ExitCod
             }
         }
         AccountCmd::Disable { id } => {
-            store.set_account_disabled(&id, true).await?;
+            app.set_account_disabled(&operator, &id, true).await?;
             println!("account {id} disabled; its tokens no longer work");
         }
         AccountCmd::Enable { id } => {
-            store.set_account_disabled(&id, false).await?;
+            app.set_account_disabled(&operator, &id, false).await?;
             println!("account {id} enabled");
         }
         AccountCmd::Email { id, email } => {
-            store.set_account_email(&id, email.as_deref()).await?;
+            app.set_account_email(&operator, &id, email.as_deref())
+                .await?;
             println!(
                 "account {id}: email {}",
                 email.as_deref().unwrap_or("removed")
@@ -194,8 +199,7 @@ pub async fn account(config: &Config, cmd: AccountCmd) -> anyhow::Result<ExitCod
             let mut line = String::new();
             std::io::stdin().read_line(&mut line)?;
             let password = line.trim_end_matches(['\r', '\n']);
-            tenderflow_app::App::new(store)
-                .set_password(&id, password)
+            app.set_password(&id, password)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("account {id}: password set; its sessions ended");
@@ -206,10 +210,14 @@ pub async fn account(config: &Config, cmd: AccountCmd) -> anyhow::Result<ExitCod
             expires_days,
             json,
         }) => {
-            print_issued(&store.issue_token(&id, &label, expires_days).await?, json)?;
+            print_issued(
+                &app.issue_token(&operator, &id, &label, expires_days)
+                    .await?,
+                json,
+            )?;
         }
         AccountCmd::Token(TokenCmd::List { id, json }) => {
-            let tokens = store.tokens(&id).await?;
+            let tokens = app.tokens(&operator, &id).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&tokens)?);
             } else {
@@ -226,7 +234,7 @@ pub async fn account(config: &Config, cmd: AccountCmd) -> anyhow::Result<ExitCod
             }
         }
         AccountCmd::Token(TokenCmd::Revoke { token }) => {
-            let t = store.revoke_token(&token).await?;
+            let t = app.revoke_token(&operator, &token).await?;
             println!(
                 "token {} of {} revoked at {}",
                 t.id,
@@ -235,7 +243,7 @@ pub async fn account(config: &Config, cmd: AccountCmd) -> anyhow::Result<ExitCod
             );
         }
         AccountCmd::Token(TokenCmd::Rotate { token, json }) => {
-            print_issued(&store.rotate_token(&token).await?, json)?;
+            print_issued(&app.rotate_token(&operator, &token).await?, json)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -21,7 +21,7 @@ pub enum AuditCmd {
 }
 
 /// Every `{tender, seq, hash}` under a `tenderflowChainHead` or `chainHead` key.
-fn published_heads(v: &serde_json::Value, out: &mut Vec<tenderflow_store::PublishedHead>) {
+fn published_heads(v: &serde_json::Value, out: &mut Vec<tenderflow_app::PublishedHead>) {
     match v {
         serde_json::Value::Object(map) => {
             for (k, child) in map {
@@ -41,8 +41,9 @@ fn published_heads(v: &serde_json::Value, out: &mut Vec<tenderflow_store::Publis
 
 pub async fn audit(config: &Config, cmd: AuditCmd) -> anyhow::Result<ExitCode> {
     let AuditCmd::Verify { tender, against } = cmd;
-    let store = config.store().await?;
-    let mut reports = store.verify(tender.as_deref()).await?;
+    let app = config.app().await?;
+    let operator = tenderflow_app::Caller::operator();
+    let mut reports = app.verify(&operator, tender.as_deref()).await?.tenders;
     if let Some(path) = against {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
@@ -58,7 +59,7 @@ pub async fn audit(config: &Config, cmd: AuditCmd) -> anyhow::Result<ExitCode> {
             );
         }
         println!("{} published head(s) in {}", heads.len(), path.display());
-        reports = store.verify_against(&heads).await?;
+        reports = app.verify_against(&operator, &heads).await?.tenders;
     }
     let mut broken = 0;
     for r in &reports {
@@ -72,16 +73,12 @@ pub async fn audit(config: &Config, cmd: AuditCmd) -> anyhow::Result<ExitCode> {
     }
     println!("{} tender(s) checked, {broken} broken", reports.len());
     // Uploads by state: `attached` ones were read and checked with their events above.
-    let census = store.blob_census().await?;
-    let count = |k: &str| census.get(k).copied().unwrap_or(0);
+    let census = app.document_census(&operator).await?;
     println!(
         "documents: {} referenced by events (checked), {} uploaded and not used yet, {} uploads cut off before their end (never acknowledged; removed after an hour), {} stored bytes with no record",
-        count("attached"),
-        count("stored"),
-        count("partial"),
-        count("unrecorded")
+        census.attached, census.stored, census.partial, census.unrecorded
     );
-    if count("unrecorded") > 0 {
+    if census.unrecorded > 0 {
         broken += 1;
     }
     Ok(if broken == 0 {

@@ -5,9 +5,11 @@ use anyhow::Context;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tenderflow_app::App;
+use tenderflow_app::installation::{
+    Documents, Installation, MasterKey, Schema, SystemClock, Tuning,
+};
 use tenderflow_notify::Transport;
-use tenderflow_store::Store;
-use tenderflow_store::crypto::MasterKey;
 
 /// The sender of mail when none is configured.
 pub const DEFAULT_MAIL_FROM: &str = "Tenderflow <noreply@tenderflow.example>";
@@ -195,16 +197,16 @@ pub struct TuningArgs {
 
 impl TuningArgs {
     /// The store's part.
-    pub fn store(&self) -> tenderflow_store::Tuning {
-        tenderflow_store::Tuning {
+    pub fn store(&self) -> Tuning {
+        Tuning {
             max_connections: self.pg_pool,
             min_connections: self.pg_pool_min,
             busy_timeout: std::time::Duration::from_secs(self.sqlite_busy_secs),
             timer_lease: std::time::Duration::from_secs(self.timer_lease_secs),
             timer_batch: self.timer_batch,
             tender_cache: usize::try_from(self.tender_cache).unwrap_or(usize::MAX),
-            // Only `migrate` changes the schema (`Config::setup_store`).
-            schema: tenderflow_store::Schema::RequireCurrent,
+            // Only `migrate` changes the schema (`Config::setup`).
+            schema: Schema::RequireCurrent,
         }
     }
 
@@ -272,21 +274,21 @@ impl Config {
         }
     }
 
-    /// Opens the existing database with the master key; refuses a missing SQLite file (a
-    /// mistyped `--data-dir` must not start a new, empty installation) and a key that is not
-    /// the database's.
-    pub async fn store(&self) -> anyhow::Result<Arc<Store>> {
-        self.store_on(Arc::new(tenderflow_store::clock::SystemClock))
+    /// Opens the existing installation with the master key, on the system clock; refuses a
+    /// missing SQLite file (a mistyped `--data-dir` must not start a new, empty installation)
+    /// and a key that is not the database's.
+    pub async fn app(&self) -> anyhow::Result<App> {
+        App::open(self.installation(false)?, Arc::new(SystemClock))
             .await
+            .with_context(|| format!("opening {}", redact(&self.database_url())))
     }
 
-    /// [`Config::store`] on `clock`, the process's one clock.
-    pub async fn store_on(
-        &self,
-        clock: Arc<dyn tenderflow_store::clock::Clock>,
-    ) -> anyhow::Result<Arc<Store>> {
+    /// The installation these options describe; with `create`, the master key file is made
+    /// if missing and opening migrates the schema (`tenderflow migrate`). Without it, a
+    /// missing SQLite file is refused.
+    pub fn installation(&self, create: bool) -> anyhow::Result<Installation> {
         let url = self.database_url();
-        if let Some(path) = sqlite_path(&url) {
+        if let Some(path) = sqlite_path(&url).filter(|_| !create) {
             if !path.exists() {
                 anyhow::bail!(
                     "no database at {}: check --data-dir (TENDERFLOW_DATA_DIR) and TENDERFLOW_DATABASE_URL, or run `tenderflow migrate` to set up a new installation",
@@ -294,53 +296,43 @@ impl Config {
                 );
             }
         }
-        self.connect(&url, false, clock).await
+        let mut tuning = self.tuning.store();
+        if create {
+            tuning.schema = Schema::Migrate;
+        }
+        Ok(Installation {
+            url,
+            master_key: self.master_key(create)?,
+            tuning,
+            documents: self.documents()?,
+        })
     }
 
     /// Creates the data directory, the master key file and the database if missing, and
     /// brings the schema up to date (`tenderflow migrate`).
-    pub async fn setup_store(&self) -> anyhow::Result<Arc<Store>> {
+    pub async fn setup(&self) -> anyhow::Result<App> {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating {}", self.data_dir.display()))?;
-        let clock = Arc::new(tenderflow_store::clock::SystemClock);
-        self.connect(&self.database_url(), true, clock).await
-    }
-
-    async fn connect(
-        &self,
-        url: &str,
-        create: bool,
-        clock: Arc<dyn tenderflow_store::clock::Clock>,
-    ) -> anyhow::Result<Arc<Store>> {
-        let mut tuning = self.tuning.store();
-        if create {
-            tuning.schema = tenderflow_store::Schema::Migrate;
-        }
-        let store = Store::connect_with(url, self.master_key(create)?, clock, tuning)
+        App::open(self.installation(true)?, Arc::new(SystemClock))
             .await
-            .with_context(|| format!("opening {}", redact(url)))?;
-        Ok(Arc::new(store.with_blob_backend(self.blob_backend()?)))
+            .with_context(|| format!("opening {}", redact(&self.database_url())))
     }
 
-    /// The backend `--documents` names.
-    pub fn blob_backend(&self) -> anyhow::Result<Arc<dyn tenderflow_store::BlobBackend>> {
+    /// Where `--documents` keeps documents' bytes.
+    pub fn documents(&self) -> anyhow::Result<Documents> {
         let spec = self.documents.as_deref().unwrap_or("database").trim();
         if spec == "database" {
-            return Ok(Arc::new(tenderflow_store::DatabaseBlobs));
+            return Ok(Documents::Database);
         }
         if let Some(dir) = spec.strip_prefix("dir:") {
-            let dir = self.data_dir.join(dir);
-            return Ok(Arc::new(
-                tenderflow_store::ObjectBlobs::directory(&dir)
-                    .with_context(|| format!("--documents {spec}"))?,
-            ));
+            return Ok(Documents::Directory(self.data_dir.join(dir)));
         }
         if let Some(bucket) = spec.strip_prefix("s3://") {
             let s3 = object_store::aws::AmazonS3Builder::from_env()
                 .with_bucket_name(bucket.trim_end_matches('/'))
                 .build()
                 .with_context(|| format!("--documents {spec} (see the AWS_* variables)"))?;
-            return Ok(Arc::new(tenderflow_store::ObjectBlobs::new(Arc::new(s3))));
+            return Ok(Documents::Objects(Arc::new(s3)));
         }
         anyhow::bail!("--documents {spec}: expected `database`, `dir:PATH` or `s3://BUCKET`")
     }
@@ -360,16 +352,16 @@ impl Config {
     /// A dispatcher named `worker` with the configured transport, sender and tuning.
     pub fn dispatcher(
         &self,
-        store: Arc<Store>,
+        app: &App,
         worker: &str,
     ) -> anyhow::Result<tenderflow_notify::Dispatcher> {
         let t = &self.tuning;
-        let mut d =
-            tenderflow_notify::Dispatcher::new(store, self.transport()?, &self.mail_from, worker)?
-                .with_concurrency(usize::try_from(t.mail_concurrency).unwrap_or(32))
-                .with_lease(std::time::Duration::from_secs(t.mail_lease_secs))
-                .with_poll(std::time::Duration::from_millis(t.mail_poll_ms))
-                .with_public_url(self.public_url.as_deref());
+        let mut d = app
+            .dispatcher(self.transport()?, &self.mail_from, worker)?
+            .with_concurrency(usize::try_from(t.mail_concurrency).unwrap_or(32))
+            .with_lease(std::time::Duration::from_secs(t.mail_lease_secs))
+            .with_poll(std::time::Duration::from_millis(t.mail_poll_ms))
+            .with_public_url(self.public_url.as_deref());
         if let Some(dir) = &self.mail_templates {
             d = d.with_renderer(tenderflow_notify::Renderer::with_overrides(dir)?);
         }

@@ -1,17 +1,17 @@
 //! `tenderflow tender attach` and `tender download`: documents from the command line, through
 //! the same use cases (and rules) as the API.
 
+use crate::refused;
 use anyhow::Context;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use tenderflow_app::{App, AppError, Caller};
+use tenderflow_app::commands::Submission;
+use tenderflow_app::{App, Caller};
+use tenderflow_core::CommandBody;
 use tenderflow_core::model::{Amend, Document, media_type_of};
-use tenderflow_core::{Command, CommandBody};
-use tenderflow_store::{Store, StoreError};
 use tokio::io::AsyncReadExt;
 
 /// What `tender attach` was asked.
@@ -24,29 +24,6 @@ pub struct Attach {
     pub amend: Option<String>,
     pub replaces: Option<String>,
     pub slot: Option<String>,
-}
-
-async fn caller(store: &Store, id: &str) -> anyhow::Result<Caller> {
-    let account = store
-        .account(id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no account `{id}` (tenderflow account create …)"))?;
-    Caller::of(account).ok_or_else(|| anyhow::anyhow!("account id `{id}` is not a valid actor id"))
-}
-
-/// A refusal by a rule: printed with its code, exit 3 (as `tender run`).
-fn refused(e: AppError) -> anyhow::Result<ExitCode> {
-    match e {
-        AppError::Store(StoreError::Rejected(r)) => {
-            eprintln!("refused [{}]: {}", r.code, r.message);
-            Ok(ExitCode::from(3))
-        }
-        AppError::Forbidden(m) | AppError::NotFound(m) => {
-            eprintln!("refused: {m}");
-            Ok(ExitCode::from(3))
-        }
-        e => Err(e.into()),
-    }
 }
 
 /// A file read in frames, never whole.
@@ -64,8 +41,8 @@ fn file_stream(
     })
 }
 
-pub async fn attach(store: Arc<Store>, a: Attach) -> anyhow::Result<ExitCode> {
-    let caller = caller(&store, &a.actor).await?;
+pub async fn attach(app: &App, a: Attach) -> anyhow::Result<ExitCode> {
+    let caller = app.acting_as(&Caller::operator(), &a.actor).await?;
     let name = match a.name {
         Some(n) => n,
         None => a
@@ -86,7 +63,6 @@ pub async fn attach(store: Arc<Store>, a: Attach) -> anyhow::Result<ExitCode> {
     let file = tokio::fs::File::open(&a.file)
         .await
         .with_context(|| format!("opening {}", a.file.display()))?;
-    let app = App::new(store.clone());
     let mut doc: Document = match app
         .upload_document(
             &caller,
@@ -109,20 +85,18 @@ pub async fn attach(store: Arc<Store>, a: Attach) -> anyhow::Result<ExitCode> {
             new_deadline: None,
             documents: vec![doc.clone()],
         });
-        let cmd = Command {
-            actor: caller.actor.clone(),
+        let submission = Submission {
+            tender_id: a.tender.clone(),
             body,
+            key: None,
+            if_match: None,
         };
-        let id = format!("cli:{}:attach:{}", caller.actor.id, doc.id);
-        match store
-            .execute(&a.tender, &id, &cmd, crate::tender::now())
-            .await
-        {
+        match app.execute(&caller, submission).await {
             Ok(done) => eprintln!(
                 "published `{}` in an amendment; tender {} is `{}`",
                 doc.name, a.tender, done.state
             ),
-            Err(e) => return refused(AppError::Store(e)),
+            Err(e) => return refused(e),
         }
     }
     println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -130,14 +104,13 @@ pub async fn attach(store: Arc<Store>, a: Attach) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn download(
-    store: Arc<Store>,
+    app: &App,
     tender: &str,
     document: &str,
     actor: &str,
     output: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let caller = caller(&store, actor).await?;
-    let app = App::new(store);
+    let caller = app.acting_as(&Caller::operator(), actor).await?;
     let doc = match app.readable_document(Some(&caller), tender, document).await {
         Ok(d) => d,
         Err(e) => return refused(e),

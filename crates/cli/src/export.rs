@@ -29,7 +29,7 @@ pub async fn export(config: &Config, cmd: ExportCmd) -> anyhow::Result<ExitCode>
         ),
         None => None,
     };
-    let app = tenderflow_app::App::new(config.store().await?).with_ocds(config.ocds_options());
+    let app = config.app().await?.with_ocds(config.ocds_options());
     let releases = app.ocds_releases(tender.as_deref(), since).await?;
     let tenders: std::collections::BTreeSet<&str> =
         releases.iter().filter_map(|r| r["ocid"].as_str()).collect();

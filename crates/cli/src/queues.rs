@@ -4,6 +4,7 @@
 use crate::config::Config;
 use clap::Subcommand;
 use std::process::ExitCode;
+use tenderflow_app::{App, Caller, OutboxStatus};
 
 #[derive(Debug, Subcommand)]
 pub enum OutboxCmd {
@@ -11,7 +12,7 @@ pub enum OutboxCmd {
     List {
         /// pending, sent or dead.
         #[arg(long)]
-        status: Option<tenderflow_store::OutboxStatus>,
+        status: Option<OutboxStatus>,
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -36,9 +37,9 @@ pub enum TimersCmd {
 }
 
 pub async fn timers(config: &Config, cmd: TimersCmd) -> anyhow::Result<ExitCode> {
-    let store = config.store().await?;
+    let app = config.app().await?;
     let TimersCmd::Stuck { json } = cmd;
-    let stuck = store.stuck_timers().await?;
+    let stuck = app.stuck_timers(&Caller::operator()).await?;
     let time = |ms: i64| tenderflow_core::Timestamp::from_unix_millis(ms);
     if json {
         let rows: Vec<serde_json::Value> = stuck
@@ -77,18 +78,36 @@ pub async fn timers(config: &Config, cmd: TimersCmd) -> anyhow::Result<ExitCode>
     }
 }
 
+/// Every outbox message (with `status`, or all), read a page at a time.
+pub async fn all_outbox(
+    app: &App,
+    status: Option<OutboxStatus>,
+) -> anyhow::Result<Vec<tenderflow_app::OutboxRow>> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = app
+            .outbox(&Caller::operator(), status, after, Some(1000))
+            .await?;
+        all.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
 pub async fn outbox(config: &Config, cmd: OutboxCmd) -> anyhow::Result<ExitCode> {
-    let store = config.store().await?;
+    let app = config.app().await?;
+    let operator = Caller::operator();
     match cmd {
         OutboxCmd::List { status, json } => {
+            let all = all_outbox(&app, status).await?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&store.outbox(status).await?)?
-                );
+                println!("{}", serde_json::to_string_pretty(&all)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            for r in store.outbox(status).await? {
+            for r in all {
                 println!(
                     "{:>6} {:<8} {:<24} {:<14} tender {} event {} attempts {} {}",
                     r.id,
@@ -103,11 +122,8 @@ pub async fn outbox(config: &Config, cmd: OutboxCmd) -> anyhow::Result<ExitCode>
             }
         }
         OutboxCmd::Resend { id } => {
-            if store.resend(id).await? {
-                println!("message {id} queued again");
-            } else {
-                anyhow::bail!("message {id} is not a dead letter");
-            }
+            app.resend(&operator, id).await?;
+            println!("message {id} queued again");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -115,10 +131,9 @@ pub async fn outbox(config: &Config, cmd: OutboxCmd) -> anyhow::Result<ExitCode>
 
 /// Fires due timers and delivers the outbox until Ctrl-C.
 pub async fn worker(config: &Config) -> anyhow::Result<ExitCode> {
-    let store = config.store().await?;
+    let app = config.app().await?;
     let name = format!("worker-{}", std::process::id());
-    let dispatcher = config.dispatcher(store.clone(), &name)?;
-    let app = tenderflow_app::App::new(store);
+    let dispatcher = config.dispatcher(&app, &name)?;
     println!("worker {name}: firing timers and delivering mail; Ctrl-C or SIGTERM stops");
     let polling = config.tuning.background();
     crate::signals::notify_ready();

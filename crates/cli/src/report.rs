@@ -28,7 +28,7 @@ pub enum ReportCmd {
 
 pub async fn report(config: &Config, cmd: ReportCmd) -> anyhow::Result<ExitCode> {
     let ReportCmd::Quarterly { quarter, out, lang } = cmd;
-    let app = tenderflow_app::App::new(config.store().await?);
+    let app = config.app().await?;
     let quarter = match quarter {
         Some(q) => tenderflow_app::reports::parse_quarter(&q)?,
         None => app.current_quarter(),

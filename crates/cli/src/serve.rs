@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tenderflow_api::AppState;
 use tenderflow_app::App;
-use tenderflow_store::clock::{Clock, ManualClock, SystemClock};
+use tenderflow_app::installation::{ManualClock, SystemClock};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -40,18 +40,16 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let clock: Arc<dyn Clock> = match &manual {
-        Some(m) => m.clone(),
-        None => Arc::new(SystemClock),
-    };
-    let store = config.store_on(clock).await?;
-    crate::workflow::register_shipped(&store).await?;
+    let installation = config.installation(false)?;
     let app = match manual {
-        Some(m) => App::with_manual_clock(store.clone(), m),
-        None => App::new(store.clone()),
+        Some(m) => App::open_on_manual_clock(installation, m).await,
+        None => App::open(installation, Arc::new(SystemClock)).await,
     }
-    .with_ocds(config.ocds_options())
-    .with_red_flag_thresholds(config.red_flag_thresholds()?);
+    .with_context(|| format!("opening {}", crate::config::redact(&config.database_url())))?;
+    crate::workflow::register_shipped(&app).await?;
+    let app = app
+        .with_ocds(config.ocds_options())
+        .with_red_flag_thresholds(config.red_flag_thresholds()?);
     let app = if args.group_commit {
         app.with_group_commit_lanes(
             usize::try_from(config.tuning.group_commit_batch).unwrap_or(256),
@@ -83,7 +81,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .public_url
         .get_or_insert_with(|| format!("http://{addr}"))
         .clone();
-    let dispatcher = config.dispatcher(store, &worker)?;
+    let dispatcher = config.dispatcher(&app, &worker)?;
     let polling = config.tuning.background();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

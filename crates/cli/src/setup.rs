@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
     // Connecting applies every pending migration.
-    config.setup_store().await?;
+    config.setup().await?;
     println!(
         "database {} is up to date",
         crate::config::redact(&config.database_url())

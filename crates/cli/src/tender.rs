@@ -2,8 +2,12 @@
 //! existing account.
 
 use crate::config::Config;
+use crate::refused;
 use clap::Subcommand;
 use std::process::ExitCode;
+use tenderflow_app::Caller;
+use tenderflow_app::commands::Submission;
+use tenderflow_app::views::TenderFilter;
 
 #[derive(Debug, Subcommand)]
 pub enum TenderCmd {
@@ -104,57 +108,54 @@ pub enum TenderCmd {
 }
 
 pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode> {
-    let store = config.store().await?;
+    let app = config.app().await?;
+    let operator = Caller::operator();
     match cmd {
         TenderCmd::List { json } => {
+            // Every tender, a page at a time.
+            let mut all = Vec::new();
+            let mut filter = TenderFilter {
+                limit: Some(1000),
+                ..TenderFilter::default()
+            };
+            loop {
+                let page = app.tenders(&operator, &filter).await?;
+                all.extend(page.items);
+                match page.next {
+                    Some(next) => filter.after = Some(next),
+                    None => break,
+                }
+            }
             if json {
-                println!("{}", serde_json::to_string_pretty(&store.tenders().await?)?);
+                println!("{}", serde_json::to_string_pretty(&all)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("{:<20} {:<20} {:>6}  workflow", "tender", "state", "events");
-            for t in store.tenders().await? {
+            println!("{:<20} {:<20} {:>6}  deadline", "tender", "state", "events");
+            for t in all {
                 println!(
                     "{:<20} {:<20} {:>6}  {}",
-                    t.tender_id,
+                    t.id,
                     t.state,
-                    t.seq,
-                    &t.workflow_sha256[..12]
+                    t.events.unwrap_or_default(),
+                    t.deadline
+                        .map_or_else(|| "-".to_owned(), |d| d.to_rfc3339())
                 );
             }
         }
         TenderCmd::Show { tender } => {
-            let (wf, t) = store.load(&tender).await?;
-            let staff = tenderflow_core::Actor::new("admin", tenderflow_core::Role::STAFF.as_str())
-                .ok_or_else(|| anyhow::anyhow!("actor"))?;
-            let mut v = tenderflow_core::view(&wf, &t, &staff);
-            v["obligations"] =
-                serde_json::json!(tenderflow_core::obligations::obligations(&wf, &t, now()));
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            let v = app.tender_view(&operator, &tender).await?;
+            println!("{}", serde_json::to_string_pretty(&v.view)?);
         }
         TenderCmd::Create {
             id,
             workflow,
             actor,
         } => {
-            crate::workflow::register_shipped(&store).await?;
-            let actor = acting(&store, &actor).await?;
-            let result = store
-                .create_tender(
-                    &workflow,
-                    &id,
-                    &format!("cli:{}:create:{id}", now_ms()),
-                    &actor,
-                    now(),
-                )
-                .await;
-            match result {
+            crate::workflow::register_shipped(&app).await?;
+            let caller = app.acting_as(&operator, &actor).await?;
+            match app.create_tender(&caller, &workflow, &id, None).await {
                 Ok(done) => println!("tender {id} created; state {}", done.state),
-                // A refusal by a rule exits 3, as for `tender run`.
-                Err(tenderflow_store::StoreError::Rejected(r)) => {
-                    eprintln!("refused [{}]: {}", r.code, r.message);
-                    return Ok(ExitCode::from(3));
-                }
-                Err(e) => return Err(e.into()),
+                Err(e) => return refused(e),
             }
         }
         TenderCmd::Run {
@@ -170,10 +171,14 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
             };
             let body: tenderflow_core::CommandBody = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("the command JSON: {e}"))?;
-            let actor = acting(&store, &actor).await?;
-            let id = key.unwrap_or_else(|| format!("cli:{}:{}", actor.id, now_ms()));
-            let cmd = tenderflow_core::Command { actor, body };
-            match store.execute(&tender, &id, &cmd, now()).await {
+            let caller = app.acting_as(&operator, &actor).await?;
+            let submission = Submission {
+                tender_id: tender.clone(),
+                body,
+                key,
+                if_match: None,
+            };
+            match app.execute(&caller, submission).await {
                 Ok(done) => {
                     for (seq, e) in &done.events {
                         println!("{seq:>4} {}", e.body.kind());
@@ -188,11 +193,7 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
                         }
                     );
                 }
-                Err(tenderflow_store::StoreError::Rejected(r)) => {
-                    eprintln!("refused [{}]: {}", r.code, r.message);
-                    return Ok(ExitCode::from(3));
-                }
-                Err(e) => return Err(e.into()),
+                Err(e) => return refused(e),
             }
         }
         TenderCmd::Attach {
@@ -206,7 +207,7 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
             slot,
         } => {
             return crate::documents::attach(
-                store,
+                &app,
                 crate::documents::Attach {
                     tender,
                     file,
@@ -226,73 +227,39 @@ pub async fn tender(config: &Config, cmd: TenderCmd) -> anyhow::Result<ExitCode>
             actor,
             output,
         } => {
-            return crate::documents::download(store, &tender, &document, &actor, output).await;
+            return crate::documents::download(&app, &tender, &document, &actor, output).await;
         }
         TenderCmd::Records { tender } => {
-            let (wf, t) = store.load(&tender).await?;
-            let mut records = tenderflow_core::records::records(&wf, &t);
-            records["chainHead"] = serde_json::json!(store.chain_head(&tender).await?);
+            let records = app.records(&operator, &tender).await?;
             println!("{}", serde_json::to_string_pretty(&records)?);
         }
         TenderCmd::Events { tender, json } => {
-            let (wf, t) = store.load(&tender).await?;
+            let (wf, _) = app.readable(&operator, &tender).await?;
             let mut listed = Vec::new();
-            for row in store.event_rows(&tender).await? {
-                // Sealed bids stay sealed in this listing until the tender is opened.
-                let sealed = tenderflow_core::definition::EventName::parse(&row.kind)
-                    .is_some_and(tenderflow_core::definition::EventName::is_sealed);
-                let payload: serde_json::Value = if sealed && !t.opened() {
-                    serde_json::json!({ "sealed": "…" })
-                } else if !tenderflow_core::view::audit_payload_visible(&t, &row.kind) {
-                    tenderflow_core::view::withheld_payload(&row.kind)
-                } else {
-                    serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null)
-                };
-                let at = tenderflow_core::Timestamp::from_unix_millis(row.at_ms);
-                if json {
-                    listed.push(serde_json::json!({
-                        "seq": row.seq, "at": at, "type": row.kind,
-                        "actor": { "id": row.actor_id, "role": row.actor_role },
-                        "payload": payload,
-                    }));
-                    continue;
+            let mut after = None;
+            loop {
+                let page = app.audit_trail(&operator, &tender, after, None).await?;
+                listed.extend(page.items);
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
                 }
-                let when = at.map_or_else(
-                    || row.at_ms.to_string(),
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&listed)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            for e in listed {
+                let when = e.at.map_or_else(
+                    || "-".to_owned(),
                     |a| tenderflow_notify::render::local_time(&wf, a),
                 );
                 println!(
                     "{:>4} {} {:<22} {}/{} {}",
-                    row.seq, when, row.kind, row.actor_role, row.actor_id, payload
+                    e.seq, when, e.kind, e.actor.role, e.actor.id, e.payload
                 );
-            }
-            if json {
-                println!("{}", serde_json::to_string_pretty(&listed)?);
             }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn now_ms() -> i64 {
-    now().unix_millis()
-}
-
-/// The CLI's clock (the system's).
-pub(crate) fn now() -> tenderflow_core::Timestamp {
-    use tenderflow_store::clock::Clock;
-    tenderflow_store::clock::SystemClock.now()
-}
-
-/// The actor of an existing account.
-pub(crate) async fn acting(
-    store: &tenderflow_store::Store,
-    id: &str,
-) -> anyhow::Result<tenderflow_core::Actor> {
-    let account = store
-        .account(id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no account `{id}` (tenderflow account create …)"))?;
-    tenderflow_core::Actor::new(&account.id, &account.role)
-        .ok_or_else(|| anyhow::anyhow!("account id `{id}` is not a valid actor id"))
 }

@@ -64,14 +64,10 @@ pub enum WorkflowCmd {
     },
 }
 
-pub async fn register_shipped(store: &tenderflow_store::Store) -> anyhow::Result<()> {
-    for (name, bytes) in SHIPPED {
-        store
-            .register_workflow(name, bytes)
-            .await
-            .with_context(|| format!("registering {name}"))?;
-    }
-    Ok(())
+pub async fn register_shipped(app: &tenderflow_app::App) -> anyhow::Result<()> {
+    app.register_shipped(SHIPPED)
+        .await
+        .context("registering the shipped workflows")
 }
 
 async fn resolve(config: &Config, what: &str) -> anyhow::Result<std::sync::Arc<Workflow>> {
@@ -86,8 +82,7 @@ async fn resolve(config: &Config, what: &str) -> anyhow::Result<std::sync::Arc<W
     {
         return Ok(std::sync::Arc::new(tenderflow_core::load(name, bytes)?));
     }
-    let store = config.store().await?;
-    Ok(store.workflow(what).await?)
+    Ok(config.app().await?.workflow(what).await?)
 }
 
 pub async fn run(config: &Config, cmd: WorkflowCmd) -> anyhow::Result<ExitCode> {
@@ -119,7 +114,7 @@ pub async fn run(config: &Config, cmd: WorkflowCmd) -> anyhow::Result<ExitCode> 
             })
         }
         WorkflowCmd::Register { file } => {
-            let store = config.store().await?;
+            let app = config.app().await?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             // Registering is an administrator's act: recorded with the operating-system user.
@@ -127,8 +122,13 @@ pub async fn run(config: &Config, cmd: WorkflowCmd) -> anyhow::Result<ExitCode> 
                 "cli:{}",
                 std::env::var("USER").unwrap_or_else(|_| "unknown".into())
             );
-            let rec = store
-                .register_workflow_by(&file.display().to_string(), &bytes, Some(&by))
+            let rec = app
+                .register_workflow(
+                    &tenderflow_app::Caller::operator(),
+                    &file.display().to_string(),
+                    &bytes,
+                    &by,
+                )
                 .await?;
             println!(
                 "registered {} {} (sha256 {})",
@@ -143,9 +143,9 @@ pub async fn run(config: &Config, cmd: WorkflowCmd) -> anyhow::Result<ExitCode> 
             Ok(ExitCode::SUCCESS)
         }
         WorkflowCmd::List { json } => {
-            let store = config.store().await?;
-            register_shipped(&store).await?;
-            let all = store.workflows().await?;
+            let app = config.app().await?;
+            register_shipped(&app).await?;
+            let all = app.workflows().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&all)?);
                 return Ok(ExitCode::SUCCESS);

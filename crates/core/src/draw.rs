@@ -9,54 +9,9 @@
 //! result; [`verify`] recomputes it.
 
 use crate::model::ActorId;
-use serde::{Deserialize, Serialize};
+pub use crate::model::{DrawRecord, PoolEntry, Skip};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
-
-/// An expert in the pool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PoolEntry {
-    /// The evaluator's account.
-    pub id: ActorId,
-    /// Fields of expertise.
-    #[serde(default)]
-    pub fields: Vec<String>,
-    /// Organisations (account ids) it has declared ties to.
-    #[serde(default)]
-    pub ties: Vec<String>,
-}
-
-/// An expert passed over for a tie to a bidder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Skip {
-    /// The expert.
-    pub id: ActorId,
-    /// The bidder it is tied to.
-    pub bidder: String,
-}
-
-/// What a draw did, kept in the tender's record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct DrawRecord {
-    /// The pool as it stood.
-    pub pool: Vec<PoolEntry>,
-    /// How many experts were asked for.
-    pub size: u32,
-    /// The seed (hex).
-    pub seed: String,
-    /// The pool in drawn order.
-    pub order: Vec<ActorId>,
-    /// Experts passed over for a tie to a bidder.
-    pub skipped: Vec<Skip>,
-    /// The experts drawn.
-    pub drawn: Vec<ActorId>,
-}
 
 /// The seed of a tender's draw: SHA-256 of its id and its bids' commitments (sorted).
 pub fn seed(tender_id: &str, commitments: &[&str]) -> String {

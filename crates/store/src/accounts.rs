@@ -289,8 +289,9 @@ impl Store {
         }
         let label = label.trim();
         if label.is_empty() || label.len() > 128 || label.chars().any(char::is_control) {
-            return Err(StoreError::InvalidAccount(
-                "token label: 1–128 printable characters".into(),
+            return Err(StoreError::invalid_account(
+                AccountField::TokenLabel,
+                "token label: 1–128 printable characters",
             ));
         }
         let (id, token) = new_token()?;
@@ -348,9 +349,10 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("token `{id}`")))?;
         if old.revoked_ms.is_some() {
-            return Err(StoreError::InvalidAccount(format!(
-                "token `{id}` is revoked"
-            )));
+            return Err(StoreError::invalid_account(
+                AccountField::Token,
+                format!("token `{id}` is revoked"),
+            ));
         }
         let new = self
             .issue_token_until(&old.account_id, &old.label, old.expires_ms)
@@ -360,21 +362,50 @@ impl Store {
     }
 }
 
+/// Which of an account's fields (or what about it) is not acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AccountField {
+    /// The account id.
+    Id,
+    /// The role.
+    Role,
+    /// The name people read.
+    Name,
+    /// The email address.
+    Email,
+    /// The language.
+    Locale,
+    /// A registering organisation's registration number.
+    RegistrationNumber,
+    /// A registering organisation's contact person.
+    ContactPerson,
+    /// An API token's label.
+    TokenLabel,
+    /// An API token (revoked already).
+    Token,
+    /// A registration claim (decided already).
+    Claim,
+}
+
 /// Checks an account's fields before it is written.
 pub(crate) fn check_account(a: &Account) -> Result<()> {
-    let bad = |m: String| Err(StoreError::InvalidAccount(m));
+    let bad = |field, m: String| Err(StoreError::invalid_account(field, m));
     if let Some(p) = tenderflow_core::ids::problem(&a.id) {
-        return bad(format!("id: {p}"));
+        return bad(AccountField::Id, format!("id: {p}"));
     }
     if let Some(p) = tenderflow_core::ids::problem(&a.role) {
-        return bad(format!("role: {p}"));
+        return bad(AccountField::Role, format!("role: {p}"));
     }
     let name = &a.display_name;
     if name.trim().is_empty() || name.trim() != name {
-        return bad("name: non-empty text without surrounding spaces".into());
+        return bad(
+            AccountField::Name,
+            "name: non-empty text without surrounding spaces".into(),
+        );
     }
     if let Some(what) = tenderflow_core::text::name_problem(name) {
-        return bad(format!("name: may not hold {what}"));
+        return bad(AccountField::Name, format!("name: may not hold {what}"));
     }
     if let Some(email) = &a.email {
         let ok = email.len() <= 254
@@ -387,17 +418,20 @@ pub(crate) fn check_account(a: &Account) -> Result<()> {
                     && !domain.ends_with('.')
             });
         if !ok {
-            return bad(format!(
-                "email: `{}` is not an address like name@example.org",
-                email.escape_debug()
-            ));
+            return bad(
+                AccountField::Email,
+                format!(
+                    "email: `{}` is not an address like name@example.org",
+                    email.escape_debug()
+                ),
+            );
         }
     }
     if !matches!(a.locale.as_str(), "zh-CN" | "en") {
-        return bad(format!(
-            "locale: `{}` is not zh-CN or en",
-            a.locale.escape_debug()
-        ));
+        return bad(
+            AccountField::Locale,
+            format!("locale: `{}` is not zh-CN or en", a.locale.escape_debug()),
+        );
     }
     Ok(())
 }

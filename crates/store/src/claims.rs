@@ -5,6 +5,7 @@
 //! transaction) and takes it from the holder, rejecting leaves it where it is. Every
 //! decision names who took it, when and why.
 
+use crate::accounts::AccountField;
 use crate::clock::wall_ms;
 use crate::outbox::AccountMail;
 use crate::registration::{Registration, self_registered};
@@ -153,10 +154,10 @@ impl Store {
         let txn = self.db.begin().await?;
         let claim = self.claim_in(&txn, id).await?;
         if claim.status != "pending" {
-            return Err(StoreError::InvalidAccount(format!(
-                "claim `{id}` was {} already",
-                claim.status
-            )));
+            return Err(StoreError::invalid_account(
+                AccountField::Claim,
+                format!("claim `{id}` was {} already", claim.status),
+            ));
         }
         if decision == ClaimDecision::Approve {
             let taken = Query::select()
@@ -168,10 +169,10 @@ impl Store {
                 )
                 .to_owned();
             if txn.query_one(&taken).await?.is_some() {
-                return Err(StoreError::InvalidAccount(format!(
-                    "email: `{}` belongs to an account already",
-                    claim.email
-                )));
+                return Err(StoreError::invalid_account(
+                    AccountField::Email,
+                    format!("email: `{}` belongs to an account already", claim.email),
+                ));
             }
             let release = Query::update()
                 .table(Accounts::Table)

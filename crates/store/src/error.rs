@@ -97,9 +97,16 @@ pub enum StoreError {
         /// The first problem found.
         problem: ChainProblem,
     },
-    /// An account's id, role, name, email or locale is not acceptable; nothing was written.
-    #[error("invalid account: {0}")]
-    InvalidAccount(String),
+    /// An account's id, role, name, email or locale (or a registration's number or contact,
+    /// a token's label) is not acceptable, or the account is not in a state for the change;
+    /// nothing was written.
+    #[error("invalid account: {message}")]
+    InvalidAccount {
+        /// Which field (or what) is wrong.
+        field: crate::accounts::AccountField,
+        /// What is wrong, for people (starts with the field's name).
+        message: String,
+    },
     /// A workflow named by a bare id that has several registered versions: the caller must
     /// name one (`id@version` or its SHA-256).
     #[error("workflow `{spec}` has several versions; name one of: {}", versions.join(", "))]
@@ -141,6 +148,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// An account's `field` that is not acceptable.
+    pub(crate) fn invalid_account(
+        field: crate::accounts::AccountField,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::InvalidAccount {
+            field,
+            message: message.into(),
+        }
+    }
+
     /// The error for a write that lost a race on `tender_id` (a unique key taken by another
     /// writer), or the database error as it is.
     pub(crate) fn raced(tender_id: &str, e: DbErr) -> Self {

@@ -39,7 +39,7 @@ pub mod timers;
 pub mod workflows;
 mod writes;
 
-pub use accounts::{Account, AccountInfo, IssuedToken, TokenInfo, token_hash};
+pub use accounts::{Account, AccountField, AccountInfo, IssuedToken, TokenInfo, token_hash};
 pub use audit::{AuditReport, PublishedHead};
 pub use blobs::{BlobBackend, BlobRow, DatabaseBlobs, NewBlob, ObjectBlobs};
 pub use error::{CryptoError, Result, StoreError};

@@ -4,7 +4,7 @@
 //! becomes a claim: [`crate::claims`]), and unverified registrations whose link expired
 //! releasing what they hold.
 
-use crate::accounts::{check_account, token_hash};
+use crate::accounts::{AccountField, check_account, token_hash};
 use crate::clock::wall_ms;
 use crate::outbox::AccountMail;
 use crate::sessions::{RESET_MS, VERIFY_MS, lower, secret};
@@ -113,7 +113,7 @@ async fn release_expired_registrations<C: ConnectionTrait>(
 
 /// Checks a registration's organisation facts (the account's own checks follow).
 fn check_registration(r: &Registration) -> Result<()> {
-    let bad = |m: &str| Err(StoreError::InvalidAccount(m.to_owned()));
+    let bad = |field, m: &str| Err(StoreError::invalid_account(field, m));
     let number = r.registration_number.trim();
     if number.is_empty()
         || number.len() > 64
@@ -121,17 +121,23 @@ fn check_registration(r: &Registration) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        return bad("registration number: 1–64 letters, digits or hyphens");
+        return bad(
+            AccountField::RegistrationNumber,
+            "registration number: 1–64 letters, digits or hyphens",
+        );
     }
     let contact = r.contact_person.trim();
     if contact.is_empty()
         || contact.chars().count() > 128
         || tenderflow_core::text::name_problem(contact).is_some()
     {
-        return bad("contact person: 1–128 characters of text");
+        return bad(
+            AccountField::ContactPerson,
+            "contact person: 1–128 characters of text",
+        );
     }
     if r.name.trim().chars().count() > 200 {
-        return bad("name: at most 200 characters");
+        return bad(AccountField::Name, "name: at most 200 characters");
     }
     Ok(())
 }

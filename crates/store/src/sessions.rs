@@ -554,10 +554,10 @@ impl Store {
         locale: &str,
     ) -> Result<()> {
         if !matches!(locale, "zh-CN" | "en") {
-            return Err(StoreError::InvalidAccount(format!(
-                "locale: `{}` is not zh-CN or en",
-                locale.escape_debug()
-            )));
+            return Err(StoreError::invalid_account(
+                crate::accounts::AccountField::Locale,
+                format!("locale: `{}` is not zh-CN or en", locale.escape_debug()),
+            ));
         }
         let _gate = self.gate().await;
         let q = Query::update()

@@ -5,8 +5,8 @@
 
 use crate::Web;
 use crate::i18n::Lang;
+use crate::page::refusal;
 use crate::page::{Message, error, local_path, render};
-use crate::portal::refusal;
 use crate::session::{Me, SESSION, Visitor, set_cookie};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -15,9 +15,9 @@ use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use tenderflow_app::AccountField;
 use tenderflow_app::AppError;
 use tenderflow_app::accounts::RegistrationForm;
-use tenderflow_store::StoreError;
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -93,7 +93,7 @@ pub(crate) async fn sign_in(
                 AppError::NotNow { .. } | AppError::Invalid { .. } => StatusCode::UNAUTHORIZED,
                 _ => return error(lang, &e),
             };
-            let code = crate::portal::refusal_code(&e).unwrap_or_default();
+            let code = crate::page::refusal_code(&e).unwrap_or_default();
             let page = SignInPage {
                 lang,
                 me: visitor.me(),
@@ -279,11 +279,11 @@ pub(crate) async fn register(
         }) => {
             errors.insert("email", lang.t("error-invalid-email"));
         }
-        Err(AppError::Store(StoreError::InvalidAccount(m))) => {
-            let field = match m.split(':').next().unwrap_or_default() {
-                "email" => "email",
-                "registration number" => "number",
-                "contact person" => "contact",
+        Err(AppError::InvalidAccount { field, .. }) => {
+            let field = match field {
+                AccountField::Email => "email",
+                AccountField::RegistrationNumber => "number",
+                AccountField::ContactPerson => "contact",
                 _ => "name",
             };
             errors.insert(field, lang.t(&format!("error-invalid-{field}")));
@@ -489,7 +489,7 @@ pub(crate) async fn reset(
 struct AccountPage {
     lang: Lang,
     me: Me,
-    profile: tenderflow_store::Profile,
+    profile: tenderflow_app::Profile,
     saved: bool,
     /// For an evaluator: its fields of expertise, and every organisation with whether it
     /// declared a tie to it.

@@ -1,12 +1,12 @@
 //! A console form turned into the core's command: which fields each command's form has, the
 //! JSON the core reads, and the execute-and-answer path the console and the desk share.
 
-use crate::console::official;
 use crate::form;
 use crate::i18n::Lang;
 use crate::page::error;
-use crate::portal::refusal_code;
+use crate::page::refusal_code;
 use crate::session::Visitor;
+use crate::session::official;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
@@ -17,7 +17,6 @@ use tenderflow_app::console::ConsoleTender;
 use tenderflow_app::{App, AppError, Caller};
 use tenderflow_core::definition::CommandName;
 use tenderflow_core::model::CommandBody;
-use tenderflow_store::StoreError;
 
 /// The channels offered as checkboxes when publishing (others may be typed in): where the
 /// seed case's union publishes.
@@ -258,9 +257,7 @@ pub(crate) async fn execute_form(
     };
     match app.execute(caller, s).await {
         Ok(_) => answer(None),
-        Err(AppError::Store(StoreError::Rejected(r))) => {
-            answer(Some((r.code.as_str(), &r.message)))
-        }
+        Err(AppError::Rejected(r)) => answer(Some((r.code.as_str(), &r.message))),
         Err(e) => match refusal_code(&e) {
             Some(code) => answer(Some((&code, &e.to_string()))),
             None => error(lang, &e),

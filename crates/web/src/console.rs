@@ -14,9 +14,9 @@
 
 use crate::form::{self, Field};
 use crate::i18n::Lang;
+use crate::page::refusal;
 use crate::page::{error, render};
-use crate::portal::refusal;
-use crate::session::{Me, Visitor};
+use crate::session::{Me, Visitor, official};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -94,16 +94,6 @@ struct ConsolePage {
     me: Me,
     lines: Vec<Line>,
     evaluator: bool,
-}
-
-/// The officials (or evaluators) signed in, or a redirect / 403.
-pub(crate) fn official<'a>(visitor: &'a Visitor, here: &str) -> Result<&'a Caller, Response> {
-    let caller = visitor.require(here)?;
-    if tenderflow_app::roles::is_official(caller.role()) || caller.is(Role::EVALUATOR) {
-        Ok(caller)
-    } else {
-        Err(Redirect::to(&format!("/my?lang={}", visitor.lang.tag())).into_response())
-    }
 }
 
 /// `GET /console`.
@@ -496,10 +486,7 @@ async fn tender_page(
         lang,
         me: visitor.me(),
         definition: local(lang, &c.definition),
-        chain_head: records["chainHead"]["hash"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        chain_head: records.chain_head.hash.clone(),
         flags,
         questions: c.open_questions.clone(),
         answering,

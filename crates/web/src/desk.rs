@@ -3,11 +3,12 @@
 //! with their reasons, conflict declarations, progress.
 
 use crate::actions::execute_form;
-use crate::console::{Line, line, local, official};
+use crate::console::{Line, line, local};
 use crate::form::{self, Field};
 use crate::i18n::Lang;
 use crate::page::{error, render};
-use crate::portal::{refusal, refusal_code};
+use crate::page::{refusal, refusal_code};
+use crate::session::official;
 use crate::session::{Me, Visitor};
 use askama::Template;
 use axum::extract::{Path, Query, State};

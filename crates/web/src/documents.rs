@@ -5,7 +5,7 @@
 
 use crate::i18n::Lang;
 use crate::page::error;
-use crate::portal::{refusal, refusal_code};
+use crate::page::{refusal, refusal_code};
 use crate::session::Visitor;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, header};

@@ -1,10 +1,11 @@
 //! `/console/new`: the registered definitions with what binds them (rule pack, rules, the
 //! least bid period, criteria), and creating a draft from one.
 
-use crate::console::{local, official};
+use crate::console::local;
 use crate::i18n::Lang;
 use crate::page::{error, render};
-use crate::portal::{refusal, refusal_code};
+use crate::page::{refusal, refusal_code};
+use crate::session::official;
 use crate::session::{Me, Visitor};
 use askama::Template;
 use axum::extract::State;

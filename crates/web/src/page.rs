@@ -2,7 +2,6 @@
 //! message page (a title and a sentence, e.g. "check your mail"), and query encoding.
 
 use crate::i18n::Lang;
-use crate::session::{Me, Visitor};
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -51,22 +50,17 @@ pub(crate) fn error(lang: Lang, e: &AppError) -> Response {
             );
             return res;
         }
-        AppError::NotFound(_) | AppError::Store(tenderflow_store::StoreError::NotFound(_)) => {
-            (StatusCode::NOT_FOUND, lang.t("not-found"))
-        }
+        AppError::NotFound(_) => (StatusCode::NOT_FOUND, lang.t("not-found")),
         AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, lang.t("not-found")),
         // The client went away mid-upload: its doing, not a server error.
-        AppError::Store(tenderflow_store::StoreError::Upload(why)) => {
+        AppError::Upload(why) => {
             tracing::info!(error = %why, "an upload was cut off by the client");
             (StatusCode::BAD_REQUEST, lang.t("refusal-other"))
         }
         AppError::Forbidden(_) => (StatusCode::FORBIDDEN, lang.t("forbidden")),
         // Not now (the bids are not opened yet, say): why, in the page's language.
-        AppError::NotNow { code, .. } => (StatusCode::CONFLICT, crate::portal::refusal(lang, code)),
-        AppError::Store(tenderflow_store::StoreError::Rejected(r)) => (
-            StatusCode::CONFLICT,
-            crate::portal::refusal(lang, r.code.as_str()),
-        ),
+        AppError::NotNow { code, .. } => (StatusCode::CONFLICT, refusal(lang, code)),
+        AppError::Rejected(r) => (StatusCode::CONFLICT, refusal(lang, r.code.as_str())),
         _ => {
             tracing::error!(error = %e, "a page failed");
             (StatusCode::INTERNAL_SERVER_ERROR, lang.t("internal-error"))
@@ -93,17 +87,6 @@ pub(crate) struct Message {
 }
 
 impl Message {
-    /// A message for `visitor`.
-    pub fn new(visitor: &Visitor, title: String, text: String) -> Self {
-        Self {
-            lang: visitor.lang,
-            me: visitor.me(),
-            title,
-            text,
-            link: None,
-        }
-    }
-
     /// With a link onwards (`href`, its text).
     pub fn link(mut self, href: String, text: String) -> Self {
         self.link = Some((href, text));
@@ -138,4 +121,47 @@ pub(crate) fn local_path(next: Option<&str>) -> String {
         }
         _ => "/my".to_owned(),
     }
+}
+
+/// The signed-in person as every page's header shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Me {
+    /// Its name, when signed in.
+    pub name: Option<String>,
+    /// Whether it is a bidder (the portal links).
+    pub bidder: bool,
+    /// Whether it is an official or an evaluator (the console link).
+    pub console: bool,
+    /// The CSRF token (the sign-out button is a form).
+    pub csrf: String,
+}
+
+impl Me {
+    /// Nobody signed in (error pages).
+    pub(crate) fn nobody() -> Self {
+        Self {
+            name: None,
+            bidder: false,
+            console: false,
+            csrf: String::new(),
+        }
+    }
+}
+
+/// The code of a refusal the page explains in its own words (a business rejection or a
+/// request problem); `None` for failures (logged, answered with the error page).
+pub(crate) fn refusal_code(e: &AppError) -> Option<String> {
+    match e {
+        AppError::Rejected(r) => Some(r.code.as_str().to_owned()),
+        AppError::Invalid { code, .. } | AppError::NotNow { code, .. } => Some((*code).to_owned()),
+        AppError::Forbidden(_) => Some("wrong_role".to_owned()),
+        AppError::Stale { .. } => Some("stale".to_owned()),
+        _ => None,
+    }
+}
+
+/// A refusal in the page's language (`refusal-{code}`), or the general sentence.
+pub(crate) fn refusal(lang: Lang, code: &str) -> String {
+    lang.try_t(&format!("refusal-{code}"))
+        .unwrap_or_else(|| lang.t("refusal-other"))
 }

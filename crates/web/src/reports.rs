@@ -3,9 +3,9 @@
 //! terminations and the inspectors' observations; and the same report as a PDF made by the
 //! server (`…/quarterly.pdf`) and as CSV (`…/quarterly.csv`).
 
-use crate::console::official;
 use crate::i18n::Lang;
 use crate::page::{error, render};
+use crate::session::official;
 use crate::session::{Me, Visitor};
 use askama::Template;
 use axum::extract::{Query, State};

@@ -13,6 +13,7 @@
 
 use crate::Web;
 use crate::i18n::Lang;
+pub(crate) use crate::page::Me;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
@@ -132,7 +133,7 @@ impl Visitor {
     /// Refuses (403) a form whose token is not the visitor's.
     pub fn check(&self, sent: &str) -> Result<(), Response> {
         if !self.csrf.is_empty()
-            && tenderflow_store::sessions::constant_time_eq(
+            && tenderflow_app::accounts::constant_time_eq(
                 self.csrf.as_bytes(),
                 sent.trim().as_bytes(),
             )
@@ -177,27 +178,30 @@ impl Visitor {
     }
 }
 
-/// The signed-in person as every page's header shows it.
-#[derive(Debug, Clone)]
-pub(crate) struct Me {
-    /// Its name, when signed in.
-    pub name: Option<String>,
-    /// Whether it is a bidder (the portal links).
-    pub bidder: bool,
-    /// Whether it is an official or an evaluator (the console link).
-    pub console: bool,
-    /// The CSRF token (the sign-out button is a form).
-    pub csrf: String,
+impl crate::page::Message {
+    /// A message for `visitor`.
+    pub fn new(visitor: &Visitor, title: String, text: String) -> Self {
+        Self {
+            lang: visitor.lang,
+            me: visitor.me(),
+            title,
+            text,
+            link: None,
+        }
+    }
 }
 
-impl Me {
-    /// Nobody signed in (error pages).
-    pub(crate) fn nobody() -> Self {
-        Self {
-            name: None,
-            bidder: false,
-            console: false,
-            csrf: String::new(),
-        }
+/// The officials (or evaluators) signed in, or a redirect / 403.
+pub(crate) fn official<'a>(visitor: &'a Visitor, here: &str) -> Result<&'a Caller, Response> {
+    let caller = visitor.require(here)?;
+    if tenderflow_app::roles::is_official(caller.role())
+        || caller.is(tenderflow_app::roles::Role::EVALUATOR)
+    {
+        Ok(caller)
+    } else {
+        Err(
+            axum::response::Redirect::to(&format!("/my?lang={}", visitor.lang.tag()))
+                .into_response(),
+        )
     }
 }

@@ -383,11 +383,12 @@ async fn metrics_count_requests_commands_and_queues() {
 #[test]
 fn a_corrupt_record_is_named() {
     let what = "workflow 0123 (partner-recruitment.json): the stored content hashes to 4567";
-    let e: tenderflow_api::ApiError = tenderflow_store::StoreError::Corrupt {
-        what: what.into(),
-        source: None,
-    }
-    .into();
+    let e: tenderflow_api::ApiError =
+        tenderflow_app::AppError::from(tenderflow_store::StoreError::Corrupt {
+            what: what.into(),
+            source: None,
+        })
+        .into();
     assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(e.code, "corrupt_record");
     assert!(e.message.contains(what), "{}", e.message);

@@ -8,7 +8,7 @@ use tenderflow_core::model::{SubmitBid, WithdrawBid};
 use tenderflow_core::scenario::{self, Params};
 use tenderflow_core::{CommandBody, Timestamp};
 use tenderflow_store::clock::ManualClock;
-use tenderflow_store::{Store, StoreError, Tuning};
+use tenderflow_store::{Store, Tuning};
 use tenderflow_testkit::db::Scratch;
 use tenderflow_testkit::fixtures::{account, bid, register_seed};
 
@@ -118,10 +118,7 @@ async fn a_bid_gets_a_receipt_code_and_no_sequence_numbers() {
     let mut other = bid_on("T-1", Some("bid-1"));
     other.body = CommandBody::WithdrawBid(WithdrawBid { lot: None });
     let err = w.app.execute(&org, other).await.expect_err("reused key");
-    assert!(
-        matches!(err, AppError::Store(StoreError::KeyReused { .. })),
-        "{err}"
-    );
+    assert!(matches!(err, AppError::KeyReused { .. }), "{err}");
 }
 
 #[tokio::test]

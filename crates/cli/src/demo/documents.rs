@@ -3,41 +3,34 @@
 //! sealed with the tender's data key).
 
 use std::collections::BTreeMap;
-use tenderflow_core::Actor;
+use tenderflow_app::{App, Caller};
 use tenderflow_core::definition::Workflow;
 use tenderflow_core::model::{CommandBody, Document};
-use tenderflow_store::{NewBlob, Store};
 
 async fn upload(
-    store: &Store,
+    app: &App,
+    caller: &Caller,
     tender: &str,
-    owner: &Actor,
-    sealed: bool,
+    slot: Option<&str>,
     name: &str,
     title: &str,
     paragraphs: &[String],
 ) -> anyhow::Result<Document> {
     let bytes = tenderflow_web::simple_pdf(title, paragraphs)
         .map_err(|e| anyhow::anyhow!("writing {name}: {e}"))?;
-    let new = NewBlob {
-        tender_id: tender.to_owned(),
-        owner: owner.id.to_string(),
-        sealed,
-        name: name.to_owned(),
-        media_type: "application/pdf".to_owned(),
-        max_bytes: bytes.len() as u64,
-    };
     let body = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(bytes))]);
-    Ok(store.put_blob(new, body).await?)
+    app.upload_document(caller, tender, name, "application/pdf", slot, body)
+        .await
+        .map_err(|e| anyhow::anyhow!("uploading {name}: {e}"))
 }
 
 /// Adds documents to `body` where the demo has them: the recruitment documents to `publish`,
 /// a service plan to each bid when the definition's bid form has a PDF slot.
 pub(super) async fn attach(
-    store: &Store,
+    app: &App,
+    caller: &Caller,
     wf: &Workflow,
     tender: &str,
-    actor: &Actor,
     names: &BTreeMap<String, String>,
     body: &mut CommandBody,
 ) -> anyhow::Result<()> {
@@ -47,10 +40,10 @@ pub(super) async fn attach(
             let title = &d.title.zh_cn;
             p.documents.push(
                 upload(
-                    store,
+                    app,
+                    caller,
                     tender,
-                    actor,
-                    false,
+                    None,
                     "招募文件.pdf",
                     &format!("{title} · 招募文件 / Recruitment documents"),
                     &[
@@ -64,10 +57,10 @@ pub(super) async fn attach(
             );
             p.documents.push(
                 upload(
-                    store,
+                    app,
+                    caller,
                     tender,
-                    actor,
-                    false,
+                    None,
                     "服务项目清单.pdf",
                     "公益服务项目清单 / Public-benefit service items",
                     &[
@@ -89,20 +82,19 @@ pub(super) async fn attach(
                 return Ok(());
             };
             let who = names
-                .get(actor.id.as_str())
-                .map_or(actor.id.as_str(), String::as_str);
+                .get(caller.actor.id.as_str())
+                .map_or(caller.actor.id.as_str(), String::as_str);
             let plan = b.content["servicePlan"].as_str().unwrap_or_default();
-            let mut doc = upload(
-                store,
+            let doc = upload(
+                app,
+                caller,
                 tender,
-                actor,
-                true,
+                Some(&slot.id),
                 "服务方案.pdf",
                 &format!("{who} · 服务方案 / Service plan"),
                 &[plan.to_owned()],
             )
             .await?;
-            doc.slot = Some(slot.id.clone());
             b.documents.push(doc);
         }
         _ => {}

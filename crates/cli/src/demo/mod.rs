@@ -11,12 +11,15 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use tenderflow_app::administration::NewAccount;
+use tenderflow_app::commands::Submission;
+use tenderflow_app::installation::{
+    Clock, Documents, Installation, ManualClock, MasterKey, SystemClock, Tuning, wall_ms,
+};
+use tenderflow_app::{Account, App, AppError, Caller, OutboxStatus};
 use tenderflow_core::scenario::{self, Input, Params};
-use tenderflow_core::{Command, Role, Timestamp};
+use tenderflow_core::{Role, Timestamp};
 use tenderflow_notify::Dispatcher;
-use tenderflow_notify::render::local_time;
-use tenderflow_store::clock::Clock;
-use tenderflow_store::{Account, Store};
 
 mod documents;
 mod narration;
@@ -47,46 +50,13 @@ pub struct DemoArgs {
     dir: Option<PathBuf>,
 }
 
-/// Partner organisations for the seed case (names are illustrative).
-const ORGS: &[(&str, &str)] = &[
-    ("之江星光艺术团", "Zhijiang Starlight Arts Troupe"),
-    ("钱塘体育赛事服务中心", "Qiantang Sports Events Centre"),
-    ("西子公益活动策划社", "Xizi Public-Benefit Planning"),
-    ("浙东民乐团", "East Zhejiang Folk Orchestra"),
-    ("运河健身俱乐部", "Grand Canal Fitness Club"),
-    ("湖畔读书会", "Lakeside Reading Society"),
-    ("江南戏曲传习社", "Jiangnan Opera Workshop"),
-    ("青山户外运动协会", "Green Hills Outdoor Association"),
-    ("新安职工合唱团", "Xin'an Workers' Choir"),
-    ("瓯江文化传播公司", "Oujiang Culture Media"),
-    ("天目山志愿服务队", "Tianmu Volunteer Corps"),
-    ("百川篮球训练营", "Baichuan Basketball Camp"),
-    ("明州舞蹈工作室", "Mingzhou Dance Studio"),
-    ("富春江龙舟俱乐部", "Fuchun River Dragon Boat Club"),
-    ("乐活社区服务社", "Lohas Community Services"),
-    ("东海书画院", "East Sea Painting Academy"),
-    ("越韵茶艺社", "Yueyun Tea Arts"),
-    ("启航公益基金会", "Qihang Public-Benefit Foundation"),
-];
-
-fn org(i: u32) -> (String, String) {
-    let (zh, en) = ORGS[i as usize % ORGS.len()];
-    let round = i as usize / ORGS.len();
-    if round == 0 {
-        (zh.to_owned(), en.to_owned())
-    } else {
-        (format!("{zh}{}", round + 1), format!("{en} {}", round + 1))
-    }
-}
-
 pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let dir = match &args.dir {
         Some(d) => d.clone(),
-        None => config.data_dir.join(format!(
-            "demo-{}",
-            tenderflow_store::clock::SystemClock.now().unix_millis()
-        )),
+        None => config
+            .data_dir
+            .join(format!("demo-{}", SystemClock.now().unix_millis())),
     };
     if dir.exists()
         && std::fs::read_dir(&dir)
@@ -99,18 +69,20 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let master = tenderflow_store::crypto::MasterKey::load_or_create(&dir.join("master.key"))?;
+    let master = MasterKey::load_or_create(&dir.join("master.key"))?;
     // The one clock of the demo follows the script: commands, timers and mail all read it.
-    let clock = Arc::new(tenderflow_store::clock::ManualClock::new(Timestamp::EPOCH));
-    let store = Arc::new(
-        Store::connect_with(
-            &sqlite_url(&dir.join("tenderflow.sqlite")),
-            master,
-            clock.clone(),
-            tenderflow_store::Tuning::default(),
-        )
-        .await?,
-    );
+    let clock = Arc::new(ManualClock::new(Timestamp::EPOCH));
+    let app = App::open_on_manual_clock(
+        Installation {
+            url: sqlite_url(&dir.join("tenderflow.sqlite")),
+            master_key: master,
+            tuning: Tuning::default(),
+            documents: Documents::Database,
+        },
+        clock.clone(),
+    )
+    .await?;
+    let operator = Caller::operator();
     // The global mail options hold here too (an SMTP server, the sender, the public URL the
     // links point at, templates); without an SMTP URL the mail is written into the demo's
     // directory, and without a sender the union's recruitment team sends it.
@@ -120,7 +92,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     if mail.mail_from == crate::config::DEFAULT_MAIL_FROM {
         mail.mail_from = "浙江省职工服务中心招募工作组 <recruitment@union.example>".to_owned();
     }
-    let dispatcher = mail.dispatcher(store.clone(), "demo")?;
+    let dispatcher = mail.dispatcher(&app, "demo")?;
 
     // The definition, possibly with another number of winners.
     let (name, bytes) = match SHIPPED
@@ -143,11 +115,11 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         None => bytes,
     };
-    let rec = store
-        .register_workflow(&name, &bytes)
+    let rec = app
+        .register_workflow(&operator, &name, &bytes, "demo")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let wf = store.workflow(&rec.sha256).await?;
+    let wf = app.workflow(&rec.sha256).await?;
     let d = wf.definition();
     let params = Params {
         bidders: args.bidders,
@@ -185,56 +157,56 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     // People.
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut people = vec![
-        (
-            scenario::STAFF.to_owned(),
-            Role::STAFF.as_str(),
-            "张明（招募工作组）".to_owned(),
-            "zh-CN",
-        ),
+        (scenario::STAFF.to_owned(), Role::STAFF.as_str(), "zh-CN"),
         (
             scenario::INSPECTOR.to_owned(),
             Role::INSPECTOR.as_str(),
-            "李华（机关纪委）".to_owned(),
             "zh-CN",
         ),
     ];
     for i in 0..args.bidders {
-        let (zh, en) = org(i);
         let locale = if i % 3 == 2 { "en" } else { "zh-CN" };
-        people.push((
-            scenario::bidder_id(i),
-            Role::BIDDER.as_str(),
-            if locale == "en" { en } else { zh },
-            locale,
-        ));
+        people.push((scenario::bidder_id(i), Role::BIDDER.as_str(), locale));
     }
     for e in 0..args.evaluators {
-        people.push((
-            scenario::evaluator_id(e),
-            Role::EVALUATOR.as_str(),
-            format!("评审专家 {}", e + 1),
-            "zh-CN",
-        ));
+        people.push((scenario::evaluator_id(e), Role::EVALUATOR.as_str(), "zh-CN"));
     }
+    let people: Vec<(String, &str, String, &str)> = people
+        .into_iter()
+        .map(|(id, role, locale)| {
+            let name = scenario::registered_name(&id, locale).unwrap_or_else(|| id.clone());
+            (id, role, name, locale)
+        })
+        .collect();
+    let mut callers: BTreeMap<String, Caller> = BTreeMap::new();
     for (id, role, display, locale) in &people {
         let email = Some(format!("{id}@example.org"));
-        store
-            .create_account(&Account {
-                id: id.clone(),
-                role: (*role).into(),
-                display_name: display.clone(),
-                email,
-                locale: (*locale).into(),
-            })
-            .await?;
+        let account = NewAccount {
+            id: id.clone(),
+            role: (*role).into(),
+            name: display.clone(),
+            email: email.clone(),
+            locale: (*locale).into(),
+        };
+        app.create_account(&operator, account).await?;
+        let caller = Caller::of(Account {
+            id: id.clone(),
+            role: (*role).into(),
+            display_name: display.clone(),
+            email,
+            locale: (*locale).into(),
+        })
+        .with_context(|| format!("account id `{id}`"))?;
+        callers.insert(id.clone(), caller);
         names.insert(id.clone(), display.clone());
     }
 
     let steps = scenario::script(&wf, &params);
     let tender = scenario::tender_id(&params);
-    let time = |t: Timestamp| local_time(&wf, t);
+    let time = |t: Timestamp| presenter(&wf).time(t);
     let mut run = Run {
-        store: &store,
+        app: &app,
+        callers: &callers,
         clock: &clock,
         dispatcher: &dispatcher,
         wf: &wf,
@@ -247,7 +219,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     run.play(&steps, 0).await?;
 
     // After the award: agreements, a quarter of delivery reports and a performance round.
-    let (_, awarded) = store.load(&tender).await?;
+    let (_, awarded) = app.readable(&operator, &tender).await?;
     let contract = scenario::contract_script(
         &wf,
         &awarded,
@@ -261,16 +233,11 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         section("After the award: agreements, delivery and evaluation");
         run.play(&contract, steps.len()).await?;
     }
-    while dispatcher
-        .dispatch_due(tenderflow_store::clock::wall_ms())
-        .await?
-        .sent
-        > 0
-    {}
+    while dispatcher.dispatch_due(wall_ms()).await?.sent > 0 {}
     let mail_sent = run.mail_sent;
 
     // The result.
-    let (_, t) = store.load(&tender).await?;
+    let (_, t) = app.readable(&operator, &tender).await?;
     if let Some(report) = &t.report {
         section("Evaluation table");
         print_table(&wf, &t, report, &names);
@@ -355,7 +322,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     section("Audit");
-    let reports = store.verify(Some(&tender)).await?;
+    let reports = app.verify(&operator, Some(&tender)).await?.tenders;
     for r in &reports {
         match &r.problem {
             None => println!(
@@ -369,17 +336,14 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             ),
         }
     }
-    let census = store.blob_census().await?;
+    let census = app.document_census(&operator).await?;
     println!(
         "  documents: {} (2 recruitment documents, a service plan per bid), each read back and matched against the SHA-256 its event holds",
-        census.get("attached").copied().unwrap_or(0)
+        census.attached
     );
     section("Email");
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in store
-        .outbox(Some(tenderflow_store::OutboxStatus::Sent))
-        .await?
-    {
+    for r in crate::queues::all_outbox(&app, Some(OutboxStatus::Sent)).await? {
         *kinds.entry(r.message.as_str()).or_default() += 1;
     }
     for (k, n) in &kinds {
@@ -427,8 +391,9 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
 
 /// What playing the script needs: the store and its clock, the mail, the names to tell.
 struct Run<'a> {
-    store: &'a Arc<Store>,
-    clock: &'a tenderflow_store::clock::ManualClock,
+    app: &'a App,
+    callers: &'a BTreeMap<String, Caller>,
+    clock: &'a ManualClock,
     dispatcher: &'a Dispatcher,
     wf: &'a tenderflow_core::Workflow,
     tender: &'a str,
@@ -443,22 +408,25 @@ impl Run<'_> {
     /// at its own time, sending the mail it causes and telling what happened; stops early
     /// when the procedure ends unsuccessfully.
     async fn play(&mut self, steps: &[scenario::Step], first: usize) -> anyhow::Result<()> {
-        let time = |t: Timestamp| local_time(self.wf, t);
+        let time = |t: Timestamp| presenter(self.wf).time(t);
         for (n, step) in steps.iter().enumerate() {
             let i = first + n;
             self.clock.set(step.at);
             let cid = format!("demo/{i}");
+            let caller = || {
+                self.callers
+                    .get(step.actor.id.as_str())
+                    .with_context(|| format!("step {i}: no account `{}`", step.actor.id))
+            };
             let done = match &step.input {
                 Input::Create(id) => {
                     let sha = self.wf.sha256();
-                    self.store
-                        .create_tender(sha, id, &cid, &step.actor, step.at)
-                        .await
+                    self.app.create_tender(caller()?, sha, id, Some(&cid)).await
                 }
                 Input::Timer => {
                     // The simulated clock jumps to the deadline; the timer loop fires what is
                     // due.
-                    let fired = self.store.fire_due_timers(step.at, "demo").await?;
+                    let fired = self.app.fire_due_timers("demo").await?;
                     match fired.into_iter().next() {
                         Some(f) => Ok(f),
                         None => bail!("no timer fell due at {}", time(step.at)),
@@ -469,26 +437,26 @@ impl Run<'_> {
                     // The recruitment documents with the announcement, a service plan with
                     // each bid: uploaded (a bid's sealed) and referenced by the command.
                     documents::attach(
-                        self.store,
+                        self.app,
+                        caller()?,
                         self.wf,
                         self.tender,
-                        &step.actor,
                         self.names,
                         &mut body,
                     )
                     .await?;
-                    let command = Command {
-                        actor: step.actor.clone(),
+                    let submission = Submission {
+                        tender_id: self.tender.to_owned(),
                         body,
+                        key: Some(cid.clone()),
+                        if_match: None,
                     };
-                    self.store
-                        .execute(self.tender, &cid, &command, step.at)
-                        .await
+                    self.app.execute(caller()?, submission).await
                 }
             };
             let done = match done {
                 Ok(d) => d,
-                Err(tenderflow_store::StoreError::Rejected(r)) => {
+                Err(AppError::Rejected(r)) => {
                     // The script follows the rules; a refusal means the options do not fit
                     // the definition. Stop and say why rather than carry on.
                     bail!(
@@ -500,15 +468,11 @@ impl Run<'_> {
                 }
                 Err(e) => return Err(e.into()),
             };
-            self.mail_sent += self
-                .dispatcher
-                .dispatch_due(tenderflow_store::clock::wall_ms())
-                .await?
-                .sent;
+            self.mail_sent += self.dispatcher.dispatch_due(wall_ms()).await?.sent;
             for (_, ev) in &done.events {
                 describe(
                     self.wf,
-                    self.store,
+                    self.app,
                     self.tender,
                     ev,
                     self.names,

@@ -4,10 +4,23 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
+use tenderflow_app::{App, Caller};
 use tenderflow_core::definition::CriterionSource;
+use tenderflow_core::present::{Language, Names, Presenter};
 use tenderflow_core::{EventBody, Timestamp};
-use tenderflow_notify::render::local_time;
-use tenderflow_store::Store;
+
+/// How the demo shows money and times: in English, in the definition's zone and currency
+/// (the parties are named from the demo's own list).
+pub(super) fn presenter(wf: &tenderflow_core::Workflow) -> Presenter<'_> {
+    static NO_NAMES: Names = Names::new();
+    let d = wf.definition();
+    Presenter {
+        lang: Language::En,
+        utc_offset_minutes: d.calendar.utc_offset_minutes,
+        currency: d.publication.currency.as_deref().unwrap_or("CNY"),
+        names: &NO_NAMES,
+    }
+}
 
 pub(super) fn section(title: &str) {
     println!("\n== {title}");
@@ -26,14 +39,15 @@ pub(super) fn share_of(wf: &tenderflow_core::Workflow, content: &Value) -> Optio
 
 pub(super) async fn describe(
     wf: &tenderflow_core::Workflow,
-    store: &Store,
+    app: &App,
     tender: &str,
     ev: &tenderflow_core::Event,
     names: &BTreeMap<String, String>,
     scored: &mut usize,
     sheets: usize,
 ) -> anyhow::Result<()> {
-    let time = |t: Timestamp| local_time(wf, t);
+    let p = presenter(wf);
+    let time = |t: Timestamp| p.time(t);
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     match &ev.body {
         EventBody::DraftCreated { tender_id, .. } => {
@@ -127,14 +141,14 @@ pub(super) async fn describe(
                     "  {:>3}. {} price {:>12}  {:<8} received {}",
                     e.receipt,
                     pad(&name(e.bidder.as_str()), 34),
-                    e.price.to_string(),
+                    p.money(e.price),
                     extra.join(" "),
                     time(e.received_at)
                 );
             }
             // Every commitment matches the opened content and documents, by the recipe it
             // was made with.
-            let (_, t) = store.load(tender).await?;
+            let (_, t) = app.readable(&Caller::operator(), tender).await?;
             let ok = t.bids.values().all(|b| {
                 tenderflow_core::decide::bid_commitment(
                     &b.content,

@@ -265,7 +265,7 @@ pub struct DrawRequest {
     /// How many experts to draw.
     pub size: u32,
     /// The pool (each expert with its fields and declared ties).
-    pub pool: Vec<crate::draw::PoolEntry>,
+    pub pool: Vec<super::PoolEntry>,
 }
 
 payload! {

@@ -248,7 +248,7 @@ pub enum EventBody {
         removed: Vec<RemovedMember>,
         /// The expert draw that chose the experts, if there was one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        draw: Option<crate::draw::DrawRecord>,
+        draw: Option<super::DrawRecord>,
     },
     /// Conflict declared; the evaluator withdraws.
     ConflictDeclared {

@@ -246,7 +246,7 @@ pub struct Tender {
     /// event log).
     pub score_corrections: Vec<ScoreCorrection>,
     /// The expert draw of the committee, if its experts were drawn.
-    pub committee_draw: Option<crate::draw::DrawRecord>,
+    pub committee_draw: Option<super::DrawRecord>,
     /// Evaluators who withdrew: the bidder concerned and why.
     pub recused: BTreeMap<ActorId, (ActorId, String)>,
     /// Rejected bids and why.

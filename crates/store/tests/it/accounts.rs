@@ -34,7 +34,7 @@ async fn trust_18_bad_account_fields_are_refused_on_every_backend() {
             v(&mut a);
             let r = db.store.create_account(&a).await;
             assert!(
-                matches!(r, Err(StoreError::InvalidAccount(_))),
+                matches!(r, Err(StoreError::InvalidAccount { .. })),
                 "[{}] case {i}: {r:?}",
                 db.name
             );
@@ -108,7 +108,7 @@ async fn tokens_revoke_rotate_expire_and_disable_at_once() {
         assert!(s.authenticate(&third.token).await.expect("auth").is_some());
         assert!(matches!(
             s.set_account_email("ops", Some("not an address")).await,
-            Err(StoreError::InvalidAccount(_))
+            Err(StoreError::InvalidAccount { .. })
         ));
         s.set_account_email("ops", Some("ops2@example.org"))
             .await
