@@ -2,19 +2,70 @@
 //! publication: releases a page at a time, a record per tender, an export.
 
 use crate::roles;
-use crate::{App, AppError, Caller, Result};
+use crate::{App, AppError, Caller, PublishedHead, Result};
+use serde::Serialize;
 use serde_json::{Value, json};
-use tenderflow_core::Timestamp;
+use std::sync::Arc;
+use tenderflow_core::present::Names;
+use tenderflow_core::records::Records;
+use tenderflow_core::{Timestamp, Workflow};
+
+/// A procedure's records with the chain head they describe.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenderRecords {
+    /// The records.
+    #[serde(flatten)]
+    pub records: Records,
+    /// The head of the tender's chain when they were read.
+    pub chain_head: PublishedHead,
+}
+
+/// The records as people read them: with the definition (its labels, zone and currency) and
+/// the names of every party they mention.
+#[derive(Debug, Clone)]
+pub struct ReadableRecords {
+    /// The records and their chain head.
+    pub records: TenderRecords,
+    /// The definition the tender runs on.
+    pub workflow: Arc<Workflow>,
+    /// The parties' registered names.
+    pub names: Names,
+}
 
 impl App {
     /// The procedure's records, with the chain head they describe (to be published with
     /// them: `tenderflow audit verify --against`).
-    pub async fn records(&self, caller: &Caller, id: &str) -> Result<Value> {
+    pub async fn records(&self, caller: &Caller, id: &str) -> Result<TenderRecords> {
+        Ok(self.readable_records(caller, id).await?.records)
+    }
+
+    /// The records with what presenting them needs: the definition and the parties' names.
+    pub async fn readable_records(&self, caller: &Caller, id: &str) -> Result<ReadableRecords> {
         caller.require(roles::OFFICIALS)?;
         let (wf, t) = self.store.load(id).await?;
-        let mut records = tenderflow_core::records::records(&wf, &t);
-        records["chainHead"] = json!(self.store.chain_head(id).await?);
-        Ok(records)
+        let records = tenderflow_core::records::records(&wf, &t);
+        let chain_head = self.store.chain_head(id).await?;
+        Ok(ReadableRecords {
+            records: TenderRecords {
+                records,
+                chain_head,
+            },
+            workflow: wf,
+            names: self.names().await?,
+        })
+    }
+
+    /// Every account's registered name by its id (organisations and people), for
+    /// presenting records, mail and reports by names rather than ids.
+    pub async fn names(&self) -> Result<Names> {
+        Ok(self
+            .store
+            .accounts()
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.display_name))
+            .collect())
     }
 
     /// The OCDS releases of every tender (or one), at or after `since`, by date and id.

@@ -24,6 +24,7 @@ pub mod obligations;
 pub mod ocds;
 #[cfg(feature = "openapi")]
 mod openapi;
+pub mod present;
 pub mod quarterly;
 pub mod records;
 pub mod red_flags;

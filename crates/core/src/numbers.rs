@@ -193,6 +193,20 @@ impl Money {
     pub fn minor(self) -> i64 {
         self.0
     }
+
+    /// An amount written in major units with at most two decimals (`128452.5`, as OCDS
+    /// publishes it), read exactly from its decimal text, never through a float.
+    pub fn from_major(number: &serde_json::Number) -> Option<Self> {
+        let text = number.to_string();
+        let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+        let frac = frac.trim_end_matches('0');
+        if frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let whole: i64 = whole.parse().ok()?;
+        let cents: i64 = format!("{frac:0<2}").parse().ok()?;
+        Self::from_minor(whole.checked_mul(100)?.checked_add(cents)?)
+    }
 }
 
 impl fmt::Display for Money {
@@ -247,6 +261,25 @@ mod tests {
         let s = |v: i64| Score::from_raw(v * SCALE);
         assert_eq!(Score::trimmed_mean(&[s(10), s(50), s(60), s(100)]), s(55));
         assert_eq!(Score::mean(&[s(1), s(2)]), Score::from_raw(15_000));
+    }
+
+    #[test]
+    fn money_in_major_units_is_read_exactly() {
+        let n = |v: serde_json::Value| v.as_number().cloned().expect("number");
+        assert_eq!(
+            Money::from_major(&n(json!(128452.5))).map(Money::minor),
+            Some(12_845_250)
+        );
+        assert_eq!(
+            Money::from_major(&n(json!(0.07))).map(Money::minor),
+            Some(7)
+        );
+        assert_eq!(
+            Money::from_major(&n(json!(42))).map(Money::minor),
+            Some(4200)
+        );
+        assert_eq!(Money::from_major(&n(json!(1.005))), None);
+        assert_eq!(Money::from_major(&n(json!(-3))), None);
     }
 
     #[test]

@@ -36,7 +36,10 @@ pub fn account_in(id: &str, role: &str, locale: &str) -> Account {
     Account {
         id: id.to_owned(),
         role: role.to_owned(),
-        display_name: id.to_owned(),
+        // The seed script's people under their registered names, as in the demo: what
+        // people read names them, never by id.
+        display_name: tenderflow_core::scenario::registered_name(id, locale)
+            .unwrap_or_else(|| id.to_owned()),
         email: Some(format!("{id}@example.org")),
         locale: locale.to_owned(),
     }

@@ -158,6 +158,13 @@ fn row(lang: Lang, n: &Notice, now: Timestamp) -> Row {
     let status = text(&t["status"]);
     let end = time(&t["tenderPeriod"]["endDate"]);
     let open = status == "active" && end.is_some_and(|e| e > now);
+    // Bids are no longer taken once the deadline has passed, whatever the release's status
+    // says until the award: the notice says so.
+    let status = if status == "active" && !open && end.is_some() {
+        "closed".to_owned()
+    } else {
+        status
+    };
     Row {
         id: n.id.clone(),
         title: variant(t, "title", lang),
@@ -175,6 +182,7 @@ fn row(lang: Lang, n: &Notice, now: Timestamp) -> Row {
             &[
                 "planning",
                 "active",
+                "closed",
                 "complete",
                 "cancelled",
                 "unsuccessful",
@@ -236,8 +244,17 @@ pub(crate) async fn notice(
             text: text(&a["description"]),
         })
         .collect();
-    let money = |v: &Value| match (v["amount"].as_f64(), v["currency"].as_str()) {
-        (Some(amount), Some(cur)) => format!("{amount:.2} {cur}"),
+    // Money as the currency's amount, read exactly from the release's decimal.
+    let nobody = tenderflow_core::present::Names::new();
+    let money = |v: &Value| match (
+        v["amount"]
+            .as_number()
+            .and_then(tenderflow_core::Money::from_major),
+        v["currency"].as_str(),
+    ) {
+        (Some(amount), Some(cur)) => lang
+            .presenter(n.utc_offset_minutes, cur, &nobody)
+            .money(amount),
         _ => String::new(),
     };
     // Present once the bids are opened.
@@ -309,7 +326,7 @@ pub(crate) async fn notice(
     };
     let asked = match q.asked.as_deref() {
         Some("ok") => Some((lang.t("question-sent"), false)),
-        Some(code) => Some((crate::portal::refusal(lang, code), true)),
+        Some(code) => Some((crate::page::refusal(lang, code), true)),
         None => None,
     };
     let page = NoticePage {
@@ -378,7 +395,7 @@ pub(crate) async fn ask(
     };
     let outcome = match app.execute(caller, s).await {
         Ok(_) => "ok".to_owned(),
-        Err(e) => match crate::portal::refusal_code(&e) {
+        Err(e) => match crate::page::refusal_code(&e) {
             Some(code) => code,
             None => return error(visitor.lang, &e),
         },

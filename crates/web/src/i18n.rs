@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::LazyLock;
 use tenderflow_core::Timestamp;
+use tenderflow_core::present::{self, Language, Names, Presenter};
 
 static_loader! {
     static LOCALES = {
@@ -78,36 +79,34 @@ impl Lang {
         LOCALES.lookup_with_args(self.id(), key, &map)
     }
 
+    /// The language as the core's presentation names it.
+    pub fn language(self) -> Language {
+        match self {
+            Self::Zh => Language::Zh,
+            Self::En => Language::En,
+        }
+    }
+
+    /// How facts are shown to a reader of this language, for a tender in a zone `offset`
+    /// minutes east of UTC whose prices are in `currency`, naming parties from `names`.
+    pub fn presenter<'a>(self, offset: i32, currency: &'a str, names: &'a Names) -> Presenter<'a> {
+        Presenter {
+            lang: self.language(),
+            utc_offset_minutes: offset,
+            currency,
+            names,
+        }
+    }
+
     /// `t` as people read it in a zone `offset` minutes east of UTC:
     /// `2026年1月26日 10:00 北京时间`, `26 January 2026, 10:00 China Standard Time`.
     pub fn when(self, t: Timestamp, offset: i32) -> String {
-        let text = t.plus_seconds(i64::from(offset) * 60).to_rfc3339();
-        let num = |a: usize, b: usize| text.get(a..b).and_then(|s| s.parse::<u32>().ok());
-        let (Some(y), Some(m), Some(d)) = (num(0, 4), num(5, 7), num(8, 10)) else {
-            return text;
-        };
-        let hm = text.get(11..16).unwrap_or_default();
-        let zone = self.zone(offset);
-        match self {
-            Self::Zh => format!("{y}年{m}月{d}日 {hm} {zone}"),
-            Self::En => {
-                let month = self.t(&format!("month-{m}"));
-                format!("{d} {month} {y}, {hm} {zone}")
-            }
-        }
+        present::local_time(self.language(), offset, t)
     }
 
     /// A zone `offset` minutes east of UTC as people name it (`北京时间`, `UTC+01:00`).
     pub fn zone(self, offset: i32) -> String {
-        match offset {
-            480 => self.t("zone-beijing"),
-            _ => format!(
-                "UTC{}{:02}:{:02}",
-                if offset < 0 { '-' } else { '+' },
-                offset.abs() / 60,
-                offset.abs() % 60
-            ),
-        }
+        present::zone(self.language(), offset)
     }
 
     /// How long until `end` from `now`: `3 days 4 hours`, or that it has passed.

@@ -39,7 +39,9 @@ async fn after_the_award_the_notice_shows_the_opening_record_and_the_result() {
         .and_then(|rest| rest.split("</table>").next())
         .expect("an opening table");
     assert_eq!(opening.matches("<tr><td>").count(), 18, "{opening}");
-    assert!(opening.contains("CNY"));
+    // Prices as the currency's amount, exactly (`128,452.00 元`), never a float's digits.
+    assert!(opening.contains(" 元"), "{opening}");
+    assert!(!opening.contains("CNY"), "{opening}");
     // The award: seven candidates; never a score, a sheet or an evaluator.
     let award = html
         .split("<table class=\"awards\">")

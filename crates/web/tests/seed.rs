@@ -268,6 +268,15 @@ async fn through_the_pages(by_pages: TestApp) {
         .and_then(|r| r.split("</section>").next())
         .expect("the award notice");
     assert_eq!(award.matches("<tr><td>").count(), 7, "{award}");
+    // Fit for signing: names, money with its currency, local times; no ids, JSON or UTC.
+    assert_readable(&visible(&records.html), "the records page (en)");
+    assert!(records.html.contains('¥'), "prices with their currency");
+    let zh = staff
+        .get("/console/tenders/T-2021/records?lang=zh-CN")
+        .await;
+    assert_readable(&visible(&zh.html), "the records page (zh-CN)");
+    assert!(zh.html.contains(" 元"), "prices with their currency");
+    assert!(zh.html.contains("北京时间"), "times in the tender's zone");
 
     // The same records as a PDF made by the server, Chinese included: its text read back
     // with pdftotext, its first page drawn with pdftoppm (poppler-utils; CI installs it).
@@ -283,7 +292,7 @@ async fn through_the_pages(by_pages: TestApp) {
         let id = tenderflow_core::scenario::bidder_id(i);
         let my = people.as_(&id).await.get("/my?lang=en").await;
         let want = if winner.contains(&id) {
-            "Proposed for the award"
+            "Selected (awarded)"
         } else {
             "Not chosen"
         };
@@ -330,6 +339,8 @@ fn check_pdf(pdf: &[u8], hash: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
+    assert_readable(&text, "the records PDF");
+    assert!(text.contains("元"), "prices with their currency: {text}");
     for want in [
         "开标记录",
         "评标报告",
@@ -369,4 +380,59 @@ fn check_pdf(pdf: &[u8], hash: &str) {
         image.metadata().expect("size").len() > 2_000,
         "a page with something on it"
     );
+}
+
+/// The text a page shows (its tags and their attributes left out).
+fn visible(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&quot;", "\"").replace("&#34;", "\"")
+}
+
+/// Fails where `text` shows raw data instead of what people read: an account id
+/// (`org-07`, `expert-3`, `staff-zhang`), JSON, an ISO UTC timestamp or a bare boolean.
+fn assert_readable(text: &str, what: &str) {
+    let bytes = text.as_bytes();
+    let mut problems = Vec::new();
+    for (i, _) in text.match_indices("org-") {
+        if bytes.get(i + 4).is_some_and(u8::is_ascii_digit) {
+            problems.push(text[i..].chars().take(8).collect::<String>());
+        }
+    }
+    for id in ["expert-", "staff-zhang", "inspector-li"] {
+        if let Some(i) = text.find(id) {
+            problems.push(text[i..].chars().take(14).collect());
+        }
+    }
+    for needle in ["{\"", "\":", "\"}", "true", "false"] {
+        if let Some(i) = text.find(needle) {
+            problems.push(text[i.saturating_sub(20)..].chars().take(40).collect());
+        }
+    }
+    // 2026-01-06T05:25:15Z
+    for (i, _) in text.match_indices('T') {
+        let date = i >= 10 && text.is_char_boundary(i - 10) && {
+            let d = &bytes[i - 10..i];
+            d[4] == b'-'
+                && d[7] == b'-'
+                && d.iter()
+                    .enumerate()
+                    .all(|(k, b)| k == 4 || k == 7 || b.is_ascii_digit())
+        };
+        if date && bytes.get(i + 3) == Some(&b':') {
+            problems.push(text[i - 10..].chars().take(20).collect());
+        }
+    }
+    assert!(problems.is_empty(), "{what} shows raw data: {problems:?}");
 }

@@ -177,6 +177,58 @@ pub const STAFF: &str = "staff-zhang";
 /// The inspector.
 pub const INSPECTOR: &str = "inspector-li";
 
+/// Partner organisations of the seed case as (Chinese, English) names (illustrative).
+pub const ORGANISATIONS: &[(&str, &str)] = &[
+    ("之江星光艺术团", "Zhijiang Starlight Arts Troupe"),
+    ("钱塘体育赛事服务中心", "Qiantang Sports Events Centre"),
+    ("西子公益活动策划社", "Xizi Public-Benefit Planning"),
+    ("浙东民乐团", "East Zhejiang Folk Orchestra"),
+    ("运河健身俱乐部", "Grand Canal Fitness Club"),
+    ("湖畔读书会", "Lakeside Reading Society"),
+    ("江南戏曲传习社", "Jiangnan Opera Workshop"),
+    ("青山户外运动协会", "Green Hills Outdoor Association"),
+    ("新安职工合唱团", "Xin'an Workers' Choir"),
+    ("瓯江文化传播公司", "Oujiang Culture Media"),
+    ("天目山志愿服务队", "Tianmu Volunteer Corps"),
+    ("百川篮球训练营", "Baichuan Basketball Camp"),
+    ("明州舞蹈工作室", "Mingzhou Dance Studio"),
+    ("富春江龙舟俱乐部", "Fuchun River Dragon Boat Club"),
+    ("乐活社区服务社", "Lohas Community Services"),
+    ("东海书画院", "East Sea Painting Academy"),
+    ("越韵茶艺社", "Yueyun Tea Arts"),
+    ("启航公益基金会", "Qihang Public-Benefit Foundation"),
+];
+
+/// The registered name of bidder `i` (0-based) in Chinese and English: the seed's
+/// organisations, numbered when there are more bidders than organisations.
+pub fn organisation_name(i: u32) -> (String, String) {
+    let (zh, en) = ORGANISATIONS[i as usize % ORGANISATIONS.len()];
+    let round = i as usize / ORGANISATIONS.len();
+    if round == 0 {
+        (zh.to_owned(), en.to_owned())
+    } else {
+        (format!("{zh}{}", round + 1), format!("{en} {}", round + 1))
+    }
+}
+
+/// The name a person or organisation of the seed script registers under, in `locale`
+/// (`en` or else Chinese); `None` for an id the script does not use.
+pub fn registered_name(id: &str, locale: &str) -> Option<String> {
+    let en = locale == "en";
+    if id == STAFF {
+        return Some("张明（招募工作组）".to_owned());
+    }
+    if id == INSPECTOR {
+        return Some("李华（机关纪委）".to_owned());
+    }
+    if let Some(n) = id.strip_prefix("org-").and_then(|n| n.parse::<u32>().ok()) {
+        let (zh, english) = organisation_name(n.checked_sub(1)?);
+        return Some(if en { english } else { zh });
+    }
+    let n = id.strip_prefix("expert-")?.parse::<u32>().ok()?;
+    Some(format!("评审专家 {n}"))
+}
+
 fn actor(id: &str, role: &str) -> Actor {
     Actor::new(id, role).unwrap_or_else(Actor::system)
 }

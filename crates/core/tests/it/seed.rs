@@ -49,34 +49,25 @@ fn seed_case_selects_seven_partners_out_of_eighteen() {
     assert!(sent[&MessageKind::Announcement].contains(&Recipient::Role("bidder".into())));
     // The records, rendered from the history.
     let rec = tenderflow_core::records::records(&wf, t);
-    assert_eq!(rec["receiptLog"].as_array().map(Vec::len), Some(18));
+    assert_eq!(rec.receipt_log.len(), 18);
     assert_eq!(
-        rec["openingRecord"]["entries"].as_array().map(Vec::len),
+        rec.opening_record.as_ref().map(|o| o.entries.len()),
         Some(18)
     );
+    let report = rec.evaluation_report.as_ref().expect("report");
+    assert_eq!(report.score_table.len(), 90);
+    assert_eq!(report.candidates.len(), 7);
     assert_eq!(
-        rec["evaluationReport"]["scoreTable"]
-            .as_array()
-            .map(Vec::len),
-        Some(90)
-    );
-    assert_eq!(
-        rec["evaluationReport"]["candidates"]
-            .as_array()
-            .map(Vec::len),
+        rec.publicity_notice.as_ref().map(|p| p.candidates.len()),
         Some(7)
     );
-    assert_eq!(
-        rec["publicityNotice"]["candidates"]
-            .as_array()
-            .map(Vec::len),
-        Some(7)
-    );
-    let signed: Vec<&str> = rec["supervisionRecord"]
-        .as_array()
-        .expect("supervision")
+    let signed: Vec<&str> = rec
+        .supervision_record
         .iter()
-        .filter_map(|s| s["gate"].as_str())
+        .filter_map(|s| match s {
+            tenderflow_core::records::SupervisionEntry::SignOff { gate, .. } => Some(gate.as_str()),
+            _ => None,
+        })
         .collect();
     assert_eq!(signed, ["opening", "evaluation_report", "award"]);
     // Replaying the events gives the same state.

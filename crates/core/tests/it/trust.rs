@@ -326,10 +326,7 @@ fn a_submitted_sheet_is_final_and_a_correction_needs_its_reason() {
         "I misread the service plan's reach"
     );
     let records = tenderflow_core::records::records(&wf, &run.tender);
-    assert_eq!(
-        records["scoreCorrections"].as_array().map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(records.score_corrections.len(), 1);
     // Both sheets stay in the log.
     let sheets = run
         .events

@@ -403,6 +403,6 @@ async fn trust_12_definition_versions_are_exact_recorded_and_weakenings_flagged(
         let (wf, t) = db.store.load("T-v").await.expect("load");
         assert_eq!(wf.sha256(), v1.sha256);
         let records = tenderflow_core::records::records(&wf, &t);
-        assert_eq!(records["definition"]["sha256"], v1.sha256.as_str());
+        assert_eq!(records.definition.sha256, v1.sha256);
     }
 }
