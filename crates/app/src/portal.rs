@@ -14,8 +14,10 @@ use tenderflow_core::{Timestamp, Workflow};
 pub enum Outcome {
     /// No award has been proposed yet.
     Pending,
-    /// Proposed (or awarded) as a winner.
+    /// Proposed as a winner (publicity under way).
     Won,
+    /// Awarded: selected for good.
+    Awarded,
     /// Not among the winners.
     NotChosen,
 }
@@ -144,8 +146,10 @@ fn result(view: &Value, bidder: &str) -> Option<BidderResult> {
     } else {
         &view["proposed"]
     };
+    let awarded = view["awarded"].is_array();
     let outcome = match winners.as_array() {
         None => Outcome::Pending,
+        Some(list) if list.iter().any(|c| c["bidder"] == bidder) && awarded => Outcome::Awarded,
         Some(list) if list.iter().any(|c| c["bidder"] == bidder) => Outcome::Won,
         Some(_) => Outcome::NotChosen,
     };

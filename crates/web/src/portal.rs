@@ -6,6 +6,7 @@
 use crate::form::{self, Field};
 use crate::i18n::Lang;
 use crate::page::{error, render};
+use crate::page::{refusal, refusal_code};
 use crate::session::{Me, Visitor};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -18,25 +19,6 @@ use tenderflow_app::commands::Submission;
 use tenderflow_app::portal::{BidderTender, Outcome};
 use tenderflow_app::{App, AppError, Caller};
 use tenderflow_core::model::{CommandBody, SubmitBid, WithdrawBid};
-use tenderflow_store::StoreError;
-
-/// The code of a refusal the page explains in its own words (a business rejection or a
-/// request problem); `None` for failures (logged, answered with the error page).
-pub(crate) fn refusal_code(e: &AppError) -> Option<String> {
-    match e {
-        AppError::Store(StoreError::Rejected(r)) => Some(r.code.as_str().to_owned()),
-        AppError::Invalid { code, .. } | AppError::NotNow { code, .. } => Some((*code).to_owned()),
-        AppError::Forbidden(_) => Some("wrong_role".to_owned()),
-        AppError::Stale { .. } => Some("stale".to_owned()),
-        _ => None,
-    }
-}
-
-/// A refusal in the page's language (`refusal-{code}`), or the general sentence.
-pub(crate) fn refusal(lang: Lang, code: &str) -> String {
-    lang.try_t(&format!("refusal-{code}"))
-        .unwrap_or_else(|| lang.t("refusal-other"))
-}
 
 /// A tender on the "my bids" page.
 struct MyTender {
@@ -83,6 +65,7 @@ fn outcome(lang: Lang, t: &BidderTender) -> String {
     };
     let mut s = match r.outcome {
         Outcome::Won => lang.t("result-won"),
+        Outcome::Awarded => lang.t("result-awarded"),
         Outcome::NotChosen => lang.t("result-not-chosen"),
         Outcome::Pending => lang.t("result-pending"),
     };
@@ -347,9 +330,7 @@ pub(crate) async fn submit(
         Ok(_) => {
             Redirect::to(&format!("/notices/{id}/receipt?lang={}", lang.tag())).into_response()
         }
-        Err(AppError::Store(StoreError::Rejected(r)))
-            if r.code == tenderflow_core::RejectionCode::FormInvalid =>
-        {
+        Err(AppError::Rejected(r)) if r.code == tenderflow_core::RejectionCode::FormInvalid => {
             let errors = form::core_errors(&r.details, &t.form, lang);
             let problem = errors.get("").cloned();
             let page = bid_page(lang, &visitor, &t, now, &content, &errors, problem);
@@ -439,8 +420,12 @@ struct ReceiptLine {
     code: String,
     received: String,
     commitment: String,
+    /// The recipe it was made with (`jcs`, `v1`).
+    recipe: String,
     /// Its documents as (name, size, SHA-256).
     documents: Vec<(String, u64, String)>,
+    /// The documents exactly as the commitment covers them (JSON), for reproducing it.
+    documents_json: String,
 }
 
 /// What the receipt page's address may say.
@@ -482,11 +467,16 @@ pub(crate) async fn receipt(
                 code: r.code.clone(),
                 received: lang.when(r.received_at, t.utc_offset_minutes),
                 commitment: r.commitment.clone(),
+                recipe: serde_json::to_value(r.commitment_recipe)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
                 documents: r
                     .documents
                     .iter()
                     .map(|d| (d.name.clone(), d.size, d.sha256.clone()))
                     .collect(),
+                documents_json: serde_json::to_string_pretty(&r.documents).unwrap_or_default(),
             })
             .collect(),
         result: outcome(lang, &t),

@@ -449,7 +449,7 @@ async fn journey(
     c.goto(&format!("{base}/my?lang=en")).await.expect("my");
     let result = text(&c, "td.result", "").await;
     assert!(
-        result.contains("Proposed for the award") || result.contains("Not chosen"),
+        result.contains("Selected (awarded)") || result.contains("Not chosen"),
         "the result after the award: {result}"
     );
     c2.goto(&format!("{base}/my?lang=en")).await.expect("my");
