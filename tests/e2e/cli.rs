@@ -86,7 +86,7 @@ async fn an_administrator_runs_a_tender_from_the_command_line() {
     );
     let as_json: serde_json::Value =
         serde_json::from_str(&ok(&tf(&config, &["tender", "list", "--json"]))).expect("json");
-    assert_eq!(as_json[0]["tenderId"], "T-7", "{as_json}");
+    assert_eq!(as_json[0]["id"], "T-7", "{as_json}");
     let listed = ok(&tf(&config, &["tender", "list"]));
     assert!(
         listed.contains("T-7") && listed.contains("draft"),
@@ -412,4 +412,81 @@ fn the_demo_honours_the_global_mail_and_url_options() {
     }
     assert!(mails > 0, "the demo wrote its mail");
     assert!(linked > 0, "mail links point at --public-url");
+}
+
+#[test]
+fn a_bidder_reproduces_its_commitment_from_the_bid_it_sent() {
+    use tenderflow_core::canonical::Recipe;
+    let dir = tenderflow_testkit::TempDir::new("commitment");
+    let content = serde_json::json!({ "organisation": "瓯江文化传播公司", "fee": 12_845_200, "freeOrDiscountedShare": 55.1 });
+    let documents = serde_json::json!([{
+        "id": "doc-1", "name": "服务方案.pdf", "mediaType": "application/pdf",
+        "size": 624, "sha256": "ab".repeat(32), "slot": "servicePlan",
+    }]);
+    let docs: Vec<tenderflow_core::model::Document> =
+        serde_json::from_value(documents.clone()).expect("documents");
+    let run = |file: &std::path::Path, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tenderflow"))
+            .args(["bid", "commitment"])
+            .arg(file)
+            .args(extra)
+            .output()
+            .expect("tenderflow bid commitment")
+    };
+    // With documents: {content, documents}, as the receipt page lists them.
+    let with_docs = dir.path().join("bid.json");
+    std::fs::write(
+        &with_docs,
+        serde_json::to_vec(&serde_json::json!({ "content": content, "documents": documents }))
+            .expect("json"),
+    )
+    .expect("write");
+    let want = tenderflow_core::decide::bid_commitment(&content, &docs, Recipe::Jcs);
+    let out = run(&with_docs, &["--expect", &want]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want);
+    // The content alone, and the recipe of older receipts.
+    let alone = dir.path().join("content.json");
+    std::fs::write(&alone, serde_json::to_vec(&content).expect("json")).expect("write");
+    let v1 = tenderflow_core::decide::bid_commitment(&content, &[], Recipe::V1);
+    let out = run(&alone, &["--recipe", "v1"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), v1);
+    // Another bid does not match the receipt: exit 1, said so.
+    let out = run(&alone, &["--expect", &want]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does NOT match"));
+}
+
+#[test]
+fn the_demo_tells_names_money_and_local_times_and_checks_every_receipt() {
+    let dir = tenderflow_testkit::TempDir::new("demo-told");
+    let out = Command::new(env!("CARGO_BIN_EXE_tenderflow"))
+        .env_remove("TENDERFLOW_SMTP_URL")
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args(["demo", "--dir"])
+        .arg(dir.path().join("demo"))
+        .output()
+        .expect("tenderflow demo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What the demo tells: names, money with its currency, local times, and every receipt
+    // checked against the opened bids.
+    let told = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        told.contains("every opened bid matches its receipt's commitment: yes"),
+        "{told}"
+    );
+    assert!(
+        told.contains('¥') && told.contains("China Standard Time"),
+        "{told}"
+    );
+    assert!(!told.contains("org-0"), "parties by name, not id: {told}");
 }

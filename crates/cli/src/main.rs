@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod bid;
 mod config;
 mod demo;
 mod documents;
@@ -46,6 +47,9 @@ enum Cmd {
     /// Inspect tenders.
     #[command(subcommand)]
     Tender(tender::TenderCmd),
+    /// A bidder's own checks: reproduce a bid's commitment from the bid sent.
+    #[command(subcommand)]
+    Bid(bid::BidCmd),
     /// Inspect the mail outbox and re-send dead letters.
     #[command(subcommand)]
     Outbox(queues::OutboxCmd),
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
             Cmd::Account(cmd) => accounts::account(&cli.config, cmd).await,
             Cmd::Audit(cmd) => audit::audit(&cli.config, cmd).await,
             Cmd::Tender(cmd) => tender::tender(&cli.config, cmd).await,
+            Cmd::Bid(cmd) => bid::run(cmd),
             Cmd::Outbox(cmd) => queues::outbox(&cli.config, cmd).await,
             Cmd::Timers(cmd) => queues::timers(&cli.config, cmd).await,
             Cmd::Worker => queues::worker(&cli.config).await,
@@ -140,4 +145,25 @@ fn quiet_on_closed_pipe() {
         }
         default(info);
     }));
+}
+
+/// A refusal by a rule or by the caller's rights: printed with its code, exit 3.
+fn refused(e: tenderflow_app::AppError) -> anyhow::Result<ExitCode> {
+    match e.code() {
+        Some(code)
+            if !matches!(
+                e,
+                tenderflow_app::AppError::Integrity { .. }
+                    | tenderflow_app::AppError::Corrupt { .. }
+            ) =>
+        {
+            let message = match &e {
+                tenderflow_app::AppError::Rejected(r) => r.message.clone(),
+                other => other.to_string(),
+            };
+            eprintln!("refused [{code}]: {message}");
+            Ok(ExitCode::from(3))
+        }
+        _ => Err(e.into()),
+    }
 }

@@ -115,17 +115,31 @@ pub fn message_data(wf: &Workflow, tender: &Tender, event: &Event, recipient: &s
             key,
             receipt,
             commitment,
+            commitment_recipe,
+            documents,
             ..
         }
         | EventBody::BidReplaced {
             key,
             receipt,
             commitment,
+            commitment_recipe,
+            documents,
             ..
         } => {
             // The receipt code, not the number: the number counts the bids received so far.
             let _ = receipt;
-            ctx["bid"] = json!({ "lot": &*key.lot, "receipt": key.receipt_code(&tender.id, commitment), "commitment": commitment, "received_at": time(event.at) });
+            // How the commitment was made, exactly, so that the bidder can reproduce it
+            // (`tenderflow bid commitment`): the recipe, and the documents it covers.
+            let documents: Vec<Value> = documents
+                .iter()
+                .map(|d| json!({ "name": d.name, "size": d.size, "sha256": d.sha256 }))
+                .collect();
+            ctx["bid"] = json!({
+                "lot": &*key.lot, "receipt": key.receipt_code(&tender.id, commitment),
+                "commitment": commitment, "received_at": time(event.at),
+                "recipe": commitment_recipe, "documents": documents,
+            });
         }
         EventBody::BidWithdrawn { key } => ctx["bid"] = json!({ "lot": &*key.lot }),
         EventBody::BidsOpened { record } => {

@@ -271,7 +271,11 @@ pub fn contract_script(wf: &Workflow, t: &Tender, p: &ContractParams) -> Vec<Ste
                     &inspector,
                     CommandBody::RecordObservation(RecordObservation {
                         content: json!({
-                            "text": format!("Visited {partner}'s activity: fewer free places than promised."),
+                            "text": format!(
+                                "Visited the activity of {}: fewer free places than promised.",
+                                super::registered_name(partner.as_str(), "en")
+                                    .unwrap_or_else(|| partner.to_string())
+                            ),
                             "severity": "concern"
                         })
                         .into(),
