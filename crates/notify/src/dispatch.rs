@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tenderflow_core::definition::MessageKind;
+use tenderflow_core::present::Names;
 use tenderflow_store::{Account, AccountMail, Mail, OutboxRow, RecipientKind, Store};
 
 /// Where messages go.
@@ -240,7 +241,7 @@ impl Dispatcher {
 
     /// Builds the message of one outbox row from the data it was queued with and the
     /// recipient's account (its name, address and language now).
-    async fn build(&self, row: &OutboxRow) -> Result<Message, NotifyError> {
+    async fn build(&self, row: &OutboxRow, names: &Arc<Names>) -> Result<Message, NotifyError> {
         let account = match row.recipient_kind {
             RecipientKind::Account => {
                 self.store
@@ -311,7 +312,9 @@ impl Dispatcher {
             )
             .into();
         }
-        let rendered = self.renderer.render(row.message, &account.locale, &ctx)?;
+        let rendered = self
+            .renderer
+            .render_named(row.message, &account.locale, &ctx, names)?;
         let mut builder = Message::builder().from(self.from.clone());
         if let Some(r) = reply_to {
             builder = builder.reply_to(r);
@@ -357,9 +360,18 @@ impl Dispatcher {
         // Messages are built first (database reads), then sent (no database): bookkeeping can
         // then wait on the database while sends are in flight without deadlocking a
         // single-connection SQLite pool.
+        // The parties' registered names, read once for the batch: mail names people, not ids.
+        let names: Arc<Names> = Arc::new(
+            self.store
+                .accounts()
+                .await?
+                .into_iter()
+                .map(|a| (a.id, a.display_name))
+                .collect(),
+        );
         let mut built = Vec::with_capacity(rows.len());
         for row in &rows {
-            let msg = match self.build(row).await {
+            let msg = match self.build(row, &names).await {
                 Ok(m) => Ok(m),
                 Err(NotifyError::Store(e)) => Err(Failure::Transient(e.to_string())),
                 // A message that cannot be built will not build next time either.

@@ -6,6 +6,8 @@
 use crate::NotifyError;
 use minijinja::Environment;
 use serde_json::{Value, json};
+use std::sync::Arc;
+use tenderflow_core::present::Names;
 use tenderflow_store::{Account, Mail};
 
 macro_rules! templates {
@@ -69,11 +71,38 @@ impl Default for Renderer {
     }
 }
 
+/// The parties' names as the templates see them: `{{ e.bidder | name }}` reads the
+/// registered name of an id from here (shared, never copied into each message's context).
+#[derive(Debug)]
+struct NamesObject(Arc<Names>);
+
+impl minijinja::value::Object for NamesObject {
+    fn get_value(self: &Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        key.as_str()
+            .and_then(|k| self.0.get(k))
+            .map(minijinja::Value::from)
+    }
+}
+
+/// The `name` filter: the registered name of an account id (from the render's `names`), or
+/// the id itself where none is known.
+fn name_filter(state: &minijinja::State, id: String) -> String {
+    state
+        .lookup(NAMES)
+        .and_then(|names| names.get_attr(&id).ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or(id)
+}
+
+/// Where a render's names are in its context.
+const NAMES: &str = "__names";
+
 impl Renderer {
     /// Loads the shipped templates.
     pub fn new() -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_filter("name", name_filter);
         for (name, source) in TEMPLATES {
             // The templates are part of the binary and covered by tests.
             if let Err(e) = env.add_template(name, source) {
@@ -105,12 +134,24 @@ impl Renderer {
         Ok(r)
     }
 
-    /// Renders `kind` in `locale` (anything but `en` falls back to zh-CN, the default).
+    /// Renders `kind` in `locale` (anything but `en` falls back to zh-CN, the default), with
+    /// parties by id.
     pub fn render(
         &self,
         kind: impl Into<Mail>,
         locale: &str,
         ctx: &Value,
+    ) -> Result<Rendered, NotifyError> {
+        self.render_named(kind, locale, ctx, &Arc::new(Names::new()))
+    }
+
+    /// Renders `kind` in `locale`, naming parties by their registered `names`.
+    pub fn render_named(
+        &self,
+        kind: impl Into<Mail>,
+        locale: &str,
+        ctx: &Value,
+        names: &Arc<Names>,
     ) -> Result<Rendered, NotifyError> {
         let locale = if locale.eq_ignore_ascii_case("en") || locale.starts_with("en-") {
             "en"
@@ -122,8 +163,12 @@ impl Renderer {
             .env
             .get_template(&name)
             .map_err(|e| NotifyError::Template(format!("{name}: {e}")))?;
+        let full = minijinja::context! {
+            __names => minijinja::Value::from_object(NamesObject(names.clone())),
+            ..minijinja::Value::from_serialize(ctx)
+        };
         let out = tmpl
-            .render(ctx)
+            .render(full)
             .map_err(|e| NotifyError::Template(format!("{name}: {e:#}")))?;
         let (first, body) = out.split_once('\n').unwrap_or((&out, ""));
         let subject = first
@@ -132,7 +177,7 @@ impl Renderer {
             .trim()
             .to_owned();
         let text = body.trim().to_owned() + "\n";
-        let html = to_html(&text, locale, &subject, ctx);
+        let html = to_html(&text, locale, &subject, ctx, names);
         Ok(Rendered {
             subject,
             text,
@@ -175,7 +220,7 @@ fn is_entry_list(p: &str) -> bool {
 }
 
 /// The opening record as a table.
-fn opening_table(entries: &[Value], locale: &str) -> String {
+fn opening_table(entries: &[Value], locale: &str, names: &Names) -> String {
     let heads: [&str; 5] = if locale == "en" {
         ["No.", "Bidder", "Lot", "Received", "Price"]
     } else {
@@ -191,6 +236,11 @@ fn opening_table(entries: &[Value], locale: &str) -> String {
             let cell = |k: &str| {
                 let v = &e[k];
                 let t = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                let t = if k == "bidder" {
+                    names.get(&t).map_or(t.clone(), str::to_owned)
+                } else {
+                    t
+                };
                 format!(
                     "<td style=\"padding:4px 8px;border-bottom:1px solid #eee\">{}</td>",
                     escape(&t)
@@ -213,7 +263,7 @@ fn opening_table(entries: &[Value], locale: &str) -> String {
 
 /// The HTML part: the same text in a simple layout (a heading, paragraphs, links, the
 /// opening record as a table, a footer saying it was sent automatically).
-fn to_html(text: &str, locale: &str, subject: &str, ctx: &Value) -> String {
+fn to_html(text: &str, locale: &str, subject: &str, ctx: &Value, names: &Names) -> String {
     let entries = ctx["opening"]["entries"]
         .as_array()
         .filter(|e| !e.is_empty());
@@ -221,7 +271,7 @@ fn to_html(text: &str, locale: &str, subject: &str, ctx: &Value) -> String {
         .split("\n\n")
         .filter(|p| !p.trim().is_empty())
         .map(|p| match entries {
-            Some(entries) if is_entry_list(p.trim()) => opening_table(entries, locale),
+            Some(entries) if is_entry_list(p.trim()) => opening_table(entries, locale, names),
             _ => format!(
                 "<p>{}</p>",
                 p.trim()

@@ -391,3 +391,62 @@ fn the_html_part_lays_out_the_opening_record_as_a_table() {
     // The text part keeps the record as lines.
     assert!(r.text.lines().filter(|l| l.contains(". org-")).count() >= bids);
 }
+
+#[test]
+fn every_message_names_the_parties_not_their_ids() {
+    let wf = tenderflow_core::load(
+        "partner-recruitment.json",
+        &workflow_bytes("partner-recruitment"),
+    )
+    .expect("wf");
+    let renderer = Renderer::new();
+    let names: tenderflow_core::present::Names = (0..18)
+        .map(tenderflow_core::scenario::bidder_id)
+        .map(|id| {
+            let name = tenderflow_core::scenario::registered_name(&id, "zh-CN").expect("name");
+            (id, name)
+        })
+        .collect();
+    let names = std::sync::Arc::new(names);
+    for (kind, (tender, event)) in &all_kinds() {
+        for locale in ["zh-CN", "en"] {
+            let r = renderer
+                .render_named(
+                    *kind,
+                    locale,
+                    &context(
+                        &message_data(&wf, tender, event, "org-03"),
+                        &account(locale),
+                    ),
+                    &names,
+                )
+                .unwrap_or_else(|e| panic!("{kind} {locale}: {e}"));
+            for part in [&r.subject, &r.text, &r.html] {
+                let ids: Vec<&str> = part
+                    .match_indices("org-")
+                    .filter(|(i, _)| part.as_bytes().get(i + 4).is_some_and(u8::is_ascii_digit))
+                    .map(|(i, _)| &part[i..(i + 6).min(part.len())])
+                    .collect();
+                assert!(
+                    ids.is_empty(),
+                    "{kind} {locale} names parties by id: {ids:?}\n{part}"
+                );
+            }
+        }
+    }
+    // The opening notice names every bidder, in its text and its HTML table.
+    let (tender, event) = &all_kinds()[&MessageKind::OpeningNotice];
+    let r = renderer
+        .render_named(
+            MessageKind::OpeningNotice,
+            "zh-CN",
+            &context(
+                &message_data(&wf, tender, event, "org-03"),
+                &account("zh-CN"),
+            ),
+            &names,
+        )
+        .expect("render");
+    assert!(r.text.contains("之江星光艺术团"), "{}", r.text);
+    assert!(r.html.contains("之江星光艺术团"), "{}", r.html);
+}
