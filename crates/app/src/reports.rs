@@ -36,6 +36,8 @@ impl App {
             }
         }
         let refs: Vec<(&Workflow, &Tender)> = loaded.iter().map(|(w, t)| (&**w, t)).collect();
-        Ok(quarterly::compile(&refs, quarter))
+        let mut report = quarterly::compile(&refs, quarter);
+        report.name_partners(&self.names().await?);
+        Ok(report)
     }
 }

@@ -124,6 +124,17 @@ pub struct ItemLine {
     pub share: Score,
 }
 
+impl QuarterlyReport {
+    /// Names every partner by its registered name in `names`.
+    pub fn name_partners(&mut self, names: &crate::present::Names) {
+        for p in &mut self.partners {
+            if let Some(n) = names.get(p.partner.as_str()) {
+                n.clone_into(&mut p.partner_name);
+            }
+        }
+    }
+}
+
 /// One partner's quarter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -135,6 +146,8 @@ pub struct PartnerLine {
     pub venue: String,
     /// The partner.
     pub partner: ActorId,
+    /// The partner's registered name (its id until the application names it).
+    pub partner_name: String,
     /// `drafted`, `in_force` or `terminated` at the end of the quarter.
     pub status: String,
     /// Activities reported in the quarter (queried reports excluded).
@@ -285,6 +298,7 @@ pub fn compile(tenders: &[(&Workflow, &Tender)], quarter: Quarter) -> QuarterlyR
                     .unwrap_or("")
                     .to_owned(),
                 partner: a.partner.clone(),
+                partner_name: a.partner.to_string(),
                 status: match (&a.termination, a.in_force_at) {
                     (Some(x), _) if cal.local_date(x.at) <= to => "terminated",
                     (_, Some(at)) if cal.local_date(at) <= to => "in_force",
@@ -461,7 +475,7 @@ impl QuarterlyReport {
                 self.quarter.to_string(),
                 p.tender_id.clone(),
                 p.venue.clone(),
-                p.partner.to_string(),
+                p.partner_name.clone(),
                 String::new(),
                 p.status.clone(),
                 p.activities.to_string(),
@@ -485,7 +499,7 @@ impl QuarterlyReport {
                     self.quarter.to_string(),
                     p.tender_id.clone(),
                     p.venue.clone(),
-                    p.partner.to_string(),
+                    p.partner_name.clone(),
                     i.item.clone(),
                     p.status.clone(),
                     i.activities.to_string(),

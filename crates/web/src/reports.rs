@@ -74,9 +74,9 @@ fn bars(report: &QuarterlyReport) -> Vec<Bar> {
         .iter()
         .map(|p| Bar {
             label: if p.venue.is_empty() {
-                p.partner.to_string()
+                p.partner_name.clone()
             } else {
-                format!("{} · {}", p.venue, p.partner)
+                format!("{} · {}", p.venue, p.partner_name)
             },
             share: share(p.share),
             promised: share(p.promised),
@@ -214,7 +214,7 @@ pub fn quarterly_report_pdf(report: &QuarterlyReport, lang: Lang) -> Result<Vec<
         .map(|p| {
             vec![
                 p.venue.clone(),
-                p.partner.to_string(),
+                p.partner_name.clone(),
                 p.activities.to_string(),
                 p.participants.to_string(),
                 p.offered.to_string(),
@@ -249,7 +249,7 @@ pub fn quarterly_report_pdf(report: &QuarterlyReport, lang: Lang) -> Result<Vec<
         .flat_map(|p| {
             p.items.iter().map(|i| {
                 vec![
-                    p.partner.to_string(),
+                    p.partner_name.clone(),
                     i.item.clone(),
                     i.activities.to_string(),
                     i.offered.to_string(),
@@ -277,7 +277,11 @@ pub fn quarterly_report_pdf(report: &QuarterlyReport, lang: Lang) -> Result<Vec<
     let ended: Vec<String> = report
         .partners
         .iter()
-        .filter_map(|p| p.terminated.as_ref().map(|r| format!("{}: {r}", p.partner)))
+        .filter_map(|p| {
+            p.terminated
+                .as_ref()
+                .map(|r| format!("{}: {r}", p.partner_name))
+        })
         .collect();
     if !ended.is_empty() {
         blocks.push(Block::Heading(t("quarterly-terminations")));

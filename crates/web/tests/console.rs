@@ -725,6 +725,14 @@ async fn the_quarterly_report_and_the_service_list_after_the_award() {
     )
     .expect("utf-8");
     assert_eq!(csv.lines().count(), 1 + 7 * 3);
+    // Partners by their registered names, never ids, on the page and in the CSV.
+    for (what, text) in [("the page", &page.html), ("the CSV", &csv)] {
+        let ids = text
+            .match_indices("org-")
+            .filter(|(i, _)| text.as_bytes().get(i + 4).is_some_and(u8::is_ascii_digit))
+            .count();
+        assert_eq!(ids, 0, "{what} names partners by id: {text}");
+    }
     let pdf = staff
         .bytes("/console/reports/quarterly.pdf?quarter=2026-Q2&lang=en")
         .await;
