@@ -56,6 +56,14 @@ impl App {
         })
     }
 
+    /// How OCDS is published now: the configured options with the parties' registered names.
+    async fn ocds_options(&self) -> Result<tenderflow_core::ocds::Options> {
+        Ok(tenderflow_core::ocds::Options {
+            names: self.names().await?,
+            ..(*self.ocds).clone()
+        })
+    }
+
     /// Every account's registered name by its id (organisations and people), for
     /// presenting records, mail and reports by names rather than ids.
     pub async fn names(&self) -> Result<Names> {
@@ -84,11 +92,12 @@ impl App {
                 .map(|t| t.tender_id)
                 .collect(),
         };
+        let opts = self.ocds_options().await?;
         let mut releases = Vec::new();
         for id in &ids {
             releases.extend(
                 self.store
-                    .ocds_releases(id, &self.ocds)
+                    .ocds_releases(id, &opts)
                     .await?
                     .into_iter()
                     .filter(|r| {
@@ -144,7 +153,10 @@ impl App {
         let tender = ocid
             .strip_prefix(&prefix)
             .ok_or_else(|| AppError::NotFound(format!("no record `{ocid}`")))?;
-        let releases = self.store.ocds_releases(tender, &self.ocds).await?;
+        let releases = self
+            .store
+            .ocds_releases(tender, &self.ocds_options().await?)
+            .await?;
         if releases.is_empty() {
             return Err(AppError::NotFound(format!(
                 "no public release of `{ocid}` yet"

@@ -32,6 +32,9 @@ pub struct Options {
     pub uri: String,
     /// `goods`, `works` or `services`.
     pub category: String,
+    /// The registered names of bidders and partners by account id: published as the
+    /// parties' names (a bid's own `organisation` text where an id has none).
+    pub names: crate::present::Names,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             publisher: "Tenderflow".into(),
             uri: "https://tenderflow.example/ocds".into(),
             category: "services".into(),
+            names: crate::present::Names::new(),
         }
     }
 }
@@ -57,7 +61,10 @@ fn amount(minor: i64) -> Value {
     json!(minor as f64 / 100.0)
 }
 
-fn org_name(t: &Tender, bidder: &crate::model::ActorId) -> String {
+fn org_name(t: &Tender, bidder: &crate::model::ActorId, names: &crate::present::Names) -> String {
+    if let Some(name) = names.get(bidder.as_str()) {
+        return name.to_owned();
+    }
     t.bids
         .iter()
         .find(|(k, _)| &k.bidder == bidder)
@@ -212,7 +219,7 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
                 if winners.iter().any(|w| w.bidder == k.bidder) {
                     roles.push("supplier");
                 }
-                parties.push(json!({ "id": party_id(&k.bidder), "name": org_name(t, &k.bidder), "roles": roles }));
+                parties.push(json!({ "id": party_id(&k.bidder), "name": org_name(t, &k.bidder, &opts.names), "roles": roles }));
             }
         }
     }
@@ -368,7 +375,7 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
                     "id": format!("{}-bid-{}", t.id, b.receipt),
                     "date": b.received_at,
                     "status": if t.disqualified.contains_key(k) { "disqualified" } else { "valid" },
-                    "tenderers": [{ "id": party_id(&k.bidder), "name": org_name(t, &k.bidder) }],
+                    "tenderers": [{ "id": party_id(&k.bidder), "name": org_name(t, &k.bidder, &opts.names) }],
                     "value": { "amount": amount(b.price.minor()), "currency": currency },
                 });
                 if multi {
@@ -390,7 +397,7 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
                     "status": if awarded { "active" } else { "pending" },
                     "date": e.at,
                     "value": { "amount": amount(c.price.minor()), "currency": currency },
-                    "suppliers": [{ "id": party_id(&c.bidder), "name": org_name(t, &c.bidder) }],
+                    "suppliers": [{ "id": party_id(&c.bidder), "name": org_name(t, &c.bidder, &opts.names) }],
                 });
                 if t.lots.len() > 1 {
                     a["relatedLots"] = json!([&*c.lot]);
@@ -400,7 +407,7 @@ fn release(wf: &Workflow, t: &Tender, at: &At<'_>, opts: &Options) -> Value {
             .collect();
         r["awards"] = json!(awards);
     }
-    let contracts = contracts(wf, t, &currency);
+    let contracts = contracts(wf, t, &currency, &opts.names);
     if !contracts.is_empty() {
         r["contracts"] = json!(contracts);
     }
@@ -416,7 +423,12 @@ fn date_time(wf: &Workflow, v: Option<&Value>) -> Option<crate::time::Timestamp>
 /// The agreements in force (or terminated since): value, period, service items, and their
 /// implementation — each verified delivery report as a delivery milestone (with its revenue
 /// as a transaction) and each performance round as an assessment milestone.
-fn contracts(wf: &Workflow, t: &Tender, currency: &str) -> Vec<Value> {
+fn contracts(
+    wf: &Workflow,
+    t: &Tender,
+    currency: &str,
+    names: &crate::present::Names,
+) -> Vec<Value> {
     let Some(c) = wf.contracts() else {
         return Vec::new();
     };
@@ -432,11 +444,12 @@ fn contracts(wf: &Workflow, t: &Tender, currency: &str) -> Vec<Value> {
             .flatten()
             .find(|w| w.bidder == a.partner)
             .map_or(0, |w| w.rank);
-        let supplier = json!({ "id": party_id(&a.partner), "name": org_name(t, &a.partner) });
+        let supplier =
+            json!({ "id": party_id(&a.partner), "name": org_name(t, &a.partner, names) });
         let mut contract = json!({
             "id": format!("{}-contract-{}", t.id, a.partner),
             "awardID": format!("{}-award-{}-{rank}", t.id, &*a.lot),
-            "title": format!("Agreement with {}", org_name(t, &a.partner)),
+            "title": format!("Agreement with {}", org_name(t, &a.partner, names)),
             "status": if a.termination.is_some() { "terminated" } else { "active" },
             "dateSigned": signed,
         });

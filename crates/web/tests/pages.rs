@@ -42,6 +42,13 @@ async fn after_the_award_the_notice_shows_the_opening_record_and_the_result() {
     // Prices as the currency's amount, exactly (`128,452.00 元`), never a float's digits.
     assert!(opening.contains(" 元"), "{opening}");
     assert!(!opening.contains("CNY"), "{opening}");
+    // Bidders by their registered names, as the portal and the records name them (not the
+    // free text a bid's form carries).
+    assert!(
+        opening.contains("Zhijiang Starlight Arts Troupe"),
+        "{opening}"
+    );
+    assert!(!opening.contains("Partner organisation"), "{opening}");
     // The award: seven candidates; never a score, a sheet or an evaluator.
     let award = html
         .split("<table class=\"awards\">")
