@@ -222,8 +222,10 @@ pub struct DeskBid {
 pub struct Desk {
     /// The tender.
     pub tender: ConsoleTender,
-    /// The criteria scored by evaluators: (id, title, weight as text).
-    pub criteria: Vec<(String, Localized, String)>,
+    /// The criteria scored by evaluators: (id, title, weight).
+    pub criteria: Vec<(String, Localized, tenderflow_core::Weight)>,
+    /// The currency of the bids' prices (ISO 4217).
+    pub currency: String,
     /// Every opened bid.
     pub bids: Vec<DeskBid>,
     /// The score sheet form (a JSON Schema).
@@ -430,8 +432,13 @@ impl App {
                 .evaluation
                 .criteria
                 .iter()
-                .map(|c| (c.id.to_string(), c.title.clone(), format!("{}", c.weight)))
+                .map(|c| (c.id.to_string(), c.title.clone(), c.weight))
                 .collect(),
+            currency: d
+                .publication
+                .currency
+                .clone()
+                .unwrap_or_else(|| "CNY".to_owned()),
             done: bids.iter().filter(|b| b.sheet.is_some()).count(),
             bids,
             form: d.forms.get("score_sheet").cloned().unwrap_or(Value::Null),

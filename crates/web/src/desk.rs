@@ -88,6 +88,8 @@ pub(crate) async fn desk(
         .iter()
         .map(|(id, title, _)| (id.clone(), local(lang, title)))
         .collect();
+    let nobody = tenderflow_core::present::Names::new();
+    let p = lang.presenter(d.tender.utc_offset_minutes, &d.currency, &nobody);
     let bids = d
         .bids
         .iter()
@@ -110,9 +112,11 @@ pub(crate) async fn desk(
                             .try_t(&format!("field-{k}"))
                             .unwrap_or_else(|| k.clone());
                         let value = match (k.ends_with("Minor"), v) {
-                            (true, Value::Number(n)) => {
-                                n.as_i64().map(form::yuan).unwrap_or_default()
-                            }
+                            (true, Value::Number(n)) => n
+                                .as_i64()
+                                .and_then(tenderflow_core::Money::from_minor)
+                                .map(|m| p.money(m))
+                                .unwrap_or_default(),
                             (_, Value::String(s)) => lang
                                 .try_t(&format!("choice-{s}"))
                                 .unwrap_or_else(|| s.clone()),
@@ -155,7 +159,7 @@ pub(crate) async fn desk(
         criteria: d
             .criteria
             .iter()
-            .map(|(_, title, weight)| (local(lang, title), weight.clone()))
+            .map(|(_, title, weight)| (local(lang, title), p.weight(*weight)))
             .collect(),
         total: d.bids.len(),
         done: d.done,

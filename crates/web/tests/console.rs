@@ -232,6 +232,10 @@ async fn evaluators_score_on_their_desk_and_see_only_their_own_sheets() {
     let desk_path = "/desk/tenders/T-2021?lang=en";
     let desk = v.get(desk_path).await;
     assert!(desk.html.contains("0 of 18 sheets done"), "{}", desk.html);
+    // Weights as people read them, fees with their currency.
+    assert!(desk.html.contains("35 %"), "{}", desk.html);
+    assert!(!desk.html.contains("0.3500"), "{}", desk.html);
+    assert!(desk.html.contains('¥'), "{}", desk.html);
     assert!(
         desk.html
             .contains("Public-benefit service plan (content, frequency, reach among workers)"),
