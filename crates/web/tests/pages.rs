@@ -158,3 +158,51 @@ async fn page_requests_get_a_request_id_and_are_counted() {
     let (_, version) = get(&router, "/version").await;
     assert!(version.contains("\"commit\":\"abc123\""), "{version}");
 }
+
+/// Every field of every shipped definition's forms, and every choice it offers, has its
+/// label in both catalogues: no page shows a definition's raw field name (`drawCommitment`)
+/// or value (`serious`) in either language.
+#[test]
+fn every_form_field_of_the_shipped_definitions_has_a_label_in_both_languages() {
+    fn walk(schema: &serde_json::Value, out: &mut Vec<String>) {
+        for (name, prop) in schema["properties"].as_object().into_iter().flatten() {
+            out.push(format!("field-{name}"));
+            for choice in prop["enum"].as_array().into_iter().flatten() {
+                if let Some(c) = choice.as_str() {
+                    out.push(format!("choice-{c}"));
+                }
+            }
+            walk(prop, out);
+            walk(&prop["items"], out);
+        }
+    }
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(tenderflow_testkit::repo_root().join("workflows")).expect("dir")
+    {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let def: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        let mut keys = Vec::new();
+        for form in def["forms"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, f)| f)
+        {
+            walk(form, &mut keys);
+        }
+        for key in keys {
+            for lang in [tenderflow_web::Lang::Zh, tenderflow_web::Lang::En] {
+                if lang.try_t(&key).is_none() {
+                    missing.push(format!("{} {}: {key}", path.display(), lang.tag()));
+                }
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "labels missing: {missing:#?}");
+}
