@@ -6,7 +6,9 @@ use crate::model::{ActorId, Event, EventBody, Tender};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// A recipient: a known actor, or everyone holding a role (resolved by the shell).
+/// A recipient: a known actor, everyone holding a role, those of a role who asked for
+/// announcements, or the notice board's subscribers. The core decides who is told; the shell
+/// only expands a role or the subscribers into addresses.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Recipient {
@@ -14,6 +16,10 @@ pub enum Recipient {
     Actor(ActorId),
     /// Everyone with this role.
     Role(String),
+    /// Everyone with this role who asked to be told of announcements.
+    RoleOptedIn(String),
+    /// The notice board's confirmed subscribers.
+    Subscribers,
 }
 
 /// A message to send.
@@ -42,6 +48,20 @@ pub fn notifications(wf: &Workflow, after: &Tender, events: &[Event]) -> Vec<Not
             let mut to = BTreeSet::new();
             for aud in &rule.to {
                 resolve(aud, after, ev, &mut to);
+            }
+            if rule.message == MessageKind::Announcement {
+                // An announcement goes to those of a role who asked for announcements, and an
+                // open procedure's (no invitees) to the notice board's subscribers too.
+                to = to
+                    .into_iter()
+                    .map(|r| match r {
+                        Recipient::Role(role) => Recipient::RoleOptedIn(role),
+                        other => other,
+                    })
+                    .collect();
+                if after.invitees.is_empty() {
+                    to.insert(Recipient::Subscribers);
+                }
             }
             out.extend(to.into_iter().map(|recipient| Notification {
                 event_index: i,

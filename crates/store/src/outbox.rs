@@ -280,12 +280,16 @@ impl Store {
         let mut queued = HashSet::new();
         let mut rows: Vec<Vec<sea_orm::Value>> = Vec::new();
         let now = wall_ms();
+        // Who is told is the core's decision (`Recipient`); here a role or the subscribers
+        // only become addresses.
         for note in tenderflow_core::notifications(wf, after, events) {
-            let announcement = note.message == MessageKind::Announcement;
             let mut locales = std::collections::HashMap::<String, String>::new();
-            let mut recipients: Vec<(RecipientKind, String)> = match &note.recipient {
-                Recipient::Actor(id) => vec![(RecipientKind::Account, id.as_str().to_owned())],
-                Recipient::Role(role) => {
+            let mut recipients: Vec<(RecipientKind, String)> = Vec::new();
+            match &note.recipient {
+                Recipient::Actor(id) => {
+                    recipients.push((RecipientKind::Account, id.as_str().to_owned()));
+                }
+                Recipient::Role(role) | Recipient::RoleOptedIn(role) => {
                     let mut q = Query::select()
                         .column(Accounts::Id)
                         .from(Accounts::Table)
@@ -293,32 +297,25 @@ impl Store {
                         .and_where(Expr::col(Accounts::DisabledMs).is_null())
                         .order_by(Accounts::Id, Order::Asc)
                         .to_owned();
-                    if announcement {
-                        // Announcements to a whole role go to those who asked for them.
+                    if matches!(note.recipient, Recipient::RoleOptedIn(_)) {
                         q.and_where(Expr::col(Accounts::Announcements).eq(true));
                     }
-                    txn.query_all(&q)
-                        .await?
-                        .iter()
-                        .map(|r| {
-                            get::<String>(r, Accounts::Id).map(|id| (RecipientKind::Account, id))
-                        })
-                        .collect::<Result<_>>()?
+                    for r in txn.query_all(&q).await? {
+                        recipients.push((RecipientKind::Account, get(&r, Accounts::Id)?));
+                    }
                 }
-            };
-            if announcement && after.invitees.is_empty() {
-                // An open procedure's announcement also goes to the notice board's
-                // confirmed subscribers.
-                let q = Query::select()
-                    .columns([Subscriptions::Email, Subscriptions::Locale])
-                    .from(Subscriptions::Table)
-                    .and_where(Expr::col(Subscriptions::ConfirmedMs).is_not_null())
-                    .order_by(Subscriptions::Email, Order::Asc)
-                    .to_owned();
-                for r in txn.query_all(&q).await? {
-                    let email: String = get(&r, Subscriptions::Email)?;
-                    locales.insert(email.clone(), get(&r, Subscriptions::Locale)?);
-                    recipients.push((RecipientKind::Email, email));
+                Recipient::Subscribers => {
+                    let q = Query::select()
+                        .columns([Subscriptions::Email, Subscriptions::Locale])
+                        .from(Subscriptions::Table)
+                        .and_where(Expr::col(Subscriptions::ConfirmedMs).is_not_null())
+                        .order_by(Subscriptions::Email, Order::Asc)
+                        .to_owned();
+                    for r in txn.query_all(&q).await? {
+                        let email: String = get(&r, Subscriptions::Email)?;
+                        locales.insert(email.clone(), get(&r, Subscriptions::Locale)?);
+                        recipients.push((RecipientKind::Email, email));
+                    }
                 }
             }
             let Some(event) = events.get(note.event_index) else {

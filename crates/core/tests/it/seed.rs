@@ -46,7 +46,11 @@ fn seed_case_selects_seven_partners_out_of_eighteen() {
     assert_eq!(sent[&MessageKind::BidReceipt].len(), 18);
     assert_eq!(sent[&MessageKind::AwardNotice].len(), 7);
     assert_eq!(sent[&MessageKind::RegretNotice].len(), 11);
-    assert!(sent[&MessageKind::Announcement].contains(&Recipient::Role("bidder".into())));
+    // Who is told is decided here, not by the store: bidders who asked for announcements,
+    // and (an open procedure) the notice board's subscribers.
+    assert!(sent[&MessageKind::Announcement].contains(&Recipient::RoleOptedIn("bidder".into())));
+    assert!(sent[&MessageKind::Announcement].contains(&Recipient::Subscribers));
+    assert!(!sent[&MessageKind::Announcement].contains(&Recipient::Role("bidder".into())));
     // The records, rendered from the history.
     let rec = tenderflow_core::records::records(&wf, t);
     assert_eq!(rec.receipt_log.len(), 18);
