@@ -79,7 +79,8 @@ pub(crate) async fn sign_in(
                     return error(lang, &e);
                 }
             }
-            let mut res = Redirect::to(&next).into_response();
+            // The language the visitor signed in with goes on with it.
+            let mut res = Redirect::to(&crate::page::with_lang(&next, lang)).into_response();
             res.headers_mut()
                 .append(SET_COOKIE, set_cookie(&web, SESSION, &signed.cookie, None));
             res

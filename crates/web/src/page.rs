@@ -107,6 +107,16 @@ pub(crate) fn encode(text: &str) -> String {
         .collect()
 }
 
+/// `path` with the page's language in its query, unless it names one already.
+pub(crate) fn with_lang(path: &str, lang: Lang) -> String {
+    let query = path.split_once('?').map_or("", |(_, q)| q);
+    if query.split('&').any(|p| p.starts_with("lang=")) {
+        return path.to_owned();
+    }
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}lang={}", lang.tag())
+}
+
 /// A local path to go to after signing in: `next` when it is a path on this site, the
 /// portal otherwise (never another site: no open redirect).
 pub(crate) fn local_path(next: Option<&str>) -> String {

@@ -165,7 +165,8 @@ async fn an_organisation_registers_verifies_signs_in_and_out_everywhere() {
     v.cookies.insert("tf_session".into(), "ab".repeat(32));
     let signed = v.sign_in("ARTS@harbour.example", PASSWORD).await;
     assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.html);
-    assert_eq!(signed.location.as_deref(), Some("/my"));
+    // The language goes on through sign-in.
+    assert_eq!(signed.location.as_deref(), Some("/my?lang=en"));
     let first = v.cookies["tf_session"].clone();
     assert_ne!(first, "ab".repeat(32));
     let my = v.get("/my?lang=en").await;
