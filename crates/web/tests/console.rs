@@ -237,6 +237,11 @@ async fn evaluators_score_on_their_desk_and_see_only_their_own_sheets() {
     assert!(!desk.html.contains("0.3500"), "{}", desk.html);
     assert!(desk.html.contains('¥'), "{}", desk.html);
     assert!(
+        desk.html.contains("(0–100)"),
+        "each score's range: {}",
+        desk.html
+    );
+    assert!(
         desk.html
             .contains("Public-benefit service plan (content, frequency, reach among workers)"),
         "criteria by their titles"
