@@ -239,6 +239,15 @@ impl Dispatcher {
         )
     }
 
+    /// The id every message about `tender_id` refers to (`References`, `In-Reply-To`), so
+    /// that mail clients thread a tender's messages together.
+    pub fn thread_id(&self, tender_id: &str) -> String {
+        format!(
+            "<tenderflow-{}-tender-{tender_id}@{}>",
+            self.installation, self.domain
+        )
+    }
+
     /// Builds the message of one outbox row from the data it was queued with and the
     /// recipient's account (its name, address and language now).
     async fn build(&self, row: &OutboxRow, names: &Arc<Names>) -> Result<Message, NotifyError> {
@@ -301,16 +310,18 @@ impl Dispatcher {
                 ctx["desk_url"] = format!("{base}/desk/tenders/{}", row.tender_id).into();
             }
         }
+        let mut unsubscribe = None;
         if row.recipient_kind == RecipientKind::Email
             && row.message != Mail::Account(AccountMail::ConfirmSubscription)
         {
-            ctx["unsubscribe_url"] = format!(
+            let url = format!(
                 "{}/unsubscribe?email={}&token={}",
                 self.base_url(),
                 percent_encode(&row.recipient_id),
                 self.store.unsubscribe_token(&row.recipient_id)
-            )
-            .into();
+            );
+            ctx["unsubscribe_url"] = url.clone().into();
+            unsubscribe = Some(url);
         }
         let rendered = self
             .renderer
@@ -318,6 +329,17 @@ impl Dispatcher {
         let mut builder = Message::builder().from(self.from.clone());
         if let Some(r) = reply_to {
             builder = builder.reply_to(r);
+        }
+        // A tender's messages form one thread in the recipient's mail client.
+        if matches!(row.message, Mail::Tender(_)) {
+            let thread = self.thread_id(&row.tender_id);
+            builder = builder.in_reply_to(thread.clone()).references(thread);
+        }
+        // Subscription mail says how to leave (RFC 2369; one click, RFC 8058).
+        if let Some(url) = unsubscribe {
+            builder = builder
+                .header(ListUnsubscribe(format!("<{url}>")))
+                .header(ListUnsubscribePost);
         }
         builder
             .to(to)
@@ -498,6 +520,42 @@ impl lettre::message::header::Header for AutoSubmitted {
     }
     fn display(&self) -> lettre::message::header::HeaderValue {
         lettre::message::header::HeaderValue::new(Self::name(), "auto-generated".to_owned())
+    }
+}
+
+/// `List-Unsubscribe` (RFC 2369): where a subscriber leaves.
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+impl lettre::message::header::Header for ListUnsubscribe {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post` (RFC 8058): the address above ends the subscription on a POST
+/// of `List-Unsubscribe=One-Click`, without a page.
+#[derive(Debug, Clone)]
+struct ListUnsubscribePost;
+
+impl lettre::message::header::Header for ListUnsubscribePost {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(
+            Self::name(),
+            "List-Unsubscribe=One-Click".to_owned(),
+        )
     }
 }
 

@@ -96,15 +96,30 @@ pub(crate) async fn unsubscribe_page(
     )
 }
 
-/// `POST /unsubscribe?email=…&token=…`.
+/// What `POST /unsubscribe` carries: the page's form key, or a mail client's one-click
+/// request (RFC 8058: `List-Unsubscribe=One-Click`, no cookies, no form key).
+#[derive(serde::Deserialize)]
+pub(crate) struct UnsubscribeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, rename = "List-Unsubscribe")]
+    one_click: Option<String>,
+}
+
+/// `POST /unsubscribe?email=…&token=…`: from the page's button, or a mail client's
+/// one-click unsubscribe (the address's own token in the URL authenticates it, as it does
+/// the link).
 pub(crate) async fn unsubscribe(
     State(web): State<Web>,
     visitor: Visitor,
     Query(q): Query<UnsubscribeQuery>,
-    axum::Form(form): axum::Form<TokenOnly>,
+    axum::Form(form): axum::Form<UnsubscribeForm>,
 ) -> Response {
-    if let Err(r) = visitor.check(&form.csrf) {
-        return r;
+    let one_click = form.one_click.as_deref() == Some("One-Click");
+    if !one_click {
+        if let Err(r) = visitor.check(&form.csrf) {
+            return r;
+        }
     }
     let result = web.app.unsubscribe(&q.email, &q.token).await;
     link_used(&visitor, result, "unsubscribed", None)

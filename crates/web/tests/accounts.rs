@@ -562,11 +562,34 @@ async fn announcements_go_to_bidders_who_opted_in_and_to_confirmed_subscribers()
         .unwrap_or_else(|| panic!("an unsubscribe link in {mail}"));
     let link: String = mail[at + "https://tenders.example".len()..]
         .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+        .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '<' | '>'))
         .collect();
+    // The header a mail client offers (RFC 2369), with one-click leaving (RFC 8058).
+    assert!(
+        mail.contains("List-Unsubscribe: <https://tenders.example/unsubscribe?"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{mail}"
+    );
     let link = format!("{link}&lang=en");
-    let gone = v.submit(&link, &link, &[]).await;
+    // A one-click POST from a mail client (no cookie, no form key) ends the subscription;
+    // without its token it does nothing.
+    let mut client = Visitor::new(&e);
+    let unkeyed = client.post(&link, &[]).await;
+    assert_eq!(
+        unkeyed.status,
+        StatusCode::FORBIDDEN,
+        "a form without its key"
+    );
+    let gone = client
+        .post(&link, &[("List-Unsubscribe", "One-Click")])
+        .await;
     assert!(gone.html.contains("Unsubscribed"), "{link}: {}", gone.html);
+    // The page's button still works (leaving twice is still leaving).
+    let again = v.submit(&link, &link, &[]).await;
+    assert!(again.html.contains("Unsubscribed"), "{}", again.html);
     let forged = v
         .submit(
             &link,

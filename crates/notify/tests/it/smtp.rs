@@ -168,6 +168,10 @@ async fn the_seed_case_mail_reaches_everyone_in_their_language() {
             header(m, "Auto-Submitted").as_deref(),
             Some("auto-generated")
         );
+        // A tender's messages form one thread.
+        let thread = d.thread_id(&row.tender_id);
+        assert_eq!(header(m, "In-Reply-To").as_deref(), Some(thread.as_str()));
+        assert_eq!(header(m, "References").as_deref(), Some(thread.as_str()));
         // Replies reach the procuring entity the definition names, not the no-reply sender.
         assert!(
             header(m, "Reply-To").is_some_and(|r| r.contains("recruitment@union.example")),
