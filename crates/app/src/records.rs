@@ -37,23 +37,32 @@ impl App {
     /// The procedure's records, with the chain head they describe (to be published with
     /// them: `tenderflow audit verify --against`).
     pub async fn records(&self, caller: &Caller, id: &str) -> Result<TenderRecords> {
-        Ok(self.readable_records(caller, id).await?.records)
+        Ok(self.records_with_workflow(caller, id).await?.0)
     }
 
     /// The records with what presenting them needs: the definition and the parties' names.
     pub async fn readable_records(&self, caller: &Caller, id: &str) -> Result<ReadableRecords> {
-        caller.require(roles::OFFICIALS)?;
-        let (wf, t) = self.store.load(id).await?;
-        let records = tenderflow_core::records::records(&wf, &t);
-        let chain_head = self.store.chain_head(id).await?;
+        let (records, workflow) = self.records_with_workflow(caller, id).await?;
         Ok(ReadableRecords {
-            records: TenderRecords {
-                records,
-                chain_head,
-            },
-            workflow: wf,
+            records,
+            workflow,
             names: self.names().await?,
         })
+    }
+
+    /// The records and the definition they were built with.
+    async fn records_with_workflow(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<(TenderRecords, Arc<Workflow>)> {
+        caller.require(roles::OFFICIALS)?;
+        let (wf, t) = self.store.load(id).await?;
+        let records = TenderRecords {
+            records: tenderflow_core::records::records(&wf, &t),
+            chain_head: self.store.chain_head(id).await?,
+        };
+        Ok((records, wf))
     }
 
     /// How OCDS is published now: the configured options with the parties' registered names.

@@ -229,7 +229,7 @@ pub enum LogFormat {
 
 /// Logs to stderr; `default` is the filter when TENDERFLOW_LOG is unset.
 pub fn init_logging(c: &Config, default: &str) {
-    // TENDERFLOW_LOG takes tracing's filter syntax (`debug`, `tenderflow_store=debug,info`);
+    // TENDERFLOW_LOG takes tracing's filter syntax (`debug`, `tenderflow_app=debug,info`);
     // the default shows what an operator needs: start-up, alerts, warnings, errors.
     let filter = tracing_subscriber::EnvFilter::try_from_env("TENDERFLOW_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

@@ -40,20 +40,26 @@ struct RecordsPage {
     sections: Vec<RecordSection>,
 }
 
-/// A table: (caption, headers, rows), or nothing when it has no rows.
+/// A table: (caption, headers, rows), or nothing when it has no rows; the caption and the
+/// headers are catalogue keys.
 fn table(
     lang: Lang,
     caption: &str,
     headers: &[&str],
     rows: Vec<Vec<String>>,
 ) -> Option<(String, Vec<String>, Vec<Vec<String>>)> {
-    (!rows.is_empty()).then(|| {
-        (
-            lang.t(caption),
-            headers.iter().map(|h| lang.t(h)).collect(),
-            rows,
-        )
-    })
+    let headers = headers.iter().map(|h| lang.t(h)).collect();
+    table_with(lang, caption, headers, rows)
+}
+
+/// A table whose headers are given as they are shown.
+fn table_with(
+    lang: Lang,
+    caption: &str,
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+) -> Option<(String, Vec<String>, Vec<Vec<String>>)> {
+    (!rows.is_empty()).then(|| (lang.t(caption), headers, rows))
 }
 
 /// A fact: (label, value).
@@ -217,8 +223,10 @@ async fn records_page(app: &App, visitor: &Visitor, id: &str) -> Result<RecordsP
             ]
         })
         .collect();
-    let mut opened_headers = vec!["key-receipt", "key-bidder", "key-price"];
-    let mut read_out_labels: Vec<String> = Vec::new();
+    let mut opened_headers: Vec<String> = ["key-receipt", "key-bidder", "key-price"]
+        .iter()
+        .map(|k| lang.t(k))
+        .collect();
     let opened: Vec<Vec<String>> = r
         .opening_record
         .iter()
@@ -231,21 +239,15 @@ async fn records_page(app: &App, visitor: &Visitor, id: &str) -> Result<RecordsP
             ];
             for (field, value) in &e.read_out {
                 let (label, figure) = p.read_out(wf, field, value);
-                if !read_out_labels.iter().any(|l| l == label) {
-                    read_out_labels.push(label.to_owned());
+                if !opened_headers.iter().skip(3).any(|l| l == label) {
+                    opened_headers.push(label.to_owned());
                 }
                 row.push(figure);
             }
             row
         })
         .collect();
-    opened_headers.extend(std::iter::repeat_n("", read_out_labels.len()));
-    let mut opened_table = table(lang, "record-opened", &opened_headers, opened);
-    if let Some((_, headers, _)) = opened_table.as_mut() {
-        for (h, label) in headers.iter_mut().skip(3).zip(&read_out_labels) {
-            h.clone_from(label);
-        }
-    }
+    let opened_table = table_with(lang, "record-opened", opened_headers, opened);
     let opening_facts = r
         .opening_record
         .iter()
@@ -317,9 +319,13 @@ async fn records_page(app: &App, visitor: &Visitor, id: &str) -> Result<RecordsP
             &["key-criterion", "key-weight"],
             criteria,
         ));
-        let mut ranking_headers = vec!["key-rank", "key-lot", "key-bidder", "key-price"];
-        ranking_headers.extend(std::iter::repeat_n("", report.criteria.len()));
-        ranking_headers.extend(["key-total", "key-qualifies"]);
+        let key = |k: &str| lang.t(k);
+        let ranking_headers: Vec<String> = ["key-rank", "key-lot", "key-bidder", "key-price"]
+            .into_iter()
+            .map(key)
+            .chain(report.criteria.iter().map(|c| p.text(&c.title).to_owned()))
+            .chain(["key-total", "key-qualifies"].into_iter().map(key))
+            .collect();
         let ranking = report
             .ranking
             .iter()
@@ -341,13 +347,7 @@ async fn records_page(app: &App, visitor: &Visitor, id: &str) -> Result<RecordsP
                 cells
             })
             .collect();
-        let mut ranking_table = table(lang, "record-ranking", &ranking_headers, ranking);
-        if let Some((_, headers, _)) = ranking_table.as_mut() {
-            for (h, c) in headers.iter_mut().skip(4).zip(&report.criteria) {
-                *h = p.text(&c.title).to_owned();
-            }
-        }
-        report_tables.push(ranking_table);
+        report_tables.push(table_with(lang, "record-ranking", ranking_headers, ranking));
         let rejected = report
             .rejected
             .iter()
